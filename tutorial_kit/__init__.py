@@ -1,7 +1,42 @@
-"""tutorial_kit: physically based differentiable rendering on Dr.Jit, for learning."""
+"""tutorial_kit: physically based differentiable rendering on Dr.Jit, for learning.
+
+The names follow the Mitsuba tutorial this toolkit teaches::
+
+    import drjit as dr
+    import tutorial_kit as tk
+
+    scene = tk.load_file('scenes/cbox/cbox.xml')
+    params = tk.traverse(scene)
+    image = tk.render(scene, spp=8)          # TensorXf (H, W, 3), linear RGB
+    tk.write_bitmap('out.png', image)
+
+Dr.Jit computes on CUDA when a GPU is present and on the CPU (LLVM)
+otherwise; ``tk.set_backend('llvm')`` or ``'cuda'`` chooses before a scene
+is loaded.
+"""
 from . import backend
 from .backend import set_backend
 from .errors import (SceneError, XMLError, PluginError, MeshError, ParameterError,
                      RenderError, ImageError, BackendError)
+from .properties import SceneWarning
 
 backend.set_backend(backend.default_backend())
+
+# Importing the plugin modules registers their XML names.
+from . import bsdf, emitter, film, integrator, rfilter, sampler, scene, sensor, shapes  # noqa: E402,F401
+from .bitmap import write_bitmap, read_bitmap  # noqa: E402
+from .loader import load_file, load_string  # noqa: E402
+from .render import render  # noqa: E402
+from .traverse import ParameterMap, traverse  # noqa: E402
+
+
+def __getattr__(name):
+    """Array types of the active backend: ``tk.Float``, ``tk.Color3f``, ``tk.TensorXf``, ..."""
+    if name in backend._TYPE_NAMES or name == 'Color3f':
+        return getattr(backend, name)
+    raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
+
+
+__all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap',
+           'read_bitmap', 'set_backend', 'SceneError', 'XMLError', 'PluginError', 'MeshError',
+           'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning']

@@ -17,12 +17,12 @@ from .errors import BackendError
 
 #: Array types of the active backend, rebound by :func:`set_backend`.
 Float = UInt32 = Int32 = Bool = UInt64 = None
-Array2f = Array3f = Array2u = Array3u = Array3i = Color3f = None
+Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
 TensorXf = PCG32 = Loop = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 
-_TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'Array2f', 'Array3f',
+_TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'Array2f', 'Array3f', 'Array2i',
                'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
 
 _LLVM_HELP = (
@@ -77,3 +77,9 @@ def default_backend():
 def jit_backend():
     """The active backend as a ``drjit.JitBackend`` value."""
     return dr.JitBackend.CUDA if name == 'cuda' else dr.JitBackend.LLVM
+
+
+def color3f(values):
+    """A Color3f of width 1 from three numbers (or one grey value)."""
+    import numpy as np
+    return Color3f(*(float(v) for v in np.broadcast_to(np.asarray(values, dtype=np.float64), (3,))))

@@ -1,0 +1,24 @@
+"""Small scene builders shared by the tests."""
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CBOX = os.path.join(ROOT, 'scenes', 'cbox', 'cbox.xml')
+CBOX_RGB = os.path.join(ROOT, 'scenes', 'cbox', 'cbox_rgb.xml')
+SECOND = os.path.join(ROOT, 'scenes', 'second', 'scene.xml')
+
+
+def scene_xml(body, version='3.0.0', width=16, height=16, spp=4, extra_sensor=''):
+    """A complete scene document around ``body`` with a small film."""
+    return f'''<scene version="{version}">
+    <sensor type="perspective">
+        <float name="fov" value="40"/>
+        <transform name="to_world"><lookat origin="0, 0, 5" target="0, 0, 0" up="0, 1, 0"/></transform>
+        {extra_sensor}
+        <sampler type="independent"><integer name="sample_count" value="{spp}"/></sampler>
+        <film type="hdrfilm">
+            <integer name="width" value="{width}"/><integer name="height" value="{height}"/>
+            <rfilter type="box"/>
+        </film>
+    </sensor>
+    {body}
+</scene>'''

@@ -1,0 +1,74 @@
+"""Command line: ``python -m tutorial_kit render SCENE [--spp N] [-o out.png] [-D name=value]``.
+
+Renders in passes of a few samples per pixel, shows a progress bar and
+writes the average, so large sample counts stay within memory and the user
+sees progress.
+"""
+import argparse
+import sys
+import time
+
+from tqdm import tqdm
+
+from .errors import SceneError
+
+
+def _parse_define(text):
+    if '=' not in text:
+        raise argparse.ArgumentTypeError(f'-D expects name=value, got "{text}"')
+    name, value = text.split('=', 1)
+    return name.strip(), value
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog='python -m tutorial_kit',
+                                     description='Render Mitsuba XML scenes with tutorial_kit.')
+    commands = parser.add_subparsers(dest='command', required=True)
+    render = commands.add_parser('render', help='render a scene to an image file')
+    render.add_argument('scene', help='scene file (Mitsuba XML)')
+    render.add_argument('--spp', type=int, default=None, help='samples per pixel (default: the scene\'s)')
+    render.add_argument('-o', '--output', default=None,
+                        help='output image: .png, .jpg, .exr, .hdr or .pfm (default: SCENE.png)')
+    render.add_argument('-D', dest='defines', action='append', type=_parse_define, default=[],
+                        metavar='name=value', help='set a $name parameter of the scene (repeatable)')
+    render.add_argument('--seed', type=int, default=None, help='random seed (default: fresh)')
+    render.add_argument('--backend', choices=('llvm', 'cuda'), default=None,
+                        help='Dr.Jit backend (default: cuda when a GPU is present, else llvm)')
+    return parser
+
+
+def render_command(args):
+    import tutorial_kit as tk
+    if args.backend:
+        tk.set_backend(args.backend)
+    started = time.perf_counter()
+    scene = tk.load_file(args.scene, **dict(args.defines))
+    sensor = scene.sensors()[0]
+    spp = args.spp if args.spp is not None else sensor.sampler().sample_count()
+    if spp <= 0:
+        raise tk.RenderError(f'--spp must be positive, got {spp}')
+    output = args.output or args.scene.rsplit('.', 1)[0] + '.png'
+    width, height = sensor.film().crop_size()
+    chunk = max(1, min(spp, 2 ** 22 // (width * height)))
+    image, done = None, 0
+    with tqdm(total=spp, unit='spp', desc=f'{width}x{height}') as progress:
+        while done < spp:
+            count = min(chunk, spp - done)
+            seed = None if args.seed is None else args.seed * 1_000_003 + done
+            block = tk.render(scene, spp=count, seed=seed) * (count / spp)
+            image = block if image is None else image + block
+            done += count
+            progress.update(count)
+    tk.write_bitmap(output, image)
+    print(f'wrote {output} ({width}x{height}, {spp} spp, {time.perf_counter() - started:.1f} s)')
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == 'render':
+            render_command(args)
+    except SceneError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    return 0
