@@ -1,5 +1,7 @@
 """Tests for the OBJ and PLY mesh readers: layout of the arrays, vertex
 deduplication, triangulation, every error case, and garbage input."""
+import warnings
+
 import numpy as np
 import plyfile
 import pytest
@@ -138,7 +140,7 @@ def test_obj_ignores_comments_groups_materials_and_blank_lines(tmp_path):
             '\tv 0 0 0   # trailing comment\r\nv 1 0 0\r\nv 1 1 0 1.0\r\nv 0 1 0 0.2 0.3 0.4\r\n'
             'l 1 2\r\nf\t1 2 3 4\r\n')
     path = tmp_path / 'decorated.obj'
-    path.write_bytes(text.encode())
+    path.write_bytes(b'\xef\xbb\xbf' + text.encode())   # with a UTF-8 byte-order mark
     mesh = read_obj(path)
     check_layout(mesh, 4, 2)
     np.testing.assert_array_equal(mesh.positions, QUAD_POSITIONS)
@@ -311,7 +313,8 @@ def test_ply_truncated(tmp_path, text, byte_order):
 
 def test_ply_header_promising_more_data_than_the_file_holds(tmp_path):
     binary = write_ply(tmp_path / 'promise.ply', [[0, 1, 2]], text=False)
-    binary.write_bytes(binary.read_bytes().replace(b'element vertex 4', b'element vertex 4000000000'))
+    promise = binary.read_bytes().replace(b'element vertex 4', b'element vertex 4000000000')
+    binary.write_bytes(promise)
     expect_error(read_ply, binary, 'truncated')
     ascii_file = ascii_ply(tmp_path, '0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n', vertices=10**12,
                            name='promise_ascii.ply')
@@ -328,6 +331,21 @@ def test_ply_header_promising_more_data_than_the_file_holds(tmp_path):
 ])
 def test_ply_bad_values(tmp_path, body, problem):
     expect_error(read_ply, ascii_ply(tmp_path, body), problem)
+
+
+def test_ply_double_too_large_for_float32(tmp_path):
+    path = write_text(tmp_path, 'huge.ply', ASCII_HEADER.replace('float', 'double').format(
+        vertices=3, faces=1) + '0 0 0\n1e300 0 0\n0 1 0\n3 0 1 2\n')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')   # the overflow is reported, not warned about
+        expect_error(read_ply, path, 'vertex 1 has a position that is not a finite number')
+
+
+def test_ply_non_ascii_header(tmp_path):
+    path = tmp_path / 'latin.ply'
+    path.write_bytes(ASCII_HEADER.format(vertices=3, faces=1).replace(
+        'end_header', 'comment caf\xe9\nend_header').encode('latin-1'))
+    expect_error(read_ply, path, 'byte 0xe9', 'not ASCII')
 
 
 def test_ply_index_out_of_range_in_a_later_face(tmp_path):
@@ -348,7 +366,7 @@ def test_ply_without_positions_or_integer_indices(tmp_path):
         'ply', 'format ascii 1.0', 'element vertex 3', 'property float x', 'property float y',
         'element face 1', 'property list uchar int vertex_indices', 'end_header',
         '0 0', '1 0', '0 1', '3 0 1 2', '']))
-    expect_error(read_ply, no_z, 'no z position')
+    expect_error(read_ply, no_z, 'lack the position properties z')
     float_indices = write_text(tmp_path, 'float_index.ply', (ASCII_HEADER.replace(
         'uchar int', 'uchar float').format(vertices=3, faces=1) + '0 0 0\n1 0 0\n0 1 0\n3 0 1 2\n'))
     expect_error(read_ply, float_indices, 'must be integers')

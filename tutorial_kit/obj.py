@@ -62,7 +62,10 @@ def read_obj(path) -> MeshData:
     """
     parser = _ObjParser(path)
     try:
-        with open(path, encoding='utf-8', errors='replace') as lines:
+        # 'utf-8-sig' skips the byte-order mark some editors put first; bytes
+        # that are not UTF-8 become U+FFFD and then fail as bad numbers or
+        # unknown statements, with their line number, rather than here.
+        with open(path, encoding='utf-8-sig', errors='replace') as lines:
             for line_number, line in enumerate(lines, start=1):
                 parser.parse_line(line, line_number)
     except FileNotFoundError:

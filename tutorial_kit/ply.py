@@ -48,9 +48,9 @@ _TRIANGLES_ONLY = {'face': {name: 3 for name in _FACE_INDEX_NAMES}}
 _NOT_ALL_TRIANGLES = 'unexpected list length'
 
 # What plyfile and numpy raise on a malformed or truncated file, besides
-# plyfile's own PlyParseError: a bad number or encoding in the header
-# (ValueError, which includes UnicodeDecodeError), or element counts so large
-# or negative that the arrays for them cannot exist.
+# plyfile's own PlyParseError: a bad number in the header or the ASCII data
+# (ValueError), or element counts so large or negative that the arrays for
+# them cannot exist (ValueError, OverflowError, MemoryError).
 _MALFORMED_FILE_ERRORS = (plyfile.PlyParseError, ValueError, TypeError, IndexError,
                           OverflowError, MemoryError)
 
@@ -72,27 +72,7 @@ def read_ply(path) -> MeshData:
             The message names the file.
     """
     ply = _load(path)
-    vertices = _element(ply, 'vertex')
-    if vertices is None:
-        raise MeshError("the file has no 'vertex' element", path=path)
-    names = vertices.data.dtype.names or ()
-
-    missing = [name for name in _POSITION_NAMES if name not in names]
-    if missing:
-        raise MeshError(f"the vertices have no {', '.join(missing)} position "
-                        "properties", path=path)
-    positions = _columns(vertices.data, _POSITION_NAMES, 'position', path)
-
-    normals = None
-    if all(name in names for name in _NORMAL_NAMES):
-        normals = _columns(vertices.data, _NORMAL_NAMES, 'normal', path)
-
-    texcoords = None
-    for pair in _TEXCOORD_NAMES:
-        if all(name in names for name in pair):
-            texcoords = _columns(vertices.data, pair, 'texture coordinate', path)
-            break
-
+    positions, normals, texcoords = _read_vertices(ply, path)
     faces = _read_faces(ply, len(positions), path)
     return MeshData(positions=positions, faces=faces, normals=normals, texcoords=texcoords)
 
@@ -141,12 +121,41 @@ def _element(ply, name):
     return ply[name] if name in ply else None
 
 
+def _read_vertices(ply, path):
+    """Positions ``(N, 3)``, and normals ``(N, 3)`` and texcoords ``(N, 2)`` or None."""
+    vertices = _element(ply, 'vertex')
+    if vertices is None:
+        raise MeshError("the file has no 'vertex' element", path=path)
+    names = vertices.data.dtype.names or ()
+
+    missing = [name for name in _POSITION_NAMES if name not in names]
+    if missing:
+        raise MeshError(f"the vertices lack the position properties {', '.join(missing)}",
+                        path=path)
+    positions = _columns(vertices.data, _POSITION_NAMES, 'position', path)
+
+    normals = None
+    if all(name in names for name in _NORMAL_NAMES):
+        normals = _columns(vertices.data, _NORMAL_NAMES, 'normal', path)
+
+    texcoords = None
+    for pair in _TEXCOORD_NAMES:
+        if all(name in names for name in pair):
+            texcoords = _columns(vertices.data, pair, 'texture coordinate', path)
+            break
+    return positions, normals, texcoords
+
+
 def _columns(records, names, what, path) -> np.ndarray:
     """Stack record fields into an ``(N, len(names))`` float32 array of finite values."""
     try:
-        values = np.stack([np.asarray(records[name], dtype=np.float32) for name in names], axis=1)
+        # A double too large for float32 becomes inf here, and is reported below.
+        with np.errstate(over='ignore'):
+            values = np.stack([np.asarray(records[name], dtype=np.float32) for name in names],
+                              axis=1)
     except (TypeError, ValueError):   # a list property where a number was expected
-        raise MeshError(f"vertex properties {', '.join(names)} must be numbers", path=path) from None
+        raise MeshError(f"vertex properties {', '.join(names)} must be numbers",
+                        path=path) from None
     finite = np.isfinite(values).all(axis=1)
     if not finite.all():
         vertex = int(np.argmin(finite))

@@ -18,13 +18,13 @@ import drjit as dr
 import numpy as np
 
 from . import backend as bk
-from .bsdf import BSDF
+from .bsdf import BSDF, Diffuse
 from .bvh import BVH
 from .dispatch import dispatch
 from .emitter import AreaLight, ConstantEmitter, Emitter
 from .errors import PluginError
 from .frame import Frame
-from .interaction import DirectionSample, SurfaceInteraction
+from .interaction import DirectionSample, SurfaceInteraction, miss
 from .mesh import Mesh
 from .plugins import register
 from .properties import Properties
@@ -83,7 +83,9 @@ class Scene:
     # -- tables from shapes to their BSDF and emitter -------------------------------------
     def _index_materials(self):
         """Number the distinct BSDFs and emitters and map each shape to them."""
-        self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values())
+        # An empty scene still gets one (unused) BSDF so that lookups stay valid.
+        self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) \
+            or [Diffuse.with_reflectance(0)]
         self.area_emitters = [s.emitter for s in self._shapes if s.emitter is not None]
         for shape in self._shapes:
             if shape.emitter is not None:
@@ -91,11 +93,11 @@ class Scene:
         self._emitters = self.area_emitters + ([self.environment] if self.environment else [])
         bsdf_index = {id(b): k for k, b in enumerate(self.bsdfs)}
         emitter_index = {id(e): k for k, e in enumerate(self.area_emitters)}
-        self.shape_bsdf = bk.UInt32([bsdf_index[id(s.bsdf)] for s in self._shapes])
+        self.shape_bsdf = bk.UInt32([bsdf_index[id(s.bsdf)] for s in self._shapes] or [0])
         self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter), NO_EMITTER)
-                                        for s in self._shapes])
-        self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes])
-        self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes])
+                                        for s in self._shapes] or [NO_EMITTER])
+        self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
+        self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes] or [False])
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):
@@ -148,6 +150,8 @@ class Scene:
         ``origin``, ``direction`` (unit): Array3f; ``t_max``: Float;
         ``active``: Bool. Returns a :class:`SurfaceInteraction`.
         """
+        if not self._shapes:
+            return miss(dr.width(origin))
         t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
                                            dr.detach(t_max), active)
         valid = active & (prim != 0xFFFFFFFF)

@@ -1,0 +1,266 @@
+"""Ray casting speed of tutorial_kit.bvh: build time and million rays per second.
+
+Run ``python benchmarks/bvh.py`` (``--quick`` for fewer repetitions). Prints
+one table row per scene, ray set, strategy and query:
+
+* Cornell box (36 triangles), 512 x 512 camera rays and as many scattered
+  rays (random origins inside the box, random directions: what the path
+  tracer's bounces look like), for the strategies ``unrolled`` (the BVH's
+  default for small scenes: every triangle in straight-line code), ``tree``
+  (the hierarchy, forced), ``brute loop`` (a ``dr.while_loop`` over all
+  triangles) and, when Mitsuba 3 is installed, ``mitsuba`` (its
+  ``llvm_ad_rgb`` / ``cuda_ad_rgb`` variant, which traces with Embree or
+  OptiX) measured in the same run;
+* a random soup of 100,000 triangles with 512 x 512 rays into it.
+
+Times are wall-clock medians after a warm-up, each call traced, evaluated and
+synchronised (``dr.sync_thread``); ``kernel ms`` is the kernels' own run time
+from Dr.Jit's kernel history, without the tracing in Python.
+"""
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
+import tutorial_kit  # noqa: E402,F401  (before drjit: picks a usable libLLVM)
+import drjit as dr  # noqa: E402
+from tutorial_kit import backend as bk  # noqa: E402
+from tutorial_kit.bvh import BVH, INVALID, intersect_triangle  # noqa: E402
+
+
+# -- scenes --------------------------------------------------------------------------------
+
+def _quad(a, b, c, d):
+    return [(a, b, c), (a, c, d)]
+
+
+def _box(top):
+    """A box from its top face (4 corners at one height) down to y = 0: 12 triangles."""
+    top = [np.array(p, np.float64) for p in top]
+    bottom = [p * [1, 0, 1] for p in top]
+    triangles = _quad(*top) + _quad(*bottom[::-1])
+    for i in range(4):
+        j = (i + 1) % 4
+        triangles += _quad(top[i], bottom[i], bottom[j], top[j])
+    return triangles
+
+
+def cornell_box():
+    """The Cornell box in millimetres: walls, light and two boxes, 36 triangles."""
+    t = []
+    t += _quad((552.8, 0, 0), (0, 0, 0), (0, 0, 559.2), (549.6, 0, 559.2))              # floor
+    t += _quad((556, 548.8, 0), (556, 548.8, 559.2), (0, 548.8, 559.2), (0, 548.8, 0))  # ceiling
+    t += _quad((549.6, 0, 559.2), (0, 0, 559.2), (0, 548.8, 559.2), (556, 548.8, 559.2))  # back
+    t += _quad((0, 0, 559.2), (0, 0, 0), (0, 548.8, 0), (0, 548.8, 559.2))              # right
+    t += _quad((552.8, 0, 0), (549.6, 0, 559.2), (556, 548.8, 559.2), (556, 548.8, 0))  # left
+    t += _quad((343, 548.8, 227), (343, 548.8, 332), (213, 548.8, 332), (213, 548.8, 227))  # light
+    t += _box([(130, 165, 65), (82, 165, 225), (240, 165, 272), (290, 165, 114)])
+    t += _box([(423, 330, 247), (265, 330, 296), (314, 330, 456), (472, 330, 406)])
+    t = np.array(t, np.float32)
+    return t[:, 0], t[:, 1], t[:, 2]
+
+
+def camera_rays(res=512, origin=(278, 273, -800), fov=39.3):
+    """Pinhole camera looking along +z; unnormalised directions, row by row."""
+    s = np.tan(np.radians(fov) / 2)
+    x = (np.arange(res) + 0.5) / res * 2 - 1
+    xx, yy = np.meshgrid(x, -x)
+    d = np.stack([-xx.ravel() * s, yy.ravel() * s, np.ones(res * res)], 1)
+    o = np.broadcast_to(np.asarray(origin, np.float64), d.shape)
+    return o.astype(np.float32), d.astype(np.float32)
+
+
+def scattered_rays(n, lo, hi, seed=0):
+    """Random origins in the box lo..hi with uniformly random unit directions."""
+    rng = np.random.default_rng(seed)
+    o = lo + rng.random((n, 3)) * (np.asarray(hi) - lo)
+    d = rng.normal(size=(n, 3))
+    return o.astype(np.float32), (d / np.linalg.norm(d, axis=1, keepdims=True)).astype(np.float32)
+
+
+def random_soup(m, seed=1):
+    """``m`` random triangles of edge ~ 1/sqrt(m) in the unit cube (about 3 layers deep)."""
+    rng = np.random.default_rng(seed)
+    c = rng.random((m, 3))
+    size = 1.0 / np.sqrt(m)
+    return tuple((c + size * rng.normal(size=(m, 3))).astype(np.float32) for _ in range(3))
+
+
+def soup_rays(n, seed=2):
+    """Rays from a sphere around the unit cube towards random points in it."""
+    rng = np.random.default_rng(seed)
+    d = rng.normal(size=(n, 3))
+    o = 0.5 + 1.5 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    return o.astype(np.float32), (rng.random((n, 3)) - o).astype(np.float32)
+
+
+# -- a brute-force loop for comparison ---------------------------------------------------------
+
+class BruteForceLoop:
+    """Every ray against every triangle in a ``dr.while_loop`` (the baseline)."""
+
+    def __init__(self, p0, p1, p2):
+        self.m = len(p0)
+        # 16 floats per triangle, like the BVH's records: one packet gather each.
+        data = np.zeros((self.m, 16), np.float32)
+        data[:, :9] = np.concatenate([p0, p1 - p0, p2 - p0], 1)
+        self.data = bk.Float(data.ravel())
+        self.array_xf = sys.modules[bk.Float.__module__].ArrayXf
+
+    def _triangle(self, k):
+        r = dr.gather(self.array_xf, self.data, k, shape=(16, dr.width(k)))
+        return bk.Array3f(r[0], r[1], r[2]), bk.Array3f(r[3], r[4], r[5]), bk.Array3f(r[6], r[7], r[8])
+
+    def intersect(self, o, d, t_max, active=True):
+        n = dr.width(d)
+
+        def body(k, t, prim, u, v):
+            hit, t_k, u_k, v_k = intersect_triangle(o, d, *self._triangle(k), t)
+            return (k + 1, dr.select(hit, t_k, t), dr.select(hit, k, prim),
+                    dr.select(hit, u_k, u), dr.select(hit, v_k, v))
+        state = (dr.zeros(bk.UInt32, n), dr.full(bk.Float, t_max, n), dr.full(bk.UInt32, INVALID, n),
+                 dr.zeros(bk.Float, n), dr.zeros(bk.Float, n))
+        return dr.while_loop(state, lambda k, *_: k < self.m, body)[1:]
+
+    def occluded(self, o, d, t_max, active=True):
+        n = dr.width(d)
+
+        def body(k, hit):
+            return k + 1, hit | intersect_triangle(o, d, *self._triangle(k), t_max)[0]
+        state = (dr.zeros(bk.UInt32, n), dr.zeros(bk.Bool, n))
+        return dr.while_loop(state, lambda k, hit: (k < self.m) & ~hit, body)[1]
+
+
+class MitsubaScene:
+    """The same triangles in Mitsuba 3 (Embree on the CPU, OptiX on a GPU)."""
+
+    def __init__(self, p0, p1, p2):
+        import mitsuba as mi
+        mi.set_variant('cuda_ad_rgb' if bk.name == 'cuda' else 'llvm_ad_rgb')
+        self.mi = mi
+        m = len(p0)
+        mesh = mi.Mesh('soup', vertex_count=3 * m, face_count=m)
+        params = mi.traverse(mesh)
+        params['vertex_positions'] = mi.Float(np.stack([p0, p1, p2], 1).ravel())
+        params['faces'] = mi.UInt32(np.arange(3 * m, dtype=np.uint32))
+        params.update()
+        self.scene = mi.load_dict({'type': 'scene', 'soup': mesh})
+
+    def _ray(self, o, d, t_max):
+        mi = self.mi
+        def convert(x, cls):
+            return cls(np.ascontiguousarray(x.numpy().T))
+        return mi.Ray3f(convert(o, mi.Point3f), convert(d, mi.Vector3f), t_max)
+
+    def prepare(self, o, d, t_max):
+        self.ray = self._ray(o, d, t_max)
+        dr.eval(self.ray)
+
+    def intersect(self, o, d, t_max, active=True):
+        pi = self.scene.ray_intersect_preliminary(self.ray)
+        return pi.t, pi.prim_index, pi.prim_uv
+
+    def occluded(self, o, d, t_max, active=True):
+        return self.scene.ray_test(self.ray)
+
+
+# -- measuring ---------------------------------------------------------------------------------
+
+def measure(call, runs):
+    """Median wall and kernel time (ms) of ``call`` over ``runs`` runs after one warm-up."""
+    dr.set_flag(dr.JitFlag.KernelHistory, True)
+    wall, kernel = [], []
+    for i in range(runs + 1):
+        dr.kernel_history()                 # clear
+        start = time.perf_counter()
+        out = call()
+        dr.eval(out)
+        dr.sync_thread()
+        elapsed = time.perf_counter() - start
+        ran = sum(k.get('execution_time', 0.0) for k in dr.kernel_history()
+                  if k['type'] == dr.KernelType.JIT)
+        if i == 0:
+            first = elapsed
+        else:
+            wall.append(elapsed)
+            kernel.append(ran)
+    dr.set_flag(dr.JitFlag.KernelHistory, False)
+    return 1e3 * first, 1e3 * float(np.median(wall)), float(np.median(kernel)), out
+
+
+def run_case(rows, scene, rays_name, strategy, accel, o, d, runs, reference=None):
+    n = dr.width(d)
+    t_max = dr.inf
+    if isinstance(accel, MitsubaScene):
+        accel.prepare(o, d, t_max)
+    for query in ('intersect', 'occluded'):
+        first, wall, kernel, out = measure(lambda: getattr(accel, query)(o, d, t_max), runs)
+        hits = dr.isfinite(out[0]) if query == 'intersect' else out
+        hit_rate = dr.count(hits)[0] / n
+        rows.append((scene, rays_name, strategy, query, first, wall, n / wall / 1e3,
+                     kernel, n / kernel / 1e3 if kernel else float('nan'), hit_rate))
+        print('{:8s} {:9s} {:10s} {:9s} {:9.1f} {:8.2f} {:8.1f} {:9.2f} {:8.1f} {:6.3f}'.format(*rows[-1]),
+              flush=True)
+        if reference is not None and query == 'intersect':
+            agree = np.mean(out[1].numpy() == reference.numpy())
+            if agree < 0.99:
+                print(f'   warning: {strategy} agrees with the BVH on only {agree:.3%} of rays')
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--quick', action='store_true', help='fewer runs, smaller soup')
+    parser.add_argument('--no-mitsuba', action='store_true', help='skip the Mitsuba 3 comparison')
+    args = parser.parse_args()
+    runs = 3 if args.quick else 9
+    print(f'backend: {bk.name}, Dr.Jit {dr.__version__}, {os.cpu_count()} CPUs, '
+          f'median of {runs} runs after a warm-up')
+    print('{:8s} {:9s} {:10s} {:9s} {:>9s} {:>8s} {:>8s} {:>9s} {:>8s} {:>6s}'.format(
+        'scene', 'rays', 'strategy', 'query', 'first ms', 'wall ms', 'Mrays/s',
+        'kernel ms', 'Mrays/s', 'hits'))
+    rows = []
+
+    # (a) Cornell box.
+    p0, p1, p2 = cornell_box()
+    accels = {}
+    for name, make in (('unrolled', lambda: BVH(p0, p1, p2)),
+                       ('tree', lambda: BVH(p0, p1, p2, unroll_limit=0)),
+                       ('brute loop', lambda: BruteForceLoop(p0, p1, p2))):
+        start = time.perf_counter()
+        accels[name] = make()
+        print(f'cbox: {name} built in {1e3 * (time.perf_counter() - start):.2f} ms')
+    if not args.no_mitsuba:
+        try:
+            accels['mitsuba'] = MitsubaScene(p0, p1, p2)
+        except Exception as e:  # not installed, or no variant for this backend
+            print(f'(mitsuba skipped: {type(e).__name__}: {e})')
+    ray_sets = {'camera': camera_rays(),
+                'scattered': scattered_rays(512 * 512, (0, 0, 0), (552, 548, 559))}
+    for rays_name, (o_np, d_np) in ray_sets.items():
+        o, d = bk.Array3f(o_np.T), bk.Array3f(d_np.T)
+        dr.eval(o, d)
+        reference = accels['unrolled'].intersect(o, d, dr.inf)[1]
+        for name, accel in accels.items():
+            run_case(rows, 'cbox', rays_name, name, accel, o, d, runs,
+                     reference if name != 'mitsuba' else None)
+
+    # (b) Random soup.
+    m = 20_000 if args.quick else 100_000
+    p0, p1, p2 = random_soup(m)
+    bvh = BVH(p0, p1, p2)
+    print(f'soup: {m} triangles, {bvh!r}')
+    accels = {'tree': bvh}
+    if not args.no_mitsuba and 'mitsuba' in sys.modules:
+        accels['mitsuba'] = MitsubaScene(p0, p1, p2)
+    o_np, d_np = soup_rays(512 * 512)
+    o, d = bk.Array3f(o_np.T), bk.Array3f(d_np.T)
+    dr.eval(o, d)
+    for name, accel in accels.items():
+        run_case(rows, f'soup{m // 1000}k', 'into', name, accel, o, d, runs)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,273 @@
+"""The BVH against a brute-force NumPy reference, and its edge cases."""
+import numpy as np
+import pytest
+
+import tutorial_kit  # noqa: F401  (before drjit: picks a usable libLLVM)
+import drjit as dr
+from tutorial_kit import backend as bk
+from tutorial_kit.bvh import BVH, INVALID, UNROLL_LIMIT, build_tree
+
+# Both strategies: the hierarchy (limit 0 forces it) and the straight-line test.
+MODES = {'tree': 0, 'unrolled': UNROLL_LIMIT}
+EPS = 1e-4      # reference cases closer than this to a decision are not judged
+
+
+def random_soup(m, seed, size=None):
+    """``m`` random triangles of about ``size`` in the unit cube, float32 (M, 3) each.
+
+    By default the triangles shrink as their number grows, so that about half
+    of the rays from :func:`random_rays` hit something.
+    """
+    size = 1.0 / np.sqrt(m) if size is None else size
+    rng = np.random.default_rng(seed)
+    center = rng.random((m, 3))
+    return tuple((center + size * rng.normal(size=(m, 3))).astype(np.float32) for _ in range(3))
+
+
+def random_rays(n, seed):
+    rng = np.random.default_rng(seed)
+    origin = (rng.random((n, 3)) * 2 - 0.5).astype(np.float32)
+    # Point roughly at the soup, lengths far from 1: t is in units of |direction|.
+    target = rng.random((n, 3)).astype(np.float32)
+    direction = (target - origin) * rng.uniform(0.5, 3, (n, 1)).astype(np.float32)
+    return origin, direction
+
+
+def reference(p0, p1, p2, origin, direction, t_max):
+    """Float64 Moller-Trumbore of every ray against every triangle.
+
+    Returns ``(t, prim, u, v, clear)``; ``clear`` marks rays whose answer no
+    rounding can change: every triangle is hit or missed by a margin, and the
+    nearest hit is not tied with another one or with ``t_max``.
+    """
+    p0, p1, p2, origin, direction = (np.asarray(x, np.float64) for x in (p0, p1, p2, origin, direction))
+    t_max = np.broadcast_to(np.asarray(t_max, np.float64), (len(origin),))
+    n = len(origin)
+    out_t, out_prim = np.full(n, np.inf), np.full(n, INVALID, np.int64)
+    out_u, out_v, clear = np.zeros(n), np.zeros(n), np.ones(n, bool)
+    e1, e2 = p1 - p0, p2 - p0
+    area = np.linalg.norm(np.cross(e1, e2), axis=1)
+    for s in range(0, n, 1000):
+        o, d, tm = origin[s:s + 1000, None], direction[s:s + 1000, None], t_max[s:s + 1000, None]
+        pvec = np.cross(d, e2)
+        det = np.sum(e1 * pvec, -1)
+        with np.errstate(all='ignore'):
+            tvec = o - p0
+            u = np.sum(tvec * pvec, -1) / det
+            qvec = np.cross(tvec, e1)
+            v = np.sum(d * qvec, -1) / det
+            t = np.sum(e2 * qvec, -1) / det
+            margin = np.minimum(np.minimum(u, v), 1 - u - v)
+            scale = np.linalg.norm(d, axis=-1)
+            t_tol = EPS * np.maximum(np.abs(t), 1) / scale      # relative to the ray's length
+            valid = (area > 0) & np.isfinite(t) & (np.abs(det) > EPS * scale * area)
+            hit = valid & (margin >= 0) & (t > 0) & (t < tm)
+            near_edge = valid & (np.abs(margin) < EPS) & (t > -t_tol) & (t < tm + t_tol)
+            near_range = valid & (margin > -EPS) & ((np.abs(t) < t_tol) | (np.abs(t - tm) < t_tol))
+        t_hit = np.where(hit, t, np.inf)
+        k = np.argmin(t_hit, axis=1)
+        rows = np.arange(len(k))
+        best = t_hit[rows, k]
+        second = np.partition(t_hit, 1, axis=1)[:, 1] if t_hit.shape[1] > 1 else np.full(len(k), np.inf)
+        found = np.isfinite(best)
+        with np.errstate(invalid='ignore'):         # inf - inf where nothing is hit
+            tied = found & (second - best < t_tol[rows, k])
+        before = near_edge & (t <= np.where(found, best, np.inf)[:, None] + t_tol)
+        clear[s:s + 1000] = ~(tied | before.any(1) | near_range.any(1))
+        out_t[s:s + 1000] = best
+        out_prim[s:s + 1000] = np.where(found, k, INVALID)
+        out_u[s:s + 1000] = np.where(found, u[rows, k], 0)
+        out_v[s:s + 1000] = np.where(found, v[rows, k], 0)
+    return out_t, out_prim, out_u, out_v, clear
+
+
+def query(bvh, origin, direction, t_max=np.inf, active=True):
+    o, d = bk.Array3f(np.asarray(origin, np.float32).T), bk.Array3f(np.asarray(direction, np.float32).T)
+    if not np.isscalar(t_max):
+        t_max = bk.Float(np.asarray(t_max, np.float32))
+    if not isinstance(active, bool):
+        active = bk.Bool(np.asarray(active))
+    t, prim, u, v = bvh.intersect(o, d, t_max, active)
+    hit = bvh.occluded(o, d, t_max, active)
+    return t.numpy(), prim.numpy().astype(np.int64), u.numpy(), v.numpy(), hit.numpy()
+
+
+@pytest.mark.parametrize('mode', MODES)
+@pytest.mark.parametrize('m', [40, 500])
+def test_matches_brute_force(mode, m):
+    p0, p1, p2 = random_soup(m, seed=m)
+    origin, direction = random_rays(10_000, seed=1)
+    bvh = BVH(p0, p1, p2, unroll_limit=MODES[mode])
+    assert (bvh.node_count > 0) == (mode == 'tree' or m > UNROLL_LIMIT)
+    t, prim, u, v, hit = query(bvh, origin, direction)
+    t_ref, prim_ref, u_ref, v_ref, clear = reference(p0, p1, p2, origin, direction, np.inf)
+    assert clear.mean() > 0.9 and 0.2 < (prim_ref != INVALID).mean() < 0.98
+    c = clear
+    np.testing.assert_array_equal(prim[c], prim_ref[c])
+    h = c & (prim_ref != INVALID)
+    np.testing.assert_allclose(t[h], t_ref[h], rtol=1e-4)
+    np.testing.assert_allclose(u[h], u_ref[h], atol=1e-4)
+    np.testing.assert_allclose(v[h], v_ref[h], atol=1e-4)
+    assert np.all(np.isinf(t[prim == INVALID])) and np.all(u[prim == INVALID] == 0)
+    np.testing.assert_array_equal(hit[c], prim_ref[c] != INVALID)
+    # Where the answers are not judged they must still be self-consistent.
+    np.testing.assert_array_equal(prim != INVALID, np.isfinite(t))
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_per_lane_t_max_and_active(mode):
+    p0, p1, p2 = random_soup(500 if mode == 'tree' else 50, seed=7)
+    origin, direction = random_rays(10_000, seed=2)
+    rng = np.random.default_rng(3)
+    t_max = rng.uniform(0, 1.5, len(origin)).astype(np.float32)
+    active = rng.random(len(origin)) < 0.8
+    bvh = BVH(p0, p1, p2, unroll_limit=MODES[mode])
+    t, prim, u, v, hit = query(bvh, origin, direction, t_max, active)
+    t_ref, prim_ref, _, _, clear = reference(p0, p1, p2, origin, direction, t_max)
+    prim_ref = np.where(active, prim_ref, INVALID)
+    c = clear
+    assert 0.2 < (prim_ref[c] != INVALID).mean() < 0.8
+    np.testing.assert_array_equal(prim[c], prim_ref[c])
+    np.testing.assert_array_equal(hit[c], prim_ref[c] != INVALID)
+    assert not hit[~active].any() and np.all(prim[~active] == INVALID) and np.all(np.isinf(t[~active]))
+    assert np.all(t[prim != INVALID] < t_max[prim != INVALID])
+
+
+def one_ray(bvh, origin, direction, t_max=np.inf):
+    t, prim, u, v, hit = query(bvh, [origin], [direction], t_max)
+    return t[0], prim[0], u[0], v[0], hit[0]
+
+
+# A unit right triangle in the plane z = 1.
+TRI = (np.array([[0, 0, 1]], np.float32), np.array([[1, 0, 1]], np.float32),
+       np.array([[0, 1, 1]], np.float32))
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_zero_triangles(mode):
+    empty = np.zeros((0, 3), np.float32)
+    bvh = BVH(empty, empty, empty, unroll_limit=MODES[mode])
+    origin, direction = random_rays(100, seed=4)
+    t, prim, u, v, hit = query(bvh, origin, direction)
+    assert np.all(np.isinf(t)) and np.all(prim == INVALID) and not hit.any()
+    assert np.all(u == 0) and np.all(v == 0)
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_one_triangle(mode):
+    bvh = BVH(*TRI, unroll_limit=MODES[mode])
+    t, prim, u, v, hit = one_ray(bvh, [0.25, 0.5, 0], [0, 0, 2])
+    assert prim == 0 and hit
+    assert t == pytest.approx(0.5) and u == pytest.approx(0.25) and v == pytest.approx(0.5)
+    # From behind, too: the test is two-sided.
+    t, prim, _, _, _ = one_ray(bvh, [0.25, 0.5, 3], [0, 0, -1])
+    assert prim == 0 and t == pytest.approx(2)
+    # Beyond t_max, behind the origin, and beside the triangle: misses.
+    assert one_ray(bvh, [0.25, 0.5, 0], [0, 0, 1], t_max=0.999)[1] == INVALID
+    assert not one_ray(bvh, [0.25, 0.5, 0], [0, 0, 1], t_max=0.999)[4]
+    assert one_ray(bvh, [0.25, 0.5, 2], [0, 0, 1])[1] == INVALID
+    assert one_ray(bvh, [0.75, 0.5, 0], [0, 0, 1])[1] == INVALID
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_degenerate_triangles_are_never_hit(mode):
+    # A point, a line, and a valid triangle behind both.
+    p0 = np.array([[0.2, 0.2, 1], [0, 0, 1], [0, 0, 2]], np.float32)
+    p1 = np.array([[0.2, 0.2, 1], [1, 1, 1], [1, 0, 2]], np.float32)
+    p2 = np.array([[0.2, 0.2, 1], [0.5, 0.5, 1], [0, 1, 2]], np.float32)
+    bvh = BVH(p0, p1, p2, unroll_limit=MODES[mode])
+    for x in (0.2, 0.25, 0.3):
+        t, prim, _, _, _ = one_ray(bvh, [x, x, 0], [0, 0, 1])
+        assert prim == 2 and t == pytest.approx(2)
+    # A ray along the line segment itself.
+    _, prim, _, _, hit = one_ray(bvh, [-1, -1, 1], [1, 1, 0])
+    assert prim == INVALID and not hit
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_parallel_rays_and_rays_starting_on_a_triangle(mode):
+    bvh = BVH(*TRI, unroll_limit=MODES[mode])
+    # In the triangle's plane, and parallel beside it: no hit.
+    for origin in ([-1, 0.2, 1], [-1, 0.2, 1.5]):
+        assert one_ray(bvh, origin, [1, 0, 0])[1] == INVALID
+    # Starting exactly on the triangle: t = 0 is excluded either way.
+    for direction in ([0, 0, 1], [0, 0, -1], [0.3, 0.1, 1]):
+        t, prim, _, _, hit = one_ray(bvh, [0.25, 0.25, 1], direction)
+        assert prim == INVALID and not hit
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_axis_aligned_rays_on_box_faces(mode):
+    """Zero direction components and origins on box planes must not give NaN misses."""
+    p0, p1, p2 = random_soup(200, seed=5, size=0.05)
+    # Axis-aligned quads (two triangles each) in the planes x = 0 and y = 1.
+    quad = np.array([[[0, 0, 0], [0, 1, 0], [0, 1, 1]], [[0, 0, 0], [0, 1, 1], [0, 0, 1]],
+                     [[0, 1, 0], [1, 1, 0], [1, 1, 1]], [[0, 1, 0], [1, 1, 1], [0, 1, 1]]], np.float32)
+    p0, p1, p2 = (np.concatenate([p, quad[:, k]]) for k, p in enumerate((p0, p1, p2)))
+    bvh = BVH(p0, p1, p2, unroll_limit=MODES[mode])
+    rng = np.random.default_rng(6)
+    yz = rng.uniform(0.01, 0.99, (1000, 2)).astype(np.float32)
+    # Rays along -x in the plane y = 1 (the slab of the second quad), aimed at x = 0.
+    origin = np.stack([np.full(1000, 2.0), yz[:, 0], yz[:, 1]], 1).astype(np.float32)
+    t, prim, _, _, hit = query(bvh, origin, np.tile([[-1, 0, 0]], (1000, 1)))
+    t_ref, prim_ref, _, _, clear = reference(p0, p1, p2, origin, np.tile([[-1, 0, 0]], (1000, 1)), np.inf)
+    np.testing.assert_array_equal(prim[clear], prim_ref[clear])
+    assert hit.all() and (prim != INVALID).all()
+
+
+def test_inside_symbolic_and_evaluated_loops():
+    p0, p1, p2 = random_soup(60, seed=8)
+    origin, direction = random_rays(2000, seed=9)
+    _, prim_ref, _, _, clear = reference(p0, p1, p2, origin, direction, np.inf)
+    for limit in MODES.values():
+        bvh = BVH(p0, p1, p2, unroll_limit=limit)
+        o, d = bk.Array3f(origin.T), bk.Array3f(direction.T)
+        for mode in ('symbolic', 'evaluated'):
+            # Two passes of an outer loop: the second asks again with rays 'bounced'
+            # back to the same origin, so both passes must agree with the reference.
+            def body(i, prim, blocked):
+                _, p, _, _ = bvh.intersect(o, d, dr.inf, i < 2)
+                return i + 1, dr.select(i == 1, p, prim), blocked | bvh.occluded(o, d, dr.inf, i < 2)
+            state = (dr.zeros(bk.UInt32, len(origin)), dr.full(bk.UInt32, 7, len(origin)),
+                     dr.zeros(bk.Bool, len(origin)))
+            _, prim, blocked = dr.while_loop(state, lambda i, *_: i < 2, body, mode=mode)
+            prim = prim.numpy().astype(np.int64)
+            np.testing.assert_array_equal(prim[clear], prim_ref[clear])
+            np.testing.assert_array_equal(blocked.numpy()[clear], prim_ref[clear] != INVALID)
+
+
+def test_queries_ignore_gradients():
+    p0, p1, p2 = TRI
+    bvh = BVH(p0, p1, p2)
+    o = bk.Array3f(0.25, 0.25, 0)
+    dr.enable_grad(o)
+    t, prim, u, v = bvh.intersect(o, bk.Array3f(0, 0, 1), bk.Float(10), True)
+    assert not any(dr.grad_enabled(x) for x in (t, u, v))
+
+
+def test_tree_structure():
+    """Depth-first threaded layout: escape indices bracket well-nested subtrees."""
+    p0, p1, p2 = random_soup(1000, seed=10)
+    lo = np.minimum(np.minimum(p0, p1), p2)
+    hi = np.maximum(np.maximum(p0, p1), p2)
+    tree = build_tree(lo, hi)
+    n = len(tree['escape'])
+    assert n == 2 * len(lo) - 1 and tree['escape'][0] == n
+    leaf = tree['prim'] >= 0
+    assert sorted(tree['prim'][leaf]) == list(range(len(lo)))
+    index = np.arange(n)
+    assert np.all(tree['escape'][leaf] == index[leaf] + 1)
+    for i in np.flatnonzero(~leaf):
+        inside = slice(i + 1, tree['escape'][i])
+        # Every node inside the subtree lies within its box and escapes no further.
+        assert np.all(tree['lo'][inside] >= tree['lo'][i]) and np.all(tree['hi'][inside] <= tree['hi'][i])
+        assert np.all(tree['escape'][inside] <= tree['escape'][i])
+    # The tree is balanced enough: SAH on a uniform soup stays shallow.
+    assert tree['depth'] < 40
+
+
+def test_rejects_bad_shapes():
+    with pytest.raises(ValueError):
+        BVH(np.zeros((3, 3)), np.zeros((3, 3)), np.zeros((2, 3)))
+    with pytest.raises(ValueError):
+        BVH(np.zeros(9), np.zeros(9), np.zeros(9))

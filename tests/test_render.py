@@ -1,0 +1,142 @@
+"""The renderer against closed forms: furnace, a patch under a light, the sky."""
+import math
+
+import drjit as dr
+import numpy as np
+import pytest
+
+import tutorial_kit as tk
+from helpers import CBOX, scene_xml
+
+
+def test_furnace_closed_box():
+    """Inside a closed box that reflects 50 % and emits L everywhere, radiance is L / (1 - 0.5)."""
+    scene = tk.load_string(scene_xml('''
+        <integrator type="path"><integer name="max_depth" value="-1"/><integer name="rr_depth" value="3"/></integrator>
+        <shape type="cube">
+            <transform name="to_world"><scale value="10"/></transform>
+            <boolean name="flip_normals" value="true"/>
+            <bsdf type="diffuse"><rgb name="reflectance" value="0.5"/></bsdf>
+            <emitter type="area"><rgb name="radiance" value="1, 0.5, 0.25"/></emitter>
+        </shape>''', width=32, height=32))
+    image = tk.render(scene, spp=64, seed=0).numpy()
+    assert np.allclose(image.mean(axis=(0, 1)), [2, 1, 0.5], rtol=0.02)
+
+
+def test_direct_light_on_a_patch_matches_the_closed_form():
+    """A square light above a diffuse floor: reflected radiance is albedo / pi times the
+    irradiance of a uniformly emitting polygon (Lambert's formula), pixel by pixel."""
+    albedo, radiance, height, half = 0.8, 10.0, 2.0, 0.25
+    scene = tk.load_string(f'''<scene version="3.0.0">
+        <integrator type="path"><integer name="max_depth" value="2"/></integrator>
+        <sensor type="perspective">
+            <float name="fov" value="30"/>
+            <transform name="to_world"><lookat origin="0, -5, 1" target="0, 0, 0" up="0, 0, 1"/></transform>
+            <film type="hdrfilm"><integer name="width" value="24"/><integer name="height" value="24"/>
+                <rfilter type="box"/></film>
+        </sensor>
+        <shape type="rectangle">
+            <transform name="to_world"><scale value="20"/></transform>
+            <bsdf type="diffuse"><rgb name="reflectance" value="{albedo}"/></bsdf>
+        </shape>
+        <shape type="rectangle">
+            <transform name="to_world"><rotate x="1" angle="180"/><scale value="{half}"/>
+                <translate z="{height}"/></transform>
+            <emitter type="area"><rgb name="radiance" value="{radiance}"/></emitter>
+        </shape></scene>''')
+    image = tk.render(scene, spp=256, seed=1).numpy()[..., 0]
+    sensor = scene.sensors()[0]
+    u, v = np.meshgrid((np.arange(24) + 0.5) / 24, (np.arange(24) + 0.5) / 24)
+    origin, direction, _ = sensor.sample_ray(tk.Array2f(u.ravel(), v.ravel()))
+    o, d = origin.numpy().T, direction.numpy().T
+    hit = o + d * (-o[:, 2:3] / d[:, 2:3])             # where each pixel's ray meets z = 0
+    corners = np.array([[-half, -half, height], [half, -half, height], [half, half, height],
+                        [-half, half, height]])
+    expected = albedo / math.pi * radiance * np.array([_polygon_irradiance(x, corners) for x in hit])
+    assert np.allclose(image.ravel(), expected, rtol=0.03, atol=1e-3)
+    assert image.mean() == pytest.approx(expected.mean(), rel=0.005)
+
+
+def _polygon_irradiance(x, corners, normal=(0, 0, 1)):
+    """Irradiance at x from a unit-radiance polygon: 1/2 sum of edge angle times cosine."""
+    total = 0.0
+    for a, b in zip(corners, np.roll(corners, -1, axis=0)):
+        ra, rb = a - x, b - x
+        angle = math.acos(np.clip(ra @ rb / np.linalg.norm(ra) / np.linalg.norm(rb), -1, 1))
+        gamma = np.cross(ra, rb)
+        total += angle * (gamma @ normal) / np.linalg.norm(gamma)
+    return abs(total) / 2
+
+
+def test_constant_environment_on_a_plane():
+    """A plane under a uniform sky reflects albedo x sky radiance (it sees only sky)."""
+    scene = tk.load_string(scene_xml('''
+        <integrator type="path"><integer name="max_depth" value="2"/></integrator>
+        <emitter type="constant"><rgb name="radiance" value="2"/></emitter>
+        <shape type="rectangle"><transform name="to_world"><scale value="100"/></transform>
+            <bsdf type="diffuse"><rgb name="reflectance" value="0.3, 0.6, 0.9"/></bsdf></shape>''',
+                                     width=16, height=16))
+    image = tk.render(scene, spp=64, seed=2).numpy()
+    assert np.allclose(image.mean(axis=(0, 1)), [0.6, 1.2, 1.8], rtol=0.01)
+
+
+def test_max_depth_meaning():
+    scene = tk.load_file(CBOX, spp=1)
+    integrator = scene.integrator()
+    integrator.max_depth = 1                 # emitters only: the light and nothing else
+    image = tk.render(scene, spp=1, seed=0).numpy()
+    lit = image.max(axis=2) > 0
+    assert 0.004 < lit.mean() < 0.008 and image.max() == pytest.approx(20.71, rel=1e-3)
+    integrator.max_depth = 0
+    assert tk.render(scene, spp=1, seed=0).numpy().max() == 0
+
+
+@pytest.fixture(scope='module')
+def small_cbox():
+    scene = tk.load_file(CBOX)
+    scene.sensors()[0].film().width = scene.sensors()[0].film().height = 64
+    return scene
+
+
+def test_orientation_red_left_green_right(small_cbox):
+    image = tk.render(small_cbox, spp=16, seed=0).numpy()
+    left, right = image[20:44, 2:8].mean(axis=(0, 1)), image[20:44, -8:-2].mean(axis=(0, 1))
+    assert left[0] > 3 * left[1] and right[1] > 1.5 * right[0]
+    assert left[0] > 2 * right[0] and right[1] > 2 * left[1]
+    top, bottom = image[:8].mean(), image[-8:].mean()     # the light is on the ceiling
+    assert image[:16].max() > 10 and bottom < top * 2
+
+
+def test_seed_determinism_and_fresh_samples(small_cbox):
+    a = tk.render(small_cbox, spp=2, seed=7).numpy()
+    b = tk.render(small_cbox, spp=2, seed=7).numpy()
+    assert np.array_equal(a, b)
+    c, d = tk.render(small_cbox, spp=2).numpy(), tk.render(small_cbox, spp=2).numpy()
+    assert not np.array_equal(c, d)
+
+
+def test_render_returns_tensor(small_cbox):
+    image = tk.render(small_cbox, spp=1)
+    assert isinstance(image, tk.TensorXf) and image.shape == (64, 64, 3)
+    assert small_cbox.sensors()[0].film().crop_size() == (64, 64)
+
+
+@pytest.mark.parametrize('spp', [0, -1, 1.5, 'many', True])
+def test_bad_spp(small_cbox, spp):
+    with pytest.raises(tk.RenderError, match='spp'):
+        tk.render(small_cbox, spp=spp)
+
+
+@pytest.mark.parametrize('index', [1, -1, 'first'])
+def test_bad_sensor_index(small_cbox, index):
+    with pytest.raises(tk.RenderError, match='sensor_index'):
+        tk.render(small_cbox, spp=1, sensor_index=index)
+
+
+def test_filters_preserve_brightness():
+    """Every reconstruction filter averages a uniformly lit scene to the same value."""
+    for rfilter in ('box', 'tent', 'gaussian'):
+        scene = tk.load_string(scene_xml('<emitter type="constant"><rgb name="radiance" value="0.7"/></emitter>')
+                               .replace('<rfilter type="box"/>', f'<rfilter type="{rfilter}"/>'))
+        image = tk.render(scene, spp=4, seed=0).numpy()
+        assert np.allclose(image, 0.7, rtol=1e-5), rfilter
