@@ -10,6 +10,7 @@ import time
 
 from tqdm import tqdm
 
+from .bitmap import SUPPORTED_EXTENSIONS
 from .errors import SceneError
 
 
@@ -48,6 +49,10 @@ def render_command(args):
     if spp <= 0:
         raise tk.RenderError(f'--spp must be positive, got {spp}')
     output = args.output or args.scene.rsplit('.', 1)[0] + '.png'
+    if not output.lower().endswith(SUPPORTED_EXTENSIONS):
+        # Fail before rendering rather than after.
+        raise tk.ImageError(f'unknown image extension; use one of {", ".join(SUPPORTED_EXTENSIONS)}',
+                            output)
     width, height = sensor.film().crop_size()
     chunk = max(1, min(spp, 2 ** 22 // (width * height)))
     image, done = None, 0
