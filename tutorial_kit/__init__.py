@@ -26,6 +26,7 @@ backend.set_backend(backend.default_backend())
 from . import bsdf, emitter, film, integrator, rfilter, sampler, scene, sensor, shapes  # noqa: E402,F401
 from .bitmap import write_bitmap, read_bitmap  # noqa: E402
 from .loader import load_file, load_string  # noqa: E402
+from .optimizers import Optimizer, SGD, Adam  # noqa: E402
 from .render import render  # noqa: E402
 from .traverse import ParameterMap, traverse  # noqa: E402
 
@@ -38,5 +39,6 @@ def __getattr__(name):
 
 
 __all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap',
+           'Optimizer', 'SGD', 'Adam',
            'read_bitmap', 'set_backend', 'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning']

@@ -16,13 +16,35 @@ from .sampler import make_generator, _mix64
 MAX_SAMPLES_PER_PASS = 2 ** 24
 
 
-def render(scene, spp=None, seed=None, sensor_index=0):
+def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=False):
     """Render ``scene`` as seen by sensor ``sensor_index``.
 
     ``spp``: samples per pixel (default: the sensor's sampler). ``seed``: an
     int; the same seed gives the same image, and without one every call
     draws fresh samples. Returns TensorXf (H, W, 3).
+
+    Derivatives are tracked whenever a scene parameter has gradients enabled
+    (an ``optimizer`` enables them on its parameters). With ``unbiased=True``
+    the image is rendered twice with independent samples: its value comes
+    from the first render, its derivatives from the second. Reusing one set
+    of samples for both would correlate them and bias the gradient of
+    objectives such as the squared error. ``spp`` may then be a pair
+    ``(spp_primal, spp_derivative)``.
     """
+    if unbiased:
+        if optimizer is None:
+            raise RenderError('unbiased=True needs the optimizer, to render the primal image '
+                              'without derivatives')
+        spp_primal, spp_diff = spp if isinstance(spp, tuple) and len(spp) == 2 else (spp, spp)
+        second_seed = None if seed is None else _mix64(seed) & 0x7FFFFFFF
+        with optimizer.disable_gradients():
+            primal = render(scene, spp_primal, seed, sensor_index)
+        differentiable = render(scene, spp_diff, second_seed, sensor_index)
+        return dr.replace_grad(primal, differentiable)
+    return _render(scene, spp, seed, sensor_index)
+
+
+def _render(scene, spp, seed, sensor_index):
     sensors = scene.sensors()
     if not isinstance(sensor_index, int) or not 0 <= sensor_index < len(sensors):
         raise RenderError(f'sensor_index must be an int in [0, {len(sensors) - 1}], got {sensor_index!r}')
