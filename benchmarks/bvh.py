@@ -28,7 +28,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import tutorial_kit  # noqa: E402,F401  (before drjit: picks a usable libLLVM)
 import drjit as dr  # noqa: E402
 from tutorial_kit import backend as bk  # noqa: E402
-from tutorial_kit.bvh import BVH, INVALID, intersect_triangle  # noqa: E402
+from tutorial_kit.bvh import BVH, INVALID, intersect_triangle, _aligned_zeros  # noqa: E402
 
 
 # -- scenes --------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ class BruteForceLoop:
     def __init__(self, p0, p1, p2):
         self.m = len(p0)
         # 16 floats per triangle, like the BVH's records: one packet gather each.
-        data = np.zeros((self.m, 16), np.float32)
+        data = _aligned_zeros((self.m, 16), np.float32)     # aligned, as packet gathers need
         data[:, :9] = np.concatenate([p0, p1 - p0, p2 - p0], 1)
         self.data = bk.Float(data.ravel())
         self.array_xf = sys.modules[bk.Float.__module__].ArrayXf
@@ -152,7 +152,7 @@ class MitsubaScene:
     def _ray(self, o, d, t_max):
         mi = self.mi
         def convert(x, cls):
-            return cls(np.ascontiguousarray(x.numpy().T))
+            return cls(np.ascontiguousarray(x.numpy()))     # shape (3, N)
         return mi.Ray3f(convert(o, mi.Point3f), convert(d, mi.Vector3f), t_max)
 
     def prepare(self, o, d, t_max):
@@ -169,11 +169,36 @@ class MitsubaScene:
 
 # -- measuring ---------------------------------------------------------------------------------
 
+def _cpu_ticks():
+    """(idle, total) jiffies of all CPUs, from Linux's /proc/stat."""
+    with open('/proc/stat') as f:
+        ticks = [int(x) for x in f.readline().split()[1:]]
+    return ticks[3] + ticks[4], sum(ticks)
+
+
+def wait_until_idle(timeout=120.0):
+    """On a shared machine: wait until the CPUs were >90% idle for 0.3 s."""
+    if not os.path.exists('/proc/stat'):
+        return
+    end = time.time() + timeout
+    while time.time() < end:
+        idle0, total0 = _cpu_ticks()
+        time.sleep(0.3)
+        idle1, total1 = _cpu_ticks()
+        if idle1 - idle0 > 0.9 * max(total1 - total0, 1):
+            return
+
+
+WAIT_IDLE = False
+
+
 def measure(call, runs):
     """Median wall and kernel time (ms) of ``call`` over ``runs`` runs after one warm-up."""
     dr.set_flag(dr.JitFlag.KernelHistory, True)
     wall, kernel = [], []
     for i in range(runs + 1):
+        if WAIT_IDLE and i > 0:
+            wait_until_idle()
         dr.kernel_history()                 # clear
         start = time.perf_counter()
         out = call()
@@ -214,7 +239,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='fewer runs, smaller soup')
     parser.add_argument('--no-mitsuba', action='store_true', help='skip the Mitsuba 3 comparison')
+    parser.add_argument('--wait-idle', action='store_true',
+                        help='before each timed run, wait until other processes leave the CPUs idle')
     args = parser.parse_args()
+    global WAIT_IDLE
+    WAIT_IDLE = args.wait_idle
     runs = 3 if args.quick else 9
     print(f'backend: {bk.name}, Dr.Jit {dr.__version__}, {os.cpu_count()} CPUs, '
           f'median of {runs} runs after a warm-up')

@@ -261,6 +261,19 @@ def intersect_triangle(o, d, p0, e1, e2, t_closest):
     return hit, t, u, v
 
 
+def _aligned_zeros(shape, dtype, alignment=64):
+    """A zeroed NumPy array whose data starts on an ``alignment``-byte boundary.
+
+    Dr.Jit's CPU backend may use NumPy memory in place; packet gathers need
+    it aligned and silently fall back to one gather per value otherwise
+    (slower, and a different kernel each time the alignment changes).
+    """
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.zeros(size + alignment, np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset:offset + size].view(dtype).reshape(shape)
+
+
 def _array_xf():
     """The active backend's dynamically sized float array (for packet gathers)."""
     return sys.modules[bk.Float.__module__].ArrayXf
@@ -322,7 +335,7 @@ class BVH:
     @staticmethod
     def _records(tree, kept, p0, e1, e2):
         """Node records of shape (N, RECORD_SIZE), float32 (see module docstring)."""
-        records = np.zeros((len(tree['escape']), RECORD_SIZE), np.float32)
+        records = _aligned_zeros((len(tree['escape']), RECORD_SIZE), np.float32)
         bits = records.view(np.uint32)          # the integer fields, in place
         leaf = tree['prim'] >= 0
         prim = kept[tree['prim'][leaf]]         # back to the caller's numbering
