@@ -52,10 +52,10 @@ def main():
         dr.backward(ob_val)
         opt.step()
         err_ref = dr.sum(dr.square(param_ref - params[KEY]), axis=None)
-        errors.append(float(err_ref[0] if dr.is_array_v(err_ref) and dr.width(err_ref) else err_ref))
-        print('Iteration %03i: error=%g' % (it, errors[-1]))
+        errors.append(err_ref[0])
+        print('Iteration %03i: error=%g' % (it, err_ref[0]))
         if args.frames:
-            frames.append(tk.bitmap.to_8bit(image) if hasattr(tk.bitmap, 'to_8bit') else image.numpy())
+            frames.append(image.numpy())
     elapsed = time.perf_counter() - started
     print(f'{args.iterations} iterations in {elapsed:.1f} s '
           f'({elapsed / args.iterations * 1e3:.0f} ms per iteration, including the first)')
@@ -83,9 +83,10 @@ def plot_convergence(errors, path):
 
 
 def write_gif(frames, path):
-    from PIL import Image
+    """An animated GIF of linear-RGB frames (H, W, 3), sRGB-encoded."""
     import numpy as np
-    images = [Image.fromarray((np.clip(tk.bitmap.linear_to_srgb(f), 0, 1) * 255).astype('uint8'))
+    from PIL import Image
+    images = [Image.fromarray(np.round(tk.bitmap.linear_to_srgb(np.clip(f, 0, 1)) * 255).astype('uint8'))
               for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=80, loop=0)
     print('wrote', path)

@@ -28,6 +28,8 @@ from .bitmap import write_bitmap, read_bitmap  # noqa: E402
 from .loader import load_file, load_string  # noqa: E402
 from .optimizers import Optimizer, SGD, Adam  # noqa: E402
 from .render import render  # noqa: E402
+from .gradients import check_gradient  # noqa: E402
+from .pytorch import torch_renderer  # noqa: E402
 from .traverse import ParameterMap, traverse  # noqa: E402
 
 
@@ -39,6 +41,6 @@ def __getattr__(name):
 
 
 __all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap',
-           'Optimizer', 'SGD', 'Adam',
+           'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning']

@@ -1,0 +1,63 @@
+"""The renderer as a PyTorch node (skipped when PyTorch is not installed)."""
+import drjit as dr
+import numpy as np
+import pytest
+
+import tutorial_kit as tk
+from helpers import CBOX
+
+torch = pytest.importorskip('torch')
+RED = 'red.reflectance.value'
+
+
+def small_cbox(size=32):
+    scene = tk.load_file(CBOX)
+    film = scene.sensors()[0].film()
+    film.width = film.height = size
+    return scene
+
+
+def test_gradient_matches_drjit():
+    """The same loss and seed give the same gradient through PyTorch and in Dr.Jit."""
+    scene = small_cbox()
+    weights = np.random.default_rng(0).random((32, 32, 3)).astype(np.float32)
+    value = [0.5, 0.3, 0.2]
+
+    red = torch.tensor(value, requires_grad=True)
+    render_torch = tk.torch_renderer(scene, [RED], spp=2)
+    scene.render_count = 100                        # same samples as below
+    image = render_torch(red)
+    assert tuple(image.shape) == (32, 32, 3)
+    (image * torch.from_numpy(weights)).sum().backward()
+
+    params = tk.traverse(scene)
+    params[RED] = value
+    params.update()
+    dr.enable_grad(params[RED])
+    scene.render_count = 100
+    image = tk.render(scene, spp=2)
+    dr.backward(dr.sum(image * tk.TensorXf(weights), axis=None))
+    assert np.allclose(red.grad.numpy(), dr.grad(params[RED]).numpy().ravel(), rtol=1e-4)
+
+
+def test_torch_adam_recovers_the_red_wall():
+    scene = small_cbox(64)
+    params = tk.traverse(scene)
+    truth = params[RED].numpy().ravel()
+    image_ref = tk.render(scene, spp=8, seed=0).torch()
+    render_torch = tk.torch_renderer(scene, [RED], spp=1, unbiased=True)
+    red = torch.tensor([.9, .9, .9], requires_grad=True)
+    opt = torch.optim.Adam([red], lr=.1)
+    for _ in range(40):
+        opt.zero_grad()
+        torch.mean((render_torch(red) - image_ref) ** 2).backward()
+        opt.step()
+        with torch.no_grad():
+            red.clamp_(0, 1)
+    assert np.sum((red.detach().numpy() - truth) ** 2) < 1e-2
+
+
+def test_wrong_number_of_tensors():
+    render_torch = tk.torch_renderer(small_cbox(), [RED])
+    with pytest.raises(TypeError, match='expected 1 tensors'):
+        render_torch()

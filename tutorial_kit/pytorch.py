@@ -1,0 +1,61 @@
+"""Rendering as a differentiable node in a PyTorch graph.
+
+``torch_renderer(scene, keys)`` returns a function that takes one PyTorch
+tensor per parameter key and returns the rendered image as a PyTorch tensor
+of shape (H, W, 3). Gradients flow back from PyTorch into Dr.Jit and through
+the renderer to the tensors, thanks to ``dr.wrap``, so a PyTorch optimizer
+can drive the scene::
+
+    render_torch = tk.torch_renderer(scene, ['red.reflectance.value'], spp=1)
+    red = torch.tensor([.9, .9, .9], requires_grad=True)
+    loss = ((render_torch(red) - reference) ** 2).mean()
+    loss.backward()                      # red.grad holds d loss / d red
+
+Crossing between the two frameworks costs a copy each way; for a loop that
+is entirely rendering, the Dr.Jit optimizers are faster.
+"""
+import drjit as dr
+
+from . import backend as bk
+from .render import render
+from .traverse import traverse
+
+
+def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
+    """A PyTorch-callable ``f(*tensors) -> image`` that renders ``scene``.
+
+    ``keys``: parameter names; the i-th tensor given to ``f`` becomes the
+    value of ``keys[i]`` (a colour takes 3 numbers, vertex positions 3 per
+    vertex). ``unbiased``: render value and derivatives with independent
+    samples, as :func:`tutorial_kit.render` does.
+    """
+    import torch  # noqa: F401  (fail here, clearly, when PyTorch is missing)
+
+    params = traverse(scene)
+    params.keep(list(keys))
+
+    @dr.wrap(source='torch', target='drjit')
+    def render_from_tensors(*tensors):
+        for key, tensor in zip(keys, tensors):
+            params[key] = _as_parameter(params, key, tensor)
+        params.update()
+        if not unbiased:
+            return render(scene, spp=spp, sensor_index=sensor_index)
+        with dr.suspend_grad():
+            primal = render(scene, spp=spp, sensor_index=sensor_index)
+        return dr.replace_grad(primal, render(scene, spp=spp, sensor_index=sensor_index))
+
+    def render_torch(*tensors):
+        if len(tensors) != len(keys):
+            raise TypeError(f'expected {len(keys)} tensors (for {", ".join(keys)}), got {len(tensors)}')
+        return render_from_tensors(*tensors)
+
+    return render_torch
+
+
+def _as_parameter(params, key, tensor):
+    """A Dr.Jit tensor from PyTorch as the parameter's own type, keeping derivatives."""
+    flat = tensor.array if isinstance(tensor, bk.TensorXf) else tensor
+    if params._lookup(key).kind == 'color':
+        return dr.unravel(bk.Color3f, flat) if dr.width(flat) == 3 else flat
+    return flat
