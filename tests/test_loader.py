@@ -201,3 +201,28 @@ def test_binary_garbage(tmp_path):
     path.write_bytes(os.urandom(2000))
     with pytest.raises(tk.SceneError):
         tk.load_file(path)
+
+
+@pytest.mark.parametrize('content, message', [
+    ('v 0 0 0\nv 1 0 0\nv 0 1 x\nf 1 2 3\n', 'x'),
+    ('v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 9\n', 'out of range'),
+])
+def test_malformed_mesh_names_both_files(tmp_path, content, message):
+    (tmp_path / 'bad.obj').write_text(content)
+    scene = tmp_path / 'scene.xml'
+    scene.write_text(scene_xml('<shape type="obj"><string name="filename" value="bad.obj"/></shape>'))
+    with pytest.raises(tk.MeshError, match=message) as info:
+        tk.load_file(scene)
+    assert 'bad.obj' in str(info.value) and 'scene.xml' in str(info.value)
+
+
+def test_field_of_view_axes():
+    from tutorial_kit.sensor import x_fov
+    assert x_fov(40, 'x', 400, 200) == pytest.approx(40)
+    half_y = np.tan(np.radians(20))
+    assert x_fov(40, 'y', 400, 200) == pytest.approx(np.degrees(2 * np.arctan(2 * half_y)))
+    assert x_fov(40, 'smaller', 400, 200) == pytest.approx(x_fov(40, 'y', 400, 200))
+    assert x_fov(40, 'larger', 400, 200) == pytest.approx(40)
+    assert x_fov(40, 'smaller', 200, 400) == pytest.approx(40)
+    diagonal = np.degrees(2 * np.arctan(half_y * 2 / np.sqrt(5)))
+    assert x_fov(40, 'diagonal', 400, 200) == pytest.approx(diagonal)
