@@ -3,14 +3,15 @@
 Run ``python benchmarks/bvh.py`` (``--quick`` for fewer repetitions). Prints
 one table row per scene, ray set, strategy and query:
 
-* Cornell box (36 triangles), 512 x 512 camera rays and as many scattered
+* Cornell box (36 triangles), 512 x 512 camera rays, as many scattered
   rays (random origins inside the box, random directions: what the path
-  tracer's bounces look like), for the strategies ``unrolled`` (the BVH's
+  tracer's bounces look like) and shadow rays (from the camera rays' hits
+  to random points on the light, ``occluded`` only), for the strategies ``unrolled`` (the BVH's
   default for small scenes: every triangle in straight-line code), ``tree``
   (the hierarchy, forced), ``brute loop`` (a ``dr.while_loop`` over all
   triangles) and, when Mitsuba 3 is installed, ``mitsuba`` (its
-  ``llvm_ad_rgb`` / ``cuda_ad_rgb`` variant, which traces with Embree or
-  OptiX) measured in the same run;
+  ``llvm_ad_rgb`` / ``cuda_ad_rgb`` variant and its own ray tracing
+  backend), measured in the same run;
 * a random soup of 100,000 triangles with 512 x 512 rays into it.
 
 Times are wall-clock medians after a warm-up, each call traced, evaluated and
@@ -81,6 +82,25 @@ def scattered_rays(n, lo, hi, seed=0):
     return o.astype(np.float32), (d / np.linalg.norm(d, axis=1, keepdims=True)).astype(np.float32)
 
 
+def shadow_rays(bvh, camera, seed=0):
+    """Next-event rays: from where camera rays hit to random points on the light.
+
+    Origins are pulled back 0.1 mm along the camera ray (off the surface);
+    directions are unnormalised, so ``t_max = 1 - 1e-4`` stops just short of
+    the light. Camera rays that miss get a dummy ray that hits nothing."""
+    o, d = (bk.Array3f(np.ascontiguousarray(x.T)) for x in camera)
+    t = bvh.intersect(o, d, dr.inf)[0].numpy()
+    hit = np.isfinite(t)
+    t = np.where(hit, t, 0)[:, None]
+    scale = np.linalg.norm(camera[1], axis=1, keepdims=True)
+    origin = camera[0] + camera[1] * (t - 0.1 / scale)
+    rng = np.random.default_rng(seed)
+    light = np.stack([213 + 130 * rng.random(len(t)), np.full(len(t), 548.7),
+                      227 + 105 * rng.random(len(t))], 1)
+    direction = np.where(hit[:, None], light - origin, [0, -1e-3, 0])
+    return origin.astype(np.float32), direction.astype(np.float32)
+
+
 def random_soup(m, seed=1):
     """``m`` random triangles of edge ~ 1/sqrt(m) in the unit cube (about 3 layers deep)."""
     rng = np.random.default_rng(seed)
@@ -135,7 +155,7 @@ class BruteForceLoop:
 
 
 class MitsubaScene:
-    """The same triangles in Mitsuba 3 (Embree on the CPU, OptiX on a GPU)."""
+    """The same triangles in Mitsuba 3, queried through its scene's ray tests."""
 
     def __init__(self, p0, p1, p2):
         import mitsuba as mi
@@ -150,10 +170,14 @@ class MitsubaScene:
         self.scene = mi.load_dict({'type': 'scene', 'soup': mesh})
 
     def _ray(self, o, d, t_max):
+        """A Mitsuba ray; it wants unit directions, so t_max is rescaled."""
         mi = self.mi
-        def convert(x, cls):
-            return cls(np.ascontiguousarray(x.numpy()))     # shape (3, N)
-        return mi.Ray3f(convert(o, mi.Point3f), convert(d, mi.Vector3f), t_max)
+        o, d = o.numpy(), d.numpy()                      # shape (3, N)
+        length = np.linalg.norm(d, axis=0)
+        ray = mi.Ray3f(mi.Point3f(np.ascontiguousarray(o)),
+                       mi.Vector3f(np.ascontiguousarray(d / length)))
+        ray.maxt = mi.Float((t_max * length).astype(np.float32))
+        return ray
 
     def prepare(self, o, d, t_max):
         self.ray = self._ray(o, d, t_max)
@@ -193,7 +217,8 @@ WAIT_IDLE = False
 
 
 def measure(call, runs):
-    """Median wall and kernel time (ms) of ``call`` over ``runs`` runs after one warm-up."""
+    """Time ``call`` after one warm-up: (first, median wall, median kernel,
+    best kernel) in ms, and the last result."""
     dr.set_flag(dr.JitFlag.KernelHistory, True)
     wall, kernel = [], []
     for i in range(runs + 1):
@@ -213,26 +238,44 @@ def measure(call, runs):
             wall.append(elapsed)
             kernel.append(ran)
     dr.set_flag(dr.JitFlag.KernelHistory, False)
-    return 1e3 * first, 1e3 * float(np.median(wall)), float(np.median(kernel)), out
+    return 1e3 * first, 1e3 * float(np.median(wall)), float(np.median(kernel)), min(kernel), out
 
 
-def run_case(rows, scene, rays_name, strategy, accel, o, d, runs, reference=None):
+HEADER = ('{:8s} {:9s} {:10s} {:9s} {:>8s} {:>8s} {:>7s} {:>9s} {:>7s} {:>8s} {:>5s}'.format(
+    'scene', 'rays', 'strategy', 'query', 'first ms', 'wall ms', 'Mray/s',
+    'kernel ms', 'Mray/s', 'best ms', 'hits'))
+ROW = '{:8s} {:9s} {:10s} {:9s} {:8.1f} {:8.2f} {:7.1f} {:9.2f} {:7.1f} {:8.2f} {:5.3f}'
+
+
+def run_case(rows, scene, rays_name, strategy, accel, o, d, runs, t_max=dr.inf,
+             queries=('intersect', 'occluded')):
+    """Time the queries of one strategy; append and print table rows."""
     n = dr.width(d)
-    t_max = dr.inf
     if isinstance(accel, MitsubaScene):
         accel.prepare(o, d, t_max)
-    for query in ('intersect', 'occluded'):
-        first, wall, kernel, out = measure(lambda: getattr(accel, query)(o, d, t_max), runs)
+    for query in queries:
+        first, wall, kernel, best, out = measure(lambda: getattr(accel, query)(o, d, t_max), runs)
         hits = dr.isfinite(out[0]) if query == 'intersect' else out
-        hit_rate = dr.count(hits)[0] / n
-        rows.append((scene, rays_name, strategy, query, first, wall, n / wall / 1e3,
-                     kernel, n / kernel / 1e3 if kernel else float('nan'), hit_rate))
-        print('{:8s} {:9s} {:10s} {:9s} {:9.1f} {:8.2f} {:8.1f} {:9.2f} {:8.1f} {:6.3f}'.format(*rows[-1]),
+        row = dict(scene=scene, rays=rays_name, strategy=strategy, query=query, first=first,
+                   wall=wall, kernel=kernel, best=best, hits=dr.count(hits)[0] / n, n=n)
+        rows.append(row)
+        print(ROW.format(scene, rays_name, strategy, query, first, wall, n / wall / 1e3,
+                         kernel, n / kernel / 1e3 if kernel else float('nan'), best, row['hits']),
               flush=True)
-        if reference is not None and query == 'intersect':
-            agree = np.mean(out[1].numpy() == reference.numpy())
-            if agree < 0.99:
-                print(f'   warning: {strategy} agrees with the BVH on only {agree:.3%} of rays')
+
+
+def print_ratios(rows, baseline):
+    """Time of each strategy relative to ``baseline`` (< 1: faster than it)."""
+    base = {(r['scene'], r['rays'], r['query']): r for r in rows if r['strategy'] == baseline}
+    if not base:
+        return
+    print(f'\ntime relative to {baseline} (same run; < 1 is faster): wall / kernel median / kernel best')
+    for r in rows:
+        b = base.get((r['scene'], r['rays'], r['query']))
+        if b is not None and r['strategy'] != baseline:
+            print('{:8s} {:9s} {:10s} {:9s} {:5.2f} / {:5.2f} / {:5.2f}'.format(
+                r['scene'], r['rays'], r['strategy'], r['query'], r['wall'] / b['wall'],
+                r['kernel'] / b['kernel'], r['best'] / b['best']))
 
 
 def main():
@@ -247,9 +290,6 @@ def main():
     runs = 3 if args.quick else 9
     print(f'backend: {bk.name}, Dr.Jit {dr.__version__}, {os.cpu_count()} CPUs, '
           f'median of {runs} runs after a warm-up')
-    print('{:8s} {:9s} {:10s} {:9s} {:>9s} {:>8s} {:>8s} {:>9s} {:>8s} {:>6s}'.format(
-        'scene', 'rays', 'strategy', 'query', 'first ms', 'wall ms', 'Mrays/s',
-        'kernel ms', 'Mrays/s', 'hits'))
     rows = []
 
     # (a) Cornell box.
@@ -260,35 +300,41 @@ def main():
                        ('brute loop', lambda: BruteForceLoop(p0, p1, p2))):
         start = time.perf_counter()
         accels[name] = make()
-        print(f'cbox: {name} built in {1e3 * (time.perf_counter() - start):.2f} ms')
+        print(f'cbox build: {name} in {1e3 * (time.perf_counter() - start):.2f} ms')
     if not args.no_mitsuba:
         try:
             accels['mitsuba'] = MitsubaScene(p0, p1, p2)
         except Exception as e:  # not installed, or no variant for this backend
             print(f'(mitsuba skipped: {type(e).__name__}: {e})')
-    ray_sets = {'camera': camera_rays(),
-                'scattered': scattered_rays(512 * 512, (0, 0, 0), (552, 548, 559))}
-    for rays_name, (o_np, d_np) in ray_sets.items():
+    camera = camera_rays()
+    # Ray sets: name -> (origins, directions, t_max, queries worth timing).
+    ray_sets = {'camera': camera + (dr.inf, ('intersect', 'occluded')),
+                'scattered': scattered_rays(512 * 512, (0, 0, 0), (552, 548, 559))
+                + (dr.inf, ('intersect', 'occluded')),
+                'shadow': shadow_rays(accels['unrolled'], camera) + (1 - 1e-4, ('occluded',))}
+    print(HEADER)
+    for rays_name, (o_np, d_np, t_max, queries) in ray_sets.items():
         o, d = bk.Array3f(o_np.T), bk.Array3f(d_np.T)
         dr.eval(o, d)
-        reference = accels['unrolled'].intersect(o, d, dr.inf)[1]
         for name, accel in accels.items():
-            run_case(rows, 'cbox', rays_name, name, accel, o, d, runs,
-                     reference if name != 'mitsuba' else None)
+            run_case(rows, 'cbox', rays_name, name, accel, o, d, runs, t_max, queries)
 
     # (b) Random soup.
     m = 20_000 if args.quick else 100_000
     p0, p1, p2 = random_soup(m)
     bvh = BVH(p0, p1, p2)
-    print(f'soup: {m} triangles, {bvh!r}')
+    print(f'\nsoup build: {bvh!r}')
     accels = {'tree': bvh}
     if not args.no_mitsuba and 'mitsuba' in sys.modules:
         accels['mitsuba'] = MitsubaScene(p0, p1, p2)
     o_np, d_np = soup_rays(512 * 512)
     o, d = bk.Array3f(o_np.T), bk.Array3f(d_np.T)
     dr.eval(o, d)
+    print(HEADER)
     for name, accel in accels.items():
         run_case(rows, f'soup{m // 1000}k', 'into', name, accel, o, d, runs)
+    print_ratios(rows, 'unrolled')
+    print_ratios(rows, 'mitsuba')
 
 
 if __name__ == '__main__':

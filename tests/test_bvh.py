@@ -304,3 +304,60 @@ def test_rebuilt_bvh_reuses_its_kernel(mode):
     finally:
         dr.set_flag(dr.JitFlag.KernelHistory, False)
     assert len(hashes) == 1
+
+
+def cornell_box():
+    """The Cornell box's 36 triangles (millimetres): walls, light, two boxes."""
+    def quad(a, b, c, d):
+        return [(a, b, c), (a, c, d)]
+
+    def box(top):
+        top = [np.array(p, float) for p in top]
+        bottom = [p * [1, 0, 1] for p in top]
+        faces = quad(*top) + quad(*bottom[::-1])
+        for i in range(4):
+            faces += quad(top[i], bottom[i], bottom[(i + 1) % 4], top[(i + 1) % 4])
+        return faces
+    t = (quad((552.8, 0, 0), (0, 0, 0), (0, 0, 559.2), (549.6, 0, 559.2))
+         + quad((556, 548.8, 0), (556, 548.8, 559.2), (0, 548.8, 559.2), (0, 548.8, 0))
+         + quad((549.6, 0, 559.2), (0, 0, 559.2), (0, 548.8, 559.2), (556, 548.8, 559.2))
+         + quad((0, 0, 559.2), (0, 0, 0), (0, 548.8, 0), (0, 548.8, 559.2))
+         + quad((552.8, 0, 0), (549.6, 0, 559.2), (556, 548.8, 559.2), (556, 548.8, 0))
+         + quad((343, 548.8, 227), (343, 548.8, 332), (213, 548.8, 332), (213, 548.8, 227))
+         + box([(130, 165, 65), (82, 165, 225), (240, 165, 272), (290, 165, 114)])
+         + box([(423, 330, 247), (265, 330, 296), (314, 330, 456), (472, 330, 406)]))
+    t = np.array(t, np.float32)
+    return t[:, 0], t[:, 1], t[:, 2]
+
+
+@pytest.mark.parametrize('mode', MODES)
+def test_cornell_box(mode):
+    """Axis-aligned walls, flat boxes and a light flush with the ceiling; camera
+    rays, rays from inside, and shadow rays that stop just short of the light."""
+    p0, p1, p2 = cornell_box()
+    bvh = BVH(p0, p1, p2, unroll_limit=MODES[mode])
+    s = np.tan(np.radians(39.3) / 2)
+    x = (np.arange(64) + 0.5) / 32 - 1
+    xx, yy = np.meshgrid(x, -x)
+    direction = np.stack([-xx.ravel() * s, yy.ravel() * s, np.ones(xx.size)], 1).astype(np.float32)
+    origin = np.tile(np.float32([278, 273, -800]), (len(direction), 1))
+    rng = np.random.default_rng(13)
+    inside = (rng.random((4000, 3)) * [550, 548, 559]).astype(np.float32)
+    origin = np.concatenate([origin, inside])
+    direction = np.concatenate([direction, rng.normal(size=(4000, 3)).astype(np.float32)])
+    t, prim, u, v, hit = query(bvh, origin, direction)
+    t_ref, prim_ref, u_ref, v_ref, clear = reference(p0, p1, p2, origin, direction, np.inf)
+    assert clear.mean() > 0.97 and (prim_ref != INVALID).mean() > 0.9
+    np.testing.assert_array_equal(prim[clear], prim_ref[clear])
+    np.testing.assert_allclose(t[clear], t_ref[clear], rtol=1e-4)
+    np.testing.assert_array_equal(hit[clear], prim_ref[clear] != INVALID)
+    # Shadow rays from the hits to points just below the light (t_max = 1 - 1e-4).
+    found = np.isfinite(t)
+    start = origin[found] + direction[found] * (t[found, None] - 1e-3)
+    light = np.stack([213 + 130 * rng.random(len(start)), np.full(len(start), 548.7),
+                      227 + 105 * rng.random(len(start))], 1).astype(np.float32)
+    toward = (light - start).astype(np.float32)
+    blocked = query(bvh, start, toward, np.float32(1 - 1e-4))[4]
+    _, prim_ref, _, _, clear = reference(p0, p1, p2, start, toward, 1 - 1e-4)
+    assert 0.05 < (prim_ref[clear] != INVALID).mean() < 0.5
+    np.testing.assert_array_equal(blocked[clear], prim_ref[clear] != INVALID)

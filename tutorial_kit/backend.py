@@ -16,13 +16,13 @@ import drjit as dr
 from .errors import BackendError
 
 #: Array types of the active backend, rebound by :func:`set_backend`.
-Float = UInt32 = Int32 = Bool = UInt64 = None
+Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
 Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
 TensorXf = PCG32 = Loop = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 
-_TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'Array2f', 'Array3f', 'Array2i',
+_TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
                'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
 
 _LLVM_HELP = (

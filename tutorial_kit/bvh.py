@@ -55,7 +55,7 @@ box's 36). The loop above pays for each step with a gather, a transpose of
 the gathered record and a few masks, and every lane computes both the box and
 the triangle test. With few triangles it is faster to emit straight-line code
 that tests every triangle, reading triangle data that is the same for all
-rays: on the Cornell box this is 2 to 5 times as fast as walking the
+rays: on the Cornell box this is 2 to 4 times as fast as walking the
 hierarchy (``benchmarks/bvh.py``). The triangle data live in width-1 arrays,
 not in the code, so a rebuild after vertices move reuses the compiled kernel.
 The price is compile time, which grows with the triangle count (about 0.25 s
@@ -79,7 +79,6 @@ does not hit that triangle at ``t = 0`` (avoiding self-intersection at
 nearby ``t > 0`` is the caller's job: offset the origin). Triangles of zero
 area, or with non-finite corners, are never hit.
 """
-import sys
 import time
 
 import numpy as np
@@ -281,11 +280,6 @@ def _aligned_zeros(shape, dtype, alignment=64):
     return raw[offset:offset + size].view(dtype).reshape(shape)
 
 
-def _array_xf():
-    """The active backend's dynamically sized float array (for packet gathers)."""
-    return sys.modules[bk.Float.__module__].ArrayXf
-
-
 # -- the acceleration structure ------------------------------------------------------------
 
 class BVH:
@@ -459,7 +453,7 @@ class BVH:
 
     def _fetch(self, node):
         """Gather node records: (a, b, c, escape, prim) per the layout table."""
-        r = dr.gather(_array_xf(), self._nodes, node, shape=(RECORD_SIZE, dr.width(node)))
+        r = dr.gather(bk.ArrayXf, self._nodes, node, shape=(RECORD_SIZE, dr.width(node)))
         a = bk.Array3f(r[0], r[1], r[2])
         b = bk.Array3f(r[3], r[4], r[5])
         c = bk.Array3f(r[6], r[7], r[8])
@@ -483,6 +477,8 @@ class BVH:
         return dr.maximum(t_near, 0) <= dr.minimum(t_far, t_closest) * _BOX_TFAR_SCALE
 
     def _intersect_tree(self, o, d, t, prim, u, v, active):
+        """Walk the threaded tree, keeping the closest hit (loop state: node,
+        t, prim, u, v; a lane stops when its node index runs past the end)."""
         inv_d = self._inverse(d)
         node_count = self.node_count
 
@@ -507,6 +503,7 @@ class BVH:
         return t, prim, u, v
 
     def _occluded_tree(self, o, d, t_max, active, n):
+        """Walk the threaded tree until the first hit (loop state: node, hit)."""
         inv_d = self._inverse(d)
         node_count = self.node_count
 
