@@ -47,17 +47,43 @@ class HDRFilm:
         ``j`` at index ``j * spp + k``); ``value``: Color3f radiance per sample.
         Returns a Color3f with one entry per pixel, row-major.
         """
-        if isinstance(self.rfilter, BoxFilter) and self.rfilter.radius == 0.5:
+        if self._is_pixel_box():
             # Each sample stays in its own pixel: a plain block average.
             return dr.block_sum(value, spp) / spp
-        return self._splat(position, value)
+        weighted = dr.zeros(bk.Color3f, self.width * self.height)
+        for index, weight, inside in self._footprint(position):
+            dr.scatter_add(weighted, value * weight, index, inside)
+        return weighted / self._weight_sums(position)
 
-    def _splat(self, position, value):
-        """Add each sample to every pixel within the filter radius, then normalise."""
+    def develop_adjoint(self, position, image_gradient, spp):
+        """The gradient per sample (Color3f) given one per pixel (Color3f).
+
+        ``develop`` is linear in the sample values, with weights that do
+        not depend on them, so its adjoint sends each pixel's gradient back
+        to the samples in proportion to their weights.
+        """
+        if self._is_pixel_box():
+            pixel = dr.arange(bk.UInt32, dr.width(position)) // spp
+            return dr.gather(bk.Color3f, image_gradient, pixel) / spp
+        per_weight = image_gradient / self._weight_sums(position)
+        result = dr.zeros(bk.Color3f, dr.width(position))
+        for index, weight, inside in self._footprint(position):
+            result += dr.gather(bk.Color3f, per_weight, index, inside) * weight
+        return result
+
+    def _is_pixel_box(self):
+        return isinstance(self.rfilter, BoxFilter) and self.rfilter.radius == 0.5
+
+    def _weight_sums(self, position):
+        """Sum of filter weights per pixel (Float), never zero."""
+        weights = dr.zeros(bk.Float, self.width * self.height)
+        for index, weight, inside in self._footprint(position):
+            dr.scatter_add(weights, weight, index, inside)
+        return dr.select(weights > 0, weights, 1)
+
+    def _footprint(self, position):
+        """For every pixel a sample reaches: (pixel index, filter weight, valid mask)."""
         radius = self.rfilter.radius
-        pixels = self.width * self.height
-        weighted = dr.zeros(bk.Color3f, pixels)
-        weights = dr.zeros(bk.Float, pixels)
         # Pixel i's centre is at i + 0.5: find the first pixel in reach per axis.
         low = bk.Array2i(dr.ceil(position - 0.5 - radius))
         reach = int(2 * radius) + 1
@@ -66,12 +92,9 @@ class HDRFilm:
             wy = self.rfilter.eval(bk.Float(y) + 0.5 - position.y)
             for dx in range(reach):
                 x = low.x + dx
-                w = wy * self.rfilter.eval(bk.Float(x) + 0.5 - position.x)
-                inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height) & (w > 0)
-                index = bk.UInt32(dr.select(inside, y * self.width + x, 0))
-                dr.scatter_add(weighted, value * w, index, inside)
-                dr.scatter_add(weights, w, index, inside)
-        return weighted / dr.select(weights > 0, weights, 1)
+                weight = wy * self.rfilter.eval(bk.Float(x) + 0.5 - position.x)
+                inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height) & (weight > 0)
+                yield bk.UInt32(dr.select(inside, y * self.width + x, 0)), weight, inside
 
 
 def _default_filter():

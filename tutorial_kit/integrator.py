@@ -45,15 +45,31 @@ class PathIntegrator(Integrator):
         props.bool('hide_emitters', False)
 
     @dr.syntax
-    def sample(self, scene, sampler, origin, direction, t_max, loop_mode='symbolic'):
+    def sample(self, scene, sampler, origin, direction, t_max, mode='primal', dL=None, L_path=None,
+               loop_mode='symbolic'):
         """Radiance (Color3f) along rays ``origin + t direction``, t < ``t_max``.
 
-        ``sampler`` is a PCG32 with one stream per ray. ``loop_mode`` is
-        'symbolic' (one compiled kernel) or 'evaluated' (one step at a time;
-        used when derivatives are tracked, so the AD graph can follow it).
+        ``sampler`` is a PCG32 with one stream per ray.
+
+        ``mode='primal'`` computes the radiance. If a parameter tracks
+        derivatives and ``loop_mode='evaluated'``, automatic differentiation
+        records the whole computation (simple, but memory-hungry and slow).
+
+        ``mode='backward'`` and ``mode='forward'`` *replay* the same paths
+        (same sampler seed) to propagate derivatives without recording them:
+        given the radiance ``L_path`` that the primal pass found, each
+        vertex's contribution is re-evaluated with derivatives switched on
+        locally, and its derivative is pushed to the parameters at once
+        (backward: ``dL`` is the adjoint radiance per ray) or gathered into the
+        returned derivative of the radiance (forward). This is path replay
+        backpropagation; it costs about one more primal pass and no memory
+        per bounce.
         """
+        replay = mode != 'primal'
         width = dr.width(origin)
-        L = dr.zeros(bk.Color3f, width)
+        # In replay, L is the radiance still to come along the path.
+        L = bk.Color3f(dr.detach(L_path)) if replay else dr.zeros(bk.Color3f, width)
+        dL_forward = dr.zeros(bk.Color3f, width)
         throughput = dr.full(bk.Color3f, 1, width)
         depth = dr.zeros(bk.UInt32, width)
         prev_bsdf_pdf = dr.full(bk.Float, 1, width)   # 'from the camera' at depth 0
@@ -65,30 +81,47 @@ class PathIntegrator(Integrator):
             si = scene.ray_intersect(origin, direction, t_max, active)
 
             # 1. Emission found by the previous BSDF sample (or the camera).
-            emitted, emitter_pdf = scene.emission(si, direction, active)
-            weight = dr.select(depth == 0, 1, mis_weight(prev_bsdf_pdf, emitter_pdf))
-            L += throughput * emitted * weight
+            with dr.resume_grad(when=replay):
+                emitted, emitter_pdf = scene.emission(si, direction, active)
+                weight = dr.select(depth == 0, 1, mis_weight(prev_bsdf_pdf, emitter_pdf))
+                Le = throughput * emitted * weight
 
-            # Stop here when the next vertex would exceed max_depth or the ray escaped.
+            # Stop after this vertex when the next would exceed max_depth or the ray escaped.
             active &= si.valid & (depth + 1 < max_depth)
 
             # 2. Emitter sampling.
-            ds, emitter_weight = scene.sample_emitter(si, sampler.next_float32(),
-                                                      bk.Array2f(sampler.next_float32(),
-                                                                 sampler.next_float32()), active)
-            wo = si.to_local(ds.d)
-            bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo)
-            L += dr.select(active, throughput * bsdf_value * emitter_weight
-                           * mis_weight(ds.pdf, bsdf_pdf), 0)
+            with dr.resume_grad(when=replay):
+                ds, emitter_weight = scene.sample_emitter(si, sampler.next_float32(),
+                                                          bk.Array2f(sampler.next_float32(),
+                                                                     sampler.next_float32()), active)
+                wo = si.to_local(ds.d)
+                bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo)
+                Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
+                                      * mis_weight(ds.pdf, bsdf_pdf), 0)
 
             # 3. BSDF sampling: the direction of the next bounce.
             wo, bsdf_pdf, bsdf_weight = scene.bsdf_sample(
                 si, bk.Array2f(sampler.next_float32(), sampler.next_float32()))
-            direction_world = si.to_world(wo)
-            origin = si.offset_origin(direction_world)
-            direction = direction_world
+            L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
+
+            if replay:
+                # What this vertex adds, differentiably: its emission, its direct
+                # light, and the light still to come scaled by d(BSDF)/BSDF.
+                with dr.resume_grad():
+                    value = scene.bsdf_eval_pdf(si, wo)[0]
+                    value_detached = dr.detach(bsdf_weight * bsdf_pdf)
+                    ratio = dr.select(value_detached > 0, value / value_detached, 0)
+                    Lr_indirect = L * dr.replace_grad(dr.full(bk.Color3f, 1, width), ratio)
+                    Lo = Le + Lr_direct + Lr_indirect
+                    if mode == 'backward':
+                        dr.backward_from(dL * Lo)
+                    else:
+                        dL_forward += dr.forward_to(Lo)
+
+            direction = si.to_world(wo)
+            origin = si.offset_origin(direction)
             t_max = dr.full(bk.Float, dr.inf, width)
-            throughput *= bsdf_weight
+            throughput *= bsdf_weight if not replay else dr.detach(bsdf_weight)
             prev_bsdf_pdf = bsdf_pdf
             depth += 1
             active &= bsdf_pdf > 0
@@ -99,7 +132,7 @@ class PathIntegrator(Integrator):
             survive = sampler.next_float32() < rr_prob
             throughput = dr.select(roulette, throughput / dr.maximum(rr_prob, 1e-8), throughput)
             active &= (~roulette | survive) & (dr.max(dr.detach(throughput)) > 0)
-        return L
+        return dL_forward if mode == 'forward' else L
 
 
 @register('integrator', 'direct')

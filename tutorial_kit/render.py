@@ -59,35 +59,120 @@ def _render(scene, spp, seed, sensor_index):
     scene.render_count += 1
 
     width, height = sensor.film().size()
-    differentiable = tracks_gradients(scene)
-    passes = 1 if differentiable else -(-width * height * spp // MAX_SAMPLES_PER_PASS)
-    spp_per_pass = [spp // passes + (k < spp % passes) for k in range(passes)]
+    tracked = tracked_parameters(scene)
     scene.prepare_render()
+    if tracked and not any(p.kind in GEOMETRY_KINDS for p in tracked):
+        # Derivatives only of materials and lights: replay paths (fast).
+        return dr.custom(PathReplay, scene, sensor, spp, _mix64(seed), tracked,
+                         [getattr(p.owner, p.attribute) for p in tracked])
+    # Without derivatives, or with derivatives of geometry (recorded in full).
+    passes = 1 if tracked else -(-width * height * spp // MAX_SAMPLES_PER_PASS)
+    spp_per_pass = [spp // passes + (k < spp % passes) for k in range(passes)]
     image = None
     for k, count in enumerate(spp_per_pass):
-        block = _render_pass(scene, sensor, count, _mix64(seed + k), differentiable)
-        image = block * (count / spp) if image is None else image + block * (count / spp)
+        position, sampler, ray = _camera_rays(sensor, count, _mix64(seed + k))
+        radiance = scene.integrator().sample(scene, sampler, *ray,
+                                             loop_mode='evaluated' if tracked else 'symbolic')
+        block = sensor.film().develop(position, radiance, count) * (count / spp)
+        image = block if image is None else image + block
     return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
 
 
-def _render_pass(scene, sensor, spp, seed, differentiable):
-    """One batch of ``spp`` samples per pixel; returns Color3f per pixel."""
-    film = sensor.film()
-    width, height = film.size()
+def _camera_rays(sensor, spp, seed):
+    """Film positions (Array2f, pixels), the sampler, and the camera rays of one pass.
+
+    Sample ``k`` of pixel ``j`` is lane ``j * spp + k``, so that pixels are
+    contiguous blocks. The same seed gives the same positions and rays.
+    """
+    width, height = sensor.film().size()
     lanes = width * height * spp
     sampler = make_generator(lanes, seed)
-    # Sample k of pixel j lies at index j * spp + k: block sums then average pixels.
     pixel = dr.arange(bk.UInt32, lanes) // spp
     position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
     position += bk.Array2f(sampler.next_float32(), sampler.next_float32())
-    origin, direction, t_max = sensor.sample_ray(position / bk.Array2f(width, height))
-    mode = 'evaluated' if differentiable else 'symbolic'
-    radiance = scene.integrator().sample(scene, sampler, origin, direction, t_max, mode)
-    return film.develop(position, radiance, spp)
+    return position, sampler, sensor.sample_ray(position / bk.Array2f(width, height))
 
 
-def tracks_gradients(scene):
-    """True when any differentiable scene parameter has gradients enabled."""
+class PathReplay(dr.CustomOp):
+    """A render whose derivatives come from replaying its paths.
+
+    ``eval`` renders the image without recording derivatives and keeps each
+    sample's radiance. ``backward`` and ``forward`` regenerate the same
+    paths from the same seed and let the integrator push derivatives to (or
+    pull them from) the parameters one vertex at a time. The parameters are
+    swapped for fresh copies meanwhile, so the derivatives found here enter
+    the rest of the AD graph exactly once, through this operation's inputs.
+    """
+
+    def eval(self, scene, sensor, spp, seed, tracked, values):
+        self.scene, self.sensor, self.spp, self.seed = scene, sensor, spp, seed
+        self.tracked = tracked
+        with dr.suspend_grad():         # the parameters are read from the scene itself
+            position, sampler, ray = _camera_rays(sensor, spp, seed)
+            self.radiance = scene.integrator().sample(scene, sampler, *ray)
+            dr.eval(self.radiance)
+            image = sensor.film().develop(position, self.radiance, spp)
+        width, height = sensor.film().size()
+        return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
+
+    def backward(self):
+        gradient = dr.unravel(bk.Color3f, self.grad_out().array)
+        with _parameter_copies(self.tracked, self.grad_in('values')) as copies:
+            position, sampler, ray = _camera_rays(self.sensor, self.spp, self.seed)
+            dL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
+            with dr.suspend_grad():
+                self.scene.integrator().sample(self.scene, sampler, *ray, mode='backward',
+                                               dL=dL, L_path=self.radiance)
+            self.set_grad_in('values', [dr.grad(copy) for copy in copies])
+
+    def forward(self):
+        with _parameter_copies(self.tracked, self.grad_in('values'), forward=True):
+            position, sampler, ray = _camera_rays(self.sensor, self.spp, self.seed)
+            with dr.suspend_grad():
+                dL = self.scene.integrator().sample(self.scene, sampler, *ray, mode='forward',
+                                                    L_path=self.radiance)
+        width, height = self.sensor.film().size()
+        image = self.sensor.film().develop(position, dL, self.spp)
+        self.set_grad_out(bk.TensorXf(dr.ravel(image), shape=(height, width, 3)))
+
+    def name(self):
+        return 'PathReplay'
+
+
+class _parameter_copies:
+    """Temporarily give the tracked parameters fresh, gradient-enabled copies.
+
+    With ``forward=True`` each copy starts with the incoming gradient.
+    """
+
+    def __init__(self, tracked, gradients, forward=False):
+        self.tracked, self.gradients, self.forward = tracked, gradients, forward
+
+    def __enter__(self):
+        self.originals, copies = [], []
+        for parameter, gradient in zip(self.tracked, self.gradients):
+            original = getattr(parameter.owner, parameter.attribute)
+            copy = type(original)(dr.detach(original))
+            dr.enable_grad(copy)
+            if self.forward:
+                dr.set_grad(copy, gradient)
+            setattr(parameter.owner, parameter.attribute, copy)
+            self.originals.append(original)
+            copies.append(copy)
+        return copies
+
+    def __exit__(self, *exc):
+        for parameter, original in zip(self.tracked, self.originals):
+            setattr(parameter.owner, parameter.attribute, original)
+        return False
+
+
+#: Parameter kinds whose derivatives need the fully recorded (not replayed) render.
+GEOMETRY_KINDS = ('positions', 'normals', 'texcoords')
+
+
+def tracked_parameters(scene):
+    """The scene parameters (traverse.Parameter records) that have gradients enabled."""
     from .traverse import traverse
     params = traverse(scene)
-    return any(dr.grad_enabled(params[key]) for key in params.differentiable_keys())
+    return [params._lookup(key) for key in params.differentiable_keys() if dr.grad_enabled(params[key])]
