@@ -68,7 +68,11 @@ def check_gradient(scene, key, direction=None, objective=mean_objective, spp=4, 
 
 
 def _as_like(original, array):
-    return type(original)(array.astype(np.float32)) if array.ndim == 1 else type(original)(*array.astype(np.float32).reshape(len(array), -1))
+    """NumPy ``array`` (shaped like ``original.numpy()``) as a Dr.Jit array of ``original``'s type."""
+    array = array.astype(np.float32)
+    if array.ndim == 1:
+        return type(original)(array)
+    return type(original)(*(row for row in array))
 
 
 def _fresh(params, key, original):

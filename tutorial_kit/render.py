@@ -6,6 +6,8 @@ and averages the samples into pixels with the film's reconstruction filter.
 The result is a Dr.Jit ``TensorXf`` of shape (height, width, 3) holding
 linear RGB radiance, on the active backend.
 """
+import contextlib
+
 import drjit as dr
 
 from . import backend as bk
@@ -139,32 +141,27 @@ class PathReplay(dr.CustomOp):
         return 'PathReplay'
 
 
-class _parameter_copies:
+@contextlib.contextmanager
+def _parameter_copies(tracked, gradients, forward=False):
     """Temporarily give the tracked parameters fresh, gradient-enabled copies.
 
-    With ``forward=True`` each copy starts with the incoming gradient.
+    Yields the copies; with ``forward=True`` each starts with its incoming
+    gradient. The originals are put back afterwards.
     """
-
-    def __init__(self, tracked, gradients, forward=False):
-        self.tracked, self.gradients, self.forward = tracked, gradients, forward
-
-    def __enter__(self):
-        self.originals, copies = [], []
-        for parameter, gradient in zip(self.tracked, self.gradients):
-            original = getattr(parameter.owner, parameter.attribute)
-            copy = type(original)(dr.detach(original))
-            dr.enable_grad(copy)
-            if self.forward:
-                dr.set_grad(copy, gradient)
-            setattr(parameter.owner, parameter.attribute, copy)
-            self.originals.append(original)
-            copies.append(copy)
-        return copies
-
-    def __exit__(self, *exc):
-        for parameter, original in zip(self.tracked, self.originals):
+    originals = [getattr(p.owner, p.attribute) for p in tracked]
+    copies = []
+    for parameter, original, gradient in zip(tracked, originals, gradients):
+        copy = type(original)(dr.detach(original))
+        dr.enable_grad(copy)
+        if forward:
+            dr.set_grad(copy, gradient)
+        setattr(parameter.owner, parameter.attribute, copy)
+        copies.append(copy)
+    try:
+        yield copies
+    finally:
+        for parameter, original in zip(tracked, originals):
             setattr(parameter.owner, parameter.attribute, original)
-        return False
 
 
 #: Parameter kinds whose derivatives need the fully recorded (not replayed) render.

@@ -124,8 +124,9 @@ class Scene:
         current, gradient-enabled parameter values.
         """
         def joined(arrays):
-            arrays = [a for a in arrays]
-            return arrays[0] if len(arrays) == 1 else dr.concat(arrays) if arrays else bk.Float()
+            if len(arrays) <= 1:
+                return arrays[0] if arrays else bk.Float()
+            return dr.concat(arrays)
         self.vertex_positions = joined([s.vertex_positions for s in self._shapes])
         self.vertex_normals = joined([s.vertex_normals if s.has_vertex_normals()
                                       else dr.zeros(bk.Float, 3 * s.vertex_count) for s in self._shapes]) \

@@ -205,15 +205,20 @@ def _floats(key, value, expected):
 
 
 def _vertex_attribute(key, parameter, current, value):
-    """Flat Float of the same length (positions), or of 3N / 2N values (normals, texcoords)."""
+    """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
+    texcoords may also be emptied."""
     per_vertex = 2 if parameter.kind == 'texcoords' else 3
     expected = per_vertex * parameter.owner.vertex_count
-    if isinstance(value, bk.Float) and dr.width(value) in (expected, 0 if parameter.kind != 'positions' else expected):
+    allowed = {expected} if parameter.kind == 'positions' else {expected, 0}
+    if isinstance(value, bk.Float):
+        # Keep Dr.Jit arrays as they are: they may carry derivatives.
+        if dr.width(value) not in allowed:
+            raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), '
+                                 f'got {dr.width(value)}')
         if not dr.all(dr.isfinite(dr.detach(value))):
             raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
         return value
     values = _floats(key, value, f'{expected} numbers').reshape(-1)
-    allowed = {expected} if parameter.kind == 'positions' else {expected, 0}
     if values.size not in allowed:
         raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), got {values.size}')
     return bk.Float(values.astype(np.float32))
