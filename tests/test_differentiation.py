@@ -174,10 +174,19 @@ def test_tutorial_loop_converges_quickly():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('unbiased', [True, False])
-def test_tutorial_loop_full(unbiased):
-    errors = run_tutorial_loop(size=512, iterations=100, unbiased=unbiased)
+def test_tutorial_loop_full():
+    """The tutorial's 100 iterations recover the red wall within 1e-3 (squared error)."""
+    errors = run_tutorial_loop(size=512, iterations=100, unbiased=True)
     assert np.mean(errors[-10:]) < 1e-3
+
+
+@pytest.mark.slow
+def test_biased_gradients_converge_darker():
+    """Reusing samples for value and derivative biases the gradient of the squared
+    error: at 1 spp, E[I dI] exceeds E[I] E[dI], so the wall settles darker than
+    the truth. The error stalls well above the unbiased one, yet far below the start."""
+    errors = run_tutorial_loop(size=512, iterations=100, unbiased=False)
+    assert 1e-3 < np.mean(errors[-10:]) < 0.1 * errors[0]
 
 
 def test_no_recompilation_in_steady_state():
