@@ -1,19 +1,20 @@
 # Two commands on a fresh machine:
 #   make demo   the tutorial on the bundled Cornell box  ->  out/
-#   make test   run the test suite
-# Both create a virtual environment in .venv on first use.
+#   make test   run the test suite and the notebooks
+#   make lab    open the notebook series in JupyterLab
+# All create a virtual environment in .venv on first use.
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SPP    ?= 64
 
-.PHONY: demo test bench clean
+.PHONY: demo test lab bench clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,mitsuba]'
+	$(BIN)/python -m pip install --quiet -e '.[test,mitsuba,notebooks]'
 	touch $(BIN)/activate
 
 # The tutorial: a reference render, the red wall recovered by gradient
@@ -24,8 +25,19 @@ demo: $(BIN)/activate
 	$(BIN)/python examples/invert_cbox.py -o out
 	$(BIN)/python examples/forward_diff.py -o out
 
+# The notebooks run under nbval in the same environment; --nbval-lax checks
+# only the outputs marked as deterministic. notebooks/ is passed only when it
+# holds notebooks, since pytest rejects a path that does not exist.
 test: $(BIN)/activate
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env $(if $(wildcard notebooks/*.ipynb),notebooks)
+
+# JupyterLab refuses to run as root unless told; containers and CI machines are root.
+LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# Environments made before the notebooks extra existed get it here.
+lab: $(BIN)/activate
+	@$(BIN)/python -c 'import jupyterlab, ipywidgets' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[notebooks]'
+	$(BIN)/jupyter lab $(LAB_FLAGS) notebooks/
 
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/render.py
