@@ -1,5 +1,4 @@
 """Derivatives: optimizers' update rules, gradient checks, the tutorial loop, bad input."""
-import warnings
 
 import drjit as dr
 import numpy as np

@@ -1,7 +1,6 @@
 """The renderer against closed forms: furnace, a patch under a light, the sky."""
 import math
 
-import drjit as dr
 import numpy as np
 import pytest
 

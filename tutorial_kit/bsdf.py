@@ -13,7 +13,6 @@ Like Mitsuba's, these BSDFs are one-sided: light arriving from the back of a
 surface is absorbed. Wrap one in ``twosided`` to change that.
 """
 import drjit as dr
-import numpy as np
 
 from . import backend as bk
 from . import warp

@@ -21,7 +21,7 @@ from . import backend as bk
 from .bsdf import BSDF, Diffuse
 from .bvh import BVH
 from .dispatch import dispatch
-from .emitter import AreaLight, ConstantEmitter, Emitter
+from .emitter import ConstantEmitter, Emitter
 from .errors import PluginError
 from .frame import Frame
 from .interaction import DirectionSample, SurfaceInteraction, miss

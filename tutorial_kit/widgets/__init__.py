@@ -1,0 +1,37 @@
+"""Widgets and figures for the notebooks.
+
+The notebooks stay short because the code they use lives here::
+
+    from tutorial_kit import widgets
+
+    widgets.show_images([image_ref, image], ['reference', 'current'])
+    widgets.ParameterBrowser(params).display()
+    widgets.RenderExplorer(scene).display()
+    widgets.OptimisationDashboard(scene, key, image_ref, param_ref).display()
+    widgets.GradientViewer(scene).display()
+
+Every widget works in two settings:
+
+- **live**, in JupyterLab: ``display()`` shows controls (ipywidgets) that
+  re-render as you move them;
+- **as a document**, when nothing is there to draw the controls (a notebook
+  executed by ``nbconvert`` or ``nbval``, or read on GitHub): ``display()``
+  also shows a static figure, and :meth:`RenderExplorer.grid`,
+  :meth:`OptimisationDashboard.run` and :meth:`GradientViewer.show` produce
+  their figures without any front end.
+
+One file per widget; ``figures`` draws the static pictures, ``display``
+talks to the notebook front end. This package is not imported by
+``import tutorial_kit``.
+"""
+from .figures import (error_curves_figure, figure_png, gradient_figure, images_figure,
+                      plot_error_curves, png_bytes, show_figure, show_gradient, show_images)
+from .gradient_viewer import GradientViewer
+from .optimisation_dashboard import OPTIMIZERS, OptimisationDashboard
+from .parameter_browser import ParameterBrowser
+from .render_explorer import RenderExplorer
+
+__all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
+           'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
+           'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
+           'GradientViewer']

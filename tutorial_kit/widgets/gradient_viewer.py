@@ -1,0 +1,89 @@
+"""GradientViewer: the forward-mode gradient image of any differentiable parameter."""
+import time
+
+import drjit as dr
+import numpy as np
+
+from ..render import render
+from ..traverse import traverse
+from .display import display_widget, import_ipywidgets
+from .figures import draw_gradient, figure_png, new_figure, robust_vmax, show_figure, to_srgb
+from .preview import PREVIEW_SIZE, preview_film
+
+
+class GradientViewer:
+    """Forward-mode gradient images: how the picture changes as one parameter grows.
+
+    For the chosen parameter ``p`` it renders the image ``I(p)`` with
+    derivative tracking and pushes the perturbation ``dp = 1`` (every value
+    of the parameter, e.g. all three colour channels) forward:
+    ``dI = dI/dp * dp``. Shown as RGB (positive part, normalised) and as
+    the channel mean in a diverging colour map.
+    """
+
+    def __init__(self, scene, spp=16, size=PREVIEW_SIZE, seed=0, key='red.reflectance.value'):
+        widgets = import_ipywidgets()
+        self.scene, self.spp, self.size, self.seed = scene, spp, size, seed
+        self.params = traverse(scene)
+        self.keys = [k for k in self.params.differentiable_keys() if dr.width(self.params[k]) > 0]
+        self.cache = {}
+        self.dropdown = widgets.Dropdown(options=self.keys, description='parameter',
+                                         value=key if key in self.keys else self.keys[0],
+                                         layout=widgets.Layout(width='420px'))
+        self.image = widgets.Image(format='png', layout=widgets.Layout(width='560px'))
+        self.info = widgets.Label()
+        self.dropdown.observe(lambda change: self.update(), names='value')
+        self.box = widgets.VBox([widgets.HBox([self.dropdown, self.info]), self.image])
+        self.update()
+
+    def gradient(self, key):
+        """The forward-mode derivative image dI/dp * [1, 1, ...] (NumPy, H x W x 3)."""
+        if key in self.cache:
+            return self.cache[key]
+        if key not in self.keys:
+            raise KeyError(f'"{key}" is not a differentiable parameter with values')
+        original = self.params[key]
+        try:
+            with preview_film(self.scene, self.size):
+                # A fresh copy, so that the scene's own value never tracks derivatives.
+                self.params[key] = type(original)(dr.detach(original))
+                self.params.update()
+                param = self.params[key]
+                dr.enable_grad(param)
+                image = render(self.scene, spp=self.spp, seed=self.seed)
+                dr.set_grad(param, dr.full(type(param), 1, dr.width(param)))
+                dr.forward_to(image)
+                gradient = dr.grad(image).numpy()
+        finally:
+            self.params[key] = original
+            self.params.update()
+        self.cache[key] = gradient
+        return gradient
+
+    def figure(self, key):
+        """A Figure: the gradient as RGB and its channel mean in a diverging colour map."""
+        gradient = self.gradient(key)
+        figure = new_figure(7.0, 3.0)
+        rgb_axes, signed_axes = figure.subplots(1, 2)
+        scale = robust_vmax(np.abs(gradient).max(axis=2))
+        rgb_axes.imshow(to_srgb(gradient / scale), interpolation='nearest')
+        rgb_axes.set_title('dI/dp as an image (sRGB, scaled)', fontsize=10)
+        rgb_axes.set_xticks([])
+        rgb_axes.set_yticks([])
+        draw_gradient(figure, signed_axes, gradient, 'mean over R, G, B')
+        figure.suptitle(f'd image / d {key}', fontsize=11)
+        return figure
+
+    def update(self):
+        started = time.perf_counter()
+        self.image.value = figure_png(self.figure(self.dropdown.value), dpi=80)
+        self.info.value = f'{(time.perf_counter() - started) * 1e3:.0f} ms'
+
+    def show(self, key=None):
+        """Show the gradient image of ``key`` (default: the selected one) as a static figure."""
+        show_figure(self.figure(self.dropdown.value if key is None else key))
+
+    def display(self):
+        """Show the drop-down and the image, and the selected gradient as a static figure."""
+        display_widget(self.box)
+        self.show()
