@@ -49,6 +49,11 @@ class HDRFilm:
         """
         if self._is_pixel_box():
             # Each sample stays in its own pixel: a plain block average.
+            # Evaluate the three channels together first: block_sum reduces
+            # one channel at a time, and each would otherwise launch the
+            # whole path tracer again.
+            if spp > 1:
+                dr.eval(value)
             return dr.block_sum(value, spp) / spp
         weighted = dr.zeros(bk.Color3f, self.width * self.height)
         for index, weight, inside in self._footprint(position):
