@@ -226,3 +226,25 @@ def test_forward_mode_gradient_image():
     # float32 cancellation of about 1e-3 of the largest value.
     assert gradient.min() >= -1e-3 * gradient.max()
     assert gradient[:, :4].mean() > 4 * gradient[:, -4:].mean()
+
+
+@pytest.mark.parametrize('direction', ['forward', 'backward'])
+def test_changing_the_film_between_render_and_derivative_is_an_error(direction):
+    scene = small_cbox(8)
+    params = tk.traverse(scene)
+    param = params[RED]
+    dr.enable_grad(param)
+    image = tk.render(scene, spp=1, seed=0)
+    scene.sensors()[0].film().width = 12
+    with pytest.raises(Exception) as caught:
+        if direction == 'forward':
+            dr.set_grad(param, [1, 1, 1])
+            dr.forward_to(image)
+        else:
+            dr.backward(dr.mean(image, axis=None))
+    messages = []
+    error = caught.value
+    while error is not None:
+        messages.append(str(error))
+        error = error.__cause__ or error.__context__
+    assert any('the film changed from (8, 8) to (12, 8) pixels' in m for m in messages), messages

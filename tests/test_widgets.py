@@ -17,6 +17,18 @@ RED = 'red.reflectance.value'
 SIZE = 24
 
 
+@pytest.fixture(autouse=True)
+def close_widgets():
+    """Close the widgets each test made. ipywidgets keeps every open widget in a
+    registry, and through its callbacks the scene and Dr.Jit arrays it renders;
+    left there, they would outlive Dr.Jit, which frees its arrays at exit."""
+    yield
+    import gc
+    import ipywidgets
+    ipywidgets.Widget.close_all()
+    gc.collect()
+
+
 @pytest.fixture
 def scene():
     scene = tk.load_file(CBOX)

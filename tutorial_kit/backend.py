@@ -79,6 +79,25 @@ def jit_backend():
     return dr.JitBackend.CUDA if name == 'cuda' else dr.JitBackend.LLVM
 
 
+def from_numpy(array_type, values):
+    """A flat Dr.Jit array of ``array_type`` (e.g. ``bk.Float``, ``bk.UInt32``)
+    holding its own copy of ``values`` (anything NumPy can read, raveled).
+
+    Built straight from a NumPy array, a Dr.Jit array on the CPU borrows the
+    NumPy memory instead of copying it: a change to one then shows in the
+    other, and a borrowed array that is still alive when Python exits is
+    handed back after the interpreter has shut down, which crashes it.
+    Scene data therefore always lives in memory that Dr.Jit owns.
+    """
+    import numpy as np
+    values = np.ascontiguousarray(values).reshape(-1)
+    owned = dr.empty(array_type, values.size)
+    if values.size:
+        dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))
+        dr.eval(owned)
+    return owned
+
+
 def color3f(values):
     """A Color3f of width 1 from three numbers (or one grey value)."""
     import numpy as np

@@ -334,7 +334,7 @@ class BVH:
             tree = build_tree(lo, hi)
             self.node_count = len(tree['escape'])
             self.depth = tree['depth']
-            self._nodes = bk.Float(self._records(tree, kept, p0, e1, e2).ravel())
+            self._nodes = bk.from_numpy(bk.Float, self._records(tree, kept, p0, e1, e2))
             dr.make_opaque(self._nodes)
         self.build_time = time.perf_counter() - started
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import drjit as dr
 import numpy as np
 
+from . import backend as bk
 from .render import render
 from .traverse import traverse
 
@@ -70,9 +71,9 @@ def check_gradient(scene, key, direction=None, objective=mean_objective, spp=4, 
 def _as_like(original, array):
     """NumPy ``array`` (shaped like ``original.numpy()``) as a Dr.Jit array of ``original``'s type."""
     array = array.astype(np.float32)
-    if array.ndim == 1:
-        return type(original)(array)
-    return type(original)(*(row for row in array))
+    flat_type = dr.value_t(original) if array.ndim > 1 else type(original)
+    rows = [bk.from_numpy(flat_type, row) for row in (array if array.ndim > 1 else [array])]
+    return type(original)(*rows) if array.ndim > 1 else rows[0]
 
 
 def _fresh(params, key, original):

@@ -37,11 +37,12 @@ class Mesh:
         normals = None
         if data.normals is not None:
             normals = transform.transform_normals(to_world, data.normals.astype(np.float64))
-        self.vertex_positions = bk.Float(positions.astype(np.float32).ravel())
-        self.faces = bk.UInt32(np.asarray(data.faces, dtype=np.uint32).ravel())
-        self.vertex_normals = bk.Float(normals.astype(np.float32).ravel() if normals is not None else [])
-        self.vertex_texcoords = bk.Float(
-            data.texcoords.astype(np.float32).ravel() if data.texcoords is not None else [])
+        self.vertex_positions = bk.from_numpy(bk.Float, positions.astype(np.float32))
+        self.faces = bk.from_numpy(bk.UInt32, np.asarray(data.faces, dtype=np.uint32))
+        self.vertex_normals = bk.from_numpy(
+            bk.Float, normals.astype(np.float32) if normals is not None else np.zeros(0, np.float32))
+        self.vertex_texcoords = bk.from_numpy(
+            bk.Float, data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros(0, np.float32))
         self.bsdf, self.emitter = self._nested_objects(props)
         self.parameters_changed()
 
@@ -94,7 +95,7 @@ class Mesh:
         areas = 0.5 * np.linalg.norm(np.cross(p1 - p0, p2 - p0), axis=1)
         self.surface_area = float(areas.sum())
         cdf = np.cumsum(areas, dtype=np.float64)
-        self._area_cdf = bk.Float((cdf / cdf[-1]).astype(np.float32) if cdf[-1] > 0 else cdf)
+        self._area_cdf = bk.from_numpy(bk.Float, (cdf / cdf[-1] if cdf[-1] > 0 else cdf).astype(np.float32))
 
     # -- geometry on the host, for BVH building ------------------------------------------------
     def triangles_numpy(self):

@@ -109,6 +109,7 @@ class PathReplay(dr.CustomOp):
     def eval(self, scene, sensor, spp, seed, tracked, values):
         self.scene, self.sensor, self.spp, self.seed = scene, sensor, spp, seed
         self.tracked = tracked
+        self.film_size = sensor.film().size()
         with dr.suspend_grad():         # the parameters are read from the scene itself
             position, sampler, ray = _camera_rays(sensor, spp, seed)
             self.radiance = scene.integrator().sample(scene, sampler, *ray)
@@ -120,7 +121,7 @@ class PathReplay(dr.CustomOp):
     def backward(self):
         gradient = dr.unravel(bk.Color3f, self.grad_out().array)
         with _parameter_copies(self.tracked, self.grad_in('values')) as copies:
-            position, sampler, ray = _camera_rays(self.sensor, self.spp, self.seed)
+            position, sampler, ray = self._replayed_camera_rays()
             dL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
             with dr.suspend_grad():
                 self.scene.integrator().sample(self.scene, sampler, *ray, mode='backward',
@@ -129,13 +130,20 @@ class PathReplay(dr.CustomOp):
 
     def forward(self):
         with _parameter_copies(self.tracked, self.grad_in('values'), forward=True):
-            position, sampler, ray = _camera_rays(self.sensor, self.spp, self.seed)
+            position, sampler, ray = self._replayed_camera_rays()
             with dr.suspend_grad():
                 dL = self.scene.integrator().sample(self.scene, sampler, *ray, mode='forward',
                                                     L_path=self.radiance)
         width, height = self.sensor.film().size()
         image = self.sensor.film().develop(position, dL, self.spp)
         self.set_grad_out(bk.TensorXf(dr.ravel(image), shape=(height, width, 3)))
+
+    def _replayed_camera_rays(self):
+        """The camera rays of ``eval`` again (same seed), if the film is still the same."""
+        if self.sensor.film().size() != self.film_size:
+            raise RenderError(f'the film changed from {self.film_size} to {self.sensor.film().size()} '
+                              'pixels between the render and its derivative: render again')
+        return _camera_rays(self.sensor, self.spp, self.seed)
 
     def name(self):
         return 'PathReplay'

@@ -112,9 +112,9 @@ class Scene:
         self.bvh = BVH(p0.astype(np.float32), p1.astype(np.float32), p2.astype(np.float32))
         vertex_base = np.cumsum([0] + [s.vertex_count for s in self._shapes])
         faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self._shapes)]
-        self.faces = bk.UInt32(np.concatenate(faces) if faces else np.zeros(0, np.uint32))
-        self.triangle_shape = bk.UInt32(np.repeat(np.arange(len(self._shapes)),
-                                                  [s.face_count for s in self._shapes]))
+        self.faces = bk.from_numpy(bk.UInt32, np.concatenate(faces) if faces else np.zeros(0, np.uint32))
+        self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
+            np.arange(len(self._shapes), dtype=np.uint32), [s.face_count for s in self._shapes]))
         self.prepare_render()
 
     def prepare_render(self):
@@ -131,6 +131,9 @@ class Scene:
         self.vertex_normals = joined([s.vertex_normals if s.has_vertex_normals()
                                       else dr.zeros(bk.Float, 3 * s.vertex_count) for s in self._shapes]) \
             if any(s.has_vertex_normals() for s in self._shapes) else None
+        # dr.concat writes with scatters that wait for the next evaluation;
+        # run them now, while the arrays they read are certainly alive.
+        dr.eval(self.vertex_positions, self.vertex_normals)
 
     def parameters_changed(self, objects):
         """Refresh after ``ParameterMap.update``: rebuild the BVH if geometry moved."""

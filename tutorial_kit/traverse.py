@@ -221,7 +221,7 @@ def _vertex_attribute(key, parameter, current, value):
     values = _floats(key, value, f'{expected} numbers').reshape(-1)
     if values.size not in allowed:
         raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), got {values.size}')
-    return bk.Float(values.astype(np.float32))
+    return bk.from_numpy(bk.Float, values.astype(np.float32))
 
 
 def _faces(key, parameter, value):
@@ -234,4 +234,4 @@ def _faces(key, parameter, value):
     count = parameter.owner.vertex_count
     if array.min() < 0 or array.max() >= count:
         raise ParameterError(f'"{key}" has vertex indices outside [0, {count - 1}]')
-    return bk.UInt32(array.astype(np.uint32).reshape(-1))
+    return bk.from_numpy(bk.UInt32, array.astype(np.uint32))

@@ -61,7 +61,7 @@ class OptimisationDashboard:
         self._start_numpy = to_numpy(self.start_value)
         self.true_value = to_numpy(true_value).reshape(self._start_numpy.shape)
         self.reference = to_numpy(reference)
-        self._reference = bk.TensorXf(self.reference)
+        self._reference = bk.TensorXf(bk.from_numpy(bk.Float, self.reference), self.reference.shape)
         dr.eval(self._reference)
         self.errors, self.iteration_times, self.render_count = [], [], 0
         self.current_image = None
@@ -306,6 +306,10 @@ class OptimisationDashboard:
         except Exception as error:                  # shown in the dashboard, not lost in the thread
             self.status.value = f'failed: {type(error).__name__}: {error}'
         finally:
+            # Dr.Jit queues work per thread: leave nothing queued in this one,
+            # which ends here and would never run it.
+            dr.eval()
+            dr.sync_thread()
             self.start_button.disabled, self.stop_button.disabled = False, True
 
     def stop(self):
