@@ -7,6 +7,15 @@ CBOX_RGB = os.path.join(ROOT, 'scenes', 'cbox', 'cbox_rgb.xml')
 SECOND = os.path.join(ROOT, 'scenes', 'second', 'scene.xml')
 
 
+def small_cbox(size=32):
+    """The bundled Cornell box on a size x size film (fast to render)."""
+    import tutorial_kit as tk
+    scene = tk.load_file(CBOX)
+    film = scene.sensors()[0].film()
+    film.width = film.height = size
+    return scene
+
+
 def scene_xml(body, version='3.0.0', width=16, height=16, spp=4, extra_sensor=''):
     """A complete scene document around ``body`` with a small film."""
     return f'''<scene version="{version}">

@@ -6,17 +6,10 @@ import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.gradients import check_gradient
-from helpers import CBOX
+from helpers import small_cbox
 
 RED = 'red.reflectance.value'
 TRUE_RED = np.array([0.569717, 0.0430141, 0.0443234])
-
-
-def small_cbox(size=32):
-    scene = tk.load_file(CBOX)
-    film = scene.sensors()[0].film()
-    film.width = film.height = size
-    return scene
 
 
 def red_params(scene):

@@ -4,17 +4,10 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from helpers import CBOX
+from helpers import small_cbox
 
 torch = pytest.importorskip('torch')
 RED = 'red.reflectance.value'
-
-
-def small_cbox(size=32):
-    scene = tk.load_file(CBOX)
-    film = scene.sensors()[0].film()
-    film.width = film.height = size
-    return scene
 
 
 def test_gradient_matches_drjit():

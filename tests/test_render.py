@@ -1,11 +1,12 @@
 """The renderer against closed forms: furnace, a patch under a light, the sky."""
 import math
 
+import drjit as dr
 import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from helpers import CBOX, scene_xml
+from helpers import CBOX, scene_xml, small_cbox
 
 
 def test_furnace_closed_box():
@@ -91,14 +92,12 @@ def test_max_depth_meaning():
 
 
 @pytest.fixture(scope='module')
-def small_cbox():
-    scene = tk.load_file(CBOX)
-    scene.sensors()[0].film().width = scene.sensors()[0].film().height = 64
-    return scene
+def cbox_64():
+    return small_cbox(64)
 
 
-def test_orientation_red_left_green_right(small_cbox):
-    image = tk.render(small_cbox, spp=16, seed=0).numpy()
+def test_orientation_red_left_green_right(cbox_64):
+    image = tk.render(cbox_64, spp=16, seed=0).numpy()
     left, right = image[20:44, 2:8].mean(axis=(0, 1)), image[20:44, -8:-2].mean(axis=(0, 1))
     assert left[0] > 3 * left[1] and right[1] > 1.5 * right[0]
     assert left[0] > 2 * right[0] and right[1] > 2 * left[1]
@@ -106,30 +105,30 @@ def test_orientation_red_left_green_right(small_cbox):
     assert image[:16].max() > 10 and bottom < top * 2
 
 
-def test_seed_determinism_and_fresh_samples(small_cbox):
-    a = tk.render(small_cbox, spp=2, seed=7).numpy()
-    b = tk.render(small_cbox, spp=2, seed=7).numpy()
+def test_seed_determinism_and_fresh_samples(cbox_64):
+    a = tk.render(cbox_64, spp=2, seed=7).numpy()
+    b = tk.render(cbox_64, spp=2, seed=7).numpy()
     assert np.array_equal(a, b)
-    c, d = tk.render(small_cbox, spp=2).numpy(), tk.render(small_cbox, spp=2).numpy()
+    c, d = tk.render(cbox_64, spp=2).numpy(), tk.render(cbox_64, spp=2).numpy()
     assert not np.array_equal(c, d)
 
 
-def test_render_returns_tensor(small_cbox):
-    image = tk.render(small_cbox, spp=1)
+def test_render_returns_tensor(cbox_64):
+    image = tk.render(cbox_64, spp=1)
     assert isinstance(image, tk.TensorXf) and image.shape == (64, 64, 3)
-    assert small_cbox.sensors()[0].film().crop_size() == (64, 64)
+    assert cbox_64.sensors()[0].film().crop_size() == (64, 64)
 
 
 @pytest.mark.parametrize('spp', [0, -1, 1.5, 'many', True])
-def test_bad_spp(small_cbox, spp):
+def test_bad_spp(cbox_64, spp):
     with pytest.raises(tk.RenderError, match='spp'):
-        tk.render(small_cbox, spp=spp)
+        tk.render(cbox_64, spp=spp)
 
 
 @pytest.mark.parametrize('index', [1, -1, 'first'])
-def test_bad_sensor_index(small_cbox, index):
+def test_bad_sensor_index(cbox_64, index):
     with pytest.raises(tk.RenderError, match='sensor_index'):
-        tk.render(small_cbox, spp=1, sensor_index=index)
+        tk.render(cbox_64, spp=1, sensor_index=index)
 
 
 def test_filters_preserve_brightness():
@@ -139,3 +138,22 @@ def test_filters_preserve_brightness():
                                .replace('<rfilter type="box"/>', f'<rfilter type="{rfilter}"/>'))
         image = tk.render(scene, spp=4, seed=0).numpy()
         assert np.allclose(image, 0.7, rtol=1e-5), rfilter
+
+
+def test_other_spp_and_max_depth_reuse_the_compiled_kernels():
+    """spp and max_depth reach the kernels as opaque values: a slider that
+    changes them re-renders without compiling anything new."""
+    scene = small_cbox(16)
+
+    def kernel_hashes(spp):
+        with dr.scoped_set_flag(dr.JitFlag.KernelHistory, True):
+            dr.kernel_history()
+            tk.render(scene, spp=spp, seed=0).numpy()
+            return {k['hash'] for k in dr.kernel_history() if k['type'] == dr.KernelType.JIT}
+
+    tk.render(scene, spp=1, seed=0)                       # the first render also prepares the scene
+    with_2_spp = kernel_hashes(2)
+    assert kernel_hashes(3) == kernel_hashes(7) == with_2_spp
+    for depth in (1, 2, 5):
+        scene.integrator().max_depth = depth
+        assert kernel_hashes(2) == with_2_spp

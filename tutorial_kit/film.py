@@ -54,7 +54,7 @@ class HDRFilm:
             # whole path tracer again.
             if spp > 1:
                 dr.eval(value)
-            return dr.block_sum(value, spp) / spp
+            return dr.block_sum(value, spp) / dr.opaque(bk.Float, spp)
         weighted = dr.zeros(bk.Color3f, self.width * self.height)
         for index, weight, inside in self._footprint(position):
             dr.scatter_add(weighted, value * weight, index, inside)

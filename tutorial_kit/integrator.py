@@ -74,8 +74,9 @@ class PathIntegrator(Integrator):
         depth = dr.zeros(bk.UInt32, width)
         prev_bsdf_pdf = dr.full(bk.Float, 1, width)   # 'from the camera' at depth 0
         active = dr.full(bk.Bool, self.max_depth > 0, width)
-        max_depth = bk.UInt32(self.max_depth)
-        rr_depth = bk.UInt32(self.rr_depth)
+        # Opaque: a new max_depth reuses the compiled kernel instead of making another.
+        max_depth = dr.opaque(bk.UInt32, self.max_depth)
+        rr_depth = dr.opaque(bk.UInt32, self.rr_depth)
 
         while dr.hint(active, mode=loop_mode, label='path'):
             si = scene.ray_intersect(origin, direction, t_max, active)

@@ -89,7 +89,9 @@ def _camera_rays(sensor, spp, seed):
     width, height = sensor.film().size()
     lanes = width * height * spp
     sampler = make_generator(lanes, seed)
-    pixel = dr.arange(bk.UInt32, lanes) // spp
+    # Opaque sizes: another spp or film size reuses the compiled kernels.
+    pixel = dr.arange(bk.UInt32, lanes) // dr.opaque(bk.UInt32, spp)
+    width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
     position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
     position += bk.Array2f(sampler.next_float32(), sampler.next_float32())
     return position, sampler, sensor.sample_ray(position / bk.Array2f(width, height))
