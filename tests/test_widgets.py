@@ -92,12 +92,18 @@ def test_render_explorer_rerenders_and_restores_the_scene(scene):
     assert scene.sensors()[0].film().size() == (SIZE, SIZE) and integrator.max_depth == depth
 
 
-def test_dashboard_run_lowers_the_error(scene):
+def white_wall_experiment(scene):
+    """The tutorial's start: the true red wall (a copy), a reference render, then a white wall."""
     params = tk.traverse(scene)
     truth = tk.Color3f(params[RED])
     reference = tk.render(scene, spp=8, seed=0)
     params[RED] = [.9, .9, .9]
     params.update()
+    return truth, reference
+
+
+def test_dashboard_run_lowers_the_error(scene):
+    truth, reference = white_wall_experiment(scene)
     dashboard = widgets.OptimisationDashboard(scene, RED, reference, truth, lr=0.1)
     assert dashboard.renders_label.value == 'renders: 1'
     dashboard.spp = 2                                     # re-renders the preview at once
@@ -113,11 +119,7 @@ def test_dashboard_run_lowers_the_error(scene):
 
 
 def test_dashboard_start_and_stop_in_the_background(scene):
-    params = tk.traverse(scene)
-    truth = tk.Color3f(params[RED])
-    reference = tk.render(scene, spp=4, seed=0)
-    params[RED] = [.9, .9, .9]
-    params.update()
+    truth, reference = white_wall_experiment(scene)
     dashboard = widgets.OptimisationDashboard(scene, RED, reference, truth, optimizer='SGD+momentum',
                                               gradients='biased', iterations=2)
     dashboard.start_button.click()

@@ -78,10 +78,9 @@ class OptimisationDashboard:
         self.optimizer_dropdown = widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer,
                                                    description='optimizer', style=wide,
                                                    layout=widgets.Layout(width='260px'))
+        # Labelled from outside: JupyterLab puts a ToggleButtons' own description above its buttons.
         self.gradients_toggle = widgets.ToggleButtons(options=['unbiased', 'biased'], value=gradients,
-                                                      description='gradients',
-                                                      style={**wide, 'button_width': '80px'},
-                                                      layout=widgets.Layout(width='auto'))
+                                                      style={'button_width': '80px'})
         self.iterations_box = widgets.BoundedIntText(value=iterations, min=1, max=100000,
                                                      description='iterations', style=wide,
                                                      layout=widgets.Layout(width='200px'))
@@ -105,7 +104,9 @@ class OptimisationDashboard:
         self.stop_button.on_click(lambda button: self.stop())
         self.box = widgets.VBox([
             widgets.HBox([self.learning_rate_slider, self.spp_slider]),
-            widgets.HBox([self.optimizer_dropdown, self.gradients_toggle]),
+            widgets.HBox([self.optimizer_dropdown,
+                          widgets.Label('gradients', layout=widgets.Layout(margin='0 8px 0 24px')),
+                          self.gradients_toggle]),
             widgets.HBox([self.iterations_box, self.start_button, self.stop_button]),
             widgets.HBox([widgets.VBox([self.current_caption, self.current_widget]),
                           widgets.VBox([caption(widgets, 'reference'), self.reference_widget]),
