@@ -43,7 +43,8 @@ def main():
             red.clamp_(0, 1)                  # a reflectance stays in [0, 1]
         err_ref = torch.sum((param_ref - red.detach()) ** 2)
         print('Iteration %03i: error=%g' % (it, err_ref))
-    print('recovered', red.detach().numpy(), 'true', param_ref.numpy())
+    render_torch.store(red)                   # the scene keeps the recovered colour
+    print('recovered', params[KEY].numpy().ravel(), 'true', param_ref.numpy())
 
 
 if __name__ == '__main__':

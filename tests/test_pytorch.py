@@ -48,6 +48,9 @@ def test_torch_adam_recovers_the_red_wall():
         with torch.no_grad():
             red.clamp_(0, 1)
     assert np.sum((red.detach().numpy() - truth) ** 2) < 1e-2
+    render_torch.store(red)
+    stored = params[RED]
+    assert not dr.grad_enabled(stored) and np.allclose(stored.numpy().ravel(), red.detach().numpy())
 
 
 def test_wrong_number_of_tensors():

@@ -125,6 +125,15 @@ def test_bad_spp(cbox_64, spp):
         tk.render(cbox_64, spp=spp)
 
 
+@pytest.mark.parametrize('size', [(0, 16), (16, -2), (16.5, 16), (None, 16)])
+def test_a_film_resized_to_no_pixels_is_refused(size):
+    scene = small_cbox(16)
+    film = scene.sensors()[0].film()
+    film.width, film.height = size
+    with pytest.raises(tk.RenderError, match='positive integer size'):
+        tk.render(scene, spp=1)
+
+
 @pytest.mark.parametrize('index', [1, -1, 'first'])
 def test_bad_sensor_index(cbox_64, index):
     with pytest.raises(tk.RenderError, match='sensor_index'):

@@ -92,6 +92,18 @@ def test_render_explorer_rerenders_and_restores_the_scene(scene):
     assert scene.sensors()[0].film().size() == (SIZE, SIZE) and integrator.max_depth == depth
 
 
+def test_preview_film_takes_unlimited_depth_and_refuses_bad_ones(scene):
+    from tutorial_kit.widgets.preview import preview_film
+    integrator = scene.integrator()
+    depth = integrator.max_depth
+    with preview_film(scene, 8, max_depth=-1):
+        assert integrator.max_depth == 2 ** 32 - 1 and scene.sensors()[0].film().size() == (8, 8)
+    for bad in (-2, 2.5, True):
+        with pytest.raises(ValueError, match='max_depth'), preview_film(scene, 8, max_depth=bad):
+            pass
+    assert integrator.max_depth == depth and scene.sensors()[0].film().size() == (SIZE, SIZE)
+
+
 def white_wall_experiment(scene):
     """The tutorial's start: the true red wall (a copy), a reference render, then a white wall."""
     params = tk.traverse(scene)
@@ -133,6 +145,21 @@ def test_dashboard_start_and_stop_in_the_background(scene):
     assert len(dashboard.errors) < 1000 and dashboard.status.value.startswith('stopped')
 
 
+def test_dashboard_run_keeps_the_settings_it_started_with(scene):
+    truth, reference = white_wall_experiment(scene)
+    dashboard = widgets.OptimisationDashboard(scene, RED, reference, truth, lr=0.1, spp=1,
+                                              iterations=3)
+    with dashboard._lock:                                 # the run waits until the settings changed
+        dashboard.start()
+        assert dashboard.spp_slider.disabled and dashboard.optimizer_dropdown.disabled
+        assert dashboard.gradients_toggle.disabled and not dashboard.learning_rate_slider.disabled
+        dashboard.spp, dashboard.optimizer_name, dashboard.gradients = 4, 'SGD', 'biased'
+    dashboard.wait(timeout=120)
+    assert len(dashboard.errors) == 3 and not dashboard.spp_slider.disabled
+    assert dashboard._label() == 'Adam, lr 0.1, 1 spp, unbiased'
+    assert dashboard.render_count == 1 + 3                # no preview re-render while it ran
+
+
 def test_gradient_viewer(scene):
     viewer = widgets.GradientViewer(scene, spp=2, size=16)
     assert RED in viewer.keys and 'OBJMesh.vertex_normals' not in viewer.keys   # empty arrays left out
@@ -141,3 +168,13 @@ def test_gradient_viewer(scene):
     assert gradient[..., 0].sum() > 0                      # brighter red wall, brighter image
     assert is_png(viewer.image.value)
     assert not dr.grad_enabled(tk.traverse(scene)[RED])    # the scene's value is untouched
+    viewer.spp = 4                                         # other samples: computed again
+    assert not np.array_equal(viewer.gradient(RED), gradient)
+
+
+def test_widget_callbacks_report_failures(scene):
+    explorer = widgets.RenderExplorer(scene, size=16, spp=1, seed=0)
+    explorer.size = 0                                      # no pixels: rendering fails
+    explorer.spp.value = 2                                 # the callback says why, it does not raise
+    assert explorer.info.value.startswith('failed: RenderError: the film must have a positive')
+    assert scene.sensors()[0].film().size() == (SIZE, SIZE)

@@ -15,6 +15,7 @@ At each surface it
 2 adds direct light, -1 means unlimited. All quantities are linear RGB.
 """
 import drjit as dr
+import numpy as np
 
 from . import backend as bk
 from .plugins import register
@@ -151,9 +152,19 @@ class DirectIntegrator(PathIntegrator):
         self.max_depth, self.rr_depth = 2, UNLIMITED
 
 
+def depth_limit(value, name='max_depth'):
+    """A path depth as the integrator stores it: -1 (unlimited) becomes ``UNLIMITED``.
+
+    Raises ValueError for other negative values or non-integers."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < -1:
+        raise ValueError(f'{name} must be -1 (unlimited) or a non-negative integer, got {value!r}')
+    return UNLIMITED if value == -1 else int(value)
+
+
 def _depth(props, name, default):
-    """A depth parameter: -1 means unlimited; other negative values are errors."""
+    """A depth parameter of the scene file, checked by ``depth_limit``."""
     value = props.int(name, default)
-    if value < -1:
-        raise props.error(name, f'{name} must be -1 (unlimited) or non-negative, got {value}')
-    return UNLIMITED if value == -1 else value
+    try:
+        return depth_limit(value, name)
+    except ValueError as error:
+        raise props.error(name, str(error)) from None

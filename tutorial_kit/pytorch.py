@@ -10,6 +10,7 @@ can drive the scene::
     red = torch.tensor([.9, .9, .9], requires_grad=True)
     loss = ((render_torch(red) - reference) ** 2).mean()
     loss.backward()                      # red.grad holds d loss / d red
+    render_torch.store(red)              # after the loop: the final value into the scene
 
 Crossing between the two frameworks costs a copy each way; for a loop that
 is entirely rendering, the Dr.Jit optimizers are faster.
@@ -28,6 +29,11 @@ def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
     value of ``keys[i]`` (a colour takes 3 numbers, vertex positions 3 per
     vertex). ``unbiased``: render value and derivatives with independent
     samples, as :func:`tutorial_kit.render` does.
+
+    Each call leaves the tensors' values in the scene, tracking derivatives;
+    after an optimizer's last step they are one step behind.
+    ``f.store(*tensors)`` writes the tensors' current values into the scene
+    without derivatives, for the renders that follow.
     """
     import torch  # noqa: F401  (fail here, clearly, when PyTorch is missing)
 
@@ -45,11 +51,21 @@ def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
             primal = render(scene, spp=spp, sensor_index=sensor_index)
         return dr.replace_grad(primal, render(scene, spp=spp, sensor_index=sensor_index))
 
-    def render_torch(*tensors):
+    def check_count(tensors):
         if len(tensors) != len(keys):
             raise TypeError(f'expected {len(keys)} tensors (for {", ".join(keys)}), got {len(tensors)}')
+
+    def render_torch(*tensors):
+        check_count(tensors)
         return render_from_tensors(*tensors)
 
+    def store(*tensors):
+        check_count(tensors)
+        for key, tensor in zip(keys, tensors):
+            params[key] = tensor.detach().cpu().numpy()   # checked and copied, as any assignment
+        params.update()
+
+    render_torch.store = store
     return render_torch
 
 

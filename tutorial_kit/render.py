@@ -61,6 +61,9 @@ def _render(scene, spp, seed, sensor_index):
     scene.render_count += 1
 
     width, height = sensor.film().size()
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (width, height)):
+        # The loader checks the film, but code may resize it later (film.width = ...).
+        raise RenderError(f'the film must have a positive integer size, got {width!r} x {height!r}')
     tracked = tracked_parameters(scene)
     scene.prepare_render()
     if tracked and not any(p.kind in GEOMETRY_KINDS for p in tracked):

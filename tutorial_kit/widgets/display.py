@@ -49,3 +49,16 @@ def caption(widgets, text):
 def image_widget(widgets, width=256):
     """An empty square PNG image widget, ``width`` pixels wide."""
     return widgets.Image(format='png', layout=widgets.Layout(width=f'{width}px', height=f'{width}px'))
+
+
+def report_failure(label, action):
+    """Run ``action()`` for a widget callback; if it fails, say why in ``label``.
+
+    ipywidgets would otherwise send the traceback to the browser's log,
+    where a student never sees it, and the control would seem dead.
+    """
+    try:
+        return action()
+    except Exception as error:
+        label.value = f'failed: {type(error).__name__}: {error}'
+        return None

@@ -65,10 +65,13 @@ def figure_png(figure, dpi=80, compact=False):
     return buffer.getvalue()
 
 
-def show_figure(figure, dpi=80):
-    """Show a matplotlib Figure in the notebook as a PNG image."""
+def show_figure(figure, dpi=80, compact=True):
+    """Show a matplotlib Figure in the notebook as a PNG image.
+
+    ``compact`` as in ``figure_png``; figures with smooth colour maps keep
+    their full colours (``compact=False``), a palette would band them."""
     from IPython.display import Image
-    display(Image(data=figure_png(figure, dpi, compact=True)))
+    display(Image(data=figure_png(figure, dpi, compact=compact)))
 
 
 def draw_image(axes, image, title=None):
@@ -133,7 +136,7 @@ def gradient_figure(image, title=None, vmax=None, size=3.2):
 
 def show_gradient(image, title=None, vmax=None):
     """Show a gradient image: blue below 0, white at 0, red above 0, with a colour bar."""
-    show_figure(gradient_figure(image, title, vmax))
+    show_figure(gradient_figure(image, title, vmax), compact=False)
 
 
 def error_curves_figure(curves, title='error to the true value', ylabel='squared error to the truth'):

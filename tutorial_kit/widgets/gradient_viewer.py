@@ -6,7 +6,7 @@ import numpy as np
 
 from ..render import render
 from ..traverse import traverse
-from .display import display_widget, import_ipywidgets
+from .display import display_widget, import_ipywidgets, report_failure
 from .figures import draw_gradient, figure_png, new_figure, robust_vmax, show_figure, to_srgb
 from .preview import PREVIEW_SIZE, preview_film
 
@@ -17,8 +17,10 @@ class GradientViewer:
     For the chosen parameter ``p`` it renders the image ``I(p)`` with
     derivative tracking and pushes the perturbation ``dp = 1`` (every value
     of the parameter, e.g. all three colour channels) forward:
-    ``dI = dI/dp * dp``. Shown as RGB (positive part, normalised) and as
-    the channel mean in a diverging colour map.
+    ``dI = dI/dp * dp``. Shown as an RGB image (scaled so that its largest
+    values reach white; negative values show as black) and as the channel
+    mean in a diverging colour map. Gradients are remembered per parameter,
+    spp, seed and size.
     """
 
     def __init__(self, scene, spp=16, size=PREVIEW_SIZE, seed=0, key='red.reflectance.value'):
@@ -32,14 +34,15 @@ class GradientViewer:
                                          layout=widgets.Layout(width='420px'))
         self.image = widgets.Image(format='png', layout=widgets.Layout(width='560px'))
         self.info = widgets.Label()
-        self.dropdown.observe(lambda change: self.update(), names='value')
+        self.dropdown.observe(lambda change: report_failure(self.info, self.update), names='value')
         self.box = widgets.VBox([widgets.HBox([self.dropdown, self.info]), self.image])
         self.update()
 
     def gradient(self, key):
         """The forward-mode derivative image dI/dp * [1, 1, ...] (NumPy, H x W x 3)."""
-        if key in self.cache:
-            return self.cache[key]
+        cache_key = (key, self.spp, self.seed, self.size)
+        if cache_key in self.cache:
+            return self.cache[cache_key]
         if key not in self.keys:
             raise KeyError(f'"{key}" is not a differentiable parameter with values')
         original = self.params[key]
@@ -57,7 +60,7 @@ class GradientViewer:
         finally:
             self.params[key] = original
             self.params.update()
-        self.cache[key] = gradient
+        self.cache[cache_key] = gradient
         return gradient
 
     def figure(self, key):
@@ -81,7 +84,7 @@ class GradientViewer:
 
     def show(self, key=None):
         """Show the gradient image of ``key`` (default: the selected one) as a static figure."""
-        show_figure(self.figure(self.dropdown.value if key is None else key))
+        show_figure(self.figure(self.dropdown.value if key is None else key), compact=False)
 
     def display(self):
         """Show the drop-down and the image, and the selected gradient as a static figure."""

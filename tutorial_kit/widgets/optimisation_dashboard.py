@@ -9,7 +9,7 @@ from .. import backend as bk
 from ..optimizers import SGD, Adam
 from ..render import render
 from ..traverse import traverse
-from .display import caption, display_widget, image_widget, import_ipywidgets
+from .display import caption, display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import (draw_image, error_curves_figure, figure_png, new_figure, png_bytes,
                       show_figure, show_images, to_numpy)
 
@@ -43,7 +43,9 @@ class OptimisationDashboard:
     squared error of the parameter to ``true_value``, which only a
     synthetic experiment knows.
 
-    Every run starts from the parameter's value at construction time.
+    Every run starts from the parameter's value at construction time and
+    keeps the optimizer, spp and gradients it started with (their controls
+    are locked while it runs); the learning rate can change at any time.
     ``Start``/``Stop`` run in a background thread (the notebook stays
     responsive; wait for Stop before rendering the same scene elsewhere);
     :meth:`run` runs in the foreground and then shows static figures.
@@ -68,6 +70,7 @@ class OptimisationDashboard:
         self._thread, self._stop = None, threading.Event()
         self._lock = threading.RLock()
         self._pending_learning_rate = None
+        self._run_settings = None       # what the latest run used (see _settings)
 
         wide = {'description_width': '90px'}
         self.learning_rate_slider = widgets.FloatLogSlider(
@@ -159,6 +162,11 @@ class OptimisationDashboard:
         """The parameter's current value (NumPy)."""
         return to_numpy(self.params[self.key])
 
+    def _settings(self):
+        """The controls' values as a run uses them."""
+        return {'optimizer': self.optimizer_name, 'lr': self.learning_rate, 'spp': self.spp,
+                'gradients': self.gradients}
+
     # -- rendering ----------------------------------------------------------------------
     def _count_render(self):
         self.render_count += 1
@@ -179,7 +187,7 @@ class OptimisationDashboard:
 
     def _spp_changed(self, change):
         if not self.running:
-            self.render_preview()
+            report_failure(self.status, self.render_preview)
 
     def _learning_rate_changed(self, change):
         self._pending_learning_rate = change['new']
@@ -195,12 +203,14 @@ class OptimisationDashboard:
     def _error(self):
         return float(np.sum((self.value.astype(np.float64) - self.true_value) ** 2))
 
-    def _optimise(self, iterations):
-        """The optimisation loop of the tutorial; stops early when Stop is pressed."""
+    def _optimise(self, iterations, settings):
+        """The optimisation loop of the tutorial with ``settings`` (see ``_settings``);
+        stops early when Stop is pressed."""
         with self._lock:
             self.reset()
             self.progress.max = iterations
-            optimizer = OPTIMIZERS[self.optimizer_name](self.params, self.learning_rate)
+            self._run_settings = settings
+            optimizer = OPTIMIZERS[settings['optimizer']](self.params, settings['lr'])
             self._pending_learning_rate = None
             self._last_image_update = self._last_curve_update = time.perf_counter()
             try:
@@ -208,11 +218,12 @@ class OptimisationDashboard:
                     if self._stop.is_set():
                         break
                     if self._pending_learning_rate is not None:
-                        optimizer.set_learning_rate(self._pending_learning_rate)
+                        settings['lr'] = self._pending_learning_rate
+                        optimizer.set_learning_rate(settings['lr'])
                         self._pending_learning_rate = None
                     started = time.perf_counter()
-                    image = render(self.scene, optimizer=optimizer, spp=self.spp,
-                                   unbiased=self.gradients == 'unbiased')
+                    image = render(self.scene, optimizer=optimizer, spp=settings['spp'],
+                                   unbiased=settings['gradients'] == 'unbiased')
                     loss = dr.mean(dr.square(image - self._reference), axis=None)
                     dr.backward(loss)
                     optimizer.step()
@@ -250,7 +261,10 @@ class OptimisationDashboard:
         self.curve_widget.value = figure_png(figure, dpi=70)
 
     def _label(self):
-        return f'{self.optimizer_name}, lr {self.learning_rate:.3g}, {self.spp} spp, {self.gradients}'
+        """The settings of the run the curve shows (before any run: of the controls)."""
+        settings = self._run_settings if self.errors else self._settings()
+        return f'{settings["optimizer"]}, lr {settings["lr"]:.3g}, {settings["spp"]} spp, ' \
+               f'{settings["gradients"]}'
 
     def run(self, iterations=None, show=True):
         """Run ``iterations`` steps now (in the foreground), then show reference, final render and curve.
@@ -260,7 +274,7 @@ class OptimisationDashboard:
         if self.running:
             raise RuntimeError('the dashboard is running: press Stop first')
         self._stop.clear()
-        self._optimise(self.iterations_box.value if iterations is None else iterations)
+        self._optimise(self.iterations_box.value if iterations is None else iterations, self._settings())
         self.status.value = f'done: error {self.errors[-1]:.3g}' if self.errors else 'done'
         if show:
             self.show()
@@ -292,15 +306,16 @@ class OptimisationDashboard:
         if self.running:
             return
         self._stop.clear()
-        self.start_button.disabled, self.stop_button.disabled = True, False
+        self._lock_controls(True)
         self.status.value = 'starting (the first iteration compiles)'
         self._thread = threading.Thread(target=self._run_in_background,
-                                        args=(self.iterations_box.value,), daemon=True)
+                                        args=(self.iterations_box.value, self._settings()),
+                                        daemon=True)
         self._thread.start()
 
-    def _run_in_background(self, iterations):
+    def _run_in_background(self, iterations, settings):
         try:
-            self._optimise(iterations)
+            self._optimise(iterations, settings)
             stopped = len(self.errors) < iterations
             self.status.value = (f'stopped after {len(self.errors)} iterations' if stopped else 'done') + \
                 (f': error {self.errors[-1]:.3g}' if self.errors else '')
@@ -311,7 +326,14 @@ class OptimisationDashboard:
             # which ends here and would never run it.
             dr.eval()
             dr.sync_thread()
-            self.start_button.disabled, self.stop_button.disabled = False, True
+            self._lock_controls(False)
+
+    def _lock_controls(self, running):
+        """Disable Start and the settings a run reads once while it runs; Stop otherwise."""
+        for control in (self.start_button, self.spp_slider, self.optimizer_dropdown,
+                        self.gradients_toggle, self.iterations_box):
+            control.disabled = running
+        self.stop_button.disabled = not running
 
     def stop(self):
         """Ask a running optimisation to stop after the current iteration (the Stop button)."""

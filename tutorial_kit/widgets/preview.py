@@ -1,6 +1,8 @@
 """Small, quick previews of a scene for the interactive widgets."""
 from contextlib import contextmanager
 
+from ..integrator import depth_limit
+
 #: Pixels of the square film that the interactive widgets render (fast on a CPU).
 PREVIEW_SIZE = 128
 
@@ -8,8 +10,11 @@ PREVIEW_SIZE = 128
 @contextmanager
 def preview_film(scene, size, max_depth=None):
     """Render ``scene`` at ``size`` x ``size`` pixels (and, optionally, another
-    ``max_depth``) inside the ``with`` block; the scene's own settings come back after it."""
+    ``max_depth``, -1 for unlimited) inside the ``with`` block; the scene's
+    own settings come back after it. Raises ValueError for a bad ``max_depth``."""
     film, integrator = scene.sensors()[0].film(), scene.integrator()
+    if max_depth is not None:
+        max_depth = depth_limit(max_depth)
     saved = film.width, film.height, getattr(integrator, 'max_depth', None)
     try:
         if size is not None:

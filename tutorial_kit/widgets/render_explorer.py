@@ -4,7 +4,7 @@ import time
 import drjit as dr
 
 from ..render import render
-from .display import display_widget, image_widget, import_ipywidgets
+from .display import display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import draw_image, new_figure, png_bytes, show_figure, show_images
 from .preview import PREVIEW_SIZE, preview_film
 
@@ -28,7 +28,7 @@ class RenderExplorer:
         self.image = image_widget(widgets, 2 * size)
         self.info = widgets.Label()
         for control in (self.spp, self.max_depth):
-            control.observe(lambda change: self.update(), names='value')
+            control.observe(lambda change: report_failure(self.info, self.update), names='value')
         self.box = widgets.HBox([self.image, widgets.VBox([self.spp, self.max_depth, self.info])])
         self.last_image = None
         self.update()
