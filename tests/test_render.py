@@ -163,6 +163,7 @@ def test_other_spp_and_max_depth_reuse_the_compiled_kernels():
     tk.render(scene, spp=1, seed=0)                       # the first render also prepares the scene
     with_2_spp = kernel_hashes(2)
     assert kernel_hashes(3) == kernel_hashes(7) == with_2_spp
+    assert kernel_hashes(1) <= with_2_spp                 # one sample: no block sums, same tracer
     for depth in (1, 2, 5):
         scene.integrator().max_depth = depth
         assert kernel_hashes(2) == with_2_spp

@@ -60,8 +60,9 @@ SUPPORTED_EXTENSIONS = ('.exr', '.hdr', '.pfm', '.png', '.jpg', '.jpeg')
 
 _JPEG_QUALITY = 95
 #: The percentile of |value| used as the default colormap range: a robust
-#: maximum, so that a few extreme pixels do not wash out the rest.
-_ROBUST_PERCENTILE = 99.5
+#: maximum, so that a few extreme pixels (e.g. a lamp seen directly, about
+#: 0.5 % of the Cornell box's pixels) do not wash out the rest.
+ROBUST_PERCENTILE = 99
 
 
 # ---------------------------------------------------------------------------
@@ -122,7 +123,7 @@ def write_bitmap(path, image, crop_size=None, colormap=None, vmax=None):
             resulting RGB colours are written as they are, without the sRGB
             curve (they already are display colours).
         vmax: the positive value mapped to the colormap's end; by default the
-            99.5th percentile of |value|, so that a few outliers do not
+            99th percentile of |value|, so that a few outliers do not
             flatten the rest. Only meaningful with ``colormap``: giving it
             without one is an error.
 
@@ -254,7 +255,7 @@ def _apply_colormap(pixels, colormap, vmax, path):
     """(H, W, C) signed values -> (H, W, 3) RGB colours in [0, 1]."""
     colour_channels = pixels[:, :, :3] if pixels.shape[2] == 4 else pixels
     values = colour_channels.mean(axis=2)
-    vmax = _default_vmax(values) if vmax is None else _checked_vmax(vmax, path)
+    vmax = robust_vmax(values) if vmax is None else _checked_vmax(vmax, path)
     lookup = _lookup_colormap(colormap, path)
     # -vmax .. +vmax onto 0 .. 1, with 0 at 0.5: the colormap's centre.
     positions = 0.5 + 0.5 * np.clip(values / vmax, -1.0, 1.0)
@@ -262,11 +263,13 @@ def _apply_colormap(pixels, colormap, vmax, path):
     return lookup(positions)[:, :, :3].astype(np.float32)
 
 
-def _default_vmax(values):
+def robust_vmax(values):
+    """The colour-map range of signed ``values``: the ``ROBUST_PERCENTILE`` of
+    |value| (the largest |value| if that is 0; 1 for an all-zero image)."""
     magnitudes = np.abs(values[np.isfinite(values)])
     if magnitudes.size == 0:
         return 1.0
-    robust = float(np.percentile(magnitudes, _ROBUST_PERCENTILE))
+    robust = float(np.percentile(magnitudes, ROBUST_PERCENTILE))
     if robust > 0:
         return robust
     # Mostly zeros: the few non-zero values still deserve a visible colour,

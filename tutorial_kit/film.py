@@ -51,9 +51,9 @@ class HDRFilm:
             # Each sample stays in its own pixel: a plain block average.
             # Evaluate the three channels together first: block_sum reduces
             # one channel at a time, and each would otherwise launch the
-            # whole path tracer again.
-            if spp > 1:
-                dr.eval(value)
+            # whole path tracer again. (Also for spp = 1, so that every spp
+            # runs the same compiled path tracer.)
+            dr.eval(value)
             return dr.block_sum(value, spp) / dr.opaque(bk.Float, spp)
         weighted = dr.zeros(bk.Color3f, self.width * self.height)
         for index, weight, inside in self._footprint(position):

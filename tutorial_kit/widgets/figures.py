@@ -9,12 +9,8 @@ import io
 import drjit as dr
 import numpy as np
 
-from ..bitmap import linear_to_srgb
+from ..bitmap import linear_to_srgb, robust_vmax
 from .display import display
-
-#: Percentile of |gradient| mapped to the ends of the colour map, so that a
-#: few extreme pixels do not wash out the rest.
-ROBUST_PERCENTILE = 99.5
 
 
 def new_figure(width, height):
@@ -105,13 +101,6 @@ def _signed_channel(image):
     return values.mean(axis=2) if values.ndim == 3 else values
 
 
-def robust_vmax(values):
-    """The colour-map range: a high percentile of |values| (never 0)."""
-    finite = np.abs(values[np.isfinite(values)])
-    vmax = float(np.percentile(finite, ROBUST_PERCENTILE)) if finite.size else 0.0
-    return vmax if vmax > 0 else 1.0
-
-
 def draw_gradient(figure, axes, image, title=None, vmax=None):
     values = _signed_channel(image)
     vmax = robust_vmax(values) if vmax is None else vmax
@@ -127,7 +116,7 @@ def gradient_figure(image, title=None, vmax=None, size=3.2):
     """A Figure of a signed image (e.g. a gradient) in a diverging colour map centred at 0.
 
     Colour images are reduced to the mean of their channels. ``vmax``: the
-    value shown at the ends of the map (default: the 99.5th percentile of |value|).
+    value shown at the ends of the map (default: ``robust_vmax``, the 99th percentile of |value|).
     """
     figure = new_figure(size + 0.8, size)
     draw_gradient(figure, figure.subplots(), image, title, vmax)
