@@ -53,6 +53,18 @@ def test_torch_adam_recovers_the_red_wall():
     assert not dr.grad_enabled(stored) and np.allclose(stored.numpy().ravel(), red.detach().numpy())
 
 
+def test_store_is_all_or_nothing():
+    scene = small_cbox()
+    keys = [RED, 'green.reflectance.value']
+    params = tk.traverse(scene)
+    before = [params[key].numpy().copy() for key in keys]
+    render_torch = tk.torch_renderer(scene, keys)
+    with pytest.raises(tk.ParameterError):
+        render_torch.store(torch.tensor([.1, .2, .3]), torch.tensor([.1, .2]))   # the second is wrong
+    for key, value in zip(keys, before):
+        assert np.array_equal(params[key].numpy(), value)
+
+
 def test_wrong_number_of_tensors():
     render_torch = tk.torch_renderer(small_cbox(), [RED])
     with pytest.raises(TypeError, match='expected 1 tensors'):

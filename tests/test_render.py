@@ -130,8 +130,17 @@ def test_a_film_resized_to_no_pixels_is_refused(size):
     scene = small_cbox(16)
     film = scene.sensors()[0].film()
     film.width, film.height = size
+    count = scene.render_count
     with pytest.raises(tk.RenderError, match='positive integer size'):
         tk.render(scene, spp=1)
+    assert scene.render_count == count                    # a refused render draws no samples
+
+
+def test_a_film_resized_with_numpy_integers_renders():
+    scene = small_cbox(16)
+    film = scene.sensors()[0].film()
+    film.width, film.height = np.int64(12), np.int32(8)
+    assert tk.render(scene, spp=1).shape == (8, 12, 3)
 
 
 @pytest.mark.parametrize('index', [1, -1, 'first'])

@@ -154,9 +154,10 @@ def test_dashboard_run_keeps_the_settings_it_started_with(scene):
         assert dashboard.spp_slider.disabled and dashboard.optimizer_dropdown.disabled
         assert dashboard.gradients_toggle.disabled and not dashboard.learning_rate_slider.disabled
         dashboard.spp, dashboard.optimizer_name, dashboard.gradients = 4, 'SGD', 'biased'
+        dashboard.learning_rate = 0.05                    # the learning rate may change at any time
     dashboard.wait(timeout=120)
     assert len(dashboard.errors) == 3 and not dashboard.spp_slider.disabled
-    assert dashboard._label() == 'Adam, lr 0.1, 1 spp, unbiased'
+    assert dashboard._label() == 'Adam, lr 0.1 to 0.05, 1 spp, unbiased'
     assert dashboard.render_count == 1 + 3                # no preview re-render while it ran
 
 
@@ -177,4 +178,5 @@ def test_widget_callbacks_report_failures(scene):
     explorer.size = 0                                      # no pixels: rendering fails
     explorer.spp.value = 2                                 # the callback says why, it does not raise
     assert explorer.info.value.startswith('failed: RenderError: the film must have a positive')
+    assert explorer.image.value == b''                    # no outdated picture left
     assert scene.sensors()[0].film().size() == (SIZE, SIZE)

@@ -14,8 +14,9 @@ At each surface it
 ``max_depth`` counts path vertices as Mitsuba does: 1 shows only emitters,
 2 adds direct light, -1 means unlimited. All quantities are linear RGB.
 """
+import numbers
+
 import drjit as dr
-import numpy as np
 
 from . import backend as bk
 from .plugins import register
@@ -156,7 +157,7 @@ def depth_limit(value, name='max_depth'):
     """A path depth as the integrator stores it: -1 (unlimited) becomes ``UNLIMITED``.
 
     Raises ValueError for other negative values or non-integers."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < -1:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < -1:
         raise ValueError(f'{name} must be -1 (unlimited) or a non-negative integer, got {value!r}')
     return UNLIMITED if value == -1 else int(value)
 

@@ -61,9 +61,16 @@ def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
 
     def store(*tensors):
         check_count(tensors)
-        for key, tensor in zip(keys, tensors):
-            params[key] = tensor.detach().cpu().numpy()   # checked and copied, as any assignment
-        params.update()
+        previous = {key: params[key] for key in keys}
+        try:
+            for key, tensor in zip(keys, tensors):
+                params[key] = tensor.detach().cpu().numpy()   # checked and copied, as any assignment
+        except Exception:
+            for key, value in previous.items():           # all or nothing
+                params[key] = value
+            raise
+        finally:
+            params.update()
 
     render_torch.store = store
     return render_torch

@@ -7,6 +7,7 @@ The result is a Dr.Jit ``TensorXf`` of shape (height, width, 3) holding
 linear RGB radiance, on the active backend.
 """
 import contextlib
+import numbers
 
 import drjit as dr
 
@@ -56,14 +57,16 @@ def _render(scene, spp, seed, sensor_index):
         raise RenderError(f'spp must be a positive int, got {spp!r}')
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise RenderError(f'seed must be a non-negative int, got {seed!r}')
+    width, height = sensor.film().size()
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
+               for n in (width, height)):
+        # The loader checks the film, but code may resize it later (film.width = ...).
+        raise RenderError(f'the film must have a positive integer size, got {width!r} x {height!r}')
     if seed is None:
         seed = _mix64(sensor.sampler().seed) ^ scene.render_count
     scene.render_count += 1
 
-    width, height = sensor.film().size()
-    if not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in (width, height)):
-        # The loader checks the film, but code may resize it later (film.width = ...).
-        raise RenderError(f'the film must have a positive integer size, got {width!r} x {height!r}')
+    width, height = int(width), int(height)
     tracked = tracked_parameters(scene)
     scene.prepare_render()
     if tracked and not any(p.kind in GEOMETRY_KINDS for p in tracked):

@@ -51,8 +51,9 @@ def image_widget(widgets, width=256):
     return widgets.Image(format='png', layout=widgets.Layout(width=f'{width}px', height=f'{width}px'))
 
 
-def report_failure(label, action):
-    """Run ``action()`` for a widget callback; if it fails, say why in ``label``.
+def report_failure(label, action, image=None):
+    """Run ``action()`` for a widget callback; if it fails, say why in ``label``
+    and empty ``image`` (an Image widget), which would show an outdated picture.
 
     ipywidgets would otherwise send the traceback to the browser's log,
     where a student never sees it, and the control would seem dead.
@@ -61,4 +62,6 @@ def report_failure(label, action):
         return action()
     except Exception as error:
         label.value = f'failed: {type(error).__name__}: {error}'
+        if image is not None:
+            image.value = b''
         return None

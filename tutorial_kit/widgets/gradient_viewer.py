@@ -18,9 +18,9 @@ class GradientViewer:
     For the chosen parameter ``p`` it renders the image ``I(p)`` with
     derivative tracking and pushes the perturbation ``dp = 1`` (every value
     of the parameter, e.g. all three colour channels) forward:
-    ``dI = dI/dp * dp``. Shown as an RGB image (scaled so that its largest
-    values reach white; negative values show as black) and as the channel
-    mean in a diverging colour map. Gradients are remembered per parameter,
+    ``dI = dI/dp * dp``. Shown as an RGB image (divided by the 99th
+    percentile of its largest channel, so the top 1 % saturate; negative
+    values show as black) and as the channel mean in a diverging colour map. Gradients are remembered per parameter,
     spp, seed and size.
     """
 
@@ -35,7 +35,7 @@ class GradientViewer:
                                          layout=widgets.Layout(width='420px'))
         self.image = widgets.Image(format='png', layout=widgets.Layout(width='560px'))
         self.info = widgets.Label()
-        self.dropdown.observe(lambda change: report_failure(self.info, self.update), names='value')
+        self.dropdown.observe(lambda change: report_failure(self.info, self.update, self.image), names='value')
         self.box = widgets.VBox([widgets.HBox([self.dropdown, self.info]), self.image])
         self.update()
 

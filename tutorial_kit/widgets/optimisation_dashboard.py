@@ -69,7 +69,8 @@ class OptimisationDashboard:
         self.current_image = None
         self._thread, self._stop = None, threading.Event()
         self._lock = threading.RLock()
-        self._pending_learning_rate = None
+        # A learning rate set while a run goes on, for its next iteration.
+        self._pending_learning_rate, self._pending_lock = None, threading.Lock()
         self._run_settings = None       # what the latest run used (see _settings)
 
         wide = {'description_width': '90px'}
@@ -162,10 +163,21 @@ class OptimisationDashboard:
         """The parameter's current value (NumPy)."""
         return to_numpy(self.params[self.key])
 
-    def _settings(self):
-        """The controls' values as a run uses them."""
+    def _control_values(self):
         return {'optimizer': self.optimizer_name, 'lr': self.learning_rate, 'spp': self.spp,
-                'gradients': self.gradients}
+                'gradients': self.gradients, 'first lr': self.learning_rate}
+
+    def _settings(self):
+        """The controls' values as a run starts with them. Clears the pending
+        learning rate first: it is in the settings, and a later change is not lost."""
+        self._take_pending_learning_rate()
+        return self._control_values()
+
+    def _take_pending_learning_rate(self):
+        """The learning rate set since the last call (or None), and forget it."""
+        with self._pending_lock:
+            value, self._pending_learning_rate = self._pending_learning_rate, None
+        return value
 
     # -- rendering ----------------------------------------------------------------------
     def _count_render(self):
@@ -187,10 +199,11 @@ class OptimisationDashboard:
 
     def _spp_changed(self, change):
         if not self.running:
-            report_failure(self.status, self.render_preview)
+            report_failure(self.status, self.render_preview, self.current_widget)
 
     def _learning_rate_changed(self, change):
-        self._pending_learning_rate = change['new']
+        with self._pending_lock:
+            self._pending_learning_rate = change['new']
 
     # -- optimising ---------------------------------------------------------------------
     def reset(self):
@@ -211,16 +224,15 @@ class OptimisationDashboard:
             self.progress.max = iterations
             self._run_settings = settings
             optimizer = OPTIMIZERS[settings['optimizer']](self.params, settings['lr'])
-            self._pending_learning_rate = None
             self._last_image_update = self._last_curve_update = time.perf_counter()
             try:
                 for it in range(iterations):
                     if self._stop.is_set():
                         break
-                    if self._pending_learning_rate is not None:
-                        settings['lr'] = self._pending_learning_rate
-                        optimizer.set_learning_rate(settings['lr'])
-                        self._pending_learning_rate = None
+                    new_learning_rate = self._take_pending_learning_rate()
+                    if new_learning_rate is not None:
+                        settings['lr'] = new_learning_rate
+                        optimizer.set_learning_rate(new_learning_rate)
                     started = time.perf_counter()
                     image = render(self.scene, optimizer=optimizer, spp=settings['spp'],
                                    unbiased=settings['gradients'] == 'unbiased')
@@ -262,9 +274,11 @@ class OptimisationDashboard:
 
     def _label(self):
         """The settings of the run the curve shows (before any run: of the controls)."""
-        settings = self._run_settings if self.errors else self._settings()
-        return f'{settings["optimizer"]}, lr {settings["lr"]:.3g}, {settings["spp"]} spp, ' \
-               f'{settings["gradients"]}'
+        settings = self._run_settings if self.errors else self._control_values()
+        lr = f'{settings["lr"]:.3g}'
+        if settings['first lr'] != settings['lr']:                  # changed during the run
+            lr = f'{settings["first lr"]:.3g} to {lr}'
+        return f'{settings["optimizer"]}, lr {lr}, {settings["spp"]} spp, {settings["gradients"]}'
 
     def run(self, iterations=None, show=True):
         """Run ``iterations`` steps now (in the foreground), then show reference, final render and curve.
@@ -324,9 +338,11 @@ class OptimisationDashboard:
         finally:
             # Dr.Jit queues work per thread: leave nothing queued in this one,
             # which ends here and would never run it.
-            dr.eval()
-            dr.sync_thread()
-            self._lock_controls(False)
+            try:
+                dr.eval()
+                dr.sync_thread()
+            finally:
+                self._lock_controls(False)
 
     def _lock_controls(self, running):
         """Disable Start and the settings a run reads once while it runs; Stop otherwise."""

@@ -28,7 +28,7 @@ class RenderExplorer:
         self.image = image_widget(widgets, 2 * size)
         self.info = widgets.Label()
         for control in (self.spp, self.max_depth):
-            control.observe(lambda change: report_failure(self.info, self.update), names='value')
+            control.observe(lambda change: report_failure(self.info, self.update, self.image), names='value')
         self.box = widgets.HBox([self.image, widgets.VBox([self.spp, self.max_depth, self.info])])
         self.last_image = None
         self.update()
