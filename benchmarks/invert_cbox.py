@@ -8,17 +8,21 @@ Reported for biased and unbiased gradients:
 - the first iteration (it compiles the kernels; Dr.Jit's on-disk cache may
   make it shorter on a second run),
 - the median of ``--iterations`` synchronised iterations after a warm-up,
-- peak Dr.Jit memory of the loop.
+- peak Dr.Jit memory of the loop: its own, above what was allocated before
+  it started (the loops are built one after the other and all stay alive).
 
 When Mitsuba 3 is installed, its loop (variant ``llvm_ad_rgb``, or
-``cuda_ad_rgb`` on CUDA) runs on the same file in the same process,
-alternating iteration by iteration with ours, and the ratio ours / theirs is
-printed (below 1: we are faster). Reference points from the tutorial: 50 ms
+``cuda_ad_rgb`` on CUDA) runs on the same file in the same process, and the
+ratio ours / theirs is printed (below 1: we are faster). All loops take
+turns iteration by iteration, so that they all see the same machine state:
+on a shared machine, timing one after the other would let its load drift
+into the ratios. Reference points from the tutorial: 50 ms
 (unbiased) and 27 ms (biased) per iteration on an NVIDIA Titan RTX.
 
     python benchmarks/invert_cbox.py [--iterations N] [--backend llvm|cuda] [--no-mitsuba]
 """
 import argparse
+import gc
 import os
 import statistics
 import sys
@@ -82,14 +86,18 @@ def timed(loop):
 
 
 def peak_memory(make_loop, backend):
-    """First-iteration time and peak Dr.Jit memory (MiB) of a loop over a few iterations."""
+    """A new loop, its first-iteration time, and the peak Dr.Jit memory (MiB) it
+    adds over its first few iterations."""
     dr.sync_thread()
+    gc.collect()
+    dr.flush_malloc_cache()             # freed blocks kept for reuse would count as in use
     dr.detail.malloc_clear_statistics()
+    already_allocated = dr.detail.malloc_watermark(backend)
     loop = make_loop()
     first = timed(loop)
     for _ in range(2):
         timed(loop)
-    return loop, first, dr.detail.malloc_watermark(backend) / 2 ** 20
+    return loop, first, (dr.detail.malloc_watermark(backend) - already_allocated) / 2 ** 20
 
 
 def main():
@@ -112,28 +120,22 @@ def main():
     print(f'Tutorial loop, Cornell box 512 x 512, spp 1, Adam; backend {tk.backend.name}, '
           f'{os.cpu_count()} CPU threads; median of {args.iterations} iterations after a warm-up')
     print(f'{"mode":<10}{"renderer":<14}{"first ms":>10}{"median ms":>11}{"peak MiB":>10}{"ratio":>8}')
-    medians = {}
-    for unbiased in (False, True):
-        mode = 'unbiased' if unbiased else 'biased'
-        ours, first, memory = peak_memory(lambda: OurLoop(unbiased), backend)
-        rows = [('tutorial_kit', ours, first, memory)]
-        if with_mitsuba:
-            theirs, first_m, memory_m = peak_memory(lambda: MitsubaLoop(variant), backend)
-            rows.append(('mitsuba 3', theirs, first_m, memory_m))
-        times = {name: [] for name, *_ in rows}
-        for _ in range(args.iterations):          # alternate, so both see the same machine state
-            for name, loop, *_ in rows:
-                times[name].append(timed(loop))
-        for name, loop, first_time, peak in rows:
-            medians[(mode, name)] = statistics.median(times[name])
-            ratio = ''
-            if name == 'mitsuba 3':
-                ratio = f'{medians[(mode, "tutorial_kit")] / medians[(mode, name)]:.2f}'
-            print(f'{mode:<10}{name:<14}{first_time * 1e3:>10.0f}{medians[(mode, name)] * 1e3:>11.1f}'
-                  f'{peak:>10.0f}{ratio:>8}')
-    print(f'unbiased / biased (tutorial_kit): '
-          f'{medians[("unbiased", "tutorial_kit")] / medians[("biased", "tutorial_kit")]:.2f}')
-    print('ratio = tutorial_kit / Mitsuba 3 per iteration (Mitsuba 3 decorrelates in both modes); '
+    rows = [('biased', 'tutorial_kit', *peak_memory(lambda: OurLoop(False), backend)),
+            ('unbiased', 'tutorial_kit', *peak_memory(lambda: OurLoop(True), backend))]
+    if with_mitsuba:
+        # Mitsuba 3 always decorrelates its primal and derivative passes: one loop for both modes.
+        rows.append(('both', 'mitsuba 3', *peak_memory(lambda: MitsubaLoop(variant), backend)))
+    times = {mode: [] for mode, *_ in rows}
+    for _ in range(args.iterations):
+        for mode, name, loop, *_ in rows:
+            times[mode].append(timed(loop))
+    medians = {mode: statistics.median(values) for mode, values in times.items()}
+    for mode, name, loop, first_time, peak in rows:
+        ratio = f'{medians[mode] / medians["both"]:.2f}' if with_mitsuba and mode != 'both' else ''
+        print(f'{mode:<10}{name:<14}{first_time * 1e3:>10.0f}{medians[mode] * 1e3:>11.1f}'
+              f'{peak:>10.0f}{ratio:>8}')
+    print(f'unbiased / biased (tutorial_kit): {medians["unbiased"] / medians["biased"]:.2f}')
+    print('ratio = tutorial_kit / Mitsuba 3 per iteration; '
           'the tutorial: 50 ms unbiased, 27 ms biased (NVIDIA Titan RTX)')
     return 0
 

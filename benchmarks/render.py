@@ -2,9 +2,12 @@
 
 Reports, for a 512 x 512 render of ``scenes/cbox/cbox.xml`` at 1 and 64 spp:
 the first call (which includes compiling the kernels), the median of the
-following calls, and peak memory. When Mitsuba 3 is installed it renders the
-same file in the same run with variant ``llvm_ad_rgb`` (or ``cuda_ad_rgb``
-on a GPU), alternating with ours, and the ratio is printed.
+following calls, and the peak Dr.Jit memory of one 64-spp render. When
+Mitsuba 3 is installed it renders the same file in the same run with variant
+``llvm_ad_rgb`` (or ``cuda_ad_rgb`` on a GPU), and the ratio is printed. The
+two renderers take turns call by call, so that both see the same machine
+state: on a shared machine, timing one after the other would let its load
+drift into the ratio.
 
     python benchmarks/render.py [--repeats N] [--backend llvm|cuda] [--no-mitsuba]
 
@@ -12,6 +15,7 @@ Timings are synchronised (``dr.sync_thread``) so that asynchronous kernel
 launches are not mistaken for finished work.
 """
 import argparse
+import gc
 import os
 import resource
 import statistics
@@ -32,10 +36,16 @@ def timed(render):
     return time.perf_counter() - start
 
 
-def measure(render, repeats):
-    first = timed(render)
-    steady = [timed(render) for _ in range(repeats)]
-    return first, statistics.median(steady)
+def first_call(render):
+    """Seconds of the first call and the Dr.Jit memory (MiB) it adds at its peak."""
+    backend = tk.backend.jit_backend()
+    dr.sync_thread()
+    gc.collect()
+    dr.flush_malloc_cache()             # freed blocks kept for reuse would count as in use
+    dr.detail.malloc_clear_statistics()
+    already_allocated = dr.detail.malloc_watermark(backend)
+    seconds = timed(render)
+    return seconds, (dr.detail.malloc_watermark(backend) - already_allocated) / 2 ** 20
 
 
 def mitsuba_renderer(backend):
@@ -58,22 +68,29 @@ def main():
         tk.set_backend(args.backend)
     backend = tk.backend.name
     scene = tk.load_file(SCENE)
+    renderers = {'tutorial_kit': lambda spp: tk.render(scene, spp=spp)}
     theirs = None if args.no_mitsuba else mitsuba_renderer(backend)
+    if theirs is not None:
+        renderers['mitsuba 3'] = theirs
 
     print(f'Cornell box 512 x 512, backend {backend}, {os.cpu_count()} CPU threads, '
           f'median of {args.repeats} after the first call')
-    print(f'{"renderer":<14}{"spp":>5}{"first call ms":>15}{"median ms":>12}{"ratio":>8}')
+    print(f'{"renderer":<14}{"spp":>5}{"first call ms":>15}{"median ms":>12}{"peak MiB":>10}{"ratio":>8}')
     for spp in (1, 64):
         repeats = args.repeats if spp == 1 else max(2, args.repeats // 2)
-        first, ours = measure(lambda: tk.render(scene, spp=spp), repeats)
-        print(f'{"tutorial_kit":<14}{spp:>5}{first * 1e3:>15.0f}{ours * 1e3:>12.0f}{"":>8}')
-        if theirs is not None:
-            first_m, mitsuba = measure(lambda: theirs(spp), repeats)
-            print(f'{"mitsuba 3":<14}{spp:>5}{first_m * 1e3:>15.0f}{mitsuba * 1e3:>12.0f}'
-                  f'{ours / mitsuba:>8.2f}')
-    peak = dr.detail.malloc_watermark(tk.backend.jit_backend())
+        first = {name: first_call(lambda: render(spp)) for name, render in renderers.items()}
+        times = {name: [] for name in renderers}
+        for _ in range(repeats):
+            for name, render in renderers.items():
+                times[name].append(timed(lambda: render(spp)))
+        medians = {name: statistics.median(values) for name, values in times.items()}
+        for name in renderers:
+            seconds, peak = first[name]
+            ratio = f'{medians["tutorial_kit"] / medians[name]:.2f}' if name != 'tutorial_kit' else ''
+            print(f'{name:<14}{spp:>5}{seconds * 1e3:>15.0f}{medians[name] * 1e3:>12.0f}'
+                  f'{peak:>10.0f}{ratio:>8}')
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f'peak Dr.Jit memory {peak / 2**20:.0f} MiB, peak process RSS {rss:.0f} MiB'
+    print(f'peak MiB: Dr.Jit memory that the first call adds; peak process RSS {rss:.0f} MiB'
           + (' (both renderers)' if theirs is not None else ''))
     print('ratio = tutorial_kit time / Mitsuba 3 time (below 1: we are faster)')
     return 0
