@@ -318,7 +318,9 @@ class OptimisationDashboard:
     def start(self):
         """Start a run in a background thread (what the Start button does)."""
         if self.running:
-            return
+            if self.start_button.disabled:
+                return                  # a run is going on
+            self._thread.join()         # a run has just finished: unlocking was its last step
         self._stop.clear()
         self._lock_controls(True)
         self.status.value = 'starting (the first iteration compiles)'
