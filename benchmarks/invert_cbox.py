@@ -22,14 +22,14 @@ into the ratios. Reference points from the tutorial: 50 ms
     python benchmarks/invert_cbox.py [--iterations N] [--backend llvm|cuda] [--no-mitsuba]
 """
 import argparse
-import gc
 import os
 import statistics
 import sys
-import time
 
 import tutorial_kit as tk
 import drjit as dr
+
+from measure import timed, with_added_memory
 
 SCENE = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'scenes', 'cbox', 'cbox.xml')
 KEY = 'red.reflectance.value'
@@ -78,26 +78,17 @@ class MitsubaLoop:
         return self.params[KEY]
 
 
-def timed(loop):
-    start = time.perf_counter()
-    dr.eval(loop.iteration())
-    dr.sync_thread()
-    return time.perf_counter() - start
-
-
-def peak_memory(make_loop, backend):
+def new_loop(make_loop):
     """A new loop, its first-iteration time, and the peak Dr.Jit memory (MiB) it
     adds over its first few iterations."""
-    dr.sync_thread()
-    gc.collect()
-    dr.flush_malloc_cache()             # freed blocks kept for reuse would count as in use
-    dr.detail.malloc_clear_statistics()
-    already_allocated = dr.detail.malloc_watermark(backend)
-    loop = make_loop()
-    first = timed(loop)
-    for _ in range(2):
-        timed(loop)
-    return loop, first, (dr.detail.malloc_watermark(backend) - already_allocated) / 2 ** 20
+    def first_iterations():
+        loop = make_loop()
+        first = timed(loop.iteration)
+        for _ in range(2):
+            timed(loop.iteration)
+        return loop, first
+    (loop, first), memory = with_added_memory(first_iterations)
+    return loop, first, memory
 
 
 def main():
@@ -108,7 +99,6 @@ def main():
     args = parser.parse_args()
     if args.backend:
         tk.set_backend(args.backend)
-    backend = tk.backend.jit_backend()
     variant = 'cuda_ad_rgb' if tk.backend.name == 'cuda' else 'llvm_ad_rgb'
     with_mitsuba = not args.no_mitsuba
     if with_mitsuba:
@@ -120,15 +110,15 @@ def main():
     print(f'Tutorial loop, Cornell box 512 x 512, spp 1, Adam; backend {tk.backend.name}, '
           f'{os.cpu_count()} CPU threads; median of {args.iterations} iterations after a warm-up')
     print(f'{"mode":<10}{"renderer":<14}{"first ms":>10}{"median ms":>11}{"peak MiB":>10}{"ratio":>8}')
-    rows = [('biased', 'tutorial_kit', *peak_memory(lambda: OurLoop(False), backend)),
-            ('unbiased', 'tutorial_kit', *peak_memory(lambda: OurLoop(True), backend))]
+    rows = [('biased', 'tutorial_kit', *new_loop(lambda: OurLoop(False))),
+            ('unbiased', 'tutorial_kit', *new_loop(lambda: OurLoop(True)))]
     if with_mitsuba:
         # Mitsuba 3 always decorrelates its primal and derivative passes: one loop for both modes.
-        rows.append(('both', 'mitsuba 3', *peak_memory(lambda: MitsubaLoop(variant), backend)))
+        rows.append(('both', 'mitsuba 3', *new_loop(lambda: MitsubaLoop(variant))))
     times = {mode: [] for mode, *_ in rows}
     for _ in range(args.iterations):
         for mode, name, loop, *_ in rows:
-            times[mode].append(timed(loop))
+            times[mode].append(timed(loop.iteration))
     medians = {mode: statistics.median(values) for mode, values in times.items()}
     for mode, name, loop, first_time, peak in rows:
         ratio = f'{medians[mode] / medians["both"]:.2f}' if with_mitsuba and mode != 'both' else ''

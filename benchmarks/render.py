@@ -11,41 +11,19 @@ drift into the ratio.
 
     python benchmarks/render.py [--repeats N] [--backend llvm|cuda] [--no-mitsuba]
 
-Timings are synchronised (``dr.sync_thread``) so that asynchronous kernel
-launches are not mistaken for finished work.
+Timings are synchronised (see ``measure.timed``).
 """
 import argparse
-import gc
 import os
 import resource
 import statistics
 import sys
-import time
 
 import tutorial_kit as tk
-import drjit as dr
+
+from measure import timed, with_added_memory
 
 SCENE = os.path.join(os.path.dirname(__file__), '..', 'scenes', 'cbox', 'cbox.xml')
-
-
-def timed(render):
-    start = time.perf_counter()
-    image = render()
-    dr.eval(image)
-    dr.sync_thread()
-    return time.perf_counter() - start
-
-
-def first_call(render):
-    """Seconds of the first call and the Dr.Jit memory (MiB) it adds at its peak."""
-    backend = tk.backend.jit_backend()
-    dr.sync_thread()
-    gc.collect()
-    dr.flush_malloc_cache()             # freed blocks kept for reuse would count as in use
-    dr.detail.malloc_clear_statistics()
-    already_allocated = dr.detail.malloc_watermark(backend)
-    seconds = timed(render)
-    return seconds, (dr.detail.malloc_watermark(backend) - already_allocated) / 2 ** 20
 
 
 def mitsuba_renderer(backend):
@@ -78,7 +56,9 @@ def main():
     print(f'{"renderer":<14}{"spp":>5}{"first call ms":>15}{"median ms":>12}{"peak MiB":>10}{"ratio":>8}')
     for spp in (1, 64):
         repeats = args.repeats if spp == 1 else max(2, args.repeats // 2)
-        first = {name: first_call(lambda: render(spp)) for name, render in renderers.items()}
+        # The first call compiles; its peak memory is the render's own.
+        first = {name: with_added_memory(lambda: timed(lambda: render(spp)))
+                 for name, render in renderers.items()}
         times = {name: [] for name in renderers}
         for _ in range(repeats):
             for name, render in renderers.items():

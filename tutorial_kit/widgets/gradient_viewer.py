@@ -20,8 +20,8 @@ class GradientViewer:
     of the parameter, e.g. all three colour channels) forward:
     ``dI = dI/dp * dp``. Shown as an RGB image (divided by the 99th
     percentile of its largest channel, so the top 1 % saturate; negative
-    values show as black) and as the channel mean in a diverging colour map. Gradients are remembered per parameter,
-    spp, seed and size.
+    values show as black) and as the channel mean in a diverging colour
+    map. Gradients are remembered per parameter, spp, seed and size.
     """
 
     def __init__(self, scene, spp=16, size=PREVIEW_SIZE, seed=0, key='red.reflectance.value'):
