@@ -28,8 +28,9 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'))
 import tutorial_kit  # noqa: E402,F401  (before drjit: picks a usable libLLVM)
 import drjit as dr  # noqa: E402
-from tutorial_kit import backend as bk  # noqa: E402
-from tutorial_kit.bvh import BVH, INVALID, intersect_triangle, _aligned_zeros  # noqa: E402
+from tutorial_kit.core import backend as bk  # noqa: E402
+from tutorial_kit.renderer.bvh import BVH, INVALID, aligned_zeros
+from tutorial_kit.renderer.triangle import intersect_triangle  # noqa: E402
 
 
 # -- scenes --------------------------------------------------------------------------------
@@ -125,7 +126,7 @@ class BruteForceLoop:
     def __init__(self, p0, p1, p2):
         self.m = len(p0)
         # 16 floats per triangle, like the BVH's records: one packet gather each.
-        data = _aligned_zeros((self.m, 16), np.float32)     # aligned, as packet gathers need
+        data = aligned_zeros((self.m, 16), np.float32)     # aligned, as packet gathers need
         data[:, :9] = np.concatenate([p0, p1 - p0, p2 - p0], 1)
         self.data = bk.Float(data.ravel())
         self.array_xf = sys.modules[bk.Float.__module__].ArrayXf

@@ -86,7 +86,7 @@ def write_gif(frames, path):
     """An animated GIF of linear-RGB frames (H, W, 3), sRGB-encoded."""
     import numpy as np
     from PIL import Image
-    images = [Image.fromarray(np.round(tk.bitmap.linear_to_srgb(np.clip(f, 0, 1)) * 255).astype('uint8'))
+    images = [Image.fromarray(np.round(tk.core.srgb.linear_to_srgb(np.clip(f, 0, 1)) * 255).astype('uint8'))
               for f in frames]
     images[0].save(path, save_all=True, append_images=images[1:], duration=80, loop=0)
     print('wrote', path)

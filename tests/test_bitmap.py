@@ -4,10 +4,10 @@ import pytest
 from PIL import Image
 
 import tutorial_kit  # noqa: F401  (before drjit: it selects a usable libLLVM)
-from tutorial_kit import backend as bk
-from tutorial_kit import bitmap
-from tutorial_kit.bitmap import linear_to_srgb, read_bitmap, srgb_to_linear, write_bitmap
-from tutorial_kit.errors import ImageError
+from tutorial_kit.core import backend as bk
+from tutorial_kit.io import bitmap
+from tutorial_kit.io.bitmap import linear_to_srgb, read_bitmap, srgb_to_linear, write_bitmap
+from tutorial_kit.core.errors import ImageError
 
 EIGHT_BIT_STEP = 1 / 255
 

@@ -4,8 +4,9 @@ import pytest
 
 import tutorial_kit  # noqa: F401  (before drjit: picks a usable libLLVM)
 import drjit as dr
-from tutorial_kit import backend as bk
-from tutorial_kit.bvh import BVH, INVALID, UNROLL_LIMIT, build_tree
+from tutorial_kit.core import backend as bk
+from tutorial_kit.renderer.bvh import BVH, INVALID, UNROLL_LIMIT
+from tutorial_kit.renderer.bvh_build import build_tree
 
 # Both strategies: the hierarchy (limit 0 forces it) and the straight-line test.
 MODES = {'tree': 0, 'unrolled': UNROLL_LIMIT}

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from tutorial_kit.gradients import check_gradient
+from tutorial_kit.ad.gradients import check_gradient
 from helpers import small_cbox
 
 RED = 'red.reflectance.value'

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from tutorial_kit.loader import upgrade_tree, _parse_text
+from tutorial_kit.io.loader import upgrade_tree, _parse_text
 from helpers import CBOX, CBOX_RGB, SECOND, scene_xml
 
 RECT = '<shape type="rectangle"><bsdf type="diffuse"/></shape>'
@@ -217,7 +217,7 @@ def test_malformed_mesh_names_both_files(tmp_path, content, message):
 
 
 def test_field_of_view_axes():
-    from tutorial_kit.sensor import x_fov
+    from tutorial_kit.plugins.sensors.perspective import x_fov
     assert x_fov(40, 'x', 400, 200) == pytest.approx(40)
     half_y = np.tan(np.radians(20))
     assert x_fov(40, 'y', 400, 200) == pytest.approx(np.degrees(2 * np.arctan(2 * half_y)))

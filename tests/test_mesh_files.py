@@ -6,10 +6,10 @@ import numpy as np
 import plyfile
 import pytest
 
-from tutorial_kit.errors import MeshError
-from tutorial_kit.mesh_data import MeshData, fan_triangulate
-from tutorial_kit.obj import read_obj
-from tutorial_kit.ply import read_ply
+from tutorial_kit.core.errors import MeshError
+from tutorial_kit.io.mesh_data import MeshData, fan_triangulate
+from tutorial_kit.io.obj import read_obj
+from tutorial_kit.io.ply import read_ply
 
 QUAD_POSITIONS = [[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]]
 

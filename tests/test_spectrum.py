@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tutorial_kit import spectrum as sp
+from tutorial_kit.core import spectrum as sp
 
 # The Cornell box's measured reflectances (wavelength in nm : reflectance).
 WHITE = (

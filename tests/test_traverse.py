@@ -110,7 +110,7 @@ def test_update_moves_geometry(cbox):
     params.update()
     after = tk.render(cbox, spp=2, seed=1).numpy()
     assert after.mean() < 0.05 * before.mean()
-    assert cbox.shapes()[0].surface_area == pytest.approx(130 * 105, rel=1e-4)
+    assert cbox.shapes()[0].surface_area() == pytest.approx(130 * 105, rel=1e-4)
 
 
 def test_live_value_is_returned(cbox):

@@ -89,7 +89,7 @@ def test_render_explorer_rerenders_and_restores_the_scene(scene):
     assert np.count_nonzero(explorer.last_image.max(axis=2)) < 16 * 16 / 4
     explorer.spp.value = 2
     assert explorer.renders == 3
-    assert scene.sensors()[0].film().size() == (SIZE, SIZE) and integrator.max_depth == depth
+    assert scene.sensors()[0].film().crop_size() == (SIZE, SIZE) and integrator.max_depth == depth
 
 
 def test_preview_film_takes_unlimited_depth_and_refuses_bad_ones(scene):
@@ -97,11 +97,11 @@ def test_preview_film_takes_unlimited_depth_and_refuses_bad_ones(scene):
     integrator = scene.integrator()
     depth = integrator.max_depth
     with preview_film(scene, 8, max_depth=-1):
-        assert integrator.max_depth == 2 ** 32 - 1 and scene.sensors()[0].film().size() == (8, 8)
+        assert integrator.max_depth == 2 ** 32 - 1 and scene.sensors()[0].film().crop_size() == (8, 8)
     for bad in (-2, 2.5, True):
         with pytest.raises(ValueError, match='max_depth'), preview_film(scene, 8, max_depth=bad):
             pass
-    assert integrator.max_depth == depth and scene.sensors()[0].film().size() == (SIZE, SIZE)
+    assert integrator.max_depth == depth and scene.sensors()[0].film().crop_size() == (SIZE, SIZE)
 
 
 def white_wall_experiment(scene):
@@ -163,7 +163,7 @@ def test_dashboard_run_keeps_the_settings_it_started_with(scene):
 
 def test_gradient_viewer(scene):
     viewer = widgets.GradientViewer(scene, spp=2, size=16)
-    assert RED in viewer.keys and 'OBJMesh.vertex_normals' not in viewer.keys   # empty arrays left out
+    assert RED in viewer.keys and 'OBJMesh.vertex_texcoords' not in viewer.keys   # empty arrays left out
     gradient = viewer.gradient(RED)
     assert gradient.shape == (16, 16, 3) and np.all(np.isfinite(gradient))
     assert gradient[..., 0].sum() > 0                      # brighter red wall, brighter image
@@ -179,4 +179,4 @@ def test_widget_callbacks_report_failures(scene):
     explorer.spp.value = 2                                 # the callback says why, it does not raise
     assert explorer.info.value.startswith('failed: RenderError: the film must have a positive')
     assert explorer.image.value == b''                    # no outdated picture left
-    assert scene.sensors()[0].film().size() == (SIZE, SIZE)
+    assert scene.sensors()[0].film().crop_size() == (SIZE, SIZE)

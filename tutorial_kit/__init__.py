@@ -13,24 +13,31 @@ The names follow the Mitsuba tutorial this toolkit teaches::
 Dr.Jit computes on CUDA when a GPU is present and on the CPU (LLVM)
 otherwise; ``tk.set_backend('llvm')`` or ``'cuda'`` chooses before a scene
 is loaded.
+
+The package is laid out by role (see the README's "Where things are"):
+``core/`` (backend, arrays, transforms, warps, spectra), ``io/`` (the XML
+loader and the file formats), ``plugins/`` (one folder per plugin kind,
+each with the interface in ``base.py``), ``renderer/`` (the scene, the BVH,
+``render``), ``ad/`` (``traverse``, optimizers, path replay, gradient
+checks, PyTorch) and ``widgets/`` (the notebooks' figures and controls).
 """
-from . import backend
-from .backend import set_backend
-from .errors import (SceneError, XMLError, PluginError, MeshError, ParameterError,
-                     RenderError, ImageError, BackendError)
-from .properties import SceneWarning
+from tutorial_kit.core import backend
+from tutorial_kit.core.backend import set_backend
+from tutorial_kit.core.errors import (SceneError, XMLError, PluginError, MeshError, ParameterError,
+                                      RenderError, ImageError, BackendError)
+from tutorial_kit.io.properties import SceneWarning
 
 backend.set_backend(backend.default_backend())
 
-# Importing the plugin modules registers their XML names.
-from . import bsdf, emitter, film, integrator, rfilter, sampler, scene, sensor, shapes  # noqa: E402,F401
-from .bitmap import write_bitmap, read_bitmap  # noqa: E402
-from .loader import load_file, load_string  # noqa: E402
-from .optimizers import Optimizer, SGD, Adam  # noqa: E402
-from .render import render  # noqa: E402
-from .gradients import check_gradient  # noqa: E402
-from .pytorch import torch_renderer  # noqa: E402
-from .traverse import ParameterMap, traverse  # noqa: E402
+# Importing the plugins registers their XML names.
+from tutorial_kit import plugins  # noqa: E402,F401
+from tutorial_kit.io.bitmap import write_bitmap, read_bitmap  # noqa: E402
+from tutorial_kit.io.loader import load_file, load_string  # noqa: E402
+from tutorial_kit.ad.optimizers import Optimizer, SGD, Adam  # noqa: E402
+from tutorial_kit.renderer.render import render  # noqa: E402
+from tutorial_kit.ad.gradients import check_gradient  # noqa: E402
+from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
+from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
 
 
 def __getattr__(name):

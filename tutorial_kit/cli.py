@@ -10,8 +10,8 @@ import time
 
 from tqdm import tqdm
 
-from .bitmap import SUPPORTED_EXTENSIONS
-from .errors import SceneError
+from tutorial_kit.io.bitmap import SUPPORTED_EXTENSIONS
+from tutorial_kit.core.errors import SceneError
 
 
 def _parse_define(text):

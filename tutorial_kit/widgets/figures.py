@@ -9,7 +9,8 @@ import io
 import drjit as dr
 import numpy as np
 
-from ..bitmap import linear_to_srgb, robust_vmax
+from tutorial_kit.core.srgb import linear_to_srgb
+from tutorial_kit.io.colormap import robust_vmax
 from .display import display
 
 

@@ -4,9 +4,9 @@ import time
 import drjit as dr
 import numpy as np
 
-from ..bitmap import robust_vmax
-from ..render import render
-from ..traverse import traverse
+from tutorial_kit.io.colormap import robust_vmax
+from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.traverse import traverse
 from .display import display_widget, import_ipywidgets, report_failure
 from .figures import draw_gradient, figure_png, new_figure, show_figure, to_srgb
 from .preview import PREVIEW_SIZE, preview_film

@@ -5,10 +5,10 @@ import time
 import drjit as dr
 import numpy as np
 
-from .. import backend as bk
-from ..optimizers import SGD, Adam
-from ..render import render
-from ..traverse import traverse
+from tutorial_kit.core import backend as bk
+from tutorial_kit.ad.optimizers import SGD, Adam
+from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.traverse import traverse
 from .display import caption, display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import (draw_image, error_curves_figure, figure_png, new_figure, png_bytes,
                       show_figure, show_images, to_numpy)

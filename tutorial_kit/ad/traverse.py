@@ -1,0 +1,238 @@
+"""``traverse`` and ``ParameterMap``: the scene's parameters, by name.
+
+``traverse(scene)`` walks the scene graph and lists every parameter an
+object exposes, under Mitsuba's names: an object's ``id`` if it has one
+(``red.reflectance.value``), otherwise its class name, numbered from the
+second occurrence on (``OBJMesh``, ``OBJMesh_1``, ...), and nested objects
+under their role (``OBJMesh.emitter.radiance.value``).
+
+The :class:`ParameterMap` reads the *live* value of a parameter, checks
+every assignment (shape, type, range) before it touches the scene, and
+:meth:`ParameterMap.update` tells changed objects to refresh what depends
+on them (e.g. the BVH after vertices move).
+"""
+import re
+
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core import transform
+from tutorial_kit.core.errors import ParameterError
+
+
+class Parameter:
+    """Where a parameter lives: ``getattr(owner, attribute)``; ``kind`` selects its checks."""
+
+    def __init__(self, owner, attribute, kind, differentiable):
+        self.owner, self.attribute = owner, attribute
+        self.kind, self.differentiable = kind, differentiable
+
+
+class _Collector:
+    """The visitor passed to each object's ``traverse(visitor)``."""
+
+    def __init__(self):
+        self.parameters = {}
+        self.visited = set()
+        self.class_counts = {}
+        self.prefix = None
+
+    def put(self, name, owner, attribute, kind, differentiable=False):
+        self.parameters[f'{self.prefix}.{name}'] = Parameter(owner, attribute, kind, differentiable)
+
+    def put_object(self, role, obj):
+        if obj is None or id(obj) in self.visited:
+            return
+        self.visited.add(id(obj))
+        outer = self.prefix
+        self.prefix = self._name(role, obj)
+        obj.traverse(self)
+        self.prefix = outer
+
+    def _name(self, role, obj):
+        if getattr(obj, 'id', None):
+            return obj.id
+        if role is not None and self.prefix is not None:
+            return f'{self.prefix}.{role}'
+        cls = type(obj).__name__
+        count = self.class_counts.get(cls, 0)
+        self.class_counts[cls] = count + 1
+        return cls if count == 0 else f'{cls}_{count}'
+
+
+def traverse(obj):
+    """All parameters of ``obj`` (usually a scene) as a :class:`ParameterMap`."""
+    collector = _Collector()
+    # The scene is only a container: its children are named from the top level.
+    collector.visited.add(id(obj))
+    obj.traverse(collector)
+    return ParameterMap(collector.parameters, scene=obj)
+
+
+class ParameterMap:
+    """A dictionary-like view of scene parameters.
+
+    ``params[key]`` returns the value the scene uses right now (a Dr.Jit
+    array, or an int for counts); ``params[key] = value`` checks and stores
+    a new one; ``params.update()`` makes the scene take it into account.
+    """
+
+    def __init__(self, parameters, scene=None):
+        self._parameters = dict(parameters)
+        self._scene = scene
+        self._dirty = {}
+
+    # -- reading -----------------------------------------------------------------------
+    def __getitem__(self, key):
+        parameter = self.parameter(key)
+        return getattr(parameter.owner, parameter.attribute)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def keys(self):
+        return list(self._parameters)
+
+    def items(self):
+        return [(key, self[key]) for key in self._parameters]
+
+    def differentiable_keys(self):
+        return [k for k, p in self._parameters.items() if p.differentiable]
+
+    def is_differentiable(self, key):
+        return self.parameter(key).differentiable
+
+    def __repr__(self):
+        lines = [('  * ' if p.differentiable else '    ') + key for key, p in self._parameters.items()]
+        return 'ParameterMap[\n' + ',\n'.join(lines) + ('\n' if lines else '') + ']'
+
+    def parameter(self, key):
+        """The :class:`Parameter` record of ``key``: its owner, attribute and kind."""
+        if key not in self._parameters:
+            close = [k for k in self._parameters if key.split('.')[-1] in k][:5]
+            hint = f'; similar keys: {", ".join(close)}' if close else ''
+            raise ParameterError(f'no parameter named "{key}"{hint}')
+        return self._parameters[key]
+
+    # -- selecting -----------------------------------------------------------------------
+    def keep(self, keys):
+        """Keep only ``keys``: a list of names, or a regular expression (a str)."""
+        if isinstance(keys, str):
+            pattern = re.compile(keys)
+            selected = [k for k in self._parameters if pattern.fullmatch(k) or k == keys]
+            if not selected:
+                raise ParameterError(f'keep("{keys}"): no parameter matches this pattern')
+        else:
+            selected = list(keys)
+            for key in selected:
+                self.parameter(key)
+        self._parameters = {k: p for k, p in self._parameters.items() if k in selected}
+
+    # -- writing ------------------------------------------------------------------------
+    def __setitem__(self, key, value):
+        parameter = self.parameter(key)
+        new_value = _convert(key, parameter, value)     # raises before anything changes
+        setattr(parameter.owner, parameter.attribute, new_value)
+        self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
+
+    def set_dirty(self, key):
+        """Mark ``key`` as changed in place, so that :meth:`update` refreshes its owner."""
+        parameter = self.parameter(key)
+        self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
+
+    def update(self):
+        """Let every object whose parameters changed refresh its derived state."""
+        changed = list(self._dirty.values())
+        self._dirty = {}
+        for owner, keys in changed:
+            if hasattr(owner, 'parameters_changed'):
+                owner.parameters_changed(keys)
+        if self._scene is not None and hasattr(self._scene, 'parameters_changed'):
+            self._scene.parameters_changed([owner for owner, _ in changed])
+        return [key for _, keys in changed for key in sorted(keys)]
+
+
+# -- checking assignments ------------------------------------------------------------------
+
+def _convert(key, parameter, value):
+    """``value`` as the type the parameter needs, or a ParameterError saying why not."""
+    current = getattr(parameter.owner, parameter.attribute)
+    kind = parameter.kind
+    if kind == 'count':
+        raise ParameterError(f'"{key}" is read-only: it follows from the mesh data')
+    if kind == 'color':
+        if isinstance(value, bk.Array3f) and dr.width(value) == 1:
+            return value
+        values = _floats(key, value, 'an RGB colour of 3 numbers').reshape(-1)
+        if values.size not in (1, 3):
+            raise ParameterError(f'"{key}" expects an RGB colour of 3 numbers, got {values.size}')
+        return bk.color3f(values)
+    if kind in ('positions', 'normals', 'texcoords'):
+        return _vertex_attribute(key, parameter, current, value)
+    if kind == 'faces':
+        return _faces(key, parameter, value)
+    if kind == 'matrix':
+        matrix = _floats(key, value, 'a 4x4 matrix').reshape(-1)
+        if matrix.size != 16 or not transform.is_valid_affine(matrix.reshape(4, 4)):
+            raise ParameterError(f'"{key}" expects an invertible affine 4x4 matrix')
+        return matrix.reshape(4, 4).astype(np.float64)
+    if kind == 'angle':
+        values = _floats(key, value, 'an angle in degrees').reshape(-1)
+        if values.size != 1 or not 0 < values[0] < 180:
+            raise ParameterError(f'"{key}" expects one angle strictly between 0 and 180 degrees')
+        return float(values[0])
+    raise AssertionError(kind)
+
+
+def _floats(key, value, expected):
+    """Any array-like as a finite float64 NumPy array (detached from AD)."""
+    if isinstance(value, (str, bytes, dict)) or value is None:
+        raise ParameterError(f'"{key}" expects {expected}, got {type(value).__name__}')
+    try:
+        array = np.asarray(dr.detach(value).numpy() if dr.is_array_v(value) else value,
+                           dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f'"{key}" expects {expected}, got {type(value).__name__}') from None
+    if not np.all(np.isfinite(array)):
+        raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+    return array
+
+
+def _vertex_attribute(key, parameter, current, value):
+    """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
+    texcoords may also be emptied."""
+    per_vertex = 2 if parameter.kind == 'texcoords' else 3
+    expected = per_vertex * parameter.owner.vertex_count
+    allowed = {expected} if parameter.kind == 'positions' else {expected, 0}
+    if isinstance(value, bk.Float):
+        # Keep Dr.Jit arrays as they are: they may carry derivatives.
+        if dr.width(value) not in allowed:
+            raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), '
+                                 f'got {dr.width(value)}')
+        if not dr.all(dr.isfinite(dr.detach(value))):
+            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+        return value
+    values = _floats(key, value, f'{expected} numbers').reshape(-1)
+    if values.size not in allowed:
+        raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), got {values.size}')
+    return bk.from_numpy(bk.Float, values.astype(np.float32))
+
+
+def _faces(key, parameter, value):
+    """Flat UInt32 of 3M vertex indices, each below the vertex count."""
+    if dr.is_array_v(value):
+        value = value.numpy()
+    array = np.asarray(value)
+    if array.dtype.kind not in 'iu' or array.size == 0 or array.size % 3:
+        raise ParameterError(f'"{key}" expects a non-empty array of integers, three per triangle')
+    count = parameter.owner.vertex_count
+    if array.min() < 0 or array.max() >= count:
+        raise ParameterError(f'"{key}" has vertex indices outside [0, {count - 1}]')
+    return bk.from_numpy(bk.UInt32, array.astype(np.uint32))

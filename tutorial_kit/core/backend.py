@@ -1,0 +1,104 @@
+"""Which Dr.Jit backend runs the renderer, and the array types it uses.
+
+``tutorial_kit`` computes on CUDA when a GPU is present and on the CPU
+through Dr.Jit's LLVM backend otherwise. :func:`set_backend` switches before
+any scene is loaded. The rest of the package reads its array types from this
+module (``bk.Float``, ``bk.Array3f``, ...) so that one switch moves everything.
+
+The LLVM backend needs libLLVM 16 or newer; ``_tutorial_kit_llvm`` points
+Dr.Jit at one before drjit is imported (see its docstring).
+"""
+import importlib
+
+import _tutorial_kit_llvm  # noqa: F401  (must run before drjit loads libLLVM)
+import drjit as dr
+
+from tutorial_kit.core.errors import BackendError
+
+#: Array types of the active backend, rebound by :func:`set_backend`.
+Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
+Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
+TensorXf = PCG32 = Loop = None
+#: ``'llvm'`` or ``'cuda'``.
+name = None
+
+_TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
+               'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
+
+_LLVM_HELP = (
+    "Dr.Jit's CPU backend needs libLLVM 16 or newer{found}. Install one with\n"
+    "    pip install karellen-llvm-core        (any Linux, x86-64)\n"
+    "or  apt-get install libllvm19             (Debian and Ubuntu)\n"
+    "or  brew install llvm                     (macOS)\n"
+    "and start Python again; or point DRJIT_LIBLLVM_PATH at the library before "
+    "drjit is imported.")
+
+
+def _llvm_version():
+    try:
+        return dr.detail.llvm_version() if dr.has_backend(dr.JitBackend.LLVM) else None
+    except RuntimeError:
+        return None
+
+
+def _check_available(backend):
+    if backend == 'cuda':
+        if not dr.has_backend(dr.JitBackend.CUDA):
+            raise BackendError('CUDA backend requested, but Dr.Jit found no CUDA-capable GPU and driver.')
+        return
+    version = _llvm_version()
+    if version is None or version[0] < _tutorial_kit_llvm.MIN_LLVM_MAJOR:
+        found = '' if version is None else ', but loaded LLVM %d.%d.%d' % version
+        raise BackendError(_LLVM_HELP.format(found=found))
+
+
+def set_backend(backend):
+    """Choose ``'llvm'`` (CPU) or ``'cuda'`` (GPU) for everything that follows.
+
+    Call it before loading a scene: arrays made on one backend cannot mix
+    with the other. Raises :class:`BackendError` when the backend is unusable.
+    """
+    global name
+    if backend not in ('llvm', 'cuda'):
+        raise BackendError(f"unknown backend {backend!r}: expected 'llvm' or 'cuda'")
+    _check_available(backend)
+    module = importlib.import_module(f'drjit.{backend}.ad')
+    for type_name in _TYPE_NAMES:
+        globals()[type_name] = getattr(module, type_name)
+    globals()['Color3f'] = module.Array3f
+    name = backend
+
+
+def default_backend():
+    """``'cuda'`` when a GPU is usable, else ``'llvm'``."""
+    return 'cuda' if dr.has_backend(dr.JitBackend.CUDA) else 'llvm'
+
+
+def jit_backend():
+    """The active backend as a ``drjit.JitBackend`` value."""
+    return dr.JitBackend.CUDA if name == 'cuda' else dr.JitBackend.LLVM
+
+
+def from_numpy(array_type, values):
+    """A flat Dr.Jit array of ``array_type`` (e.g. ``bk.Float``, ``bk.UInt32``)
+    holding its own copy of ``values`` (anything NumPy can read, raveled).
+
+    Built straight from a NumPy array, a Dr.Jit array on the CPU borrows the
+    NumPy memory instead of copying it: a change to one then shows in the
+    other, and a borrowed array that is still alive when Python exits is
+    handed back after the interpreter has shut down, which crashes it.
+    Scene data therefore always lives in memory that Dr.Jit owns.
+    """
+    import numpy as np
+    values = np.ascontiguousarray(values).reshape(-1)
+    owned = dr.empty(array_type, values.size)
+    if values.size:
+        dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))
+        dr.eval(owned)
+    return owned
+
+
+def color3f(values):
+    """A Color3f of width 1 from three numbers (or one grey value)."""
+    import numpy as np
+    return Color3f(*(float(v) for v in np.broadcast_to(np.asarray(values, dtype=np.float64), (3,))))

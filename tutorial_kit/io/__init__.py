@@ -1,0 +1,2 @@
+"""Reading and writing files: the Mitsuba XML loader and its typed properties,
+the OBJ and PLY mesh readers, and images (``bitmap`` with one codec per format)."""

@@ -1,0 +1,63 @@
+"""PNG and JPEG: 8-bit, sRGB-encoded images, through Pillow."""
+import numpy as np
+
+from tutorial_kit.core.errors import ImageError
+from tutorial_kit.core.srgb import linear_to_srgb, srgb_to_linear
+
+_JPEG_QUALITY = 95
+
+
+def _to_eight_bit(pixels, display_ready):
+    """Linear float (H, W, C) -> uint8, sRGB-encoding colour but not alpha."""
+    values = np.nan_to_num(pixels, nan=0.0)
+    if not display_ready:
+        colour = slice(0, 3)  # alpha (channel 3) is coverage, not light
+        values = values.copy()
+        values[:, :, colour] = linear_to_srgb(values[:, :, colour])
+    return np.round(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+def write_png(path, pixels, display_ready):
+    from PIL import Image
+    Image.fromarray(_squeeze_grey(_to_eight_bit(pixels, display_ready))).save(path, format='PNG')
+
+
+def write_jpeg(path, pixels, display_ready):
+    from PIL import Image
+    without_alpha = pixels[:, :, :3]
+    encoded = _squeeze_grey(_to_eight_bit(without_alpha, display_ready))
+    # Full-resolution colour (subsampling=0): renders have sharp colour edges.
+    Image.fromarray(encoded).save(path, format='JPEG', quality=_JPEG_QUALITY, subsampling=0)
+
+
+def _squeeze_grey(pixels):
+    # Pillow takes grey images as (H, W), not (H, W, 1).
+    return pixels[:, :, 0] if pixels.shape[2] == 1 else pixels
+
+
+def read(path):
+    from PIL import Image
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            picture = _to_standard_mode(opened)
+    except (OSError, ValueError) as error:
+        raise ImageError(f'cannot read image: {error}', path=path) from error
+    if picture.mode.startswith('I'):
+        # 16-bit grey: scale by its own maximum instead of 255.
+        encoded = np.asarray(picture, dtype=np.float32)[:, :, np.newaxis] / 65535.0
+    else:
+        encoded = np.asarray(picture, dtype=np.float32) / 255.0
+        if encoded.ndim == 2:
+            encoded = encoded[:, :, np.newaxis]
+    linear = encoded.copy()
+    linear[:, :, :3] = srgb_to_linear(encoded[:, :, :3])
+    return linear
+
+
+def _to_standard_mode(picture):
+    """Grey, RGB, RGBA or 16-bit grey; palettes and the like become RGB(A)."""
+    if picture.mode in ('L', 'RGB', 'RGBA', 'I;16', 'I'):
+        return picture
+    has_alpha = picture.mode in ('LA', 'PA', 'RGBa', 'La') or 'transparency' in picture.info
+    return picture.convert('RGBA' if has_alpha else 'RGB')

@@ -1,0 +1,38 @@
+"""OpenEXR: 32-bit float images, written exactly, through the OpenEXR package."""
+import numpy as np
+
+from tutorial_kit.core.errors import ImageError
+
+# A grey image is stored in EXR's luminance channel "Y".
+_EXR_CHANNEL_NAMES = {1: 'Y', 3: 'RGB', 4: 'RGBA'}
+
+
+def write(path, pixels, display_ready):
+    import OpenEXR
+    channels = pixels.shape[2]
+    values = pixels[:, :, 0] if channels == 1 else pixels
+    header = {'compression': OpenEXR.ZIP_COMPRESSION, 'type': OpenEXR.scanlineimage}
+    with OpenEXR.File(header, {_EXR_CHANNEL_NAMES[channels]: np.ascontiguousarray(values)}) as exr:
+        exr.write(str(path))
+
+
+def read(path):
+    import OpenEXR
+    try:
+        with OpenEXR.File(str(path)) as exr:
+            # The library groups R, G, B (and A) into one "RGB"/"RGBA" entry.
+            channels = {name: channel.pixels for name, channel in exr.channels().items()}
+    except Exception as error:  # the binding raises plain Exception on bad files
+        raise ImageError(f'cannot read OpenEXR file: {error}', path=path) from error
+    for name in ('RGBA', 'RGB', 'Y'):
+        if name in channels:
+            return _as_height_width_channels(channels[name])
+    if len(channels) == 1:
+        return _as_height_width_channels(next(iter(channels.values())))
+    raise ImageError(f'expected R, G, B[, A] or Y channels, found {sorted(channels)}',
+                     path=path)
+
+
+def _as_height_width_channels(values):
+    values = np.asarray(values, dtype=np.float32)
+    return values[:, :, np.newaxis] if values.ndim == 2 else values

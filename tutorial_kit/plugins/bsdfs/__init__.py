@@ -1,0 +1,1 @@
+"""Bsdfs plugins; the interface is in ``base.py``."""

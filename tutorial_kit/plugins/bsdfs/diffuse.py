@@ -1,0 +1,51 @@
+"""``diffuse``: the ideal diffuse (Lambertian) reflector, f = reflectance / pi.
+
+Lambert's law (*Photometria*, 1760; PBR 4th ed., sec. 9.2): a diffuse surface
+looks equally bright from every direction. Sampling draws directions with
+density cos(theta) / pi (Malley's method, :mod:`tutorial_kit.core.warp`), so
+that the sample weight ``eval / pdf`` is the reflectance itself.
+
+Like Mitsuba's, it is one-sided: light arriving from the back of the surface
+is absorbed. Wrap it in ``twosided`` to change that.
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core import warp
+from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.plugins.registry import register
+
+
+@register('bsdf', 'diffuse')
+class Diffuse(BSDF):
+    """``reflectance``: Color3f of width 1, linear RGB albedo in [0, 1] (differentiable)."""
+
+    def __init__(self, props):
+        self.reflectance = bk.color3f(props.color("reflectance", 0.5))
+
+    @classmethod
+    def with_reflectance(cls, value):
+        """A diffuse BSDF made in code (e.g. the default of a shape without one)."""
+        bsdf = cls.__new__(cls)
+        bsdf.reflectance = bk.color3f(value)
+        return bsdf
+
+    def traverse(self, visitor):
+        visitor.put('reflectance.value', self, 'reflectance', kind='color', differentiable=True)
+
+    def eval(self, si, wo, active=True):
+        front = (si.wi.z > 0) & (wo.z > 0)
+        return dr.select(front, self.reflectance * (dr.inv_pi * wo.z), 0)
+
+    def pdf(self, si, wo, active=True):
+        front = (si.wi.z > 0) & (wo.z > 0)
+        return dr.select(front, warp.square_to_cosine_hemisphere_pdf(wo), 0)
+
+    def sample(self, si, sample1, sample2, active=True):
+        """Cosine-weighted directions: the weight reduces to the reflectance."""
+        wo = warp.square_to_cosine_hemisphere(sample2)
+        pdf = warp.square_to_cosine_hemisphere_pdf(wo)
+        valid = (si.wi.z > 0) & (pdf > 0)
+        sample = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, dr.width(pdf)),
+                            eta=dr.full(bk.Float, 1, dr.width(pdf)))
+        return sample, dr.select(valid, self.reflectance, 0)

@@ -1,0 +1,1 @@
+"""Emitters plugins; the interface is in ``base.py``."""

@@ -1,0 +1,45 @@
+"""``area``: uniform emission from the front side of the shape it covers.
+
+An area light of constant radiance L_e (PBR 4th ed., sec. 12.2). It is
+sampled by picking a point uniformly by area on its shape (density 1/A);
+a density per area becomes one per solid angle through
+dA = r^2 / |cos theta_light| dOmega (PBR 4th ed., sec. 4.2.3).
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.emitters.base import Emitter
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.renderer.interaction import DirectionSample
+
+
+@register('emitter', 'area')
+class AreaLight(Emitter):
+    """``radiance``: Color3f of width 1, linear RGB (differentiable)."""
+    shape = None                      # set by the scene: the Mesh this light covers
+
+    def __init__(self, props):
+        self.radiance = bk.color3f(props.color("radiance", 1.0))
+
+    def traverse(self, visitor):
+        visitor.put('radiance.value', self, 'radiance', kind='color', differentiable=True)
+
+    def eval(self, si, direction, active=True):
+        return dr.select(si.wi.z > 0, self.radiance, 0)
+
+    def pdf_direction(self, si, direction, active=True):
+        """``si.t`` is the distance from the ray's origin (rays are unit length)."""
+        cos_light = dr.dot(si.n, -direction)
+        return dr.select(cos_light > 0,
+                         dr.square(si.t) / (self.shape.surface_area() * dr.abs(cos_light)), 0)
+
+    def sample_direction(self, ref_p, sample2, active=True):
+        p, n, pdf_area = self.shape.sample_position(sample2)
+        to_light = p - ref_p
+        dist = dr.norm(to_light)
+        d = to_light / dist
+        cos_light = dr.dot(n, -d)
+        pdf = dr.select(cos_light > 0, pdf_area * dr.square(dist) / dr.abs(cos_light), 0)
+        radiance = dr.select(cos_light > 0, self.radiance, 0)
+        weight = dr.select(pdf > 0, radiance / pdf, 0)
+        return DirectionSample(p, n, d, dist, pdf), weight

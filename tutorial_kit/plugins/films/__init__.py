@@ -1,0 +1,1 @@
+"""Films plugins; the interface is in ``base.py``."""

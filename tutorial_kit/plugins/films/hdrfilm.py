@@ -1,0 +1,104 @@
+"""``hdrfilm``: a film of linear RGB radiance, as Mitsuba 3's ``hdrfilm``.
+
+Output formats are chosen by :func:`tutorial_kit.write_bitmap` from the file
+name, so the file-format options of the element are read and ignored.
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.films.base import Film
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.films.rfilters import ReconstructionFilter, BoxFilter
+from tutorial_kit.io.properties import Properties
+
+
+@register('film', 'hdrfilm')
+class HDRFilm(Film):
+    """``<film type="hdrfilm">``: ``width`` x ``height`` pixels of linear RGB radiance.
+
+    ``crop_size()`` is (width, height), as the tutorial uses it.
+    """
+
+    def __init__(self, props):
+        self.width = props.int('width', 768)
+        self.height = props.int('height', 576)
+        if self.width <= 0 or self.height <= 0:
+            raise props.error('width' if self.width <= 0 else 'height',
+                              f'the film must have a positive size, got {self.width} x {self.height}')
+        if self.width * self.height > 2 ** 26:
+            raise props.error('width', f'a {self.width} x {self.height} film is too large')
+        for name in ('file_format', 'pixel_format', 'component_format'):
+            props.string(name, '')          # output formats are chosen by write_bitmap
+        props.bool('banner', False)
+        props.bool('high_quality_edges', False)
+        filters = [c for c in props.children if isinstance(c, ReconstructionFilter)]
+        if len(filters) > 1:
+            raise props.error('rfilter', 'a film takes at most one <rfilter>')
+        self.rfilter = filters[0] if filters else _default_filter()
+
+    def crop_size(self):
+        return (self.width, self.height)
+
+    def settings(self):
+        return dict(width=self.width, height=self.height, rfilter=self.rfilter)
+
+    def develop(self, position, value, spp):
+        """See :meth:`Film.develop`."""
+        if self._is_pixel_box():
+            # Each sample stays in its own pixel: a plain block average.
+            # Evaluate the three channels together first: block_sum reduces
+            # one channel at a time, and each would otherwise launch the
+            # whole path tracer again. (Also for spp = 1, so that every spp
+            # runs the same compiled path tracer.)
+            dr.eval(value)
+            return dr.block_sum(value, spp) / dr.opaque(bk.Float, spp)
+        weighted = dr.zeros(bk.Color3f, self.width * self.height)
+        for index, weight, inside in self._footprint(position):
+            dr.scatter_add(weighted, value * weight, index, inside)
+        return weighted / self._weight_sums(position)
+
+    def develop_adjoint(self, position, image_gradient, spp):
+        """See :meth:`Film.develop_adjoint`.
+
+        ``develop`` is linear in the sample values, with weights that do
+        not depend on them, so its adjoint sends each pixel's gradient back
+        to the samples in proportion to their weights.
+        """
+        if self._is_pixel_box():
+            pixel = dr.arange(bk.UInt32, dr.width(position)) // spp
+            return dr.gather(bk.Color3f, image_gradient, pixel) / spp
+        per_weight = image_gradient / self._weight_sums(position)
+        result = dr.zeros(bk.Color3f, dr.width(position))
+        for index, weight, inside in self._footprint(position):
+            result += dr.gather(bk.Color3f, per_weight, index, inside) * weight
+        return result
+
+    def _is_pixel_box(self):
+        return isinstance(self.rfilter, BoxFilter) and self.rfilter.radius == 0.5
+
+    def _weight_sums(self, position):
+        """Sum of filter weights per pixel (Float), never zero."""
+        weights = dr.zeros(bk.Float, self.width * self.height)
+        for index, weight, inside in self._footprint(position):
+            dr.scatter_add(weights, weight, index, inside)
+        return dr.select(weights > 0, weights, 1)
+
+    def _footprint(self, position):
+        """For every pixel a sample reaches: (pixel index, filter weight, valid mask)."""
+        radius = self.rfilter.radius
+        # Pixel i's centre is at i + 0.5: find the first pixel in reach per axis.
+        low = bk.Array2i(dr.ceil(position - 0.5 - radius))
+        reach = int(2 * radius) + 1
+        for dy in range(reach):
+            y = low.y + dy
+            wy = self.rfilter.eval(bk.Float(y) + 0.5 - position.y)
+            for dx in range(reach):
+                x = low.x + dx
+                weight = wy * self.rfilter.eval(bk.Float(x) + 0.5 - position.x)
+                inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height) & (weight > 0)
+                yield bk.UInt32(dr.select(inside, y * self.width + x, 0)), weight, inside
+
+
+def _default_filter():
+    from tutorial_kit.plugins.films.rfilters import GaussianFilter
+    return GaussianFilter(Properties('gaussian'))

@@ -1,0 +1,1 @@
+"""Integrators plugins; the interface is in ``base.py``."""

@@ -1,0 +1,75 @@
+"""What every object a scene file creates has in common.
+
+A :class:`Plugin` is created from the :class:`~tutorial_kit.io.properties.Properties`
+of its XML element, lists its parameters through :meth:`Plugin.traverse`,
+refreshes what depends on them in :meth:`Plugin.parameters_changed`, and
+prints itself the way Mitsuba does: its class name, then its settings and
+parameters, nested objects indented inside it, so that ``print(scene)``
+shows the whole scene tree.
+"""
+from abc import ABC
+
+import numpy as np
+import drjit as dr
+
+
+class Plugin(ABC):
+    """Base class of all scene objects (BSDFs, emitters, shapes, sensors, ...).
+
+    ``id`` is the element's ``id`` attribute (or None); ``traverse`` names the
+    object after it.
+    """
+    id = None
+
+    def traverse(self, visitor):
+        """Announce parameters with ``visitor.put(name, self, attribute, kind,
+        differentiable)`` and nested objects with ``visitor.put_object(role, obj)``."""
+
+    def parameters_changed(self, keys=None):
+        """Called by ``ParameterMap.update`` after parameters of this object
+        changed; ``keys`` are their names relative to the object."""
+
+    def settings(self):
+        """Values fixed at load time that ``repr`` shows besides the parameters
+        (a dict); e.g. an integrator's ``max_depth``."""
+        return {}
+
+    def __repr__(self):
+        lister = _Lister()
+        self.traverse(lister)
+        rows = [('id', repr(self.id))] if self.id else []
+        rows += [(name, _short(value)) for name, value in self.settings().items()]
+        rows += lister.rows
+        if not rows:
+            return f'{type(self).__name__}[]'
+        body = ',\n'.join(f'{name} = {text}' for name, text in rows)
+        return f'{type(self).__name__}[\n{_indent(body)}\n]'
+
+
+class _Lister:
+    """A traverse visitor that records (name, text) rows for ``repr``."""
+
+    def __init__(self):
+        self.rows = []
+
+    def put(self, name, owner, attribute, kind, differentiable=False):
+        self.rows.append((name, _short(getattr(owner, attribute))))
+
+    def put_object(self, role, obj):
+        if obj is not None:
+            self.rows.append((role or 'child', repr(obj)))
+
+
+def _short(value):
+    """A one-line description: small arrays in full, large ones by type and size."""
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=4, separator=', ').replace('\n', '')
+    if dr.is_array_v(value) and not dr.is_tensor_v(value) and dr.width(value) > 4:
+        return f'{type(value).__name__}[{dr.width(value)}]'
+    if dr.is_tensor_v(value):
+        return f'{type(value).__name__}{tuple(value.shape)}'
+    return repr(value)
+
+
+def _indent(text, spaces=2):
+    return '\n'.join(' ' * spaces + line for line in text.split('\n'))

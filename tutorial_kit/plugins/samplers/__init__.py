@@ -1,0 +1,1 @@
+"""The independent sampler plugin and the random-number streams it seeds."""

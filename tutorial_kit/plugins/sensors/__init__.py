@@ -1,0 +1,1 @@
+"""Sensors plugins; the interface is in ``base.py``."""

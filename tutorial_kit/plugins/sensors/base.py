@@ -1,0 +1,33 @@
+"""The sensor interface: how the scene is observed.
+
+A sensor turns positions on its film into rays (Mitsuba 3's ``Sensor``). It
+owns the :class:`~tutorial_kit.plugins.films.base.Film` that collects the
+image and the sampler whose settings (samples per pixel, seed) a render
+uses by default.
+"""
+from abc import abstractmethod
+
+from tutorial_kit.plugins.plugin import Plugin
+
+
+class Sensor(Plugin):
+    """Base class of sensor plugins (XML ``<sensor>``)."""
+
+    @abstractmethod
+    def film(self):
+        """The Film that receives this sensor's image."""
+
+    @abstractmethod
+    def sampler(self):
+        """The sampler plugin: ``sample_count()`` and ``seed``."""
+
+    @abstractmethod
+    def sample_ray(self, position):
+        """Rays through film positions.
+
+        ``position``: Array2f in [0, 1]^2, (0, 0) the top left corner of the
+        film. Returns ``(origin, direction, t_max)``: world-space Array3f,
+        unit Array3f and the Float distance the ray may travel (to the far
+        clipping plane). Differentiable with respect to the sensor's
+        parameters where they track derivatives.
+        """

@@ -1,0 +1,103 @@
+"""The perspective camera: turns film positions into rays.
+
+Conventions are Mitsuba's, so the same file gives the same picture: the
+camera looks along its local +z, +y is up and +x points to the *left* of the
+image; ``to_world`` places it in the scene (usually via ``<lookat>``).
+``fov`` is measured along ``fov_axis``.
+"""
+import math
+
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.films.hdrfilm import HDRFilm
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.sensors.base import Sensor
+from tutorial_kit.plugins.samplers.independent import IndependentSampler
+from tutorial_kit.io.properties import Properties
+
+FOV_AXES = ('x', 'y', 'diagonal', 'smaller', 'larger')
+
+
+def x_fov(fov, fov_axis, width, height):
+    """Convert a field of view in degrees along ``fov_axis`` to one along x."""
+    aspect = width / height
+    if fov_axis == 'smaller':
+        fov_axis = 'y' if aspect > 1 else 'x'
+    elif fov_axis == 'larger':
+        fov_axis = 'x' if aspect > 1 else 'y'
+    half = math.tan(math.radians(fov) / 2)
+    if fov_axis == 'y':
+        half *= aspect
+    elif fov_axis == 'diagonal':
+        half *= aspect / math.hypot(aspect, 1)
+    return math.degrees(2 * math.atan(half))
+
+
+@register('sensor', 'perspective')
+class PerspectiveCamera(Sensor):
+    """A pinhole camera with near and far clipping planes (scene units)."""
+
+    def __init__(self, props):
+        self.to_world = props.transform('to_world')
+        self.fov_axis = props.choice('fov_axis', FOV_AXES, 'x')
+        self.fov = props.float('fov', None) if 'fov' in props else _fov_from_focal_length(props)
+        self.near_clip = props.float('near_clip', 1e-2)
+        self.far_clip = props.float('far_clip', 1e4)
+        props.float('focus_distance', 0.0)    # a pinhole is in focus everywhere
+        if not 0 < self.fov < 180:
+            raise props.error('fov', f'fov must lie strictly between 0 and 180 degrees, got {self.fov}')
+        if not 0 < self.near_clip < self.far_clip:
+            raise props.error('near_clip', 'expected 0 < near_clip < far_clip')
+        self._film = next((c for c in props.children if isinstance(c, HDRFilm)), None) \
+            or HDRFilm(Properties('hdrfilm'))
+        self._sampler = next((c for c in props.children if isinstance(c, IndependentSampler)), None) \
+            or IndependentSampler(Properties('independent'))
+
+    def film(self):
+        return self._film
+
+    def sampler(self):
+        return self._sampler
+
+    def traverse(self, visitor):
+        visitor.put('to_world', self, 'to_world', kind='matrix')
+        visitor.put('fov', self, 'fov', kind='angle')
+
+    def settings(self):
+        return dict(fov_axis=self.fov_axis, near_clip=self.near_clip, far_clip=self.far_clip,
+                    film=self._film, sampler=self._sampler)
+
+    def sample_ray(self, position):
+        """Rays through film positions ``position`` (Array2f in [0, 1]^2, origin top left).
+
+        Returns ``(origin, direction, t_max)``: Array3f, unit Array3f and the
+        Float distance to the far clipping plane. The origin sits on the near
+        plane, as in Mitsuba.
+        """
+        width, height = self._film.crop_size()
+        tan_half = math.tan(math.radians(x_fov(self.fov, self.fov_axis, width, height)) / 2)
+        # Screen coordinates: +x to the left, +y up, one unit = tan(fov_x / 2).
+        local = bk.Array3f((1 - 2 * position.x) * tan_half,
+                           (1 - 2 * position.y) * tan_half * height / width, 1)
+        local = dr.normalize(local)
+        inv_z = dr.rcp(local.z)
+        near_t, far_t = self.near_clip * inv_z, self.far_clip * inv_z
+        matrix = np.asarray(self.to_world, dtype=np.float64)
+        rotation = [[float(v) for v in row] for row in matrix[:3, :3]]
+        direction = bk.Array3f(*(rotation[i][0] * local.x + rotation[i][1] * local.y
+                                 + rotation[i][2] * local.z for i in range(3)))
+        direction = dr.normalize(direction)
+        origin = bk.Array3f(*[float(v) for v in matrix[:3, 3]]) + direction * near_t
+        return origin, direction, far_t - near_t
+
+
+def _fov_from_focal_length(props):
+    """Mitsuba's alternative: a focal length on a 35 mm film (36 x 24 mm), e.g. ``50mm``."""
+    text = props.string('focal_length', '50mm')
+    try:
+        focal = float(text.rstrip('m'))
+    except ValueError:
+        raise props.error('focal_length', f'focal_length must look like "50mm", got "{text}"') from None
+    return math.degrees(2 * math.atan(math.hypot(36, 24) / (2 * focal)))

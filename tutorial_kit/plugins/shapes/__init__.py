@@ -1,0 +1,1 @@
+"""Shapes plugins; the interface is in ``base.py``."""

@@ -1,0 +1,218 @@
+"""``Mesh``: the triangle mesh that every shape plugin becomes.
+
+Its data are Dr.Jit arrays laid out as in Mitsuba, so that ``traverse``
+exposes them under the same names:
+
+- ``vertex_positions``: Float, 3N values (x0, y0, z0, x1, ...), world space
+- ``faces``: UInt32, 3M vertex indices, counter-clockwise seen from the front
+- ``vertex_normals``: Float, 3N values or empty (then normals are flat)
+- ``vertex_texcoords``: Float, 2N values or empty
+
+The shape's ``to_world`` transform is applied once when it loads.
+
+**Normals.** A mesh file without normals is shaded smoothly, as in Mitsuba
+3: each vertex gets the mean of the unit normals of the faces around it,
+each weighted by the angle the face makes at that vertex (Thuermer and
+Wuethrich, "Computing vertex normals from polygonal facets", JGT 1998).
+Faces that share a vertex index are smoothed together, so a file that
+gives each face its own vertices stays flat. ``face_normals="true"``
+discards vertex normals (from the file or computed) and shades every
+triangle with its own normal. Computed normals follow the vertices: they
+are recomputed after the positions change, differentiably when the
+positions track derivatives.
+
+A mesh also knows how to pick a point uniformly on its surface, which area
+lights need; the table of triangle areas that this uses is refreshed by
+:meth:`Mesh.parameters_changed` when the vertices move.
+"""
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core import transform
+from tutorial_kit.core.errors import MeshError, PluginError
+from tutorial_kit.io.loader import resolve_path
+from tutorial_kit.plugins.bsdfs.base import BSDF
+from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
+from tutorial_kit.plugins.emitters.base import Emitter
+from tutorial_kit.plugins.shapes.base import Shape
+
+
+class Mesh(Shape):
+    """A triangle mesh with a BSDF and an optional area emitter.
+
+    ``data`` is a :class:`~tutorial_kit.io.mesh_data.MeshData` in object space;
+    ``props`` supplies ``to_world``, ``flip_normals``, ``face_normals`` and
+    the nested BSDF and emitter. ``smooth``: whether a mesh without normals
+    gets computed vertex normals (file formats) or stays flat (primitives).
+    """
+
+    def __init__(self, props, data, smooth=True):
+        to_world = props.transform('to_world')
+        self.flip_normals = props.bool('flip_normals', False)
+        self.face_normals = props.bool('face_normals', False)
+        positions = transform.transform_points(to_world, data.positions.astype(np.float64))
+        self.vertex_positions = bk.from_numpy(bk.Float, positions.astype(np.float32))
+        self.faces = bk.from_numpy(bk.UInt32, np.asarray(data.faces, dtype=np.uint32))
+        #: Whether the vertex normals are computed from the positions (and follow them).
+        self.derived_normals = smooth and data.normals is None and not self.face_normals
+        if data.normals is not None and not self.face_normals:
+            normals = transform.transform_normals(to_world, data.normals.astype(np.float64))
+            self.vertex_normals = bk.from_numpy(bk.Float, normals.astype(np.float32))
+        elif self.derived_normals:
+            self.vertex_normals = smooth_vertex_normals(self.vertex_positions, self.faces)
+        else:
+            self.vertex_normals = bk.Float()
+        self.vertex_texcoords = bk.from_numpy(
+            bk.Float, data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros(0, np.float32))
+        self.bsdf, self.emitter = self._nested_objects(props)
+        self._update_area_table()
+
+    def settings(self):
+        return dict(flip_normals=self.flip_normals, face_normals=self.face_normals)
+
+    @staticmethod
+    def _nested_objects(props):
+        bsdf = emitter = None
+        for child in props.children + [obj for _, obj in props.named_objects()]:
+            if isinstance(child, BSDF) and bsdf is None:
+                bsdf = child
+            elif isinstance(child, Emitter) and emitter is None:
+                emitter = child
+            else:
+                raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
+                                  f'got an extra {type(child).__name__}', props.path, props.line)
+        if emitter is not None and emitter.is_environment:
+            raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape',
+                              props.path, props.line)
+        # Like Mitsuba, a shape without a BSDF is a diffuse surface of albedo 0.5.
+        return bsdf if bsdf is not None else Diffuse.with_reflectance(0.5), emitter
+
+    # -- sizes ---------------------------------------------------------------------
+    @property
+    def vertex_count(self):
+        return dr.width(self.vertex_positions) // 3
+
+    @property
+    def face_count(self):
+        return dr.width(self.faces) // 3
+
+    def has_vertex_normals(self):
+        return dr.width(self.vertex_normals) > 0
+
+    # -- parameters --------------------------------------------------------------------
+    def traverse(self, visitor):
+        visitor.put('vertex_count', self, 'vertex_count', kind='count')
+        visitor.put('face_count', self, 'face_count', kind='count')
+        visitor.put('faces', self, 'faces', kind='faces')
+        visitor.put('vertex_positions', self, 'vertex_positions', kind='positions', differentiable=True)
+        visitor.put('vertex_normals', self, 'vertex_normals', kind='normals', differentiable=True)
+        visitor.put('vertex_texcoords', self, 'vertex_texcoords', kind='texcoords', differentiable=True)
+        visitor.put_object('bsdf', self.bsdf)
+        if self.emitter is not None:
+            visitor.put_object('emitter', self.emitter)
+
+    def parameters_changed(self, keys=None):
+        """Refresh what depends on the vertices: computed normals and the area table."""
+        if self.derived_normals:
+            self.vertex_normals = smooth_vertex_normals(dr.detach(self.vertex_positions), self.faces)
+        self._update_area_table()
+
+    def shading_normals(self):
+        """The vertex normals to shade with (Float, 3N values, or empty for flat shading),
+        recomputed differentiably while computed normals' positions track derivatives."""
+        if self.derived_normals and dr.grad_enabled(self.vertex_positions):
+            return smooth_vertex_normals(self.vertex_positions, self.faces)
+        return self.vertex_normals
+
+    def surface_area(self):
+        return self._surface_area
+
+    def _update_area_table(self):
+        """The triangle-area table that surface sampling uses."""
+        p0, p1, p2 = self.triangles_numpy()
+        areas = 0.5 * np.linalg.norm(np.cross(p1 - p0, p2 - p0), axis=1)
+        self._surface_area = float(areas.sum())
+        cdf = np.cumsum(areas, dtype=np.float64)
+        self._area_cdf = bk.from_numpy(bk.Float, (cdf / cdf[-1] if cdf[-1] > 0 else cdf).astype(np.float32))
+
+    # -- geometry on the host, for BVH building ------------------------------------------------
+    def triangles_numpy(self):
+        """Corner positions as three float64 NumPy arrays of shape (M, 3)."""
+        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+        faces = self.faces.numpy().reshape(-1, 3)
+        return positions[faces[:, 0]], positions[faces[:, 1]], positions[faces[:, 2]]
+
+    # -- sampling points on the surface, for area lights -------------------------------------------
+    def sample_position(self, sample):
+        """A point distributed uniformly by area.
+
+        ``sample`` is an Array2f in [0, 1)^2. Returns ``(p, n, pdf)``: position
+        (Array3f, differentiable with respect to the vertices), unit normal
+        of the front side (Array3f), and density with respect to area
+        (Float, 1 / surface area, in 1/mm^2 for the Cornell box).
+        """
+        # Pick a triangle with probability proportional to its area, then reuse
+        # the part of sample.x that the choice did not consume.
+        index = dr.binary_search(0, self.face_count - 1,
+                                 lambda i: dr.gather(bk.Float, self._area_cdf, i) <= sample.x)
+        cdf_low = dr.select(index > 0, dr.gather(bk.Float, self._area_cdf, index - 1, index > 0), 0)
+        cdf_high = dr.gather(bk.Float, self._area_cdf, index)
+        reused_x = dr.clip((sample.x - cdf_low) / dr.maximum(cdf_high - cdf_low, 1e-12), 0, 1)
+        p0, p1, p2 = self.corners(index)
+        # Uniform point in a triangle: fold the unit square onto it.
+        b = _square_to_triangle(bk.Array2f(reused_x, sample.y))
+        position = p0 * (1 - b.x - b.y) + p1 * b.x + p2 * b.y
+        normal = dr.normalize(dr.cross(p1 - p0, p2 - p0))
+        if self.flip_normals:
+            normal = -normal
+        return position, normal, dr.rcp(bk.Float(self._surface_area))
+
+    def corners(self, face_index, active=True):
+        """Differentiable corner positions (three Array3f) of the given faces."""
+        return tuple(dr.gather(bk.Array3f, self.vertex_positions,
+                               dr.gather(bk.UInt32, self.faces, 3 * face_index + k, active), active)
+                     for k in range(3))
+
+
+def _square_to_triangle(sample):
+    """Map the unit square to barycentrics (b1, b2) uniform on a triangle."""
+    root = dr.sqrt(sample.x)
+    return bk.Array2f(1 - root, sample.y * root)
+
+
+def smooth_vertex_normals(positions, faces):
+    """Angle-weighted vertex normals, as Mitsuba 3 computes them (Float, 3N values).
+
+    ``positions``: Float, 3N values; ``faces``: UInt32, 3M indices. Each
+    face adds its unit normal times its angle at the vertex; the sums are
+    normalised. Degenerate faces add nothing, and a vertex no face reaches
+    gets the arbitrary unit normal (1, 0, 0), as in Mitsuba. Differentiable
+    with respect to ``positions``.
+    """
+    vertex_count = dr.width(positions) // 3
+    face = dr.arange(bk.UInt32, dr.width(faces) // 3)
+    index = [dr.gather(bk.UInt32, faces, 3 * face + k) for k in range(3)]
+    corner = [dr.gather(bk.Array3f, positions, i) for i in index]
+    face_normal = dr.normalize(dr.cross(corner[1] - corner[0], corner[2] - corner[0]))
+    total = dr.zeros(bk.Array3f, vertex_count)
+    for k in range(3):
+        d0 = dr.normalize(corner[(k + 1) % 3] - corner[k])
+        d1 = dr.normalize(corner[(k + 2) % 3] - corner[k])
+        angle = dr.safe_acos(dr.dot(d0, d1))
+        contribution = face_normal * angle
+        valid = dr.all(dr.isfinite(contribution))
+        dr.scatter_add(total, dr.select(valid, contribution, 0), index[k], valid)
+    length = dr.norm(total)
+    normals = dr.select(length > 0, total / dr.select(length > 0, length, 1), bk.Array3f(1, 0, 0))
+    return dr.ravel(normals)
+
+
+def read_mesh_file(props, reader):
+    """The MeshData of the file named by ``filename``; errors name both files."""
+    path = resolve_path(props, props.string('filename'))
+    try:
+        return reader(path)
+    except MeshError as error:
+        # Keep the mesh file's own location and add the scene line that named it.
+        raise MeshError(f'{error} (mesh named in {props.path}:{props.line})') from None

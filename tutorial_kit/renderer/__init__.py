@@ -1,0 +1,2 @@
+"""The renderer: the scene and its ray queries (a BVH built with NumPy and
+traversed in Dr.Jit), camera rays, and ``render`` itself."""

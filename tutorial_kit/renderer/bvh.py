@@ -1,0 +1,351 @@
+"""Finding where rays hit a triangle soup: a bounding volume hierarchy (BVH).
+
+The renderer asks two questions of the scene's triangles, for millions of rays
+at once:
+
+* :meth:`BVH.intersect`: which triangle does each ray hit first, at which
+  distance ``t`` and at which barycentric coordinates ``(u, v)``?
+* :meth:`BVH.occluded`: is there *any* triangle between a point and a light?
+
+Both answers are found outside the AD graph. The renderer takes only the
+triangle index from here and recomputes the hit point from the vertex data with
+differentiable operations, so derivatives never have to flow through a search.
+
+Testing every ray against every triangle costs ``rays x triangles``. A BVH
+cuts that down: boxes enclose groups of triangles, boxes enclose boxes, and a
+ray that misses a box skips everything inside it. The tree is built by
+:func:`tutorial_kit.renderer.bvh_build.build_tree`; this module lays it out
+for Dr.Jit and answers the queries.
+
+**Layout** (*threaded*, depth first). The nodes are stored in depth-first
+order, so the first child of interior node ``i`` is node ``i + 1``. Each node
+also stores an *escape* index: the node that follows its whole subtree. A ray
+then needs no stack to walk the tree::
+
+    node = 0
+    while node < node_count:
+        if node is a leaf:          test its triangle; node = escape(node)
+        elif ray hits node's box:   node = node + 1        (descend)
+        else:                       node = escape(node)    (skip the subtree)
+
+The loop state is tiny (node index, closest ``t``, triangle, ``u``, ``v``),
+which suits a symbolic ``dr.while_loop``: the walk becomes part of whatever
+kernel calls it. Each node is one record of 16 float32 values (64 bytes, one
+cache line), fetched with a single packet gather::
+
+    interior node:  box min (3) | box max (3) | unused (3) | escape | INVALID | padding (5)
+    leaf:           p0 (3)      | p1-p0 (3)   | p2-p0 (3)  | escape | prim    | padding (5)
+
+The two integer fields hold uint32 bit patterns. A leaf stores its triangle
+itself (corner and precomputed edges) rather than a box around it: a box test
+is almost as expensive as the triangle test it would guard.
+
+**Small scenes** (at most :data:`UNROLL_LIMIT` triangles, like the Cornell
+box's 36). The loop above pays for each step with a gather, a transpose of
+the gathered record and a few masks, and every lane computes both the box and
+the triangle test. With few triangles it is faster to emit straight-line code
+that tests every triangle, reading triangle data that is the same for all
+rays: on the Cornell box this is 2 to 4 times as fast as walking the
+hierarchy (``benchmarks/bvh.py``). The triangle data live in width-1 arrays,
+not in the code, so a rebuild after vertices move reuses the compiled kernel.
+The price is compile time, which grows with the triangle count (about 0.25 s
+per query at 36 triangles, 0.5 s at 64; once, as Dr.Jit caches kernels).
+Shadow rays also test a box around each consecutive pair of triangles and
+branch past the pair when no ray near them needs it (see
+:meth:`BVH._occluded_all`).
+
+**The ray-triangle test** is the Moller-Trumbore test: it solves
+``o + t d = p0 + u e1 + v e2`` by Cramer's rule with two cross products, from
+the corner ``p0`` and edges ``e1 = p1 - p0``, ``e2 = p2 - p0`` precomputed at
+build time. It is not watertight: a ray through a shared edge or vertex may in
+rare cases slip between both triangles (the comparisons on ``u``, ``v`` are
+inclusive, which makes that rare). That is harmless for Monte Carlo rendering,
+and the renderer recomputes the same expression differentiably.
+
+Conventions for all queries: rays are ``origin + t * direction`` with any
+non-zero direction length (``t`` is measured in units of ``|direction|``); a
+hit counts when ``0 < t < t_max``, so a ray starting exactly on a triangle
+does not hit that triangle at ``t = 0`` (avoiding self-intersection at
+nearby ``t > 0`` is the caller's job: offset the origin). Triangles of zero
+area, or with non-finite corners, are never hit.
+"""
+import time
+
+import numpy as np
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.renderer.bvh_build import build_tree
+from tutorial_kit.renderer.triangle import intersect_triangle
+
+INVALID = 0xFFFFFFFF
+
+#: Scenes with at most this many triangles are tested without a hierarchy.
+#: Measured on a 2-core CPU: straight-line code for 56 triangles is 2.5 to 4
+#: times as fast as walking the hierarchy, and break-even comes near 100; but
+#: compile time grows faster than the triangle count, so the limit stays low.
+UNROLL_LIMIT = 64
+
+#: Floats per node record: a power of two, so one packet gather fetches it.
+RECORD_SIZE = 16
+
+# Widening factor for the far end of a box's t interval. Rounding in
+# (box - origin) / direction can make a ray that grazes a box (or a flat box
+# around a planar group of triangles) seem to miss it; 1 + 2 gamma(3), with
+# gamma(n) = n eps / (1 - n eps), covers that error for float32.
+_BOX_TFAR_SCALE = 1.0000004
+
+
+def aligned_zeros(shape, dtype, alignment=64):
+    """A zeroed NumPy array whose data starts on an ``alignment``-byte boundary.
+
+    Dr.Jit's CPU backend may use NumPy memory in place; packet gathers need
+    it aligned and silently fall back to one gather per value otherwise
+    (slower, and a different kernel each time the alignment changes).
+    """
+    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.zeros(size + alignment, np.uint8)
+    offset = -raw.ctypes.data % alignment
+    return raw[offset:offset + size].view(dtype).reshape(shape)
+
+
+# -- the acceleration structure ------------------------------------------------------------
+
+class BVH:
+    """Nearest-hit and any-hit ray queries against a fixed triangle soup.
+
+    ``p0``, ``p1``, ``p2``: array-likes of shape (M, 3), the triangles'
+    corners in world space (converted to float32). Triangle ``i`` keeps index
+    ``i`` in query results. Build once per scene; rebuild when vertices move.
+
+    ``unroll_limit``: scenes with at most this many (non-degenerate)
+    triangles are tested without a hierarchy (see the module docstring).
+
+    Attributes after construction: ``triangle_count`` (M), ``node_count``
+    (0 in straight-line mode), ``depth`` (tree levels) and ``build_time``
+    (seconds).
+    """
+
+    def __init__(self, p0, p1, p2, unroll_limit=UNROLL_LIMIT):
+        started = time.perf_counter()
+        corners = [np.asarray(p, dtype=np.float32) for p in (p0, p1, p2)]
+        if any(c.ndim != 2 or c.shape[1] != 3 or c.shape != corners[0].shape for c in corners):
+            raise ValueError('BVH(p0, p1, p2) expects three arrays of shape (M, 3), got '
+                             + ', '.join(str(c.shape) for c in corners))
+        p0, p1, p2 = corners
+        self.triangle_count = len(p0)
+        e1, e2 = p1 - p0, p2 - p0
+
+        # Zero-area triangles could still produce hits from rounding in the
+        # test; they cannot be seen, so leave them out altogether.
+        normal = np.cross(e1.astype(np.float64), e2.astype(np.float64))
+        finite = np.isfinite(p0).all(1) & np.isfinite(p1).all(1) & np.isfinite(p2).all(1)
+        kept = np.flatnonzero(finite & (np.abs(normal).max(axis=1) > 0))
+
+        self.node_count = 0
+        self.depth = 0
+        if len(kept) <= unroll_limit:
+            # One width-1 array per triangle and field: their values are not
+            # baked into the kernel, so the same kernel serves after a rebuild.
+            def opaque(row):
+                return bk.Array3f(*(dr.opaque(bk.Float, float(x)) for x in row))
+            self._triangles = [(int(i), opaque(p0[i]), opaque(e1[i]), opaque(e2[i])) for i in kept]
+            # Boxes around consecutive pairs (a mesh's quads, as a rule) let
+            # shadow rays skip both triangles (see occluded()).
+            lo = np.minimum(np.minimum(p0, p1), p2)[kept]
+            hi = np.maximum(np.maximum(p0, p1), p2)[kept]
+            self._pair_boxes = [(opaque(lo[k:k + 2].min(axis=0)), opaque(hi[k:k + 2].max(axis=0)))
+                                for k in range(0, len(kept), 2)]
+        else:
+            self._triangles = None
+            lo = np.minimum(np.minimum(p0, p1), p2)[kept]
+            hi = np.maximum(np.maximum(p0, p1), p2)[kept]
+            tree = build_tree(lo, hi)
+            self.node_count = len(tree['escape'])
+            self.depth = tree['depth']
+            self._nodes = bk.from_numpy(bk.Float, self._records(tree, kept, p0, e1, e2))
+            dr.make_opaque(self._nodes)
+        self.build_time = time.perf_counter() - started
+
+    @staticmethod
+    def _records(tree, kept, p0, e1, e2):
+        """Node records of shape (N, RECORD_SIZE), float32 (see module docstring)."""
+        records = aligned_zeros((len(tree['escape']), RECORD_SIZE), np.float32)
+        bits = records.view(np.uint32)          # the integer fields, in place
+        leaf = tree['prim'] >= 0
+        prim = kept[tree['prim'][leaf]]         # back to the caller's numbering
+        records[~leaf, 0:3] = tree['lo'][~leaf]
+        records[~leaf, 3:6] = tree['hi'][~leaf]
+        records[leaf, 0:3] = p0[prim]
+        records[leaf, 3:6] = e1[prim]
+        records[leaf, 6:9] = e2[prim]
+        bits[:, 9] = tree['escape']
+        bits[:, 10] = INVALID
+        bits[leaf, 10] = prim
+        return records
+
+    def __repr__(self):
+        mode = (f'{self.node_count} nodes, depth {self.depth}' if self._triangles is None
+                else 'straight-line test')
+        return f'BVH[{self.triangle_count} triangles, {mode}, built in {self.build_time:.3f} s]'
+
+    # -- queries -------------------------------------------------------------------------
+
+    @staticmethod
+    def _rays(origin, direction, t_max, active):
+        """Detached, backend-typed ray arrays and the number of lanes."""
+        origin = dr.detach(bk.Array3f(origin))
+        direction = dr.detach(bk.Array3f(direction))
+        t_max = dr.detach(bk.Float(t_max))
+        active = bk.Bool(active)
+        n = max(dr.width(origin), dr.width(direction), dr.width(t_max), dr.width(active))
+        # Loop state must have one entry per ray even where inputs broadcast.
+        return origin, direction, t_max, active | dr.zeros(bk.Bool, n), n
+
+    def intersect(self, origin, direction, t_max=dr.inf, active=True):
+        """Nearest hit along each ray.
+
+        ``origin``, ``direction``: Array3f (world units; direction of any
+        non-zero length); ``t_max``: Float or float, per lane allowed;
+        ``active``: Bool or bool. Gradients are not tracked.
+
+        Returns ``(t, prim, u, v)``: Float distance in units of
+        ``|direction|`` with ``0 < t < t_max``; UInt32 triangle index in the
+        constructor's order; Float barycentrics, so that the hit point is
+        ``(1 - u - v) p0 + u p1 + v p2``. Rays that hit nothing, or are not
+        active, get ``t = inf``, ``prim = INVALID`` (0xFFFFFFFF), ``u = v = 0``.
+        """
+        o, d, t_max, active, n = self._rays(origin, direction, t_max, active)
+        t = dr.select(active, t_max, 0.0)       # t_closest 0: nothing can hit
+        prim = dr.full(bk.UInt32, INVALID, n)
+        u = dr.zeros(bk.Float, n)
+        v = dr.zeros(bk.Float, n)
+        if self._triangles is not None:
+            t, prim, u, v = self._intersect_all(o, d, t, prim, u, v)
+        elif self.node_count:
+            t, prim, u, v = self._intersect_tree(o, d, t, prim, u, v, active)
+        missed = prim == INVALID
+        return dr.select(missed, dr.inf, t), prim, dr.select(missed, 0, u), dr.select(missed, 0, v)
+
+    def occluded(self, origin, direction, t_max=dr.inf, active=True):
+        """Whether anything is hit along each ray with ``0 < t < t_max``.
+
+        Arguments as for :meth:`intersect`. Returns a Bool, False where not
+        active. Stops at the first hit found, not the nearest one: the query
+        for shadow rays.
+        """
+        o, d, t_max, active, n = self._rays(origin, direction, t_max, active)
+        hit = dr.zeros(bk.Bool, n)
+        if self._triangles is not None:
+            hit = self._occluded_all(o, d, t_max, hit)
+        elif self.node_count:
+            hit = self._occluded_tree(o, d, t_max, active, n)
+        return hit & active
+
+    # -- straight-line mode ---------------------------------------------------------------
+
+    def _intersect_all(self, o, d, t, prim, u, v):
+        """Test every triangle in turn, keeping the closest hit."""
+        for index, p0, e1, e2 in self._triangles:
+            hit, t_k, u_k, v_k = intersect_triangle(o, d, p0, e1, e2, t)
+            t = dr.select(hit, t_k, t)
+            u = dr.select(hit, u_k, u)
+            v = dr.select(hit, v_k, v)
+            prim = dr.select(hit, index, prim)
+        return t, prim, u, v
+
+    def _occluded_all(self, o, d, t_max, hit):
+        """Test the triangles pair by pair, each pair only where a ray still
+        unblocked meets the pair's box.
+
+        A symbolic ``dr.if_stmt`` becomes a real branch: SIMD lanes (CPU) or
+        a warp (GPU) skip the pair unless one of them needs it. Shadow rays
+        next to each other run towards the same light and skip most pairs
+        together: twice as fast on the Cornell box. Scattered rays gain
+        little, and for nearest hits, which carry more state through the
+        branch, the branches cost more than they save, so intersect() does
+        without them.
+        """
+        inv_d = self._inverse(d)
+        for k, (lo, hi) in enumerate(self._pair_boxes):
+            pair = self._triangles[2 * k:2 * k + 2]
+
+            def test_pair(hit, pair=pair):
+                for _, p0, e1, e2 in pair:
+                    hit |= intersect_triangle(o, d, p0, e1, e2, t_max)[0]
+                return (hit,)
+            near = ~hit & self._box_hit(o, inv_d, lo, hi, t_max)
+            hit, = dr.if_stmt((hit,), near, test_pair, lambda hit: (hit,), mode='symbolic')
+        return hit
+
+    # -- tree walk --------------------------------------------------------------------------
+
+    def _fetch(self, node):
+        """Gather node records: (a, b, c, escape, prim) per the layout table."""
+        r = dr.gather(bk.ArrayXf, self._nodes, node, shape=(RECORD_SIZE, dr.width(node)))
+        a = bk.Array3f(r[0], r[1], r[2])
+        b = bk.Array3f(r[3], r[4], r[5])
+        c = bk.Array3f(r[6], r[7], r[8])
+        escape = dr.reinterpret_array(bk.UInt32, r[9])
+        prim = dr.reinterpret_array(bk.UInt32, r[10])
+        return a, b, c, escape, prim
+
+    @staticmethod
+    def _inverse(d):
+        """1 / d with zero components replaced by tiny ones of the same sign,
+        so that slab distances are huge instead of NaN (0 * inf)."""
+        return dr.rcp(dr.select(dr.abs(d) < 1e-30, dr.copysign(1e-30, d), d))
+
+    @staticmethod
+    def _box_hit(o, inv_d, lo, hi, t_closest):
+        """Slab test: does the ray meet box lo..hi somewhere in [0, t_closest]?"""
+        t0 = (lo - o) * inv_d
+        t1 = (hi - o) * inv_d
+        t_near = dr.max(dr.minimum(t0, t1))
+        t_far = dr.min(dr.maximum(t0, t1))
+        return dr.maximum(t_near, 0) <= dr.minimum(t_far, t_closest) * _BOX_TFAR_SCALE
+
+    def _intersect_tree(self, o, d, t, prim, u, v, active):
+        """Walk the threaded tree, keeping the closest hit (loop state: node,
+        t, prim, u, v; a lane stops when its node index runs past the end)."""
+        inv_d = self._inverse(d)
+        node_count = self.node_count
+
+        def body(node, t, prim, u, v):
+            a, b, c, escape, leaf_prim = self._fetch(node)
+            leaf = leaf_prim != INVALID
+            # Both tests run on every lane (SIMD); each lane keeps the one
+            # that its node type asks for.
+            hit, t_k, u_k, v_k = intersect_triangle(o, d, a, b, c, t)
+            hit &= leaf
+            t = dr.select(hit, t_k, t)
+            u = dr.select(hit, u_k, u)
+            v = dr.select(hit, v_k, v)
+            prim = dr.select(hit, leaf_prim, prim)
+            descend = ~leaf & self._box_hit(o, inv_d, a, b, t)
+            return dr.select(descend, node + 1, escape), t, prim, u, v
+
+        start = dr.select(active, bk.UInt32(0), node_count)
+        _, t, prim, u, v = dr.while_loop(
+            (start, t, prim, u, v), lambda node, *_: node < node_count, body,
+            labels=('node', 't', 'prim', 'u', 'v'), label='bvh_intersect', mode='symbolic')
+        return t, prim, u, v
+
+    def _occluded_tree(self, o, d, t_max, active, n):
+        """Walk the threaded tree until the first hit (loop state: node, hit)."""
+        inv_d = self._inverse(d)
+        node_count = self.node_count
+
+        def body(node, hit):
+            a, b, c, escape, leaf_prim = self._fetch(node)
+            leaf = leaf_prim != INVALID
+            hit_k = leaf & intersect_triangle(o, d, a, b, c, t_max)[0]
+            descend = ~leaf & self._box_hit(o, inv_d, a, b, t_max)
+            node = dr.select(descend, node + 1, escape)
+            return dr.select(hit_k, node_count, node), hit | hit_k  # first hit ends the walk
+
+        start = dr.select(active, bk.UInt32(0), node_count)
+        _, hit = dr.while_loop(
+            (start, dr.zeros(bk.Bool, n)), lambda node, hit: node < node_count, body,
+            labels=('node', 'hit'), label='bvh_occluded', mode='symbolic')
+        return hit

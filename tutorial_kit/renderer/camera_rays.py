@@ -1,0 +1,27 @@
+"""Camera rays: where in each pixel a render samples, and the rays through those points.
+
+Both :func:`tutorial_kit.render` and path replay call :func:`camera_rays`;
+the replay must regenerate exactly the rays of the render it differentiates,
+which the same seed guarantees.
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.samplers.independent import make_generator
+
+
+def camera_rays(sensor, spp, seed):
+    """Film positions (Array2f, pixels), the sampler, and the camera rays of one pass.
+
+    Sample ``k`` of pixel ``j`` is lane ``j * spp + k``, so that pixels are
+    contiguous blocks. The same seed gives the same positions and rays.
+    """
+    width, height = sensor.film().crop_size()
+    lanes = width * height * spp
+    sampler = make_generator(lanes, seed)
+    # Opaque sizes: another spp or film size reuses the compiled kernels.
+    pixel = dr.arange(bk.UInt32, lanes) // dr.opaque(bk.UInt32, spp)
+    width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
+    position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
+    position += bk.Array2f(sampler.next_float32(), sampler.next_float32())
+    return position, sampler, sensor.sample_ray(position / bk.Array2f(width, height))

@@ -1,0 +1,246 @@
+"""The scene: everything a file describes, and the queries the integrator asks.
+
+A :class:`Scene` owns the shapes, emitters, sensors and the integrator. For
+rendering it answers four questions about rays and lights:
+
+- :meth:`ray_intersect`: where does a ray first hit a surface?
+- :meth:`ray_test`: is a segment blocked (shadow rays)?
+- :meth:`emission`: what radiance does a surface or the environment send back
+  along a ray, and how likely was emitter sampling to pick that point?
+- :meth:`sample_emitter`: a point on a light, its visibility and weight.
+
+The nearest-hit *search* runs in a bounding volume hierarchy outside of
+automatic differentiation; the hit is then *re-evaluated* from the vertex
+data with differentiable operations, so derivatives reach the vertices and
+everything downstream without differentiating the search itself.
+"""
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core.dispatch import dispatch
+from tutorial_kit.core.errors import PluginError
+from tutorial_kit.core.frame import Frame
+from tutorial_kit.io.properties import Properties
+from tutorial_kit.plugins.bsdfs.base import BSDF
+from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
+from tutorial_kit.plugins.emitters.base import Emitter
+from tutorial_kit.plugins.integrators.base import Integrator
+from tutorial_kit.plugins.integrators.path import PathIntegrator
+from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.sensors.base import Sensor
+from tutorial_kit.plugins.sensors.perspective import PerspectiveCamera
+from tutorial_kit.plugins.shapes.base import Shape
+from tutorial_kit.renderer.bvh import BVH
+from tutorial_kit.renderer.interaction import DirectionSample, SurfaceInteraction, miss
+from tutorial_kit.renderer.triangle import ray_triangle
+
+#: Shadow rays stop this fraction short of the light, so they do not hit it.
+SHADOW_EPSILON = 1e-3
+NO_EMITTER = 0xFFFFFFFF
+
+
+@register('scene', 'scene')
+class Scene(Plugin):
+    """All objects of a scene file, in the order the file declares them."""
+
+    def __init__(self, props):
+        self.children = props.children + [obj for _, obj in props.named_objects()]
+        kinds = {Integrator: [], Sensor: [], Shape: [], Emitter: [], BSDF: []}
+        for child in self.children:
+            kind = next((k for k in kinds if isinstance(child, k)), None)
+            if kind is None:
+                raise PluginError(f'a {type(child).__name__} cannot appear directly inside <scene>',
+                                  props.path, props.line)
+            kinds[kind].append(child)
+        if len(kinds[Integrator]) > 1:
+            raise PluginError('a scene takes at most one <integrator>', props.path, props.line)
+        self._integrator = (kinds[Integrator] or [PathIntegrator(Properties('path'))])[0]
+        self._sensors = kinds[Sensor] or [PerspectiveCamera(Properties('perspective'))]
+        self._shapes = kinds[Shape]
+        environments = [e for e in kinds[Emitter] if e.is_environment]
+        if len(environments) != len(kinds[Emitter]) or len(environments) > 1:
+            raise PluginError('only one environment emitter (constant) may stand inside <scene>; '
+                              'area emitters belong inside a <shape>', props.path, props.line)
+        self.environment = environments[0] if environments else None
+        self._index_materials()
+        self.render_count = 0
+        self.build_geometry()
+
+    # -- the tutorial's accessors -------------------------------------------------------
+    def sensors(self):
+        return self._sensors
+
+    def integrator(self):
+        return self._integrator
+
+    def shapes(self):
+        return self._shapes
+
+    def emitters(self):
+        return self._emitters
+
+    def traverse(self, visitor):
+        for child in self.children:
+            visitor.put_object(None, child)
+
+    def __repr__(self):
+        children = ',\n'.join(repr(child) for child in self.children)
+        body = '\n'.join('    ' + line for line in children.split('\n'))
+        return f'Scene[\n  children = [\n{body}\n  ]\n]' if self.children else 'Scene[]'
+
+    # -- tables from shapes to their BSDF and emitter -------------------------------------
+    def _index_materials(self):
+        """Number the distinct BSDFs and emitters and map each shape to them."""
+        # An empty scene still gets one (unused) BSDF so that lookups stay valid.
+        self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) \
+            or [Diffuse.with_reflectance(0)]
+        self.area_emitters = [s.emitter for s in self._shapes if s.emitter is not None]
+        for shape in self._shapes:
+            if shape.emitter is not None:
+                shape.emitter.shape = shape
+        self._emitters = self.area_emitters + ([self.environment] if self.environment else [])
+        bsdf_index = {id(b): k for k, b in enumerate(self.bsdfs)}
+        emitter_index = {id(e): k for k, e in enumerate(self.area_emitters)}
+        self.shape_bsdf = bk.UInt32([bsdf_index[id(s.bsdf)] for s in self._shapes] or [0])
+        self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter), NO_EMITTER)
+                                        for s in self._shapes] or [NO_EMITTER])
+        self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
+        self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes] or [False])
+
+    # -- geometry ------------------------------------------------------------------------
+    def build_geometry(self):
+        """Join all meshes into one triangle list and build its BVH.
+
+        Global triangle ``i`` belongs to shape ``triangle_shape[i]``; the
+        joined ``faces`` index the joined vertex arrays.
+        """
+        corners = [s.triangles_numpy() for s in self._shapes]
+        p0, p1, p2 = (np.concatenate([c[k] for c in corners]) if corners else np.zeros((0, 3))
+                      for k in range(3))
+        self.bvh = BVH(p0.astype(np.float32), p1.astype(np.float32), p2.astype(np.float32))
+        vertex_base = np.cumsum([0] + [s.vertex_count for s in self._shapes])
+        faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self._shapes)]
+        self.faces = bk.from_numpy(bk.UInt32, np.concatenate(faces) if faces else np.zeros(0, np.uint32))
+        self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
+            np.arange(len(self._shapes), dtype=np.uint32), [s.face_count for s in self._shapes]))
+        self.prepare_render()
+
+    def prepare_render(self):
+        """Join the meshes' (possibly differentiable) vertex data for one render.
+
+        Called before each render so that the joined arrays track the
+        current, gradient-enabled parameter values.
+        """
+        def joined(arrays):
+            if len(arrays) <= 1:
+                return arrays[0] if arrays else bk.Float()
+            return dr.concat(arrays)
+        self.vertex_positions = joined([s.vertex_positions for s in self._shapes])
+        self.vertex_normals = joined([s.shading_normals() if s.has_vertex_normals()
+                                      else dr.zeros(bk.Float, 3 * s.vertex_count) for s in self._shapes]) \
+            if any(s.has_vertex_normals() for s in self._shapes) else None
+        # dr.concat writes with scatters that wait for the next evaluation;
+        # run them now, while the arrays they read are certainly alive.
+        dr.eval(self.vertex_positions, self.vertex_normals)
+
+    def parameters_changed(self, objects):
+        """Refresh after ``ParameterMap.update``: rebuild the BVH if geometry moved."""
+        if any(isinstance(obj, Shape) for obj in objects):
+            self._index_materials()
+            self.build_geometry()
+        else:
+            self.prepare_render()
+
+    def _vertex(self, array, face_index, corner, active):
+        index = dr.gather(bk.UInt32, self.faces, 3 * face_index + corner, active)
+        return dr.gather(bk.Array3f, array, index, active)
+
+    # -- ray queries ---------------------------------------------------------------------
+    def ray_intersect(self, origin, direction, t_max, active):
+        """Nearest hit along each ray, re-evaluated differentiably.
+
+        ``origin``, ``direction`` (unit): Array3f; ``t_max``: Float;
+        ``active``: Bool. Returns a :class:`SurfaceInteraction`.
+        """
+        if not self._shapes:
+            return miss(dr.width(origin))
+        t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
+                                           dr.detach(t_max), active)
+        valid = active & (prim != 0xFFFFFFFF)
+        p0, p1, p2 = (self._vertex(self.vertex_positions, prim, k, valid) for k in range(3))
+        # Moller-Trumbore again, now differentiable: t, u, v follow the vertices.
+        e1, e2 = p1 - p0, p2 - p0
+        _, t, u, v = ray_triangle(origin, direction, p0, e1, e2)
+        t = dr.select(valid, t, dr.inf)
+        p = p0 * (1 - u - v) + p1 * u + p2 * v
+
+        shape = dr.gather(bk.UInt32, self.triangle_shape, prim, valid)
+        sign = dr.gather(bk.Float, self.shape_normal_sign, shape, valid)
+        n = dr.normalize(dr.cross(e1, e2)) * sign
+        shading_n = n
+        if self.vertex_normals is not None:
+            smooth = valid & dr.gather(bk.Bool, self.shape_has_normals, shape, valid)
+            n0, n1, n2 = (self._vertex(self.vertex_normals, prim, k, smooth) for k in range(3))
+            interpolated = dr.normalize(n0 * (1 - u - v) + n1 * u + n2 * v) * sign
+            shading_n = dr.select(smooth, interpolated, n)
+        frame = Frame(shading_n)
+        return SurfaceInteraction(t=t, p=p, n=n, frame=frame, wi=frame.to_local(-direction),
+                                  uv=bk.Array2f(u, v), shape=shape, valid=valid)
+
+    def ray_test(self, origin, direction, t_max, active):
+        """True where something blocks the segment ``origin + t direction``, t < t_max."""
+        return self.bvh.occluded(dr.detach(origin), dr.detach(direction), dr.detach(t_max), active)
+
+    # -- light -------------------------------------------------------------------------
+    def emission(self, si, direction, active):
+        """Radiance arriving along rays ``direction`` that ended in ``si``.
+
+        Returns ``(radiance, pdf)``: Color3f, and the solid-angle density with
+        which :meth:`sample_emitter` would have produced the same direction
+        (needed to weigh the two strategies against each other).
+        """
+        radiance = dr.zeros(bk.Color3f, dr.width(si.t))
+        pdf = dr.zeros(bk.Float, dr.width(si.t))
+        choice = 1.0 / max(len(self._emitters), 1)
+        if self.area_emitters:
+            index = dr.gather(bk.UInt32, self.shape_emitter, si.shape, si.valid)
+            emissive = active & si.valid & (index != NO_EMITTER)
+            radiance = dr.select(emissive, dispatch(self.area_emitters, index, 'eval', si, direction), radiance)
+            pdf = dr.select(emissive, dispatch(self.area_emitters, index, 'pdf_direction', si, direction)
+                            * choice, pdf)
+        if self.environment is not None:
+            escaped = active & ~si.valid
+            radiance = dr.select(escaped, self.environment.eval(si, direction), radiance)
+            pdf = dr.select(escaped, self.environment.pdf_direction(si, direction) * choice, pdf)
+        return radiance, pdf
+
+    def sample_emitter(self, si, sample1, sample2, active):
+        """Choose a light uniformly, a point on it, and test its visibility from ``si``.
+
+        Returns ``(ds, weight)``: a :class:`DirectionSample` (density per solid
+        angle including the choice of light) and the Color3f radiance / pdf,
+        zero where the point is hidden.
+        """
+        count = len(self._emitters)
+        index = dr.minimum(bk.UInt32(sample1 * count), count - 1)
+        ds, weight = dispatch(self._emitters, index, 'sample_direction', si.p, sample2)
+        ds = DirectionSample(ds.p, ds.n, ds.d, ds.dist, ds.pdf / count)
+        origin = si.offset_origin(ds.d)
+        t_max = dr.select(dr.isinf(ds.dist), dr.inf, ds.dist * (1 - SHADOW_EPSILON))
+        test = active & (ds.pdf > 0)
+        visible = test & ~self.ray_test(origin, ds.d, t_max, test)
+        return ds, dr.select(visible, weight * count, 0)
+
+    # -- surfaces ----------------------------------------------------------------------
+    def bsdf_eval_pdf(self, si, wo, active=True):
+        """BSDF value (Color3f, times cos) and sampling density (Float) for local ``wo``."""
+        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, si.valid)
+        return (dispatch(self.bsdfs, index, 'eval', si, wo, active),
+                dispatch(self.bsdfs, index, 'pdf', si, wo, active))
+
+    def bsdf_sample(self, si, sample1, sample2, active=True):
+        """``(BSDFSample, weight)`` of the hit's BSDF (see :meth:`BSDF.sample`)."""
+        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, si.valid)
+        return dispatch(self.bsdfs, index, 'sample', si, sample1, sample2, active)
