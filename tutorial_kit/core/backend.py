@@ -18,7 +18,7 @@ from tutorial_kit.core.errors import BackendError
 #: Array types of the active backend, rebound by :func:`set_backend`.
 Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
 Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
-TensorXf = PCG32 = Loop = None
+TensorXf = PCG32 = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 

@@ -216,6 +216,12 @@ class Scene(Plugin):
             pdf = dr.select(escaped, self.environment.pdf_direction(si, direction) * choice, pdf)
         return radiance, pdf
 
+    def is_emitter(self, si):
+        """Bool: whether ``si`` lies on an area emitter, or is an escaped ray
+        that the environment (if any) lights."""
+        on_emitter = si.valid & (dr.gather(bk.UInt32, self.shape_emitter, si.shape, si.valid) != NO_EMITTER)
+        return on_emitter | (~si.valid & (self.environment is not None))
+
     def sample_emitter(self, si, sample1, sample2, active):
         """Choose a light uniformly, a point on it, and test its visibility from ``si``.
 

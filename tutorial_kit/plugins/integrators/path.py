@@ -14,8 +14,8 @@ surface it
 
 ``max_depth`` counts path vertices as Mitsuba does: 1 shows only emitters,
 2 adds direct light, -1 means unlimited. ``hide_emitters`` hides the
-environment where camera rays see it directly, as in Mitsuba 3. All
-quantities are linear RGB.
+emitters that camera rays see directly (a lamp looks black, and so does
+the environment), as in Mitsuba 3. All quantities are linear RGB.
 """
 import drjit as dr
 
@@ -28,6 +28,13 @@ def mis_weight(pdf_a, pdf_b):
     """Power heuristic: weight of strategy a when strategies a and b may create a sample."""
     a2, b2 = dr.square(pdf_a), dr.square(pdf_b)
     return dr.select(a2 + b2 > 0, a2 / (a2 + b2), 0)
+
+
+def is_replay(mode):
+    """False for the primal pass, True for a replay (Backward or Forward)."""
+    if not isinstance(mode, dr.ADMode):
+        raise TypeError(f'mode must be a drjit.ADMode, got {mode!r}')
+    return mode != dr.ADMode.Primal
 
 
 @register('integrator', 'path')
@@ -56,9 +63,7 @@ class PathIntegrator(Integrator):
         (backward) or gathered into the returned derivative (forward): this
         costs about one more primal pass and no memory per bounce.
         """
-        if not isinstance(mode, dr.ADMode):
-            raise TypeError(f'mode must be a drjit.ADMode, got {mode!r}')
-        replay = mode != dr.ADMode.Primal
+        replay = is_replay(mode)
         width = dr.width(origin)
         L = bk.Color3f(dr.detach(L_path)) if replay else dr.zeros(bk.Color3f, width)
         dL_forward = dr.zeros(bk.Color3f, width)
@@ -75,10 +80,13 @@ class PathIntegrator(Integrator):
         while dr.hint(active, mode=loop_mode, label='path'):
             si = scene.ray_intersect(origin, direction, t_max, active)
 
+            # A camera ray that meets an emitter (or escapes) while emitters are
+            # hidden contributes nothing, as in Mitsuba 3: the pixel is black there.
+            active &= ~(hide_emitters & (depth == 0) & scene.is_emitter(si))
+
             # 1. Emission found by the previous BSDF sample (or the camera).
-            visible = active & ~(hide_emitters & (depth == 0) & ~si.valid)
             with dr.resume_grad(when=replay):
-                emitted, emitter_pdf = scene.emission(si, direction, visible)
+                emitted, emitter_pdf = scene.emission(si, direction, active)
                 weight = dr.select(prev_bsdf_delta, 1, mis_weight(prev_bsdf_pdf, emitter_pdf))
                 Le = throughput * emitted * weight
 
