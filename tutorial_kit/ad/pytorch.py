@@ -45,11 +45,7 @@ def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
         for key, tensor in zip(keys, tensors):
             params[key] = _as_parameter(params, key, tensor)
         params.update()
-        if not unbiased:
-            return render(scene, spp=spp, sensor_index=sensor_index)
-        with dr.suspend_grad():
-            primal = render(scene, spp=spp, sensor_index=sensor_index)
-        return dr.replace_grad(primal, render(scene, spp=spp, sensor_index=sensor_index))
+        return render(scene, spp=spp, sensor_index=sensor_index, unbiased=unbiased)
 
     def check_count(tensors):
         if len(tensors) != len(keys):

@@ -30,18 +30,16 @@ def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=
     Derivatives are tracked whenever a scene parameter has gradients enabled
     (an ``optimizer`` enables them on its parameters). With ``unbiased=True``
     the image is rendered twice with independent samples: its value comes
-    from the first render, its derivatives from the second. Reusing one set
+    from the first render (with the optimizer's gradients, or all
+    derivative tracking, switched off), its derivatives from the second. Reusing one set
     of samples for both would correlate them and bias the gradient of
     objectives such as the squared error. ``spp`` may then be a pair
     ``(spp_primal, spp_derivative)``.
     """
     if unbiased:
-        if optimizer is None:
-            raise RenderError('unbiased=True needs the optimizer, to render the primal image '
-                              'without derivatives')
         spp_primal, spp_diff = spp if isinstance(spp, tuple) and len(spp) == 2 else (spp, spp)
         second_seed = None if seed is None else mix64(seed) & 0x7FFFFFFF
-        with optimizer.disable_gradients():
+        with optimizer.disable_gradients() if optimizer is not None else dr.suspend_grad():
             primal = render(scene, spp_primal, seed, sensor_index)
         differentiable = render(scene, spp_diff, second_seed, sensor_index)
         return dr.replace_grad(primal, differentiable)
