@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from tutorial_kit.io.loader import upgrade_tree, _parse_text
+from tutorial_kit.io.loader import upgrade_tree, parse_text
 from helpers import CBOX, CBOX_RGB, SECOND, scene_xml
 
 RECT = '<shape type="rectangle"><bsdf type="diffuse"/></shape>'
@@ -33,7 +33,7 @@ def test_version_0_5_cbox_is_upgraded():
 
 
 def test_upgrade_renames_camel_case_and_lookAt():
-    root = _parse_text(b'<scene version="0.5.0"><sensor type="perspective"><transform name="toWorld">'
+    root = parse_text(b'<scene version="0.5.0"><sensor type="perspective"><transform name="toWorld">'
                        b'<lookAt origin="0,0,0" target="0,0,1" up="0,1,0"/></transform>'
                        b'<float name="nearClip" value="1"/></sensor></scene>', 'x.xml')
     upgrade_tree(root)

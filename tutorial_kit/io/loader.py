@@ -61,7 +61,7 @@ def load_file(path, /, **parameters):
 
 def load_string(text, /, base_dir=".", **parameters):
     """Load a scene from an XML string; relative file names resolve in ``base_dir``."""
-    root = _parse_text(text, os.path.join(base_dir, '<string>'))
+    root = parse_text(text, os.path.join(base_dir, '<string>'))
     return _Loader(parameters).load_scene(root)
 
 
@@ -73,10 +73,10 @@ def _parse_file(path):
             data = file.read()
     except OSError as error:
         raise XMLError(f'cannot read the scene file: {error.strerror}', path) from None
-    return _parse_text(data, path)
+    return parse_text(data, path)
 
 
-def _parse_text(data, path):
+def parse_text(data, path):
     """Parse XML with expat into :class:`Node` objects, refusing DTDs and entities.
 
     Entity declarations can make a small file expand without bound or read
