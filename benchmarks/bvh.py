@@ -1,4 +1,4 @@
-"""Ray casting speed of tutorial_kit.bvh: build time and million rays per second.
+"""Ray casting speed of tutorial_kit.renderer.bvh: build time and million rays per second.
 
 Run ``python benchmarks/bvh.py`` (``--quick`` for fewer repetitions). Prints
 one table row per scene, ray set, strategy and query:

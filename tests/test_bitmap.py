@@ -1,4 +1,4 @@
-"""Tests for tutorial_kit.bitmap: writing images, reading them back, errors."""
+"""Tests for tutorial_kit.io.bitmap: writing images, reading them back, errors."""
 import numpy as np
 import pytest
 from PIL import Image

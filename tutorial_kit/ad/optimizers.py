@@ -1,6 +1,6 @@
 """Gradient-descent optimizers that update scene parameters in place.
 
-An optimizer is built on a :class:`~tutorial_kit.traverse.ParameterMap`. It
+An optimizer is built on a :class:`~tutorial_kit.ad.traverse.ParameterMap`. It
 enables gradients on every entry, and each :meth:`Optimizer.step` reads the
 gradients that ``dr.backward`` left there, computes new values, writes them
 into the scene (``params[key] = ...; params.update()``) and clears the

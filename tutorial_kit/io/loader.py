@@ -3,10 +3,10 @@
 ``load_file('scenes/cbox/cbox.xml')`` parses the file, upgrades old scene
 versions the way Mitsuba does, substitutes ``$name`` parameters, follows
 ``<include>`` and ``<ref>``, and creates one plugin object per element
-through :mod:`tutorial_kit.plugins`. Children are created before their
+through :mod:`tutorial_kit.plugins.registry`. Children are created before their
 parents, so a shape receives finished BSDF and emitter objects.
 
-Every problem raises a :class:`~tutorial_kit.errors.SceneError` that names
+Every problem raises a :class:`~tutorial_kit.core.errors.SceneError` that names
 the file and line. Nothing is modified in place: a failed load leaves no
 half-built scene behind.
 """

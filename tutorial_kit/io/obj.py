@@ -1,4 +1,4 @@
-"""Read Wavefront OBJ meshes into a :class:`~tutorial_kit.mesh_data.MeshData`.
+"""Read Wavefront OBJ meshes into a :class:`~tutorial_kit.io.mesh_data.MeshData`.
 
 An OBJ file is text, one statement per line::
 

@@ -1,4 +1,4 @@
-"""Read PLY meshes into a :class:`~tutorial_kit.mesh_data.MeshData`.
+"""Read PLY meshes into a :class:`~tutorial_kit.io.mesh_data.MeshData`.
 
 A PLY file starts with a text header that declares *elements* (here ``vertex``
 and ``face``), how many of each there are, and the *properties* each one

@@ -3,7 +3,7 @@
 ``<float name="fov" value="39.3"/>`` inside a ``<sensor>`` becomes the entry
 ``fov`` of that sensor's :class:`Properties`. A plugin reads each value with a
 typed getter (``props.float('fov', 45.0)``), which checks the XML type and
-raises a :class:`~tutorial_kit.errors.PluginError` naming file and line
+raises a :class:`~tutorial_kit.core.errors.PluginError` naming file and line
 when it does not fit. Entries no getter asked for are reported afterwards as
 warnings, as Mitsuba does, because they are usually typos.
 """

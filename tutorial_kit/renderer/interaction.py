@@ -2,7 +2,7 @@
 
 A :class:`SurfaceInteraction` is returned for every lane of a ray batch;
 lanes whose ray escaped have ``valid`` False. Directions in ``wi`` are
-*local* (see :mod:`tutorial_kit.frame`): ``wi.z`` is the cosine between the
+*local* (see :mod:`tutorial_kit.core.frame`): ``wi.z`` is the cosine between the
 shading normal and the direction back towards the ray's origin.
 """
 from dataclasses import dataclass
