@@ -126,3 +126,23 @@ def test_no_warnings_for_the_bundled_scenes():
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         tk.load_file(CBOX_RGB)
+
+
+@pytest.mark.parametrize('option', ['<string name="pixel_format" value="rgba"/>',
+                                    '<string name="file_format" value="png"/>',
+                                    '<boolean name="sample_border" value="true"/>',
+                                    '<boolean name="banner" value="true"/>'])
+def test_unimplemented_film_options_warn(option):
+    text = scene_xml('<emitter type="constant"/>').replace('<rfilter type="box"/>',
+                                                           f'<rfilter type="box"/>{option}')
+    with pytest.warns(tk.SceneWarning, match='is not implemented'):
+        tk.load_string(text)
+
+
+def test_implemented_film_options_are_silent():
+    option = '<string name="pixel_format" value="rgb"/><string name="component_format" value="float32"/>'
+    text = scene_xml('<emitter type="constant"/>').replace('<rfilter type="box"/>',
+                                                           f'<rfilter type="box"/>{option}')
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        tk.load_string(text)

@@ -27,10 +27,7 @@ class HDRFilm(Film):
                               f'the film must have a positive size, got {self.width} x {self.height}')
         if self.width * self.height > 2 ** 26:
             raise props.error('width', f'a {self.width} x {self.height} film is too large')
-        for name in ('file_format', 'pixel_format', 'component_format'):
-            props.string(name, '')          # output formats are chosen by write_bitmap
-        props.bool('banner', False)
-        props.bool('high_quality_edges', False)
+        _warn_unimplemented_options(props)
         filters = [c for c in props.children if isinstance(c, ReconstructionFilter)]
         if len(filters) > 1:
             raise props.error('rfilter', 'a film takes at most one <rfilter>')
@@ -97,6 +94,26 @@ class HDRFilm(Film):
                 weight = wy * self.rfilter.eval(bk.Float(x) + 0.5 - position.x)
                 inside = (x >= 0) & (x < self.width) & (y >= 0) & (y < self.height) & (weight > 0)
                 yield bk.UInt32(dr.select(inside, y * self.width + x, 0)), weight, inside
+
+
+#: Output options that Mitsuba's film reads, and the values this film implements.
+#: File format and precision are chosen by ``write_bitmap`` from the file name.
+IMPLEMENTED_OUTPUT = {'file_format': ('openexr', 'exr'), 'pixel_format': ('rgb',),
+                      'component_format': ('float16', 'float32')}
+
+
+def _warn_unimplemented_options(props):
+    """A SceneWarning for each output option whose value this film does not implement."""
+    for name, implemented in IMPLEMENTED_OUTPUT.items():
+        value = props.string(name, implemented[0])
+        if value.lower() not in implemented:
+            props.warn(name, f'{name}="{value}" is not implemented: the film holds linear RGB '
+                       'float32; write_bitmap chooses the file format from the file name')
+    if props.bool('sample_border', False) or props.bool('high_quality_edges', False):
+        name = 'sample_border' if 'sample_border' in props else 'high_quality_edges'
+        props.warn(name, f'{name} is not implemented: samples are taken inside the film only')
+    if props.bool('banner', False):
+        props.warn('banner', 'banner is not implemented: images carry no banner')
 
 
 def _default_filter():
