@@ -5,6 +5,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CBOX = os.path.join(ROOT, 'scenes', 'cbox', 'cbox.xml')
 CBOX_RGB = os.path.join(ROOT, 'scenes', 'cbox', 'cbox_rgb.xml')
 SECOND = os.path.join(ROOT, 'scenes', 'second', 'scene.xml')
+#: The Cornell box's red wall, the parameter the tutorial's optimisation recovers.
+RED_WALL = 'red.reflectance.value'
 
 
 def small_cbox(size=32):
@@ -14,6 +16,17 @@ def small_cbox(size=32):
     film = scene.sensors()[0].film()
     film.width = film.height = size
     return scene
+
+
+def white_wall_experiment(scene):
+    """The tutorial's start: the true red wall (a copy), a reference render, then a white wall."""
+    import tutorial_kit as tk
+    params = tk.traverse(scene)
+    truth = tk.Color3f(params[RED_WALL])
+    reference = tk.render(scene, spp=8, seed=0)
+    params[RED_WALL] = [.9, .9, .9]
+    params.update()
+    return truth, reference
 
 
 def scene_xml(body, version='3.0.0', width=16, height=16, spp=4, extra_sensor=''):

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from helpers import CBOX
+from helpers import CBOX, RED_WALL as RED, white_wall_experiment
 
 pytest.importorskip('ipywidgets')
 pytest.importorskip('matplotlib')
 from tutorial_kit import widgets  # noqa: E402
 
-RED = 'red.reflectance.value'
 SIZE = 24
 
 
@@ -102,16 +101,6 @@ def test_preview_film_takes_unlimited_depth_and_refuses_bad_ones(scene):
         with pytest.raises(ValueError, match='max_depth'), preview_film(scene, 8, max_depth=bad):
             pass
     assert integrator.max_depth == depth and scene.sensors()[0].film().crop_size() == (SIZE, SIZE)
-
-
-def white_wall_experiment(scene):
-    """The tutorial's start: the true red wall (a copy), a reference render, then a white wall."""
-    params = tk.traverse(scene)
-    truth = tk.Color3f(params[RED])
-    reference = tk.render(scene, spp=8, seed=0)
-    params[RED] = [.9, .9, .9]
-    params.update()
-    return truth, reference
 
 
 def test_dashboard_run_lowers_the_error(scene):

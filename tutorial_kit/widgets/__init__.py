@@ -21,17 +21,20 @@ Every widget works in two settings:
   their figures without any front end.
 
 One file per widget; ``figures`` draws the static pictures, ``display``
-talks to the notebook front end. This package is not imported by
+talks to the notebook front end. The dashboard's loop (``optimisation_loop``,
+usable without ipywidgets) and the thread that runs it (``background_run``)
+have files of their own. This package is not imported by
 ``import tutorial_kit``.
 """
 from .figures import (error_curves_figure, figure_png, gradient_figure, images_figure,
                       plot_error_curves, png_bytes, show_figure, show_gradient, show_images)
 from .gradient_viewer import GradientViewer
-from .optimisation_dashboard import OPTIMIZERS, OptimisationDashboard
+from .optimisation_dashboard import OptimisationDashboard
+from .optimisation_loop import OPTIMIZERS, OptimisationLoop, RunSettings
 from .parameter_browser import ParameterBrowser
 from .render_explorer import RenderExplorer
 
 __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
-           'GradientViewer']
+           'OptimisationLoop', 'RunSettings', 'GradientViewer']

@@ -1,37 +1,28 @@
-"""OptimisationDashboard: the tutorial's inverse-rendering loop, steered live."""
+"""OptimisationDashboard: the tutorial's inverse-rendering loop, steered live.
+
+This file owns the controls, their layout, what they show while a run goes
+on, and which of them are locked during a run. The loop itself
+(``optimisation_loop.py``) and the thread that runs it
+(``background_run.py``) live in their own files.
+"""
 import threading
 import time
 
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.core import backend as bk
-from tutorial_kit.ad.optimizers import SGD, Adam
 from tutorial_kit.renderer.render import render
-from tutorial_kit.ad.traverse import traverse
+from .background_run import BackgroundRun, PendingValue
 from .display import caption, display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import (draw_image, error_curves_figure, figure_png, new_figure, png_bytes,
-                      show_figure, show_images, to_numpy)
+                      show_figure, show_images)
+from .optimisation_loop import GRADIENTS, OPTIMIZERS, OptimisationLoop, RunSettings
 
 #: Seconds between updates of the dashboard's picture and of its error curve while it runs.
 IMAGE_UPDATE_INTERVAL = 0.1
 CURVE_UPDATE_INTERVAL = 1.0
-
-
-def _make_adam(params, lr):
-    return Adam(params, lr=lr)
-
-
-def _make_sgd(params, lr):
-    return SGD(params, lr=lr)
-
-
-def _make_sgd_momentum(params, lr):
-    return SGD(params, lr=lr, momentum=0.9)
-
-
-#: The optimizers the dashboard offers, by the names its drop-down shows.
-OPTIMIZERS = {'Adam': _make_adam, 'SGD': _make_sgd, 'SGD+momentum': _make_sgd_momentum}
+#: One width for the controls' labels, so that the controls line up.
+WIDE_LABELS = {'description_width': '90px'}
 
 
 class OptimisationDashboard:
@@ -41,7 +32,8 @@ class OptimisationDashboard:
     unbiased gradients), takes the mean squared error to ``reference``,
     back-propagates it and lets the optimizer step. The curve shows the
     squared error of the parameter to ``true_value``, which only a
-    synthetic experiment knows.
+    synthetic experiment knows (see :class:`OptimisationLoop`, which this
+    dashboard steers as :attr:`loop`).
 
     Every run starts from the parameter's value at construction time and
     keeps the optimizer, spp and gradients it started with (their controls
@@ -55,44 +47,50 @@ class OptimisationDashboard:
     def __init__(self, scene, key, reference, true_value, lr=0.2, spp=1, optimizer='Adam',
                  gradients='unbiased', iterations=100):
         widgets = import_ipywidgets()
-        self.scene, self.key = scene, key
-        self.params = traverse(scene)
-        self.params.keep([key])
-        self.start_value = dr.detach(self.params[key])
-        dr.eval(self.start_value)
-        self._start_numpy = to_numpy(self.start_value)
-        self.true_value = to_numpy(true_value).reshape(self._start_numpy.shape)
-        self.reference = to_numpy(reference)
-        self._reference = bk.TensorXf(bk.from_numpy(bk.Float, self.reference), self.reference.shape)
-        dr.eval(self._reference)
-        self.errors, self.iteration_times, self.render_count = [], [], 0
-        self.current_image = None
-        self._thread, self._stop = None, threading.Event()
+        self.loop = OptimisationLoop(scene, key, reference, true_value)
+        self.render_count, self.current_image = 0, None
+        self._background = BackgroundRun()
+        # One render of the scene at a time: a preview (the notebook's thread)
+        # and a run (its own thread) change and read the same parameters.
         self._lock = threading.RLock()
         # A learning rate set while a run goes on, for its next iteration.
-        self._pending_learning_rate, self._pending_lock = None, threading.Lock()
-        self._run_settings = None       # what the latest run used (see _settings)
+        self._pending_learning_rate = PendingValue()
 
-        wide = {'description_width': '90px'}
+        self._build_controls(widgets, lr, spp, optimizer, gradients, iterations)
+        self._build_displays(widgets, iterations)
+        self.box = self._layout(widgets)
+        self.spp_slider.observe(self._spp_changed, names='value')
+        self.learning_rate_slider.observe(self._learning_rate_changed, names='value')
+        self.start_button.on_click(lambda button: self.start())
+        self.stop_button.on_click(lambda button: self.stop())
+        self._draw_curve()
+        self.render_preview()
+
+    # -- layout -------------------------------------------------------------------------
+    def _build_controls(self, widgets, lr, spp, optimizer, gradients, iterations):
+        """The settings and the Start and Stop buttons, with their starting values."""
         self.learning_rate_slider = widgets.FloatLogSlider(
             value=lr, base=10, min=-3, max=3, step=0.1, description='learning rate',
-            readout_format='.3g', continuous_update=False, style=wide)
+            readout_format='.3g', continuous_update=False, style=WIDE_LABELS)
         self.spp_slider = widgets.IntSlider(value=spp, min=1, max=16, description='spp',
-                                            continuous_update=False, style=wide)
+                                            continuous_update=False, style=WIDE_LABELS)
         self.optimizer_dropdown = widgets.Dropdown(options=list(OPTIMIZERS), value=optimizer,
-                                                   description='optimizer', style=wide,
+                                                   description='optimizer', style=WIDE_LABELS,
                                                    layout=widgets.Layout(width='260px'))
         # Labelled from outside: JupyterLab puts a ToggleButtons' own description above its buttons.
-        self.gradients_toggle = widgets.ToggleButtons(options=['unbiased', 'biased'], value=gradients,
+        self.gradients_toggle = widgets.ToggleButtons(options=list(GRADIENTS), value=gradients,
                                                       style={'button_width': '80px'})
         self.iterations_box = widgets.BoundedIntText(value=iterations, min=1, max=100000,
-                                                     description='iterations', style=wide,
+                                                     description='iterations', style=WIDE_LABELS,
                                                      layout=widgets.Layout(width='200px'))
         self.start_button = widgets.Button(description='Start', button_style='success', icon='play')
         self.stop_button = widgets.Button(description='Stop', button_style='danger', icon='stop',
                                           disabled=True)
+
+    def _build_displays(self, widgets, iterations):
+        """What a run shows: progress, status line, timing, render count, the pictures, the curve."""
         self.progress = widgets.IntProgress(value=0, min=0, max=iterations, description='progress',
-                                            style=wide)
+                                            style=WIDE_LABELS)
         self.status = widgets.Label('ready', layout=widgets.Layout(margin='0 0 0 24px'))
         self.timing = widgets.Label('ms per iteration: -', layout=widgets.Layout(margin='0 0 0 24px'))
         self.renders_label = widgets.Label('renders: 0', layout=widgets.Layout(margin='0 0 0 24px'))
@@ -100,13 +98,11 @@ class OptimisationDashboard:
         self.reference_widget = image_widget(widgets)
         self.curve_widget = widgets.Image(format='png', layout=widgets.Layout(width='420px'))
         self.current_caption = caption(widgets, 'current')
-
         self.reference_widget.value = png_bytes(self.reference)
-        self.spp_slider.observe(self._spp_changed, names='value')
-        self.learning_rate_slider.observe(self._learning_rate_changed, names='value')
-        self.start_button.on_click(lambda button: self.start())
-        self.stop_button.on_click(lambda button: self.stop())
-        self.box = widgets.VBox([
+
+    def _layout(self, widgets):
+        """Settings on top, the pictures in the middle, progress and status below."""
+        return widgets.VBox([
             widgets.HBox([self.learning_rate_slider, self.spp_slider]),
             widgets.HBox([self.optimizer_dropdown,
                           widgets.Label('gradients', layout=widgets.Layout(margin='0 8px 0 24px')),
@@ -118,8 +114,25 @@ class OptimisationDashboard:
                                         self.curve_widget])]),
             widgets.HBox([self.progress, self.status, self.timing, self.renders_label]),
         ])
-        self._draw_curve()
-        self.render_preview()
+
+    # -- the experiment, as the loop holds it (read-only here) ------------------------------
+    scene = property(lambda self: self.loop.scene, doc='The scene being optimised.')
+    key = property(lambda self: self.loop.key, doc='The key of the parameter to recover.')
+    params = property(lambda self: self.loop.params, doc='The ParameterMap, kept to ``key``.')
+    start_value = property(lambda self: self.loop.start_value,
+                           doc="The parameter's value that every run starts from.")
+    true_value = property(lambda self: self.loop.true_value, doc='The value to recover (NumPy).')
+    reference = property(lambda self: self.loop.reference,
+                         doc='The reference image (NumPy, H x W x 3).')
+    errors = property(lambda self: self.loop.errors,
+                      doc='Per iteration of the latest run: the squared error to the true value.')
+    iteration_times = property(lambda self: self.loop.iteration_times,
+                               doc='Per iteration of the latest run: seconds (the first compiles).')
+
+    @property
+    def value(self):
+        """The parameter's current value (NumPy)."""
+        return self.loop.value
 
     # -- settings, readable and writable from code -----------------------------------------
     @property
@@ -156,28 +169,16 @@ class OptimisationDashboard:
 
     @property
     def running(self):
-        return self._thread is not None and self._thread.is_alive()
-
-    @property
-    def value(self):
-        """The parameter's current value (NumPy)."""
-        return to_numpy(self.params[self.key])
+        return self._background.running
 
     def _control_values(self):
-        return {'optimizer': self.optimizer_name, 'lr': self.learning_rate, 'spp': self.spp,
-                'gradients': self.gradients, 'first lr': self.learning_rate}
+        return RunSettings(self.optimizer_name, self.learning_rate, self.spp, self.gradients)
 
     def _settings(self):
         """The controls' values as a run starts with them. Clears the pending
         learning rate first: it is in the settings, and a later change is not lost."""
-        self._take_pending_learning_rate()
+        self._pending_learning_rate.take()
         return self._control_values()
-
-    def _take_pending_learning_rate(self):
-        """The learning rate set since the last call (or None), and forget it."""
-        with self._pending_lock:
-            value, self._pending_learning_rate = self._pending_learning_rate, None
-        return value
 
     # -- rendering ----------------------------------------------------------------------
     def _count_render(self):
@@ -202,51 +203,23 @@ class OptimisationDashboard:
             report_failure(self.status, self.render_preview, self.current_widget)
 
     def _learning_rate_changed(self, change):
-        with self._pending_lock:
-            self._pending_learning_rate = change['new']
+        self._pending_learning_rate.put(change['new'])
 
     # -- optimising ---------------------------------------------------------------------
     def reset(self):
         """Put the parameter back to its starting value and clear the curve."""
-        self.params[self.key] = type(self.start_value)(self.start_value)
-        self.params.update()
-        self.errors, self.iteration_times = [], []
+        self.loop.reset()
         self.progress.value = 0
 
-    def _error(self):
-        return float(np.sum((self.value.astype(np.float64) - self.true_value) ** 2))
-
     def _optimise(self, iterations, settings):
-        """The optimisation loop of the tutorial with ``settings`` (see ``_settings``);
+        """Run the loop with ``settings`` (see ``_settings``), showing its progress;
         stops early when Stop is pressed."""
         with self._lock:
-            self.reset()
-            self.progress.max = iterations
-            self._run_settings = settings
-            optimizer = OPTIMIZERS[settings['optimizer']](self.params, settings['lr'])
+            self.progress.value, self.progress.max = 0, iterations
             self._last_image_update = self._last_curve_update = time.perf_counter()
-            try:
-                for it in range(iterations):
-                    if self._stop.is_set():
-                        break
-                    new_learning_rate = self._take_pending_learning_rate()
-                    if new_learning_rate is not None:
-                        settings['lr'] = new_learning_rate
-                        optimizer.set_learning_rate(new_learning_rate)
-                    started = time.perf_counter()
-                    image = render(self.scene, optimizer=optimizer, spp=settings['spp'],
-                                   unbiased=settings['gradients'] == 'unbiased')
-                    loss = dr.mean(dr.square(image - self._reference), axis=None)
-                    dr.backward(loss)
-                    optimizer.step()
-                    self.errors.append(self._error())       # reading the value waits for the GPU/CPU
-                    self.iteration_times.append(time.perf_counter() - started)
-                    self._count_render()
-                    self._after_iteration(it, iterations, image)
-            finally:
-                # Leave the scene without derivative tracking for later renders.
-                self.params[self.key] = dr.detach(self.params[self.key])
-                self.params.update()
+            self.loop.run(iterations, settings, should_stop=self._background.stop_requested,
+                          next_learning_rate=self._pending_learning_rate.take,
+                          after_iteration=self._after_iteration)
         if self.current_image is not None:
             self._show_current(self.current_image, f'after {len(self.errors)} iterations')
         self._draw_curve()
@@ -254,6 +227,7 @@ class OptimisationDashboard:
 
     def _after_iteration(self, it, iterations, image):
         """Update the display: labels every iteration, pictures a few times per second."""
+        self._count_render()
         self.current_image = dr.detach(image).numpy()
         self.progress.value = it + 1
         self.status.value = f'iteration {it + 1}/{iterations}: error {self.errors[-1]:.3g}'
@@ -274,11 +248,7 @@ class OptimisationDashboard:
 
     def _label(self):
         """The settings of the run the curve shows (before any run: of the controls)."""
-        settings = self._run_settings if self.errors else self._control_values()
-        lr = f'{settings["lr"]:.3g}'
-        if settings['first lr'] != settings['lr']:                  # changed during the run
-            lr = f'{settings["first lr"]:.3g} to {lr}'
-        return f'{settings["optimizer"]}, lr {lr}, {settings["spp"]} spp, {settings["gradients"]}'
+        return (self.loop.settings if self.errors else self._control_values()).label()
 
     def run(self, iterations=None, show=True):
         """Run ``iterations`` steps now (in the foreground), then show reference, final render and curve.
@@ -287,8 +257,9 @@ class OptimisationDashboard:
         """
         if self.running:
             raise RuntimeError('the dashboard is running: press Stop first')
-        self._stop.clear()
-        self._optimise(self.iterations_box.value if iterations is None else iterations, self._settings())
+        iterations = self.iterations_box.value if iterations is None else iterations
+        settings = self._settings()
+        self._background.run_here(lambda: self._optimise(iterations, settings))
         self.status.value = f'done: error {self.errors[-1]:.3g}' if self.errors else 'done'
         if show:
             self.show()
@@ -320,16 +291,15 @@ class OptimisationDashboard:
         if self.running:
             if self.start_button.disabled:
                 return                  # a run is going on
-            self._thread.join()         # a run has just finished: unlocking was its last step
-        self._stop.clear()
+            self._background.wait()     # a run has just finished: unlocking was its last step
         self._lock_controls(True)
         self.status.value = 'starting (the first iteration compiles)'
-        self._thread = threading.Thread(target=self._run_in_background,
-                                        args=(self.iterations_box.value, self._settings()),
-                                        daemon=True)
-        self._thread.start()
+        iterations, settings = self.iterations_box.value, self._settings()
+        self._background.start(lambda: self._optimise_and_report(iterations, settings),
+                               finished=lambda: self._lock_controls(False))
 
-    def _run_in_background(self, iterations, settings):
+    def _optimise_and_report(self, iterations, settings):
+        """The background run: the loop, then how it ended in the status line."""
         try:
             self._optimise(iterations, settings)
             stopped = len(self.errors) < iterations
@@ -337,14 +307,6 @@ class OptimisationDashboard:
                 (f': error {self.errors[-1]:.3g}' if self.errors else '')
         except Exception as error:                  # shown in the dashboard, not lost in the thread
             self.status.value = f'failed: {type(error).__name__}: {error}'
-        finally:
-            # Dr.Jit queues work per thread: leave nothing queued in this one,
-            # which ends here and would never run it.
-            try:
-                dr.eval()
-                dr.sync_thread()
-            finally:
-                self._lock_controls(False)
 
     def _lock_controls(self, running):
         """Disable Start and the settings a run reads once while it runs; Stop otherwise."""
@@ -355,12 +317,11 @@ class OptimisationDashboard:
 
     def stop(self):
         """Ask a running optimisation to stop after the current iteration (the Stop button)."""
-        self._stop.set()
+        self._background.stop()
 
     def wait(self, timeout=None):
         """Wait until a background run has finished."""
-        if self._thread is not None:
-            self._thread.join(timeout)
+        self._background.wait(timeout)
 
     def display(self):
         """Show the dashboard and, for readers without a front end, the starting state as a figure."""
