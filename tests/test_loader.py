@@ -162,7 +162,7 @@ BAD_SCENES = {
                            tk.XMLError, 'invertible'),
     'no type': (scene_xml('<shape/>'), tk.XMLError, 'requires the attribute "type"'),
     'two bsdfs': (scene_xml('<shape type="cube"><bsdf type="diffuse"/><bsdf type="diffuse"/></shape>'),
-                  tk.PluginError, 'one BSDF'),
+                  tk.PluginError, 'at most one <bsdf>'),
     'repeated parameter': (scene_xml('<integrator type="path"><integer name="max_depth" value="1"/>'
                                      '<integer name="max_depth" value="2"/></integrator>'), tk.PluginError, 'twice'),
     'negative depth': (scene_xml('<integrator type="path"><integer name="max_depth" value="-3"/></integrator>'),

@@ -10,8 +10,11 @@ Every problem raises a :class:`~tutorial_kit.core.errors.SceneError` that names
 the file and line. Nothing is modified in place: a failed load leaves no
 half-built scene behind.
 """
+import contextlib
 import os
 import re
+import stat
+import sys
 import xml.parsers.expat
 
 import numpy as np
@@ -21,13 +24,48 @@ from tutorial_kit.plugins import registry as plugins
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError, XMLError
 from tutorial_kit.io.properties import Properties
-from tutorial_kit.core.spectrum import parse_spectrum, spectrum_to_srgb
+from tutorial_kit.core.spectrum import CIE_MAX_NM, CIE_MIN_NM, parse_spectrum, spectrum_to_srgb
 
 #: Scene versions we read. 0.x files are upgraded first.
 SUPPORTED_MAJOR_VERSIONS = (0, 1, 2, 3)
 _PROPERTY_TAGS = ('integer', 'float', 'boolean', 'string', 'point', 'vector',
                   'rgb', 'spectrum', 'transform')
 _TRANSFORM_OPS = ('translate', 'rotate', 'scale', 'matrix', 'lookat')
+
+#: Elements may nest at most this deep (a scene of twosided BSDFs 200 deep is
+#: fine); deeper documents are refused before any object is created, so that
+#: building them cannot exhaust Python's stack.
+MAX_NESTING_DEPTH = 256
+#: ``<include>`` chains may be at most this long.
+MAX_INCLUDE_DEPTH = 32
+#: The largest magnitude a scene number may have: every value ends up in a
+#: 32-bit float, whose largest finite value this is.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: ``<integer>`` values are 32-bit signed integers, as in Mitsuba.
+INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
+
+#: Which objects each element may contain, and how many of each (None: any
+#: number). A child elsewhere would be ignored by its parent, so it is an error.
+_ALLOWED_CHILDREN = {
+    'scene': {'integrator': 1, 'sensor': None, 'shape': None, 'emitter': None, 'bsdf': None,
+              'texture': None},
+    'sensor': {'film': 1, 'sampler': 1},
+    'film': {'rfilter': 1},
+    'shape': {'bsdf': 1, 'emitter': 1},
+    'bsdf': {'bsdf': None, 'texture': None},
+    'emitter': {'texture': None},
+    'texture': {'texture': None},
+    'integrator': {},
+    'sampler': {},
+    'rfilter': {},
+}
+
+# A number as scene files write it: ASCII digits with an optional fraction
+# and exponent. Stricter than float(), which also takes 'nan', 'inf', '4_0'
+# and digits of other scripts.
+_NUMBER = re.compile(r'[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
+_INTEGER = re.compile(r'\s*[-+]?[0-9]{1,12}\s*')
+_PARAMETER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
 
 
 class Node:
@@ -54,26 +92,56 @@ def load_file(path, /, **parameters):
     Keyword arguments set ``$name`` parameters and take precedence over the
     file's ``<default>`` values, e.g. ``load_file('cbox.xml', spp=16)``.
     """
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise XMLError(f'load_file expects a file name (str or os.PathLike), got {type(path).__name__}')
     path = os.fspath(path)
-    root = _parse_file(path)
-    return _Loader(parameters).load_scene(root)
+    loader = _Loader(parameters)
+    return loader.load_scene(_parse_file(path))
 
 
 def load_string(text, /, base_dir=".", **parameters):
     """Load a scene from an XML string; relative file names resolve in ``base_dir``."""
-    root = parse_text(text, os.path.join(base_dir, '<string>'))
-    return _Loader(parameters).load_scene(root)
+    if not isinstance(text, (str, bytes)):
+        raise XMLError(f'load_string expects the XML text (str or bytes), got {type(text).__name__}')
+    if not isinstance(base_dir, (str, os.PathLike)):
+        raise XMLError(f'base_dir must be a directory name, got {type(base_dir).__name__}')
+    loader = _Loader(parameters)
+    return loader.load_scene(parse_text(text, os.path.join(os.fspath(base_dir), '<string>')))
 
 
 # -- parsing ---------------------------------------------------------------------
 
-def _parse_file(path):
+def check_regular_file(path, error_class, what='file'):
+    """Refuse ``path`` unless it is an existing regular file.
+
+    Opening a FIFO or a device would block or never end, so these are
+    refused before they are opened. ``error_class`` is the SceneError
+    subclass to raise; ``what`` names the file in the message.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as error:
+        raise error_class(f'cannot read the {what}: {error.strerror or error}', path) from None
+    except ValueError as error:     # e.g. a NUL character in the name
+        raise error_class(f'cannot read the {what}: {error}', path) from None
+    if not stat.S_ISREG(mode):
+        raise error_class(f'the {what} is not a regular file', path)
+
+
+def read_regular_file(path, error_class, what='file'):
+    """The bytes of ``path`` once :func:`check_regular_file` accepts it."""
+    check_regular_file(path, error_class, what)
     try:
         with open(path, 'rb') as file:
-            data = file.read()
+            return file.read()
     except OSError as error:
-        raise XMLError(f'cannot read the scene file: {error.strerror}', path) from None
-    return parse_text(data, path)
+        raise error_class(f'cannot read the {what}: {error.strerror or error}', path) from None
+
+
+def _parse_file(path):
+    return parse_text(read_regular_file(path, XMLError, 'scene file'), path)
 
 
 def parse_text(data, path):
@@ -90,6 +158,9 @@ def parse_text(data, path):
                        path, parser.CurrentLineNumber)
 
     def start(tag, attrib):
+        if len(stack) >= MAX_NESTING_DEPTH:
+            raise XMLError(f'elements are nested more than {MAX_NESTING_DEPTH} deep',
+                           path, parser.CurrentLineNumber)
         node = Node(tag, attrib, parser.CurrentLineNumber, path)
         (stack[-1].children if stack else roots).append(node)
         stack.append(node)
@@ -103,6 +174,10 @@ def parse_text(data, path):
     except xml.parsers.expat.ExpatError as error:
         raise XMLError(f'malformed XML: {xml.parsers.expat.ErrorString(error.code)}',
                        path, error.lineno) from None
+    except RecursionError:
+        raise XMLError('the document is nested too deeply to be read', path) from None
+    if not roots:
+        raise XMLError('the document has no root element', path)
     return roots[0]
 
 
@@ -110,7 +185,7 @@ def parse_text(data, path):
 
 def _scene_version(root):
     text = root.require('version')
-    match = re.fullmatch(r'(\d+)\.(\d+)\.(\d+)', text.strip())
+    match = re.fullmatch(r'([0-9]{1,6})\.([0-9]{1,6})\.([0-9]{1,6})', text.strip())
     if not match:
         raise root.error(f'the scene version "{text}" is not of the form MAJOR.MINOR.PATCH')
     version = tuple(int(part) for part in match.groups())
@@ -129,12 +204,14 @@ def upgrade_tree(node):
     Parameter names go from camelCase to snake_case (``toWorld`` becomes
     ``to_world``) and ``<lookAt>`` becomes ``<lookat>``.
     """
-    if 'name' in node.attrib:
-        node.attrib['name'] = _snake_case(node.attrib['name'])
-    if node.tag == 'lookAt':
-        node.tag = 'lookat'
-    for child in node.children:
-        upgrade_tree(child)
+    pending = [node]                # iterative: scenes may nest deeply
+    while pending:
+        node = pending.pop()
+        if 'name' in node.attrib:
+            node.attrib['name'] = _snake_case(node.attrib['name'])
+        if node.tag == 'lookAt':
+            node.tag = 'lookat'
+        pending.extend(node.children)
 
 
 def _substitute(node, parameters):
@@ -156,16 +233,28 @@ def _substitute(node, parameters):
 def _numbers(node, text, count=None, what='number'):
     """Parse comma- or space-separated floats from ``text``."""
     parts = [p for p in re.split(r'[,\s]+', text.strip()) if p]
-    try:
-        values = [float(p) for p in parts]
-    except ValueError:
-        raise node.error(f'<{node.tag}> expects {what}s, got "{text}"') from None
+    if not all(_NUMBER.fullmatch(p) for p in parts):
+        raise node.error(f'<{node.tag}> expects {what}s, got "{_excerpt(text)}"')
+    values = [float(p) for p in parts]
     if count is not None and len(values) not in np.atleast_1d(count):
         raise node.error(f'<{node.tag}> expects {" or ".join(map(str, np.atleast_1d(count)))} '
-                         f'{what}(s), got {len(values)} in "{text}"')
-    if not np.all(np.isfinite(values)):
-        raise node.error(f'<{node.tag}> expects finite {what}s, got "{text}"')
+                         f'{what}(s), got {len(values)} in "{_excerpt(text)}"')
+    if not all(abs(v) <= FLOAT32_MAX for v in values):
+        raise node.error(f'<{node.tag}> expects {what}s within the 32-bit float range '
+                         f'(|x| <= {FLOAT32_MAX:.4g}), got "{_excerpt(text)}"')
     return values
+
+
+def _excerpt(text, length=60):
+    """``text`` shortened for a message."""
+    return text if len(text) <= length else text[:length] + '...'
+
+
+def _check_no_children(node):
+    """Property and transform-operation elements hold no elements of their own."""
+    if node.children:
+        child = node.children[0]
+        raise child.error(f'<{node.tag}> cannot contain <{child.tag}>')
 
 
 def _xyz(node, default):
@@ -183,7 +272,11 @@ def _parse_transform(node):
         if op.tag not in _TRANSFORM_OPS:
             raise op.error(f'unknown transform operation <{op.tag}> '
                            f'(expected one of {", ".join(_TRANSFORM_OPS)})')
-        matrix = _transform_op(op) @ matrix
+        _check_no_children(op)
+        with np.errstate(over='ignore', invalid='ignore'):
+            matrix = _transform_op(op) @ matrix
+        if not np.all(np.abs(matrix) <= FLOAT32_MAX):
+            raise op.error('the transform overflows the 32-bit float range')
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')
     return matrix
@@ -221,10 +314,19 @@ def _parse_spectrum(node):
     text = node.require('value')
     if ':' not in text:
         return _numbers(node, text, 1)[0]
+    if not text.isascii():
+        raise node.error(f'<spectrum> expects wavelength:value pairs of ASCII numbers, '
+                         f'got "{_excerpt(text)}"')
     try:
-        return spectrum_to_srgb(*parse_spectrum(text))
+        wavelengths, values = parse_spectrum(text)
     except ValueError as error:
         raise node.error(f'<spectrum name="{node.attrib.get("name")}">: {error}') from None
+    if not np.all(np.abs(values) <= FLOAT32_MAX):
+        raise node.error('<spectrum> values must lie within the 32-bit float range')
+    if np.max(wavelengths) < CIE_MIN_NM or np.min(wavelengths) > CIE_MAX_NM:
+        raise node.error(f'<spectrum> lies entirely outside the visible range '
+                         f'({CIE_MIN_NM:g}-{CIE_MAX_NM:g} nm), so it would be black')
+    return spectrum_to_srgb(wavelengths, values)
 
 
 def _parse_value(node):
@@ -232,6 +334,7 @@ def _parse_value(node):
     tag = node.tag
     if tag == 'transform':
         return _parse_transform(node)
+    _check_no_children(node)
     if tag in ('point', 'vector'):
         return _xyz(node, 0)
     if tag == 'spectrum':
@@ -242,8 +345,9 @@ def _parse_value(node):
     if tag == 'float':
         return _numbers(node, text, 1)[0]
     if tag == 'integer':
-        if not re.fullmatch(r'\s*[-+]?\d+\s*', text):
-            raise node.error(f'<integer name="{node.attrib.get("name")}"> expects an integer, got "{text}"')
+        if not _INTEGER.fullmatch(text) or not INT32_RANGE[0] <= int(text) <= INT32_RANGE[1]:
+            raise node.error(f'<integer name="{node.attrib.get("name")}"> expects an integer in '
+                             f'[{INT32_RANGE[0]}, {INT32_RANGE[1]}], got "{_excerpt(text)}"')
         return int(text)
     if tag == 'boolean':
         if text.strip().lower() not in ('true', 'false'):
@@ -258,8 +362,12 @@ class _Loader:
     """Turns a parsed tree into plugin objects; holds the ``id`` table."""
 
     def __init__(self, parameters):
+        for name in parameters:
+            if not _PARAMETER_NAME.fullmatch(name):
+                raise XMLError(f'the scene parameter name "{name}" is not a valid $name '
+                               f'(letters, digits and _, not starting with a digit)')
         self.parameters = {k: str(v) for k, v in parameters.items()}
-        self.objects_by_id = {}
+        self.objects_by_id = {}       # id -> (category, object)
         self.include_stack = []
 
     def load_scene(self, root):
@@ -270,11 +378,15 @@ class _Loader:
             upgrade_tree(root)
         self._read_defaults(root)
         self.include_stack.append(os.path.abspath(root.path))
-        return self._create('scene', root)
+        with _stack_for_nesting():
+            return self._create('scene', root)
 
     def _read_defaults(self, root):
         for node in [n for n in root.children if n.tag == 'default']:
             name, value = node.require('name'), node.require('value')
+            if not _PARAMETER_NAME.fullmatch(name):
+                raise node.error(f'<default name="{name}"> is not a valid parameter name')
+            _check_no_children(node)
             self.parameters.setdefault(name, value)
             root.children.remove(node)
 
@@ -284,40 +396,43 @@ class _Loader:
                            node.path, node.line, node.attrib.get('id'))
         if props.plugin is None:
             raise node.error(f'<{category}> requires the attribute "type"')
-        self._fill(node, props)
+        self._fill(node, props, category)
         obj = plugins.create(category, props)
         props.warn_unused()
         obj.id = props.id
         if props.id is not None:
             if props.id in self.objects_by_id:
                 raise node.error(f'the id "{props.id}" is used twice')
-            self.objects_by_id[props.id] = obj
+            self.objects_by_id[props.id] = (category, obj)
         return obj
 
-    def _fill(self, node, props):
+    def _fill(self, node, props, category, counts=None):
+        counts = {} if counts is None else counts
         for child in node.children:
             _substitute(child, self.parameters)
             if child.tag == 'include':
-                self._fill(self._include(child), props)
+                self._fill(self._include(child), props, category, counts)
             elif child.tag in _PROPERTY_TAGS:
                 props.set(child.require('name'), _parse_value(child), child.tag, child.line)
             elif child.tag in plugins.CATEGORIES or child.tag == 'ref':
-                self._add_object(child, props)
+                self._add_object(child, props, category, counts)
             elif child.tag == 'default':
                 raise child.error('<default> is only allowed directly inside <scene>')
             else:
                 raise child.error(f'unknown element <{child.tag}>')
 
-    def _add_object(self, child, props):
+    def _add_object(self, child, props, category, counts):
         if child.tag == 'ref':
             ident = child.require('id')
             if ident not in self.objects_by_id:
                 raise child.error(f'<ref id="{ident}"> refers to an object that is not defined '
                                   f'before it', SceneError)
-            obj = self.objects_by_id[ident]
+            kind, obj = self.objects_by_id[ident]
+            _check_child(child, category, kind, counts)
         else:
             if child.tag == 'scene':
                 raise child.error('a <scene> cannot be nested')
+            _check_child(child, category, child.tag, counts)
             obj = self._create(child.tag, child)
         if 'name' in child.attrib:
             props.set(child.attrib['name'], obj, 'object', child.line)
@@ -330,6 +445,9 @@ class _Loader:
         path = os.path.normpath(os.path.join(base, node.require('filename')))
         if os.path.abspath(path) in self.include_stack:
             raise node.error(f'"{path}" includes itself')
+        if len(self.include_stack) > MAX_INCLUDE_DEPTH:
+            raise node.error(f'<include> files are nested more than {MAX_INCLUDE_DEPTH} deep')
+        _check_no_children(node)
         root = _parse_file(path)
         if root.tag != 'scene':
             raise root.error(f'an included file must have a <scene> root, not <{root.tag}>')
@@ -345,10 +463,37 @@ class _Loader:
         return expanded
 
 
+@contextlib.contextmanager
+def _stack_for_nesting():
+    """Room on Python's stack for creating objects nested ``MAX_NESTING_DEPTH`` deep
+    (a few frames per level), restored afterwards."""
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(previous, 8 * MAX_NESTING_DEPTH + 1000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(previous)
+
+
+def _check_child(child, category, kind, counts):
+    """Refuse an object of ``kind`` inside a ``category`` element that cannot use it,
+    or one more than that element takes."""
+    allowed = _ALLOWED_CHILDREN.get(category, {})
+    if kind not in allowed:
+        takes = ', '.join(f'<{k}>' for k in allowed) or 'no objects'
+        raise child.error(f'<{kind}> cannot stand inside <{category}> (it takes {takes})',
+                          PluginError)
+    counts[kind] = counts.get(kind, 0) + 1
+    if allowed[kind] is not None and counts[kind] > allowed[kind]:
+        most = 'one' if allowed[kind] == 1 else allowed[kind]
+        raise child.error(f'<{category}> takes at most {most} <{kind}>', PluginError)
+
+
 def resolve_path(props, filename):
     """``filename`` relative to the directory of the scene file that named it."""
     base = os.path.dirname(props.path) if props.path else '.'
     return os.path.normpath(os.path.join(base, filename))
 
 
-__all__ = ['load_file', 'load_string', 'upgrade_tree', 'resolve_path', 'PluginError']
+__all__ = ['load_file', 'load_string', 'upgrade_tree', 'resolve_path', 'read_regular_file',
+           'check_regular_file', 'PluginError']

@@ -86,10 +86,24 @@ class Properties:
         return np.asarray(value, dtype=np.float64)
 
     def color(self, name, default=None):
-        """An <rgb>, <spectrum> or number as a linear RGB float64 array of shape (3,)."""
+        """An <rgb>, <spectrum> or number as a linear RGB float64 array of shape (3,).
+
+        Colours are amounts of light or fractions of it: negative values are
+        refused, and so are values above :data:`MAX_COLOR`, which would
+        overflow 32-bit floats once multiplied along a path.
+        """
         value = self._get(name, ('rgb', 'spectrum', 'float', 'integer'), _default(default),
                           'an <rgb> or <spectrum>')
-        return np.broadcast_to(np.asarray(value, dtype=np.float64), (3,)).copy()
+        rgb = np.broadcast_to(np.asarray(value, dtype=np.float64), (3,)).copy()
+        kind = self._entries[name].kind if name in self._entries else None
+        # A spectrum's conversion to sRGB may dip slightly below zero for
+        # saturated colours; only values given directly must be non-negative.
+        if kind != 'spectrum' and np.any(rgb < 0):
+            raise self.error(name, f'"{name}" must not be negative, got {_rgb_text(rgb)}')
+        if not np.all(np.abs(rgb) <= MAX_COLOR):
+            raise self.error(name, f'"{name}" must be at most {MAX_COLOR:g} per channel, '
+                                   f'got {_rgb_text(rgb)}')
+        return rgb
 
     def transform(self, name):
         """A <transform> as a float64 (4, 4) matrix, the identity when absent."""
@@ -133,6 +147,15 @@ class Properties:
                 where = f'{self.path}:{entry.line}: ' if self.path else ''
                 warnings.warn(f'{where}parameter "{name}" is not used by plugin "{self.plugin}"',
                               SceneWarning, stacklevel=2)
+
+
+#: The largest colour value a scene may give (radiance or reflectance), so
+#: that products along a path stay finite in 32-bit floats (max. 3.4e38).
+MAX_COLOR = 1e15
+
+
+def _rgb_text(rgb):
+    return ', '.join(f'{v:g}' for v in rgb)
 
 
 class _Required:

@@ -18,6 +18,13 @@ from tutorial_kit.renderer.camera_rays import camera_rays
 
 #: Above this many samples one render is split into passes, to bound memory.
 MAX_SAMPLES_PER_PASS = 2 ** 24
+#: The most samples one render may draw: Dr.Jit's arrays are indexed by 32-bit integers.
+MAX_SAMPLES = 2 ** 32 - 1
+#: Memory one sample needs in a render that records derivatives (an estimate
+#: on the safe side: the path state of every bounce, and its AD graph), and
+#: in one that replays paths (the path state of one bounce).
+BYTES_PER_RECORDED_SAMPLE = 4096
+BYTES_PER_REPLAYED_SAMPLE = 512
 
 
 def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=False):
@@ -36,8 +43,9 @@ def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=
     objectives such as the squared error. ``spp`` may then be a pair
     ``(spp_primal, spp_derivative)``.
     """
+    _check_arguments(scene, seed, optimizer, unbiased)
     if unbiased:
-        spp_primal, spp_diff = spp if isinstance(spp, tuple) and len(spp) == 2 else (spp, spp)
+        spp_primal, spp_diff = spp if isinstance(spp, (tuple, list)) and len(spp) == 2 else (spp, spp)
         second_seed = None if seed is None else mix64(seed) & 0x7FFFFFFF
         with optimizer.disable_gradients() if optimizer is not None else dr.suspend_grad():
             primal = render(scene, spp_primal, seed, sensor_index)
@@ -46,27 +54,78 @@ def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=
     return _render(scene, spp, seed, sensor_index)
 
 
+def _check_arguments(scene, seed, optimizer, unbiased):
+    """Refuse arguments of the wrong kind before any work starts."""
+    from tutorial_kit.renderer.scene import Scene
+    from tutorial_kit.ad.optimizers import Optimizer
+    if not isinstance(scene, Scene):
+        raise RenderError(f'render expects a scene (from tk.load_file or tk.load_string), '
+                          f'got {type(scene).__name__}')
+    if optimizer is not None and not isinstance(optimizer, Optimizer):
+        raise RenderError(f'optimizer must be a tk.Optimizer (SGD, Adam) or None, '
+                          f'got {type(optimizer).__name__}')
+    if not isinstance(unbiased, bool):
+        raise RenderError(f'unbiased must be True or False, got {unbiased!r}')
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not 0 <= seed < 2 ** 64):
+        raise RenderError(f'seed must be an int in [0, 2^64), got {seed!r}')
+
+
+def check_sample_budget(width, height, spp, bytes_per_sample=None):
+    """Refuse a render whose samples cannot be held or indexed.
+
+    Dr.Jit arrays hold fewer than 2^32 entries, so one render draws at most
+    :data:`MAX_SAMPLES` samples in all. A render that tracks derivatives runs
+    in one pass and keeps all its samples alive at once, ``bytes_per_sample``
+    each (an estimate), which must fit in the memory available now.
+    """
+    samples = width * height * spp
+    if samples > MAX_SAMPLES:
+        raise RenderError(f'{width} x {height} pixels x {spp} spp = {samples} samples; one render '
+                          f'draws at most {MAX_SAMPLES} (spp <= {MAX_SAMPLES // (width * height)} '
+                          f'for this film)')
+    if bytes_per_sample is not None:
+        available = available_memory()
+        if available is not None and samples * bytes_per_sample > available:
+            limit = max(available // (bytes_per_sample * width * height), 0)
+            raise RenderError(f'a render that tracks derivatives of {width} x {height} pixels x '
+                              f'{spp} spp needs about {samples * bytes_per_sample / 2**30:.1f} '
+                              f'GiB, but {available / 2**30:.1f} GiB are available '
+                              f'(spp <= {limit} fits)')
+
+
+def available_memory():
+    """Bytes of memory available now (Linux and macOS), or None if unknown."""
+    import os
+    try:
+        return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
 def _render(scene, spp, seed, sensor_index):
     sensors = scene.sensors()
-    if not isinstance(sensor_index, int) or not 0 <= sensor_index < len(sensors):
+    if isinstance(sensor_index, bool) or not isinstance(sensor_index, int) \
+            or not 0 <= sensor_index < len(sensors):
         raise RenderError(f'sensor_index must be an int in [0, {len(sensors) - 1}], got {sensor_index!r}')
     sensor = sensors[sensor_index]
     spp = sensor.sampler().sample_count() if spp is None else spp
-    if isinstance(spp, bool) or not isinstance(spp, int) or spp <= 0:
+    if isinstance(spp, bool) or not isinstance(spp, numbers.Integral) or spp <= 0:
         raise RenderError(f'spp must be a positive int, got {spp!r}')
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise RenderError(f'seed must be a non-negative int, got {seed!r}')
+    spp = int(spp)
     width, height = sensor.film().crop_size()
     if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
                for n in (width, height)):
         # The loader checks the film, but code may resize it later (film.width = ...).
         raise RenderError(f'the film must have a positive integer size, got {width!r} x {height!r}')
+    width, height = int(width), int(height)
+    tracked = tracked_parameters(scene)
+    recorded = any(p.kind in GEOMETRY_KINDS for p in tracked)
+    check_sample_budget(width, height, spp, None if not tracked else
+                        BYTES_PER_RECORDED_SAMPLE if recorded else BYTES_PER_REPLAYED_SAMPLE)
     if seed is None:
         seed = mix64(sensor.sampler().seed) ^ scene.render_count
     scene.render_count += 1
-
-    width, height = int(width), int(height)
-    tracked = tracked_parameters(scene)
     scene.prepare_render()
     if tracked and not any(p.kind in GEOMETRY_KINDS for p in tracked):
         # Derivatives only of materials and lights: replay paths (fast).

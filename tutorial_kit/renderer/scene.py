@@ -230,6 +230,12 @@ class Scene(Plugin):
         zero where the point is hidden.
         """
         count = len(self._emitters)
+        if count == 0:
+            # No light at all: nothing to sample, and the image is black, as in Mitsuba.
+            zero = dr.zeros(bk.Array3f, dr.width(si.p))
+            return (DirectionSample(zero, zero, zero, dr.zeros(bk.Float, dr.width(si.p)),
+                                    dr.zeros(bk.Float, dr.width(si.p))),
+                    dr.zeros(bk.Color3f, dr.width(si.p)))
         index = dr.minimum(bk.UInt32(sample1 * count), count - 1)
         ds, weight = dispatch(self._emitters, index, 'sample_direction', si.p, sample2)
         ds = DirectionSample(ds.p, ds.n, ds.d, ds.dist, ds.pdf / count)

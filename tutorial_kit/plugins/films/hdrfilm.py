@@ -49,6 +49,10 @@ class HDRFilm(Film):
             # runs the same compiled path tracer.)
             dr.eval(value)
             return dr.block_sum(value, spp) / dr.opaque(bk.Float, spp)
+        # Trace the paths once, in a kernel of their own: otherwise every
+        # filter tap's scatter would be fused with (and compile) the whole
+        # path tracer, and the compile time would grow with the footprint.
+        dr.eval(position, value)
         weighted = dr.zeros(bk.Color3f, self.width * self.height)
         for index, weight, inside in self._footprint(position):
             dr.scatter_add(weighted, value * weight, index, inside)

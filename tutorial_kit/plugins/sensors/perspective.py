@@ -6,6 +6,7 @@ image; ``to_world`` places it in the scene (usually via ``<lookat>``).
 ``fov`` is measured along ``fov_axis``.
 """
 import math
+import re
 
 import drjit as dr
 import numpy as np
@@ -18,6 +19,9 @@ from tutorial_kit.plugins.samplers.independent import IndependentSampler
 from tutorial_kit.io.properties import Properties
 
 FOV_AXES = ('x', 'y', 'diagonal', 'smaller', 'larger')
+#: The widest field of view, in degrees. Towards 180 degrees the image plane
+#: grows without bound (tan(fov / 2)) and the rays squeeze into a sliver at its rim.
+MAX_FOV = 179.0
 
 
 def x_fov(fov, fov_axis, width, height):
@@ -46,8 +50,9 @@ class PerspectiveCamera(Sensor):
         self.near_clip = props.float('near_clip', 1e-2)
         self.far_clip = props.float('far_clip', 1e4)
         props.float('focus_distance', 0.0)    # a pinhole is in focus everywhere
-        if not 0 < self.fov < 180:
-            raise props.error('fov', f'fov must lie strictly between 0 and 180 degrees, got {self.fov}')
+        if not 0 < self.fov <= MAX_FOV:
+            raise props.error('fov' if 'fov' in props else 'focal_length',
+                              f'the field of view must lie in (0, {MAX_FOV:g}] degrees, got {self.fov:g}')
         if not 0 < self.near_clip < self.far_clip:
             raise props.error('near_clip', 'expected 0 < near_clip < far_clip')
         self._film = next((c for c in props.children if isinstance(c, HDRFilm)), None) \
@@ -96,8 +101,9 @@ class PerspectiveCamera(Sensor):
 def _fov_from_focal_length(props):
     """Mitsuba's alternative: a focal length on a 35 mm film (36 x 24 mm), e.g. ``50mm``."""
     text = props.string('focal_length', '50mm')
-    try:
-        focal = float(text.rstrip('m'))
-    except ValueError:
-        raise props.error('focal_length', f'focal_length must look like "50mm", got "{text}"') from None
+    match = re.fullmatch(r'\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\s*mm\s*', text)
+    focal = float(text.strip()[:-2]) if match else 0.0
+    if not 0 < focal < math.inf:
+        raise props.error('focal_length', f'focal_length must be a positive length in mm '
+                                          f'such as "50mm", got "{text[:40]}"')
     return math.degrees(2 * math.atan(math.hypot(36, 24) / (2 * focal)))

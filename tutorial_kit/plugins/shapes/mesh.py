@@ -31,7 +31,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import MeshError, PluginError
-from tutorial_kit.io.loader import resolve_path
+from tutorial_kit.io.loader import check_regular_file, resolve_path
 from tutorial_kit.plugins.bsdfs.base import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
 from tutorial_kit.plugins.emitters.base import Emitter
@@ -154,8 +154,9 @@ class Mesh(Shape):
         """
         # Pick a triangle with probability proportional to its area, then reuse
         # the part of sample.x that the choice did not consume.
-        index = dr.binary_search(0, self.face_count - 1,
-                                 lambda i: dr.gather(bk.Float, self._area_cdf, i) <= sample.x)
+        # (binary_search returns a plain int when there is only one face.)
+        index = bk.UInt32(dr.binary_search(0, self.face_count - 1,
+                                           lambda i: dr.gather(bk.Float, self._area_cdf, i) <= sample.x))
         cdf_low = dr.select(index > 0, dr.gather(bk.Float, self._area_cdf, index - 1, index > 0), 0)
         cdf_high = dr.gather(bk.Float, self._area_cdf, index)
         reused_x = dr.clip((sample.x - cdf_low) / dr.maximum(cdf_high - cdf_low, 1e-12), 0, 1)
@@ -212,6 +213,7 @@ def read_mesh_file(props, reader):
     """The MeshData of the file named by ``filename``; errors name both files."""
     path = resolve_path(props, props.string('filename'))
     try:
+        check_regular_file(path, MeshError, 'mesh file')
         return reader(path)
     except MeshError as error:
         # Keep the mesh file's own location and add the scene line that named it.
