@@ -424,14 +424,14 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
         raise OSError('disk full')
 
     monkeypatch.setitem(bitmap._WRITERS, '.png', write_half_then_fail)
-    with pytest.raises(OSError, match='disk full'):
+    with pytest.raises(ImageError, match='disk full'):
         write_bitmap(path, random_image(seed=1))
     assert path.read_bytes() == previous  # the old image is untouched
     assert [entry.name for entry in tmp_path.iterdir()] == ['image.png']
 
 
 def test_read_missing_or_malformed_files(tmp_path):
-    with pytest.raises(ImageError, match='no such file'):
+    with pytest.raises(ImageError, match='(?i)no such file'):
         read_bitmap(tmp_path / 'missing.exr')
     (tmp_path / 'bad.pfm').write_bytes(b'P6\n1 1\n255\n\x00\x00\x00')
     with pytest.raises(ImageError, match='not a PFM file'):

@@ -94,7 +94,7 @@ def test_bad_assignments_to_meshes(cbox):
         params['OBJMesh.vertex_count'] = 3
     with pytest.raises(tk.ParameterError, match='invertible'):
         params['PerspectiveCamera.to_world'] = np.zeros((4, 4))
-    with pytest.raises(tk.ParameterError, match='between 0 and 180'):
+    with pytest.raises(tk.ParameterError, match=r'in \(0, 179\] degrees'):
         params['PerspectiveCamera.fov'] = 200
     with pytest.raises(tk.ParameterError, match='no parameter named'):
         params['nope'] = 1

@@ -20,6 +20,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import ParameterError
 from tutorial_kit.renderer.render import render
 from tutorial_kit.ad.traverse import traverse
 
@@ -53,10 +54,15 @@ def check_gradient(scene, key, direction=None, objective=mean_objective, spp=4, 
     The parameter is restored afterwards.
     """
     params = traverse(scene)
+    if not params.is_differentiable(key):
+        raise ParameterError(f'"{key}" is not differentiable, so it has no gradient to check')
+    if not callable(objective):
+        raise ParameterError(f'objective must be a function of the image, got {type(objective).__name__}')
+    if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step < 1e30:
+        raise ParameterError(f'step must be a positive finite number, got {step!r}')
     original = dr.detach(params[key])
     values = np.asarray(original.numpy(), dtype=np.float64)
-    direction = np.ones_like(values) if direction is None else \
-        np.asarray(direction, dtype=np.float64).reshape(values.shape)
+    direction = _checked_direction(key, direction, values.shape)
     try:
         forward = _forward(scene, params, key, original, direction, objective, spp, seed)
         reverse = _reverse(scene, params, key, original, direction, objective, spp, seed)
@@ -66,6 +72,24 @@ def check_gradient(scene, key, direction=None, objective=mean_objective, spp=4, 
         params[key] = original
         params.update()
     return GradientCheck(forward, reverse, (f_plus - f_minus) / (2 * step))
+
+
+def _checked_direction(key, direction, shape):
+    """``direction`` as a finite float64 array of ``shape`` (all ones when None)."""
+    if direction is None:
+        return np.ones(shape)
+    try:
+        array = np.asarray(dr.detach(direction).numpy() if dr.is_array_v(direction) else direction,
+                           dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ParameterError(f'the direction for "{key}" must be an array of numbers, '
+                             f'got {type(direction).__name__}') from None
+    if array.size != int(np.prod(shape)):
+        raise ParameterError(f'the direction for "{key}" needs {int(np.prod(shape))} numbers, '
+                             f'got {array.size}')
+    if not np.all(np.isfinite(array)):
+        raise ParameterError(f'the direction for "{key}" must be finite')
+    return array.reshape(shape)
 
 
 def _as_like(original, array):

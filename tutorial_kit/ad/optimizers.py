@@ -18,6 +18,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import ParameterError
+from tutorial_kit.io.loader import FLOAT32_MAX
 
 
 class Optimizer:
@@ -30,32 +31,47 @@ class Optimizer:
     """
 
     def __init__(self, params, lr, clamp=None):
+        from tutorial_kit.ad.traverse import ParameterMap
+        if not isinstance(params, ParameterMap):
+            raise ParameterError(f'{type(self).__name__} expects a ParameterMap (tk.traverse(scene)), '
+                                 f'got {type(params).__name__}')
         for key in params:
             if not params.is_differentiable(key):
                 raise ParameterError(f'"{key}" cannot be optimized: it is not differentiable '
                                      f'(drop it with params.keep([...]))')
         self.params = params
         self.lr = {}
-        rates = lr if isinstance(lr, dict) else {key: lr for key in params}
-        for key, rate in rates.items():
-            self.set_learning_rate(rate, key)
-        self.clamp = dict(clamp or {})
-        for key, bounds in self.clamp.items():
-            params.parameter(key)
-            if len(bounds) != 2 or not bounds[0] < bounds[1]:
-                raise ParameterError(f'clamp for "{key}" must be (low, high) with low < high')
+        if isinstance(lr, dict):
+            missing = [key for key in params if key not in lr]
+            if missing:
+                raise ParameterError(f'lr gives no learning rate for {", ".join(missing)}')
+        self.set_learning_rate(lr)
+        if clamp is not None and not isinstance(clamp, dict):
+            raise ParameterError(f'clamp must be a dict from key to (low, high), got {type(clamp).__name__}')
+        self.clamp = {key: _clamp_bounds(params, key, bounds) for key, bounds in (clamp or {}).items()}
         self.state = {}
         self.iteration = 0
         for key in params:
             dr.enable_grad(params[key])
 
     def set_learning_rate(self, lr, key=None):
-        """Change the learning rate of ``key`` (or of every parameter) without recompiling."""
-        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0 or math.isinf(lr):
-            raise ParameterError(f'the learning rate must be a positive number, got {lr!r}')
-        for name in ([key] if key is not None else list(self.params)):
-            self.params.parameter(name)
-            self.lr[name] = dr.opaque(bk.Float, lr)
+        """Change learning rates without recompiling: ``lr`` for ``key`` (or for
+        every parameter), or a dict from key to rate. Nothing changes if any
+        key or rate is bad."""
+        if isinstance(lr, dict):
+            if key is not None:
+                raise ParameterError('set_learning_rate takes a dict of rates or a key, not both')
+            rates = dict(lr)
+        else:
+            rates = {name: lr for name in ([key] if key is not None else list(self.params))}
+        for name, rate in rates.items():
+            self.params.parameter(name)         # an unknown key is reported as such
+            if isinstance(rate, bool) or not isinstance(rate, (int, float)) \
+                    or not 0 < rate <= FLOAT32_MAX:
+                raise ParameterError(f'the learning rate of "{name}" must be a positive finite '
+                                     f'number, got {rate!r}')
+        for name, rate in rates.items():
+            self.lr[name] = dr.opaque(bk.Float, rate)
 
     @contextlib.contextmanager
     def disable_gradients(self):
@@ -102,6 +118,20 @@ class Optimizer:
         return f'{type(self).__name__}[{", ".join(self.params)}]'
 
 
+def _is_real(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _clamp_bounds(params, key, bounds):
+    """``(low, high)`` for ``key``'s values, checked: finite numbers, low < high."""
+    params.parameter(key)
+    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 \
+            or not all(_is_real(b) and math.isfinite(b) for b in bounds) or not bounds[0] < bounds[1]:
+        raise ParameterError(f'clamp for "{key}" must be (low, high): two finite numbers '
+                             f'with low < high, got {bounds!r}')
+    return tuple(float(b) for b in bounds)
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum.
 
@@ -110,8 +140,8 @@ class SGD(Optimizer):
     """
 
     def __init__(self, params, lr, momentum=0, clamp=None):
-        if not 0 <= momentum < 1:
-            raise ParameterError(f'momentum must lie in [0, 1), got {momentum!r}')
+        if not _is_real(momentum) or not 0 <= momentum < 1:
+            raise ParameterError(f'momentum must be a number in [0, 1), got {momentum!r}')
         super().__init__(params, lr, clamp)
         self.momentum = momentum
 
@@ -133,10 +163,10 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None):
         for name, beta in (('beta_1', beta_1), ('beta_2', beta_2)):
-            if not 0 <= beta < 1:
-                raise ParameterError(f'{name} must lie in [0, 1), got {beta!r}')
-        if not epsilon > 0:
-            raise ParameterError(f'epsilon must be positive, got {epsilon!r}')
+            if not _is_real(beta) or not 0 <= beta < 1:
+                raise ParameterError(f'{name} must be a number in [0, 1), got {beta!r}')
+        if not _is_real(epsilon) or not 0 < epsilon <= FLOAT32_MAX:
+            raise ParameterError(f'epsilon must be a positive finite number, got {epsilon!r}')
         super().__init__(params, lr, clamp)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
 

@@ -19,6 +19,8 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import ParameterError
+from tutorial_kit.io.loader import FLOAT32_MAX
+from tutorial_kit.plugins.sensors.perspective import MAX_FOV
 
 
 class Parameter:
@@ -63,6 +65,10 @@ class _Collector:
 
 def traverse(obj):
     """All parameters of ``obj`` (usually a scene) as a :class:`ParameterMap`."""
+    from tutorial_kit.plugins.plugin import Plugin
+    if not isinstance(obj, Plugin):
+        raise ParameterError(f'traverse expects a scene or one of its objects, '
+                             f'got {type(obj).__name__}')
     collector = _Collector()
     # The scene is only a container: its children are named from the top level.
     collector.visited.add(id(obj))
@@ -89,7 +95,11 @@ class ParameterMap:
         return getattr(parameter.owner, parameter.attribute)
 
     def __contains__(self, key):
-        return key in self._parameters
+        return isinstance(key, str) and key in self._parameters
+
+    def __delitem__(self, key):
+        raise ParameterError('parameters cannot be deleted from a ParameterMap; '
+                             'select the ones to keep with keep([...])')
 
     def __len__(self):
         return len(self._parameters)
@@ -115,6 +125,8 @@ class ParameterMap:
 
     def parameter(self, key):
         """The :class:`Parameter` record of ``key``: its owner, attribute and kind."""
+        if not isinstance(key, str):
+            raise ParameterError(f'parameter keys are strings, got {type(key).__name__}')
         if key not in self._parameters:
             close = [k for k in self._parameters if key.split('.')[-1] in k][:5]
             hint = f'; similar keys: {", ".join(close)}' if close else ''
@@ -125,14 +137,20 @@ class ParameterMap:
     def keep(self, keys):
         """Keep only ``keys``: a list of names, or a regular expression (a str)."""
         if isinstance(keys, str):
-            pattern = re.compile(keys)
+            try:
+                pattern = re.compile(keys)
+            except re.error as error:
+                raise ParameterError(f'keep("{keys}"): not a valid regular expression ({error})') from None
             selected = [k for k in self._parameters if pattern.fullmatch(k) or k == keys]
             if not selected:
                 raise ParameterError(f'keep("{keys}"): no parameter matches this pattern')
-        else:
+        elif isinstance(keys, (list, tuple, set, frozenset)):
             selected = list(keys)
             for key in selected:
                 self.parameter(key)
+        else:
+            raise ParameterError(f'keep expects a list of names or a regular expression (str), '
+                                 f'got {type(keys).__name__}')
         self._parameters = {k: p for k, p in self._parameters.items() if k in selected}
 
     # -- writing ------------------------------------------------------------------------
@@ -169,6 +187,9 @@ def _convert(key, parameter, value):
         raise ParameterError(f'"{key}" is read-only: it follows from the mesh data')
     if kind == 'color':
         if isinstance(value, bk.Array3f) and dr.width(value) == 1:
+            # Keep Dr.Jit colours as they are: they may carry derivatives.
+            if not dr.all(dr.isfinite(dr.detach(value)), axis=None):
+                raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
             return value
         values = _floats(key, value, 'an RGB colour of 3 numbers').reshape(-1)
         if values.size not in (1, 3):
@@ -185,8 +206,8 @@ def _convert(key, parameter, value):
         return matrix.reshape(4, 4).astype(np.float64)
     if kind == 'angle':
         values = _floats(key, value, 'an angle in degrees').reshape(-1)
-        if values.size != 1 or not 0 < values[0] < 180:
-            raise ParameterError(f'"{key}" expects one angle strictly between 0 and 180 degrees')
+        if values.size != 1 or not 0 < values[0] <= MAX_FOV:
+            raise ParameterError(f'"{key}" expects one angle in (0, {MAX_FOV:g}] degrees')
         return float(values[0])
     raise AssertionError(kind)
 
@@ -200,8 +221,12 @@ def _floats(key, value, expected):
                            dtype=np.float64)
     except (TypeError, ValueError):
         raise ParameterError(f'"{key}" expects {expected}, got {type(value).__name__}') from None
-    if not np.all(np.isfinite(array)):
-        raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+    if array.dtype == object:
+        raise ParameterError(f'"{key}" expects {expected}, got {type(value).__name__}')
+    # Stored as 32-bit floats: 1e39 is finite here but infinite there.
+    if not np.all(np.abs(array) <= FLOAT32_MAX):
+        raise ParameterError(f'"{key}" expects finite 32-bit float numbers (|x| <= {FLOAT32_MAX:.4g}), '
+                             f'got NaN, infinity or a larger value')
     return array
 
 
@@ -228,8 +253,11 @@ def _vertex_attribute(key, parameter, current, value):
 def _faces(key, parameter, value):
     """Flat UInt32 of 3M vertex indices, each below the vertex count."""
     if dr.is_array_v(value):
-        value = value.numpy()
-    array = np.asarray(value)
+        value = dr.detach(value).numpy()
+    try:
+        array = np.asarray(value)
+    except (TypeError, ValueError):
+        array = np.zeros(0)
     if array.dtype.kind not in 'iu' or array.size == 0 or array.size % 3:
         raise ParameterError(f'"{key}" expects a non-empty array of integers, three per triangle')
     count = parameter.owner.vertex_count

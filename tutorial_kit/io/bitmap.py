@@ -42,6 +42,7 @@ short codecs for the formats without a suitable maintained writer on PyPI
 (Pillow writes single-channel PFM only and no RGBE; imageio delegates both
 to a plugin that downloads a binary).
 """
+import numbers
 import os
 import secrets
 from pathlib import Path
@@ -53,12 +54,16 @@ from tutorial_kit.core.errors import ImageError
 from tutorial_kit.core.srgb import linear_to_srgb, srgb_to_linear
 from tutorial_kit.io import eight_bit, exr, pfm, rgbe
 from tutorial_kit.io.colormap import apply_colormap
+from tutorial_kit.io.image_size import MAX_IMAGE_PIXELS
+from tutorial_kit.io.loader import check_regular_file
 
-__all__ = ['write_bitmap', 'read_bitmap', 'linear_to_srgb', 'srgb_to_linear',
-           'SUPPORTED_EXTENSIONS']
+__all__ = ['write_bitmap', 'read_bitmap', 'check_writable', 'linear_to_srgb', 'srgb_to_linear',
+           'SUPPORTED_EXTENSIONS', 'MAX_IMAGE_PIXELS']
 
 #: File extensions understood by :func:`write_bitmap` and :func:`read_bitmap`.
 SUPPORTED_EXTENSIONS = ('.exr', '.hdr', '.pfm', '.png', '.jpg', '.jpeg')
+#: JPEG stores width and height in 16 bits.
+JPEG_MAX_SIZE = 65535
 
 
 # ---------------------------------------------------------------------------
@@ -98,7 +103,7 @@ def write_bitmap(path, image, crop_size=None, colormap=None, vmax=None):
             shape cannot be read, or a bad colormap or vmax. Nothing is
             written in that case.
     """
-    path = Path(path)
+    path = _checked_path(path)
     extension = _checked_extension(path)
     pixels = _to_numpy(image, path)
     pixels = _to_height_width_channels(pixels, crop_size, path)
@@ -106,12 +111,17 @@ def write_bitmap(path, image, crop_size=None, colormap=None, vmax=None):
         pixels = apply_colormap(pixels, colormap, vmax, path)
     elif vmax is not None:
         raise ImageError('vmax is only used together with colormap', path=path)
-    if not path.parent.is_dir():
-        raise ImageError(f"directory '{path.parent}' does not exist", path=path)
+    check_writable(path)
+    if extension in ('.jpg', '.jpeg') and max(pixels.shape[:2]) > JPEG_MAX_SIZE:
+        raise ImageError(f'JPEG images are at most {JPEG_MAX_SIZE} pixels wide and high, got '
+                         f'{pixels.shape[1]} x {pixels.shape[0]}; use .png or .exr', path=path)
 
     encode = _WRITERS[extension]
     display_ready = colormap is not None
-    _write_atomically(path, lambda temporary: encode(temporary, pixels, display_ready))
+    try:
+        _write_atomically(path, lambda temporary: encode(temporary, pixels, display_ready))
+    except OSError as error:
+        raise ImageError(f'cannot write the image: {error.strerror or error}', path=path) from None
 
 
 def read_bitmap(path):
@@ -125,16 +135,64 @@ def read_bitmap(path):
     Raises:
         ImageError: unknown extension, missing file, or a malformed file.
     """
-    path = Path(path)
+    path = _checked_path(path)
     extension = _checked_extension(path)
-    if not path.is_file():
-        raise ImageError('no such file', path=path)
-    return _READERS[extension](path)
+    check_regular_file(path, ImageError, 'image file')
+    try:
+        pixels = _READERS[extension](path)
+    except OSError as error:
+        raise ImageError(f'cannot read the image: {error.strerror or error}', path=path) from None
+    except MemoryError:
+        raise ImageError('the image is too large to read into memory', path=path) from None
+    if pixels.ndim != 3 or pixels.size == 0:
+        raise ImageError(f'the file holds no pixels (shape {pixels.shape})', path=path)
+    return pixels
 
 
 # ---------------------------------------------------------------------------
 # Validation and conversion to a (height, width, channels) float32 array
 # ---------------------------------------------------------------------------
+
+def _checked_path(path):
+    """``path`` as a Path, if it is a file name (str, bytes or os.PathLike) without NUL."""
+    if isinstance(path, bytes):
+        path = os.fsdecode(path)
+    if not isinstance(path, (str, os.PathLike)):
+        raise ImageError(f'the image path must be a file name (str or os.PathLike), '
+                         f'got {type(path).__name__}')
+    path = Path(path)
+    if '\0' in str(path):
+        raise ImageError('the file name contains a NUL character', path=repr(str(path)))
+    return path
+
+
+def check_writable(path):
+    """Refuse, before any work, a ``path`` that an image cannot be written to:
+    a missing or unwritable directory, a directory, a name too long."""
+    path = _checked_path(path)
+    try:
+        _check_writable(path)
+    except OSError as error:        # e.g. a name longer than the system allows
+        raise ImageError(f'cannot write the image: {error.strerror or error}', path=path) from None
+
+
+def _check_writable(path):
+    if not path.parent.is_dir():
+        raise ImageError(f"directory '{path.parent}' does not exist", path=path)
+    if path.is_dir():
+        raise ImageError('is a directory, not a file name', path=path)
+    if path.exists() and not path.is_file():
+        raise ImageError('exists and is not a regular file', path=path)
+    if not os.access(path.parent, os.W_OK | os.X_OK):
+        raise ImageError(f"directory '{path.parent}' is not writable", path=path)
+    try:
+        limit = os.pathconf(path.parent, 'PC_NAME_MAX')
+    except (OSError, ValueError, AttributeError):
+        limit = 255
+    # The temporary file's name is 18 bytes longer (see _write_atomically).
+    if len(os.fsencode(path.name)) + 18 > limit:
+        raise ImageError(f'the file name is too long (at most {limit - 18} bytes here)', path=path)
+
 
 def _checked_extension(path):
     supported = ', '.join(SUPPORTED_EXTENSIONS)
@@ -190,10 +248,13 @@ def _to_height_width_channels(pixels, crop_size, path):
 
 def _reshape_to_crop_size(pixels, crop_size, path):
     try:
-        width, height = (int(size) for size in crop_size)
-    except (TypeError, ValueError) as error:
-        raise ImageError(f'crop_size must be (width, height), got {crop_size!r}',
-                         path=path) from error
+        width, height = crop_size
+    except (TypeError, ValueError):
+        raise ImageError(f'crop_size must be (width, height), got {crop_size!r}', path=path) from None
+    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) for n in (width, height)):
+        raise ImageError(f'crop_size must be two integers (width, height), got {crop_size!r}',
+                         path=path)
+    width, height = int(width), int(height)
     if width <= 0 or height <= 0:
         raise ImageError(f'crop_size must be positive, got {crop_size!r}', path=path)
     if pixels.ndim >= 2 and pixels.shape[:2] != (height, width):

@@ -1,7 +1,10 @@
 """PNG and JPEG: 8-bit, sRGB-encoded images, through Pillow."""
+import warnings
+
 import numpy as np
 
 from tutorial_kit.core.errors import ImageError
+from tutorial_kit.io.image_size import check_image_size
 from tutorial_kit.core.srgb import linear_to_srgb, srgb_to_linear
 
 _JPEG_QUALITY = 95
@@ -38,11 +41,19 @@ def _squeeze_grey(pixels):
 def read(path):
     from PIL import Image
     try:
-        with Image.open(path) as opened:
-            opened.load()
-            picture = _to_standard_mode(opened)
-    except (OSError, ValueError) as error:
-        raise ImageError(f'cannot read image: {error}', path=path) from error
+        with warnings.catch_warnings():
+            # Pillow warns about large images; the size is checked here instead.
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                check_image_size(*opened.size, path)
+                opened.load()
+                picture = _to_standard_mode(opened)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError('the image is too large to read into memory', path=path) from None
+    except Exception as error:  # Pillow raises many kinds (OSError, SyntaxError, struct.error, ...)
+        raise ImageError(f'cannot read image: {error}', path=path) from None
     if picture.mode.startswith('I'):
         # 16-bit grey: scale by its own maximum instead of 255.
         encoded = np.asarray(picture, dtype=np.float32)[:, :, np.newaxis] / 65535.0

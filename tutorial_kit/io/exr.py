@@ -2,6 +2,7 @@
 import numpy as np
 
 from tutorial_kit.core.errors import ImageError
+from tutorial_kit.io.image_size import check_image_size
 
 # A grey image is stored in EXR's luminance channel "Y".
 _EXR_CHANNEL_NAMES = {1: 'Y', 3: 'RGB', 4: 'RGBA'}
@@ -18,6 +19,12 @@ def write(path, pixels, display_ready):
 
 def read(path):
     import OpenEXR
+    try:
+        with OpenEXR.File(str(path), header_only=True) as exr:
+            low, high = exr.header()['dataWindow']
+    except Exception as error:  # the binding raises plain Exception on bad files
+        raise ImageError(f'cannot read OpenEXR file: {error}', path=path) from error
+    check_image_size(int(high[0]) - int(low[0]) + 1, int(high[1]) - int(low[1]) + 1, path)
     try:
         with OpenEXR.File(str(path)) as exr:
             # The library groups R, G, B (and A) into one "RGB"/"RGBA" entry.

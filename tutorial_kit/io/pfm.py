@@ -12,6 +12,7 @@ import re
 import numpy as np
 
 from tutorial_kit.core.errors import ImageError
+from tutorial_kit.io.image_size import check_image_size
 
 
 def write(path, pixels, display_ready):
@@ -31,14 +32,18 @@ def read(path):
     data = path.read_bytes()
     # The header is three whitespace-separated fields after the magic word;
     # exactly one whitespace byte separates the last field from the floats.
-    header = re.match(rb'(P[Ff])\s+(\d+)\s+(\d+)\s+([-+0-9.eE]+)\s', data)
+    header = re.match(rb'(P[Ff])\s+([0-9]{1,9})\s+([0-9]{1,9})\s+([-+0-9.eE]{1,40})\s', data)
     if header is None:
         raise ImageError("not a PFM file: expected 'PF' or 'Pf', width, height and scale",
                          path=path)
     magic, width, height, scale = header.groups()
     channels = 3 if magic == b'PF' else 1
     width, height = int(width), int(height)
-    byte_order = '<' if float(scale) < 0 else '>'
+    check_image_size(width, height, path)
+    try:
+        byte_order = '<' if float(scale) < 0 else '>'
+    except ValueError:
+        raise ImageError(f'the PFM scale {scale.decode("ascii")!r} is not a number', path=path) from None
     expected_bytes = width * height * channels * 4
     body = data[header.end():]
     if len(body) < expected_bytes:

@@ -13,9 +13,12 @@ scanline that does not start with the bytes 2, 2 is read as plain pixels.
 The reader also decodes the run-length encoded scanlines most other
 programs write.
 """
+import re
+
 import numpy as np
 
 from tutorial_kit.core.errors import ImageError
+from tutorial_kit.io.image_size import check_image_size
 
 _RGBE_MAGIC = b'#?RADIANCE'
 _RGBE_FORMAT = b'FORMAT=32-bit_rle_rgbe'
@@ -76,7 +79,11 @@ def read(path):
     if len(resolution) != 4 or resolution[0] not in ('-Y', '+Y') or resolution[2] != '+X':
         raise ImageError(f"unsupported resolution line {' '.join(resolution)!r}: "
                          f"expected '-Y <height> +X <width>'", path=path)
+    if not all(re.fullmatch(r'[0-9]{1,9}', n) for n in (resolution[1], resolution[3])):
+        raise ImageError(f"unsupported resolution line {' '.join(resolution)!r}: "
+                         f"expected positive integer sizes", path=path)
     height, width = int(resolution[1]), int(resolution[3])
+    check_image_size(width, height, path)
     try:
         rgbe = _decode_scanlines(memoryview(data)[resolution_end + 1:], width, height)
     except IndexError as error:
