@@ -2,28 +2,42 @@
 
 Renders in passes of a few samples per pixel, shows a progress bar and
 writes the average, so large sample counts stay within memory and the user
-sees progress.
+sees progress. Every argument and the output path are checked before the
+scene is rendered; an error is printed as one line (``error: ...``), never
+as a traceback.
 """
 import argparse
+import re
 import sys
 import time
 
 from tqdm import tqdm
 
-from tutorial_kit.io.bitmap import SUPPORTED_EXTENSIONS
-from tutorial_kit.core.errors import SceneError
+from tutorial_kit.io.bitmap import SUPPORTED_EXTENSIONS, check_writable
+from tutorial_kit.core.errors import BackendError, SceneError
+from tutorial_kit.renderer.render import check_sample_budget
 
 
 def _parse_define(text):
     if '=' not in text:
         raise argparse.ArgumentTypeError(f'-D expects name=value, got "{text}"')
     name, value = text.split('=', 1)
-    return name.strip(), value
+    if not re.fullmatch(r'[A-Za-z_][A-Za-z0-9_]*', name):
+        raise argparse.ArgumentTypeError(f'-D expects name=value with a name of letters, digits '
+                                         f'and _, got "{text}"')
+    return name, value
+
+
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad command line in one line (and the usage hint on request)."""
+
+    def error(self, message):
+        self.exit(2, f'error: {message} (see {self.prog} --help)\n')
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(prog='python -m tutorial_kit',
-                                     description='Render Mitsuba XML scenes with tutorial_kit.')
+    parser = _Parser(prog='python -m tutorial_kit',
+                     description='Render Mitsuba XML scenes with tutorial_kit.')
     commands = parser.add_subparsers(dest='command', required=True)
     render = commands.add_parser('render', help='render a scene to an image file')
     render.add_argument('scene', help='scene file (Mitsuba XML)')
@@ -40,26 +54,30 @@ def build_parser():
 
 def render_command(args):
     import tutorial_kit as tk
+    # Everything that can be checked is checked before the (long) render.
+    if args.spp is not None and args.spp <= 0:
+        raise tk.RenderError(f'--spp must be positive, got {args.spp}')
+    if args.seed is not None and not 0 <= args.seed < 2 ** 63:
+        raise tk.RenderError(f'--seed must be an integer in [0, 2^63), got {args.seed}')
+    output = args.output or args.scene.rsplit('.', 1)[0] + '.png'
+    if not output.lower().endswith(SUPPORTED_EXTENSIONS):
+        raise tk.ImageError(f'unknown image extension; use one of {", ".join(SUPPORTED_EXTENSIONS)}',
+                            output)
+    check_writable(output)
     if args.backend:
         tk.set_backend(args.backend)
     started = time.perf_counter()
     scene = tk.load_file(args.scene, **dict(args.defines))
     sensor = scene.sensors()[0]
     spp = args.spp if args.spp is not None else sensor.sampler().sample_count()
-    if spp <= 0:
-        raise tk.RenderError(f'--spp must be positive, got {spp}')
-    output = args.output or args.scene.rsplit('.', 1)[0] + '.png'
-    if not output.lower().endswith(SUPPORTED_EXTENSIONS):
-        # Fail before rendering rather than after.
-        raise tk.ImageError(f'unknown image extension; use one of {", ".join(SUPPORTED_EXTENSIONS)}',
-                            output)
     width, height = sensor.film().crop_size()
+    check_sample_budget(width, height, spp)
     chunk = max(1, min(spp, 2 ** 22 // (width * height)))
     image, done = None, 0
     with tqdm(total=spp, unit='spp', desc=f'{width}x{height}') as progress:
         while done < spp:
             count = min(chunk, spp - done)
-            seed = None if args.seed is None else args.seed * 1_000_003 + done
+            seed = None if args.seed is None else (args.seed * 1_000_003 + done) % 2 ** 64
             block = tk.render(scene, spp=count, seed=seed) * (count / spp)
             image = block if image is None else image + block
             done += count
@@ -73,7 +91,18 @@ def main(argv=None):
     try:
         if args.command == 'render':
             render_command(args)
-    except SceneError as error:
-        print(f'error: {error}', file=sys.stderr)
+    except (SceneError, BackendError) as error:
+        _print_error(error)
         return 1
+    except KeyboardInterrupt:
+        _print_error('interrupted')
+        return 130
+    except Exception as error:  # a bug of ours: still one line, and a hint where to report it
+        _print_error(f'internal error ({type(error).__name__}: {error}); please report it')
+        return 2
     return 0
+
+
+def _print_error(error):
+    """``error`` as one line on stderr."""
+    print('error: ' + ' '.join(str(error).split()), file=sys.stderr)

@@ -47,6 +47,9 @@ def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=
     if unbiased:
         spp_primal, spp_diff = spp if isinstance(spp, (tuple, list)) and len(spp) == 2 else (spp, spp)
         second_seed = None if seed is None else mix64(seed) & 0x7FFFFFFF
+        # Check both renders before the first one starts.
+        _checked_request(scene, spp_primal, sensor_index)
+        _checked_request(scene, spp_diff, sensor_index, tracked_parameters(scene))
         with optimizer.disable_gradients() if optimizer is not None else dr.suspend_grad():
             primal = render(scene, spp_primal, seed, sensor_index)
         differentiable = render(scene, spp_diff, second_seed, sensor_index)
@@ -103,7 +106,9 @@ def available_memory():
         return None
 
 
-def _render(scene, spp, seed, sensor_index):
+def _checked_request(scene, spp, sensor_index, tracked=()):
+    """``(sensor, spp, width, height)`` of a render request, each checked, and
+    the sample budget checked for a render that tracks ``tracked`` parameters."""
     sensors = scene.sensors()
     if isinstance(sensor_index, bool) or not isinstance(sensor_index, int) \
             or not 0 <= sensor_index < len(sensors):
@@ -119,10 +124,15 @@ def _render(scene, spp, seed, sensor_index):
         # The loader checks the film, but code may resize it later (film.width = ...).
         raise RenderError(f'the film must have a positive integer size, got {width!r} x {height!r}')
     width, height = int(width), int(height)
-    tracked = tracked_parameters(scene)
     recorded = any(p.kind in GEOMETRY_KINDS for p in tracked)
     check_sample_budget(width, height, spp, None if not tracked else
                         BYTES_PER_RECORDED_SAMPLE if recorded else BYTES_PER_REPLAYED_SAMPLE)
+    return sensor, spp, width, height
+
+
+def _render(scene, spp, seed, sensor_index):
+    tracked = tracked_parameters(scene)
+    sensor, spp, width, height = _checked_request(scene, spp, sensor_index, tracked)
     if seed is None:
         seed = mix64(sensor.sampler().seed) ^ scene.render_count
     scene.render_count += 1
