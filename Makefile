@@ -1,6 +1,7 @@
 # Two commands on a fresh machine:
 #   make demo   the tutorial on the bundled Cornell box  ->  out/
 #   make test   run the test suite and the notebooks
+#   make fuzz   run the fuzz tests long, with fresh random inputs
 #   make lab    open the notebook series in JupyterLab
 # All create a virtual environment in .venv on first use.
 
@@ -9,7 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SPP    ?= 64
 
-.PHONY: demo test lab bench clean
+.PHONY: demo test fuzz lab bench clean
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +31,13 @@ demo: $(BIN)/activate
 # holds notebooks, since pytest rejects a path that does not exist.
 test: $(BIN)/activate
 	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env $(if $(wildcard notebooks/*.ipynb),notebooks)
+
+# The fuzz tests (tests/test_fuzz.py) run a few seeded cases in `make test`;
+# here 50 times as many, with fresh random inputs. FUZZ_ARGS passes more
+# pytest options, e.g. FUZZ_ARGS='-k mesh'.
+fuzz: $(BIN)/activate
+	@$(BIN)/python -c 'import hypothesis' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test]'
+	TK_FUZZ=1 $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider $(FUZZ_ARGS)
 
 # JupyterLab refuses to run as root unless told; containers and CI machines are root.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)

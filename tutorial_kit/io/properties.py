@@ -85,13 +85,16 @@ class Properties:
         value = self._get(name, ('point', 'vector'), _default(default), 'a <point> or <vector>')
         return np.asarray(value, dtype=np.float64)
 
-    def color(self, name, default=None):
+    def color(self, name, default=None, at_most=None):
         """An <rgb>, <spectrum> or number as a linear RGB float64 array of shape (3,).
 
         Colours are amounts of light or fractions of it: negative values are
-        refused, and so are values above :data:`MAX_COLOR`, which would
-        overflow 32-bit floats once multiplied along a path.
+        refused, and so are values above ``at_most`` (default
+        :data:`MAX_COLOR`, beyond which products along a path would overflow
+        32-bit floats). A reflectance passes ``at_most=1``: a surface that
+        reflects more light than arrives makes the image diverge.
         """
+        at_most = MAX_COLOR if at_most is None else at_most
         value = self._get(name, ('rgb', 'spectrum', 'float', 'integer'), _default(default),
                           'an <rgb> or <spectrum>')
         rgb = np.broadcast_to(np.asarray(value, dtype=np.float64), (3,)).copy()
@@ -100,8 +103,12 @@ class Properties:
         # saturated colours; only values given directly must be non-negative.
         if kind != 'spectrum' and np.any(rgb < 0):
             raise self.error(name, f'"{name}" must not be negative, got {_rgb_text(rgb)}')
-        if not np.all(np.abs(rgb) <= MAX_COLOR):
-            raise self.error(name, f'"{name}" must be at most {MAX_COLOR:g} per channel, '
+        if kind == 'spectrum':
+            # A reflectance spectrum bounded by 1 may still convert to sRGB
+            # channels above 1 (an even spectrum is reddish in sRGB's D65 white).
+            at_most = MAX_COLOR
+        if not np.all(np.abs(rgb) <= at_most):
+            raise self.error(name, f'"{name}" must be at most {at_most:g} per channel, '
                                    f'got {_rgb_text(rgb)}')
         return rgb
 

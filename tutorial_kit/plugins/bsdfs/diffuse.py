@@ -21,7 +21,7 @@ class Diffuse(BSDF):
     """``reflectance``: Color3f of width 1, linear RGB albedo in [0, 1] (differentiable)."""
 
     def __init__(self, props):
-        self.reflectance = bk.color3f(props.color("reflectance", 0.5))
+        self.reflectance = bk.color3f(props.color("reflectance", 0.5, at_most=1))
 
     @classmethod
     def with_reflectance(cls, value):
