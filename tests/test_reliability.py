@@ -48,6 +48,31 @@ def test_twosided_nested_200_deep_renders_quickly():
     assert image.max() == pytest.approx(1.0)      # the light seen directly
 
 
+def test_references_cannot_make_a_small_file_exponentially_costly():
+    # b_k and c_k each hold both b_(k-1) and c_(k-1): 2^k evaluations through 2k elements.
+    body = '<bsdf type="diffuse" id="b0"/><bsdf type="diffuse" id="c0"/>'
+    for k in range(1, 40):
+        body += (f'<bsdf type="twosided" id="b{k}"><ref id="b{k - 1}"/><ref id="c{k - 1}"/></bsdf>'
+                 f'<bsdf type="twosided" id="c{k}"><ref id="c{k - 1}"/><ref id="b{k - 1}"/></bsdf>')
+    with time_limit(10), pytest.raises(tk.PluginError, match=f'more than {loader.MAX_OBJECT_TREE} objects'):
+        load(body + '<shape type="rectangle"><ref id="b39"/></shape>')
+
+
+def test_reference_chains_are_bounded_in_depth():
+    body = '<bsdf type="diffuse" id="b0"/>' + ''.join(
+        f'<bsdf type="twosided" id="b{k}"><ref id="b{k - 1}"/></bsdf>' for k in range(1, 1500))
+    with time_limit(10), pytest.raises(tk.PluginError, match=f'more than {loader.MAX_NESTING_DEPTH} deep'):
+        load(body)
+
+
+def test_shared_objects_in_a_scene_are_not_limited(monkeypatch):
+    monkeypatch.setattr(loader, 'MAX_OBJECT_TREE', 8)
+    body = '<bsdf type="diffuse" id="white"/>' + ''.join(
+        f'<shape type="rectangle"><transform name="to_world"><translate z="{-k}"/></transform>'
+        f'<ref id="white"/></shape>' for k in range(12))
+    assert len(load(body).shapes()) == 12
+
+
 @pytest.mark.parametrize('rfilter', [
     '<rfilter type="box"><float name="radius" value="1e6"/></rfilter>',
     '<rfilter type="tent"><float name="radius" value="10"/></rfilter>',

@@ -36,6 +36,10 @@ _TRANSFORM_OPS = ('translate', 'rotate', 'scale', 'matrix', 'lookat')
 #: fine); deeper documents are refused before any object is created, so that
 #: building them cannot exhaust Python's stack.
 MAX_NESTING_DEPTH = 256
+#: An object may contain at most this many objects, counting one reached
+#: twice (through ``<ref>``) twice: an object is evaluated once per path to
+#: it, so references could otherwise make a small file exponentially costly.
+MAX_OBJECT_TREE = 4096
 #: ``<include>`` chains may be at most this long.
 MAX_INCLUDE_DEPTH = 32
 #: The largest magnitude a scene number may have: every value ends up in a
@@ -368,6 +372,7 @@ class _Loader:
                                f'(letters, digits and _, not starting with a digit)')
         self.parameters = {k: str(v) for k, v in parameters.items()}
         self.objects_by_id = {}       # id -> (category, object)
+        self.tree_sizes = {}          # id(object) -> (object, depth, objects in its tree)
         self.include_stack = []
 
     def load_scene(self, root):
@@ -397,7 +402,9 @@ class _Loader:
         if props.plugin is None:
             raise node.error(f'<{category}> requires the attribute "type"')
         self._fill(node, props, category)
+        depth, size = self._tree_size(props, category, node)
         obj = plugins.create(category, props)
+        self.tree_sizes[id(obj)] = (obj, depth, size)
         props.warn_unused()
         obj.id = props.id
         if props.id is not None:
@@ -405,6 +412,22 @@ class _Loader:
                 raise node.error(f'the id "{props.id}" is used twice')
             self.objects_by_id[props.id] = (category, obj)
         return obj
+
+    def _tree_size(self, props, category, node):
+        """Depth and object count of the tree an object with ``props``'s children
+        would root, refused beyond MAX_NESTING_DEPTH or MAX_OBJECT_TREE."""
+        children = {id(child): child for child in props.objects()}
+        sizes = [self.tree_sizes[key][1:] for key in children if key in self.tree_sizes]
+        depth = 1 + max((d for d, _ in sizes), default=0)
+        size = 1 + sum(s for _, s in sizes)
+        if category != 'scene':     # the scene evaluates each shared object once
+            if depth > MAX_NESTING_DEPTH:
+                raise node.error(f'objects are nested more than {MAX_NESTING_DEPTH} deep '
+                                 f'(counting <ref>)', PluginError)
+            if size > MAX_OBJECT_TREE:
+                raise node.error(f'this <{category}> contains more than {MAX_OBJECT_TREE} objects '
+                                 f'(counting each <ref> to the same object again)', PluginError)
+        return depth, size
 
     def _fill(self, node, props, category, counts=None):
         counts = {} if counts is None else counts

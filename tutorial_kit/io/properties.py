@@ -147,6 +147,10 @@ class Properties:
         self._queried.update(k for k, _ in named)
         return named
 
+    def objects(self):
+        """Every nested object, unnamed and named, without marking any as used."""
+        return self.children + [e.value for e in self._entries.values() if e.kind == 'object']
+
     def warn_unused(self):
         """Warn about each parameter the plugin never asked for."""
         for name, entry in self._entries.items():
