@@ -370,7 +370,7 @@ def test_optimizer_arguments_are_checked(cbox, lr, extra, adam):
 def test_write_bitmap_writes_or_raises_image_errors(tmp_path_factory, shape, crop_size, extension,
                                                     colormap, fill):
     path = tmp_path_factory.mktemp('out') / f'image{extension}'
-    pixels = np.full(shape, float(fill) if abs(float(fill)) < 1e300 else 1.0, np.float32) \
+    pixels = np.full(shape, float(fill) if not abs(float(fill)) > 1e30 else 1.0, np.float32) \
         if isinstance(fill, (int, float)) else np.zeros(shape)
     try:
         tk.write_bitmap(path, pixels, crop_size=crop_size, colormap=colormap)

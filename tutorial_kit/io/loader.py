@@ -8,7 +8,9 @@ parents, so a shape receives finished BSDF and emitter objects.
 
 Every problem raises a :class:`~tutorial_kit.core.errors.SceneError` that names
 the file and line. Nothing is modified in place: a failed load leaves no
-half-built scene behind.
+half-built scene behind. Bounds on nesting (:data:`MAX_NESTING_DEPTH`,
+:data:`MAX_OBJECT_TREE`, :data:`MAX_INCLUDE_DEPTH`) and on numbers (32-bit
+ranges) keep a small file from causing unbounded work or non-finite values.
 """
 import contextlib
 import os
