@@ -200,7 +200,7 @@ def test_bad_bitmaps():
 
 
 def test_image_tensors_draw_themselves_in_ipython():
-    from tutorial_kit.widgets.inline_images import tensor_png
+    from tutorial_kit.io.inline_images import tensor_png
     image = tk.TensorXf(dr.full(tk.Float, 0.5, 2 * 2 * 3), shape=(2, 2, 3))
     assert tensor_png(image).startswith(b'\x89PNG')
     assert tensor_png(tk.TensorXf(tk.Float(1, 2, 3, 4), shape=(2, 2, 1, 1))) is None
@@ -212,3 +212,20 @@ def test_variant_names():
     with pytest.raises(tk.BackendError, match='llvm_ad_rgb'):
         tk.set_variant('scalar_spectral')
     assert isinstance(tk.__version__, str) and tk.__version__[0].isdigit()
+
+
+def test_a_render_ending_a_cell_is_drawn(tmp_path):
+    """In an IPython shell (as in a notebook kernel) the tensor gets a PNG representation."""
+    import subprocess
+    import sys
+    code = ('from IPython.testing.globalipapp import start_ipython; shell = start_ipython()\n'
+            # The test shell shows text only; a notebook kernel shows pictures too.
+            'shell.display_formatter.active_types.append("image/png")\n'
+            'shell.display_formatter.formatters["image/png"].enabled = True\n'
+            'import tutorial_kit as tk\n'
+            'image = tk.render(tk.load_file(SCENE, res=8, spp=1), seed=0)\n'
+            'data, _ = shell.display_formatter.format(image)\n'
+            'print(sorted(data), data["image/png"][:4])\n')
+    result = subprocess.run([sys.executable, '-c', f'SCENE = {CBOX_RGB!r}\n' + code],
+                            capture_output=True, text=True, timeout=300)
+    assert "['image/png', 'text/plain'] b'\\x89PNG'" in result.stdout, result.stderr

@@ -56,7 +56,7 @@ from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
 from tutorial_kit.io.image import Bitmap  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
-from tutorial_kit.widgets import inline_images as _inline_images  # noqa: E402
+from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
 
 __version__ = _metadata_version('tutorial_kit')
 

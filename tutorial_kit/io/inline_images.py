@@ -6,6 +6,8 @@ PNG formatter for the tensor type makes Jupyter show the picture instead
 (the text stays available to front ends that cannot draw). Tensors that are
 not images (other shapes) keep their text.
 """
+import sys
+
 import numpy as np
 
 #: Larger tensors are printed, not drawn: an image wider or taller than this is unlikely.
@@ -29,11 +31,8 @@ def tensor_png(tensor):
 
 def register(tensor_types):
     """Draw tensors of ``tensor_types`` as PNG in the running IPython, if any."""
-    try:
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
+    IPython = sys.modules.get('IPython')      # a running IPython has imported itself already
+    shell = IPython.get_ipython() if IPython is not None else None
     if shell is None:
         return False
     formatter = shell.display_formatter.formatters['image/png']
