@@ -38,6 +38,8 @@ class TutorialLoop:
         self.mi = mi
         self.scene = mi.load_file(SCENE, res=128, integrator='prb')
         self.image_ref = mi.render(self.scene, spp=512)
+        dr.eval(self.image_ref)             # rendered now, not inside the first timed iteration
+        dr.sync_thread()
         self.params = mi.traverse(self.scene)
         self.param_ref = mi.Color3f(self.params[KEY])
         self.params[KEY] = mi.Color3f(0.01, 0.2, 0.9)

@@ -49,6 +49,9 @@ def tables(records):
         lines.append(f'Measured with the {backend.upper()} backend, {threads} CPU threads ({processor})'
                      + (f', against Mitsuba {mitsuba} in the same process' if mitsuba else '')
                      + f'; dates: {", ".join(sorted({r["machine"]["date"] for r in records}))}.')
+    loads = [r['machine'].get('load_average') for r in records if r['machine'].get('load_average') is not None]
+    if loads:
+        lines.append(f'Load average while measuring (other processes included): {min(loads)} to {max(loads)}.')
     lines += ['', '| | tutorial_kit | Mitsuba 3 | ratio |', '|---|---|---|---|']
     for record in records:
         for row in record['rows']:

@@ -28,7 +28,9 @@ def machine():
         mitsuba_version = None
     return {'backend': tk.backend.name, 'cpu_threads': os.cpu_count(), 'processor': platform.processor()
             or platform.machine(), 'python': platform.python_version(), 'tutorial_kit': tk.__version__,
-            'mitsuba': mitsuba_version, 'date': time.strftime('%Y-%m-%d')}
+            'mitsuba': mitsuba_version, 'date': time.strftime('%Y-%m-%d'),
+            # Other work on the machine slows every figure (ratios less so: the renderers take turns).
+            'load_average': round(os.getloadavg()[0], 1) if hasattr(os, 'getloadavg') else None}
 
 
 def save(name, title, rows, notes=(), directory=RESULTS):

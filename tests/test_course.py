@@ -3,7 +3,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.cli import main

@@ -47,6 +47,12 @@ def test_derivative_seed_defaults_to_one_derived_from_the_seed():
     assert not np.allclose(first[1], biased[1], rtol=1e-3)
 
 
+def test_a_seed_may_be_a_dr_jit_integer():
+    scene = small_cbox(8)
+    assert np.array_equal(tk.render(scene, seed=tk.UInt32(3), spp=1).numpy(),
+                          tk.render(scene, seed=3, spp=1).numpy())
+
+
 def test_equal_seeds_are_refused():
     scene = small_cbox(8)
     with pytest.raises(tk.RenderError, match='seed and seed_grad must differ'):

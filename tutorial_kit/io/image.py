@@ -14,7 +14,7 @@ import io
 import numpy as np
 
 from tutorial_kit.core.errors import ImageError
-from tutorial_kit.core.srgb import linear_to_srgb, srgb_to_linear
+from tutorial_kit.core.srgb import srgb_to_linear
 
 
 class Bitmap:

@@ -163,6 +163,8 @@ def _checked_spp(sensor, spp, name):
 
 
 def _checked_seed(seed, name):
+    if dr.is_array_v(seed) and dr.width(seed) == 1 and dr.is_integral_v(seed):
+        seed = int(seed[0])                     # Mitsuba 3 code passes mi.UInt32(it)
     if seed is not None and (not _is_int(seed) or seed < 0):
         raise RenderError(f'{name} must be a non-negative int, got {seed!r}')
     return None if seed is None else int(seed)
