@@ -75,6 +75,8 @@ def tables(records):
                 errors = ', '.join(f'{name} {value:.1e}' for name, value in row['parameter_error'].items())
                 lines.append(f'\nSquared parameter error after {row["iterations"]} iterations of the '
                              f'Mitsuba 3 tutorial: {errors}.')
+    charts = ', '.join(f'[{r["benchmark"]}](benchmarks/results/{r["benchmark"]}.png)' for r in records)
+    lines.append(f'\nBar charts: {charts}; the figures themselves: `benchmarks/results/*.json`.')
     return '\n'.join(lines)
 
 

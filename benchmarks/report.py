@@ -12,6 +12,7 @@ the figures there are the ones a run measured, not copied by hand.
 import json
 import os
 import platform
+import textwrap
 import time
 
 import tutorial_kit as tk
@@ -52,7 +53,7 @@ def plot(record, path):
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     rows = record['rows']
-    figure, axes = plt.subplots(figsize=(7, 0.6 + 0.7 * len(rows)))
+    figure, axes = plt.subplots(figsize=(8, 1.9 + 0.6 * len(rows)))
     positions = range(len(rows))
     axes.barh([p + 0.2 for p in positions], [row['tutorial_kit'] for row in rows], height=0.4,
               label='tutorial_kit', color='tab:blue')
@@ -63,9 +64,9 @@ def plot(record, path):
     axes.invert_yaxis()
     axes.set_xlabel(f'median time ({rows[0]["unit"]}), lower is better')
     machine_ = record['machine']
-    axes.set_title(f'{record["title"]}\n{machine_["backend"]}, {machine_["cpu_threads"]} CPU threads, '
-                   f'{machine_["date"]}', fontsize=10)
-    axes.legend(loc='lower right')
+    axes.set_title(f'{textwrap.fill(record["title"], 70)}\n{machine_["backend"]}, '
+                   f'{machine_["cpu_threads"]} CPU threads, {machine_["date"]}', fontsize=9)
+    axes.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
