@@ -50,6 +50,8 @@ lab: $(BIN)/activate
 bench: $(BIN)/activate
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/invert_cbox.py
+	$(BIN)/python benchmarks/mitsuba3_tutorial.py
+	$(BIN)/python benchmarks/readme_tables.py
 
 clean:
 	rm -rf $(VENV) out .pytest_cache

@@ -9,9 +9,10 @@ two renderers take turns call by call, so that both see the same machine
 state: on a shared machine, timing one after the other would let its load
 drift into the ratio.
 
-    python benchmarks/render.py [--repeats N] [--backend llvm|cuda] [--no-mitsuba]
+    python benchmarks/render.py [--repeats N] [--backend llvm|cuda] [--no-mitsuba] [--results DIR]
 
-Timings are synchronised (see ``measure.timed``).
+Timings are synchronised (see ``measure.timed``). The figures go to
+``DIR/render.json`` and ``DIR/render.png`` (default ``benchmarks/results``).
 """
 import argparse
 import os
@@ -22,6 +23,7 @@ import sys
 import tutorial_kit as tk
 
 from measure import timed, with_added_memory
+from report import RESULTS, save
 
 SCENE = os.path.join(os.path.dirname(__file__), '..', 'scenes', 'cbox', 'cbox.xml')
 
@@ -41,6 +43,7 @@ def main():
     parser.add_argument('--repeats', type=int, default=5)
     parser.add_argument('--backend', choices=('llvm', 'cuda'), default=None)
     parser.add_argument('--no-mitsuba', action='store_true')
+    parser.add_argument('--results', default=RESULTS, help='folder for render.json and render.png')
     args = parser.parse_args()
     if args.backend:
         tk.set_backend(args.backend)
@@ -54,6 +57,7 @@ def main():
     print(f'Cornell box 512 x 512, backend {backend}, {os.cpu_count()} CPU threads, '
           f'median of {args.repeats} after the first call')
     print(f'{"renderer":<14}{"spp":>5}{"first call ms":>15}{"median ms":>12}{"peak MiB":>10}{"ratio":>8}')
+    rows = []
     for spp in (1, 64):
         repeats = args.repeats if spp == 1 else max(2, args.repeats // 2)
         # The first call compiles; its peak memory is the render's own.
@@ -69,10 +73,16 @@ def main():
             ratio = f'{medians["tutorial_kit"] / medians[name]:.2f}' if name != 'tutorial_kit' else ''
             print(f'{name:<14}{spp:>5}{seconds * 1e3:>15.0f}{medians[name] * 1e3:>12.0f}'
                   f'{peak:>10.0f}{ratio:>8}')
+        rows.append({'case': f'render 512 x 512, {spp} spp', 'unit': 'ms',
+                     'tutorial_kit': medians['tutorial_kit'] * 1e3,
+                     'mitsuba': medians['mitsuba 3'] * 1e3 if 'mitsuba 3' in medians else None,
+                     'first_call_ms': {name: first[name][0] * 1e3 for name in renderers},
+                     'peak_mib': {name: first[name][1] for name in renderers}})
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f'peak MiB: Dr.Jit memory that the first call adds; peak process RSS {rss:.0f} MiB'
           + (' (both renderers)' if theirs is not None else ''))
     print('ratio = tutorial_kit time / Mitsuba 3 time (below 1: we are faster)')
+    save('render', 'Primal render of the Cornell box', rows, directory=args.results)
     return 0
 
 

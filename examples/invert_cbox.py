@@ -17,6 +17,7 @@ import time
 
 import drjit as dr
 import tutorial_kit as tk
+from tqdm.auto import trange
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = 'red.reflectance.value'
@@ -46,14 +47,16 @@ def main():
     opt = tk.Adam(params, lr=args.lr)
 
     errors, frames, started = [], [], time.perf_counter()
-    for it in range(args.iterations):
+    # The bar goes to stderr; the per-iteration errors stay on stdout.
+    progress = trange(args.iterations, unit='it', desc='Adam')
+    for it in progress:
         image = tk.render(scene, optimizer=opt, unbiased=not args.biased, spp=1)
         ob_val = dr.mean(dr.square(image - image_ref))
         dr.backward(ob_val)
         opt.step()
         err_ref = dr.sum(dr.square(param_ref - params[KEY]), axis=None)
         errors.append(err_ref[0])
-        print('Iteration %03i: error=%g' % (it, err_ref[0]))
+        progress.write('Iteration %03i: error=%g' % (it, err_ref[0]))
         if args.frames:
             frames.append(image.numpy())
     elapsed = time.perf_counter() - started

@@ -10,6 +10,7 @@ import os
 
 import torch
 import tutorial_kit as tk
+from tqdm.auto import trange
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KEY = 'red.reflectance.value'
@@ -33,7 +34,9 @@ def main():
     render_torch = tk.torch_renderer(scene, [KEY], spp=1, unbiased=True)
     red = torch.tensor([.9, .9, .9], requires_grad=True)
     opt = torch.optim.Adam([red], lr=.2)
-    for it in range(args.iterations):
+    # The bar goes to stderr; the per-iteration errors stay on stdout.
+    progress = trange(args.iterations, unit='it', desc='Adam')
+    for it in progress:
         opt.zero_grad()
         image = render_torch(red)
         ob_val = torch.mean((image - image_ref) ** 2)
@@ -42,7 +45,7 @@ def main():
         with torch.no_grad():
             red.clamp_(0, 1)                  # a reflectance stays in [0, 1]
         err_ref = torch.sum((param_ref - red.detach()) ** 2)
-        print('Iteration %03i: error=%g' % (it, err_ref))
+        progress.write('Iteration %03i: error=%g' % (it, err_ref))
     render_torch.store(red)                   # the scene keeps the recovered colour
     print('recovered', params[KEY].numpy().ravel(), 'true', param_ref.numpy())
 

@@ -1,4 +1,5 @@
 """The benchmark scripts still run and print their tables (figures are not checked)."""
+import json
 import os
 import re
 import subprocess
@@ -9,8 +10,10 @@ import pytest
 BENCHMARKS = os.path.join(os.path.dirname(__file__), '..', 'benchmarks')
 
 
-def run(script, *args):
-    result = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), '--no-mitsuba', *args],
+def run(script, *args, results=None):
+    """The script's output; its JSON and plot go to ``results`` (a temporary folder)."""
+    extra = ['--results', str(results)] if results is not None else []
+    result = subprocess.run([sys.executable, os.path.join(BENCHMARKS, script), '--no-mitsuba', *args, *extra],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -21,17 +24,56 @@ def numbers(line):
 
 
 @pytest.mark.slow
-def test_render_benchmark_prints_both_spp():
-    rows = [line for line in run('render.py', '--repeats', '1').splitlines()
+def test_render_benchmark_prints_both_spp(tmp_path):
+    rows = [line for line in run('render.py', '--repeats', '1', results=tmp_path).splitlines()
             if line.startswith('tutorial_kit')]
     assert [numbers(row)[0] for row in rows] == [1, 64]
     assert all(value > 0 for row in rows for value in numbers(row)[1:4])   # times and memory
+    record = json.loads((tmp_path / 'render.json').read_text())
+    assert [row['case'] for row in record['rows']] == ['render 512 x 512, 1 spp', 'render 512 x 512, 64 spp']
+    assert (tmp_path / 'render.png').stat().st_size > 0
 
 
 @pytest.mark.slow
-def test_optimisation_loop_benchmark_prints_both_modes():
-    output = run('invert_cbox.py', '--iterations', '2')
+def test_optimisation_loop_benchmark_prints_both_modes(tmp_path):
+    output = run('invert_cbox.py', '--iterations', '2', results=tmp_path)
     modes = [line.split()[0] for line in output.splitlines() if line.split()[1:2] == ['tutorial_kit']]
     assert modes == ['biased', 'unbiased']
     ratio = re.search(r'unbiased / biased \(tutorial_kit\): (\d+\.\d+)', output)
     assert ratio and float(ratio.group(1)) > 0
+    record = json.loads((tmp_path / 'invert_cbox.json').read_text())
+    assert all(row['tutorial_kit'] > 0 and row['mitsuba'] is None for row in record['rows'])
+
+
+@pytest.mark.slow
+def test_mitsuba3_tutorial_benchmark(tmp_path):
+    output = run('mitsuba3_tutorial.py', '--iterations', '3', results=tmp_path)
+    assert any(line.startswith('tutorial_kit') for line in output.splitlines())
+    row, = json.loads((tmp_path / 'mitsuba3_tutorial.json').read_text())['rows']
+    assert row['tutorial_kit'] > 0 and row['iterations'] == 3
+
+
+def test_readme_tables_come_from_the_json_files(tmp_path):
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import readme_tables
+    finally:
+        sys.path.remove(BENCHMARKS)
+    record = {'benchmark': 'render', 'title': 't', 'notes': [],
+              'machine': {'backend': 'llvm', 'cpu_threads': 2, 'processor': 'x86_64', 'mitsuba': '3.9.1',
+                          'date': '2026-11-30'},
+              'rows': [{'case': 'render 512 x 512, 1 spp', 'unit': 'ms', 'tutorial_kit': 18.04, 'mitsuba': 28.0,
+                        'first_call_ms': {'tutorial_kit': 216.0}, 'peak_mib': {'tutorial_kit': 4.2}}]}
+    (tmp_path / 'render.json').write_text(json.dumps(record))
+    readme = tmp_path / 'README.md'
+    readme.write_text('intro\n<!-- benchmarks:start -->\nold\n<!-- benchmarks:end -->\nafter\n')
+    arguments = ['--readme', str(readme), '--results', str(tmp_path)]
+    script = os.path.join(BENCHMARKS, 'readme_tables.py')
+    assert subprocess.run([sys.executable, script, '--check', *arguments]).returncode == 1
+    assert subprocess.run([sys.executable, script, *arguments]).returncode == 0
+    text = readme.read_text()
+    assert text.startswith('intro\n<!-- benchmarks:start -->\n') and text.endswith('<!-- benchmarks:end -->\nafter\n')
+    assert '| render 512 x 512, 1 spp | 18.0 ms | 28.0 ms | 0.64 |' in text and 'old' not in text
+    assert '| render 512 x 512, 1 spp | 216 ms / 4 MiB |  |' in text
+    assert subprocess.run([sys.executable, script, '--check', *arguments]).returncode == 0
+    assert readme_tables.tables([]).startswith('No benchmark results')

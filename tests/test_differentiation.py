@@ -118,6 +118,13 @@ def test_unbiased_without_an_optimizer():
     assert dr.all(dr.grad(params[RED]) > 0, axis=None)
 
 
+def test_unbiased_without_an_optimizer_is_a_plain_render():
+    """Without tracked parameters there is no derivative pass to decorrelate."""
+    scene = small_cbox(8)
+    unbiased = tk.render(scene, spp=1, seed=4, unbiased=True).numpy()
+    assert np.array_equal(unbiased, tk.render(scene, spp=1, seed=4).numpy())
+
+
 # -- gradients against finite differences ---------------------------------------------------
 
 @pytest.mark.parametrize('key', [RED, 'OBJMesh.emitter.radiance.value'])

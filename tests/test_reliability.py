@@ -222,7 +222,7 @@ def api_misuse():
         ('render(optimizer=5)', lambda: tk.render(scene, optimizer=5, unbiased=True)),
         ('render(seed="a")', lambda: tk.render(scene, seed='a')),
         ('render(sensor_index=True)', lambda: tk.render(scene, sensor_index=True)),
-        ('SGD(None)', lambda: tk.SGD(None, lr=.1)),
+        ('SGD("params")', lambda: tk.SGD('params', lr=.1)),
         ('SGD(momentum=None)', lambda: tk.SGD(kept, lr=.1, momentum=None)),
         ('Adam(clamp={k: 5})', lambda: tk.Adam(kept, lr=.1, clamp={key: 5})),
         ('Adam(clamp=(0, 1))', lambda: tk.Adam(kept, lr=.1, clamp=(0, 1))),

@@ -21,6 +21,10 @@ each with the interface in ``base.py``), ``renderer/`` (the scene, the BVH,
 ``render``), ``ad/`` (``traverse``, optimizers, path replay, gradient
 checks, PyTorch) and ``widgets/`` (the notebooks' figures and controls).
 """
+from importlib.metadata import PackageNotFoundError, version as _package_version
+
+import drjit as dr
+
 from tutorial_kit.core import backend
 from tutorial_kit.core.backend import set_backend
 from tutorial_kit.core.errors import (SceneError, XMLError, PluginError, MeshError, ParameterError,
@@ -28,6 +32,18 @@ from tutorial_kit.core.errors import (SceneError, XMLError, PluginError, MeshErr
 from tutorial_kit.io.properties import SceneWarning
 
 backend.set_backend(backend.default_backend())
+
+
+def _metadata_version(name):
+    """The installed distribution's version; from a checkout that was never installed, pyproject's."""
+    try:
+        return _package_version(name)
+    except PackageNotFoundError:
+        import pathlib
+        import re
+        pyproject = pathlib.Path(__file__).resolve().parent.parent / 'pyproject.toml'
+        match = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.M) if pyproject.is_file() else None
+        return match.group(1) if match else 'unknown'
 
 # Importing the plugins registers their XML names.
 from tutorial_kit import plugins  # noqa: E402,F401
@@ -38,6 +54,35 @@ from tutorial_kit.renderer.render import render  # noqa: E402
 from tutorial_kit.ad.gradients import check_gradient  # noqa: E402
 from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
+from tutorial_kit.io.image import Bitmap  # noqa: E402
+from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
+from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
+
+__version__ = _metadata_version('tutorial_kit')
+
+
+def variant():
+    """Mitsuba 3's name for what runs the renderer: ``'llvm_ad_rgb'`` or ``'cuda_ad_rgb'``."""
+    return f'{backend.name}_ad_rgb'
+
+
+def set_variant(*names):
+    """Mitsuba 3's ``set_variant``: the first of ``names`` that is ``llvm_ad_rgb`` or
+    ``cuda_ad_rgb`` (and usable) chooses the backend. Other variants (scalar,
+    spectral, polarized) do not exist here: this toolkit renders RGB with derivatives."""
+    for name in names:
+        if name in ('llvm_ad_rgb', 'cuda_ad_rgb'):
+            try:
+                set_backend(name.split('_')[0])
+                return
+            except BackendError:
+                continue
+    raise BackendError(f'none of the variants {", ".join(map(repr, names))} is available here; '
+                       f'tutorial_kit offers "llvm_ad_rgb" and (with a GPU) "cuda_ad_rgb"')
+
+
+# A render left at the end of a notebook cell shows as a picture.
+_inline_images.register([getattr(getattr(dr, name).ad, 'TensorXf') for name in ('llvm', 'cuda')])
 
 
 def __getattr__(name):
@@ -47,7 +92,8 @@ def __getattr__(name):
     raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
 
 
-__all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap',
+__all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap',
+           'ad', 'util', 'variant', 'set_variant', '__version__',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning']

@@ -1,17 +1,22 @@
-"""Command line: ``python -m tutorial_kit render SCENE [--spp N] [-o out.png] [-D name=value]``.
+"""Command line: ``tutorial-kit`` (or ``python -m tutorial_kit``).
 
-Renders in passes of a few samples per pixel, shows a progress bar and
-writes the average, so large sample counts stay within memory and the user
-sees progress. Every argument and the output path are checked before the
-scene is rendered; an error is printed as one line (``error: ...``), never
-as a traceback.
+* ``tutorial-kit render SCENE [--spp N] [-o out.png] [-D name=value]`` renders
+  in passes of a few samples per pixel, shows a progress bar and writes the
+  average, so large sample counts stay within memory and the user sees progress.
+* ``tutorial-kit notebooks DIR [--force]`` writes the notebook series and the
+  scenes it renders into ``DIR``, never overwriting a file unless told to.
+* ``tutorial-kit --version`` prints the installed version.
+
+Every argument and the output path are checked before the scene is
+rendered; an error is printed as one line (``error: ...``), never as a
+traceback.
 """
 import argparse
 import re
 import sys
 import time
 
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from tutorial_kit.io.bitmap import SUPPORTED_EXTENSIONS, check_writable
 from tutorial_kit.core.errors import BackendError, SceneError
@@ -36,9 +41,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser():
-    parser = _Parser(prog='python -m tutorial_kit',
-                     description='Render Mitsuba XML scenes with tutorial_kit.')
+    from tutorial_kit import __version__
+    parser = _Parser(prog='tutorial-kit',
+                     description='Render Mitsuba XML scenes with tutorial_kit, '
+                                 'or copy its notebook course into a folder.')
+    parser.add_argument('--version', action='version', version=f'tutorial_kit {__version__}')
     commands = parser.add_subparsers(dest='command', required=True)
+    notebooks = commands.add_parser('notebooks', help='write the notebook series and its scenes into DIR')
+    notebooks.add_argument('directory', metavar='DIR', help='where to write (created if needed)')
+    notebooks.add_argument('--force', action='store_true',
+                           help='overwrite course files that already exist there (edits are lost)')
     render = commands.add_parser('render', help='render a scene to an image file')
     render.add_argument('scene', help='scene file (Mitsuba XML)')
     render.add_argument('--spp', type=int, default=None, help='samples per pixel (default: the scene\'s)')
@@ -86,12 +98,22 @@ def render_command(args):
     print(f'wrote {output} ({width}x{height}, {spp} spp, {time.perf_counter() - started:.1f} s)')
 
 
+def notebooks_command(args):
+    from tutorial_kit.course import write_course
+    written = write_course(args.directory, force=args.force)
+    count = sum(1 for path in written if path.suffix == '.ipynb')
+    print(f'wrote {count} notebooks and the scenes they use into {args.directory}; '
+          f'open {args.directory}/notebooks in JupyterLab')
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
         if args.command == 'render':
             render_command(args)
-    except (SceneError, BackendError) as error:
+        elif args.command == 'notebooks':
+            notebooks_command(args)
+    except (SceneError, BackendError, OSError) as error:
         _print_error(error)
         return 1
     except KeyboardInterrupt:

@@ -1,2 +1,7 @@
 """Differentiation: ``traverse`` and ``ParameterMap``, the optimizers, path
-replay, gradient checks against finite differences, and the PyTorch bridge."""
+replay, gradient checks against finite differences, and the PyTorch bridge.
+
+``tk.ad.Adam`` and ``tk.ad.SGD`` are where Mitsuba 3's tutorials look for
+the optimizers (``mi.ad.Adam``); they are the same classes as ``tk.Adam``.
+"""
+from tutorial_kit.ad.optimizers import Adam, Optimizer, SGD  # noqa: F401

@@ -110,7 +110,7 @@ def _fresh(params, key, original):
 
 def _forward(scene, params, key, original, direction, objective, spp, seed):
     value = _fresh(params, key, original)
-    loss = objective(render(scene, spp=spp, seed=seed))
+    loss = objective(render(scene, spp=spp, seed=seed, unbiased=False))
     dr.set_grad(value, _as_like(original, direction))
     dr.forward_to(loss)
     return _to_float(dr.grad(loss))
@@ -118,7 +118,7 @@ def _forward(scene, params, key, original, direction, objective, spp, seed):
 
 def _reverse(scene, params, key, original, direction, objective, spp, seed):
     value = _fresh(params, key, original)
-    loss = objective(render(scene, spp=spp, seed=seed))
+    loss = objective(render(scene, spp=spp, seed=seed, unbiased=False))
     dr.backward(loss)
     return float(np.sum(np.asarray(dr.grad(value).numpy(), dtype=np.float64) * direction))
 
@@ -126,7 +126,7 @@ def _reverse(scene, params, key, original, direction, objective, spp, seed):
 def _value(scene, params, key, values, objective, spp, seed):
     params[key] = values
     params.update()
-    return _to_float(objective(render(scene, spp=spp, seed=seed)))
+    return _to_float(objective(render(scene, spp=spp, seed=seed, unbiased=False)))
 
 
 def _to_float(value):

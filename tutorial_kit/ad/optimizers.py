@@ -1,17 +1,36 @@
-"""Gradient-descent optimizers that update scene parameters in place.
+"""Gradient-descent optimizers: SGD (with momentum) and Adam.
 
-An optimizer is built on a :class:`~tutorial_kit.ad.traverse.ParameterMap`. It
-enables gradients on every entry, and each :meth:`Optimizer.step` reads the
-gradients that ``dr.backward`` left there, computes new values, writes them
-into the scene (``params[key] = ...; params.update()``) and clears the
-gradients for the next iteration.
+An optimizer holds the values being optimized, each with gradients enabled.
+After ``dr.backward(loss)`` has left gradients on them, :meth:`Optimizer.step`
+computes new values from the gradients and a per-parameter state
+(momentum, moment estimates). Two ways of use, one class:
+
+* The Mitsuba 3 way: the optimizer is a dictionary of its own variables. ::
+
+      opt = tk.ad.Adam(lr=0.05)
+      opt[key] = params[key]          # registers a copy with gradients enabled
+      params.update(opt)              # the scene now uses the optimizer's value
+      ...
+      opt.step()
+      opt[key] = dr.clip(opt[key], 0, 1)   # keeps the optimizer's state
+      params.update(opt)
+
+* The tutorial's way: the optimizer is built on a ParameterMap and writes
+  every step into the scene itself (``params[key] = ...; params.update()``),
+  optionally clipping to ``clamp`` ranges::
+
+      opt = tk.Adam(params, lr=0.2)
+      ...
+      opt.step()
 
 Learning rates and iteration-dependent factors live in *opaque* Dr.Jit
 variables: as Python floats they would be baked into the generated code, and
-every new value would compile a new kernel.
+every new value would compile a new kernel. Values registered from literals
+(``Color3f(0.1, 0.2, 0.3)``) are made opaque for the same reason.
 """
 import contextlib
 import math
+import numbers
 import warnings
 
 import drjit as dr
@@ -22,78 +41,199 @@ from tutorial_kit.io.loader import FLOAT32_MAX
 
 
 class Optimizer:
-    """Shared machinery: learning rates, value ranges, gradient bookkeeping.
+    """Shared machinery: the values, learning rates, value ranges, gradient bookkeeping.
 
-    ``params``: a ParameterMap whose entries are all differentiable.
+    ``params``: a ParameterMap whose entries are all differentiable (the
+    optimizer then writes into the scene), a dict of Dr.Jit arrays to
+    register, or None. For Mitsuba 3's calling convention the learning rate
+    may come first: ``Adam(0.05)`` is ``Adam(lr=0.05)``.
     ``lr``: a positive float, or a dict from key to float (per parameter).
     ``clamp``: an optional dict from key to ``(low, high)``; after a step the
     value is clipped to that range (e.g. ``(0, 1)`` for a reflectance).
     """
 
-    def __init__(self, params, lr, clamp=None):
+    def __init__(self, params=None, lr=None, clamp=None):
         from tutorial_kit.ad.traverse import ParameterMap
-        if not isinstance(params, ParameterMap):
+        if isinstance(params, numbers.Real) and not isinstance(params, bool):
+            params, lr = lr, params                      # Mitsuba 3's order: Adam(lr, params)
+        if lr is None:
+            raise ParameterError(f'{type(self).__name__} needs a learning rate: '
+                                 f'{type(self).__name__}(lr=...)')
+        if params is not None and not isinstance(params, (ParameterMap, dict)):
             raise ParameterError(f'{type(self).__name__} expects a ParameterMap (tk.traverse(scene)), '
-                                 f'got {type(params).__name__}')
-        for key in params:
-            if not params.is_differentiable(key):
-                raise ParameterError(f'"{key}" cannot be optimized: it is not differentiable '
-                                     f'(drop it with params.keep([...]))')
-        self.params = params
-        self.lr = {}
-        if isinstance(lr, dict):
-            missing = [key for key in params if key not in lr]
-            if missing:
-                raise ParameterError(f'lr gives no learning rate for {", ".join(missing)}')
-        self.set_learning_rate(lr)
-        if clamp is not None and not isinstance(clamp, dict):
-            raise ParameterError(f'clamp must be a dict from key to (low, high), got {type(clamp).__name__}')
-        self.clamp = {key: _clamp_bounds(params, key, bounds) for key, bounds in (clamp or {}).items()}
+                                 f'a dict of arrays or None, got {type(params).__name__}')
+        self.params = params if isinstance(params, ParameterMap) else None
+        self._values = {}                               # used when not bound to a ParameterMap
         self.state = {}
         self.iteration = 0
-        for key in params:
-            dr.enable_grad(params[key])
+        if self.params is not None:
+            for key in params:
+                if not params.is_differentiable(key):
+                    raise ParameterError(f'"{key}" cannot be optimized: it is not differentiable '
+                                         f'(drop it with params.keep([...]))')
+        if isinstance(lr, dict) and self.params is not None:
+            missing = [key for key in self.params if key not in lr]
+            if missing:
+                raise ParameterError(f'lr gives no learning rate for {", ".join(missing)}')
+        if clamp is not None and not isinstance(clamp, dict):
+            raise ParameterError(f'clamp must be a dict from key to (low, high), got {type(clamp).__name__}')
+        self._default_lr = None
+        self.lr = {}
+        self.clamp = {}
+        if self.params is None and params is not None:
+            self.update(params)
+        self.set_learning_rate(lr)
+        self.clamp = {key: self._clamp_bounds(key, bounds) for key, bounds in (clamp or {}).items()}
+        if self.params is not None:
+            for key in self.params:
+                dr.enable_grad(self.params[key])
+
+    # -- learning rates ---------------------------------------------------------------
 
     def set_learning_rate(self, lr, key=None):
-        """Change learning rates without recompiling: ``lr`` for ``key`` (or for
-        every parameter), or a dict from key to rate. Nothing changes if any
-        key or rate is bad."""
+        """Change the learning rate without recompiling.
+
+        ``lr``: a number (for ``key``, or for every parameter when ``key``
+        is None) or a dict from key to number (Mitsuba 3's form).
+        Nothing changes if any key or rate is bad.
+        """
         if isinstance(lr, dict):
             if key is not None:
                 raise ParameterError('set_learning_rate takes a dict of rates or a key, not both')
             rates = dict(lr)
         else:
-            rates = {name: lr for name in ([key] if key is not None else list(self.params))}
+            rates = {key: lr}
         for name, rate in rates.items():
-            self.params.parameter(name)         # an unknown key is reported as such
-            if isinstance(rate, bool) or not isinstance(rate, (int, float)) \
-                    or not 0 < rate <= FLOAT32_MAX:
-                raise ParameterError(f'the learning rate of "{name}" must be a positive finite '
-                                     f'number, got {rate!r}')
+            if name is not None:
+                self._check_key(name)           # an unknown key is reported as such
+            if not _is_real(rate) or not 0 < rate <= FLOAT32_MAX:
+                raise ParameterError(f'the learning rate{"" if name is None else f" of {name!r}"} '
+                                     f'must be a positive finite number, got {rate!r}')
         for name, rate in rates.items():
-            self.lr[name] = dr.opaque(bk.Float, rate)
+            opaque = dr.opaque(bk.Float, float(rate))
+            if name is None:
+                self._default_lr = opaque
+                self.lr = {other: opaque for other in self}
+            else:
+                self.lr[name] = opaque
+
+    def _rate(self, key):
+        return self.lr.get(key, self._default_lr)
+
+    # -- the dictionary of values -----------------------------------------------------
+
+    def __getitem__(self, key):
+        """The current value of ``key`` (gradients enabled)."""
+        if self.params is not None:
+            return self.params[key]
+        if key not in self._values:
+            raise ParameterError(f'the optimizer has no parameter "{key}" '
+                                 f'(registered: {", ".join(self._values) or "none"})')
+        return self._values[key]
+
+    def __setitem__(self, key, value):
+        """Register ``key`` with a copy of ``value``, or overwrite its value.
+
+        Overwriting with a value of the same shape keeps the optimizer's state
+        (momentum, moment estimates), so that ``opt[key] = dr.clip(opt[key],
+        0, 1)`` after a step does not restart it; another shape resets it.
+        """
+        if not (dr.is_array_v(value) and dr.is_diff_v(value) and dr.is_float_v(value)):
+            raise ParameterError(f'the optimizer needs a differentiable Dr.Jit float array for '
+                                 f'"{key}", got {type(value).__name__}')
+        if dr.width(value) == 0:
+            raise ParameterError(f'"{key}" is empty: there is nothing to optimize')
+        previous = self[key] if key in self else None
+        value = dr.detach(value)
+        dr.make_opaque(value)       # a literal would be compiled into every kernel that reads it
+        if self.params is not None:
+            self.params[key] = value
+            self.params.update()
+            value = self.params[key]
+        else:
+            self._values[key] = value
+        dr.enable_grad(value)
+        if previous is None or dr.shape(previous) != dr.shape(value):
+            self.reset(key)
+
+    def __contains__(self, key):
+        return key in (self.params if self.params is not None else self._values)
+
+    def __iter__(self):
+        return iter(list(self.params if self.params is not None else self._values))
+
+    def __len__(self):
+        return len(self.params if self.params is not None else self._values)
+
+    def __delitem__(self, key):
+        if self.params is not None:
+            raise ParameterError('an optimizer built on a ParameterMap keeps its keys: '
+                                 'use params.keep([...]) before building it')
+        self._check_key(key)
+        del self._values[key]
+        self.reset(key)
+        self.lr.pop(key, None)
+
+    def keys(self):
+        return list(self)
+
+    def items(self):
+        return [(key, self[key]) for key in self]
+
+    def values(self):
+        return [self[key] for key in self]
+
+    def update(self, values=None, **more):
+        """Register or overwrite several values: ``opt.update({'key': value})``."""
+        for key, value in dict(values or {}, **more).items():
+            self[key] = value
+
+    def reset(self, key=None):
+        """Forget the state (momentum, moments) of ``key``, or of every parameter."""
+        for name in ([key] if key is not None else list(self.state)):
+            self.state.pop(name, None)
+
+    def _clamp_bounds(self, key, bounds):
+        """``(low, high)`` for ``key``'s values, checked: finite numbers, low < high."""
+        self._check_key(key)
+        if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 \
+                or not all(_is_real(b) and math.isfinite(b) for b in bounds) or not bounds[0] < bounds[1]:
+            raise ParameterError(f'clamp for "{key}" must be (low, high): two finite numbers '
+                                 f'with low < high, got {bounds!r}')
+        return tuple(float(b) for b in bounds)
+
+    def _check_key(self, key):
+        if self.params is not None:
+            self.params.parameter(key)
+        elif key not in self._values:
+            raise ParameterError(f'the optimizer has no parameter "{key}" '
+                                 f'(registered: {", ".join(self._values) or "none"})')
 
     @contextlib.contextmanager
     def disable_gradients(self):
         """Within this block, the parameters do not track derivatives."""
-        for key in self.params:
-            dr.disable_grad(self.params[key])
+        for key in self:
+            dr.disable_grad(self[key])
         try:
             yield
         finally:
-            for key in self.params:
-                dr.enable_grad(self.params[key])
+            for key in self:
+                dr.enable_grad(self[key])
+
+    # -- the step ---------------------------------------------------------------------
 
     def step(self):
-        """Take one gradient step on every parameter and update the scene.
+        """Take one gradient step on every parameter.
 
-        A parameter whose gradient contains NaN or infinity is left as it is
-        for this step (with a warning), so one bad sample cannot ruin it.
+        Bound to a ParameterMap, the new values go into the scene at once;
+        otherwise ``params.update(opt)`` takes them there. A parameter whose
+        gradient contains NaN or infinity is left as it is for this step
+        (with a warning), so one bad sample cannot ruin it.
         """
         self.iteration += 1
         new_values = {}
-        for key in self.params:
-            value = self.params[key]
+        for key in self:
+            value = self[key]
             gradient = dr.grad(value)
             if not dr.all(dr.isfinite(gradient), axis=None):
                 warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
@@ -108,28 +248,22 @@ class Optimizer:
         dr.eval(new_values, [state for state in self.state.values()])
         for key, new_value in new_values.items():
             dr.enable_grad(new_value)
-            self.params[key] = new_value
-        self.params.update()
+            if self.params is not None:
+                self.params[key] = new_value
+            else:
+                self._values[key] = new_value
+        if self.params is not None:
+            self.params.update()
 
     def _update(self, key, value, gradient):
         raise NotImplementedError
 
     def __repr__(self):
-        return f'{type(self).__name__}[{", ".join(self.params)}]'
+        return f'{type(self).__name__}[{", ".join(self)}]'
 
 
 def _is_real(value):
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _clamp_bounds(params, key, bounds):
-    """``(low, high)`` for ``key``'s values, checked: finite numbers, low < high."""
-    params.parameter(key)
-    if not isinstance(bounds, (tuple, list)) or len(bounds) != 2 \
-            or not all(_is_real(b) and math.isfinite(b) for b in bounds) or not bounds[0] < bounds[1]:
-        raise ParameterError(f'clamp for "{key}" must be (low, high): two finite numbers '
-                             f'with low < high, got {bounds!r}')
-    return tuple(float(b) for b in bounds)
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
 class SGD(Optimizer):
@@ -139,7 +273,7 @@ class SGD(Optimizer):
     With ``momentum = 0`` this is plain gradient descent.
     """
 
-    def __init__(self, params, lr, momentum=0, clamp=None):
+    def __init__(self, params=None, lr=None, momentum=0, clamp=None):
         if not _is_real(momentum) or not 0 <= momentum < 1:
             raise ParameterError(f'momentum must be a number in [0, 1), got {momentum!r}')
         super().__init__(params, lr, clamp)
@@ -150,25 +284,26 @@ class SGD(Optimizer):
             velocity = self.state.get(key, dr.zeros(type(gradient), dr.width(gradient)))
             gradient = self.momentum * velocity + gradient
             self.state[key] = dr.detach(gradient)
-        return value - self.lr[key] * gradient
+        return value - self._rate(key) * gradient
 
 
 class Adam(Optimizer):
-    """Adam: steps scaled by running estimates of the gradient's mean and variance.
+    """Adam (Kingma and Ba, ICLR 2015): steps scaled by running estimates of
+    the gradient's mean and variance.
 
     ``m = beta_1 m + (1 - beta_1) g``, ``v = beta_2 v + (1 - beta_2) g^2``,
     ``value -= lr * m_hat / (sqrt(v_hat) + epsilon)`` with the bias-corrected
     ``m_hat = m / (1 - beta_1^t)``, ``v_hat = v / (1 - beta_2^t)``.
     """
 
-    def __init__(self, params, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None):
+    def __init__(self, params=None, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None):
         for name, beta in (('beta_1', beta_1), ('beta_2', beta_2)):
             if not _is_real(beta) or not 0 <= beta < 1:
                 raise ParameterError(f'{name} must be a number in [0, 1), got {beta!r}')
         if not _is_real(epsilon) or not 0 < epsilon <= FLOAT32_MAX:
             raise ParameterError(f'epsilon must be a positive finite number, got {epsilon!r}')
-        super().__init__(params, lr, clamp)
         self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
+        super().__init__(params, lr, clamp)
 
     def _update(self, key, value, gradient):
         t = self.state.get(key, (0, None, None))[0] + 1
@@ -180,5 +315,5 @@ class Adam(Optimizer):
         # The bias corrections change every step: opaque, so no recompilation.
         m_correction = dr.opaque(bk.Float, 1 / (1 - self.beta_1 ** t))
         v_correction = dr.opaque(bk.Float, 1 / (1 - self.beta_2 ** t))
-        step = self.lr[key] * (m * m_correction) / (dr.sqrt(v * v_correction) + self.epsilon)
+        step = self._rate(key) * (m * m_correction) / (dr.sqrt(v * v_correction) + self.epsilon)
         return value - step

@@ -165,8 +165,17 @@ class ParameterMap:
         parameter = self.parameter(key)
         self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
 
-    def update(self):
-        """Let every object whose parameters changed refresh its derived state."""
+    def update(self, values=None):
+        """Let every object whose parameters changed refresh its derived state.
+
+        ``values``: optionally a mapping (such as an optimizer) whose entries
+        are first assigned to the keys of this map that it shares, as in
+        Mitsuba 3's ``params.update(opt)``; its other keys are ignored.
+        """
+        if values is not None:
+            for key in list(values.keys()):
+                if key in self:
+                    self[key] = values[key]
         changed = list(self._dirty.values())
         self._dirty = {}
         for owner, keys in changed:

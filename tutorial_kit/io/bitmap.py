@@ -24,7 +24,8 @@ Images passed to :func:`write_bitmap` may be
 * a flat Dr.Jit array (``Float`` holding interleaved channels, or an
   ``Array3f``/``Color3f`` holding one colour per pixel) together with
   ``crop_size=(width, height)``, or
-* a numpy array of shape (height, width) or (height, width, channels),
+* a numpy array of shape (height, width) or (height, width, channels), or
+  a :class:`~tutorial_kit.io.image.Bitmap`,
 
 with 1 (grey), 3 (RGB) or 4 (RGBA) channels. Row 0 is the top of the image,
 whatever the format stores on disk.
@@ -208,6 +209,9 @@ def _checked_extension(path):
 def _to_numpy(image, path):
     """Copy ``image`` to a float32 numpy array; Dr.Jit arrays that are not
     tensors become flat and channel-interleaved (they need ``crop_size``)."""
+    from tutorial_kit.io.image import Bitmap
+    if isinstance(image, Bitmap):
+        return image.linear()
     if dr.is_array_v(image):
         # detach: an image that carries gradients is written by value.
         values = np.array(dr.detach(image), dtype=np.float32)

@@ -10,7 +10,7 @@ from tutorial_kit.core.srgb import linear_to_srgb, srgb_to_linear
 _JPEG_QUALITY = 95
 
 
-def _to_eight_bit(pixels, display_ready):
+def to_eight_bit(pixels, display_ready):
     """Linear float (H, W, C) -> uint8, sRGB-encoding colour but not alpha."""
     values = np.nan_to_num(pixels, nan=0.0)
     if not display_ready:
@@ -22,13 +22,13 @@ def _to_eight_bit(pixels, display_ready):
 
 def write_png(path, pixels, display_ready):
     from PIL import Image
-    Image.fromarray(_squeeze_grey(_to_eight_bit(pixels, display_ready))).save(path, format='PNG')
+    Image.fromarray(_squeeze_grey(to_eight_bit(pixels, display_ready))).save(path, format='PNG')
 
 
 def write_jpeg(path, pixels, display_ready):
     from PIL import Image
     without_alpha = pixels[:, :, :3]
-    encoded = _squeeze_grey(_to_eight_bit(without_alpha, display_ready))
+    encoded = _squeeze_grey(to_eight_bit(without_alpha, display_ready))
     # Full-resolution colour (subsampling=0): renders have sharp colour edges.
     Image.fromarray(encoded).save(path, format='JPEG', quality=_JPEG_QUALITY, subsampling=0)
 

@@ -5,6 +5,11 @@ inside its pixel, asks the scene's integrator for the radiance along them
 and averages the samples into pixels with the film's reconstruction filter.
 The result is a Dr.Jit ``TensorXf`` of shape (height, width, 3) holding
 linear RGB radiance, on the active backend.
+
+The signature is Mitsuba 3's ``mi.render(scene, params, sensor, integrator,
+seed, seed_grad, spp, spp_grad)``, so that its tutorials run unchanged; the
+tutorial's keywords (``optimizer``, ``unbiased``, ``sensor_index``) are
+accepted as well.
 """
 import numbers
 
@@ -13,7 +18,9 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.ad.path_replay import PathReplay
+from tutorial_kit.plugins.integrators.base import Integrator
 from tutorial_kit.plugins.samplers.independent import mix64
+from tutorial_kit.plugins.sensors.base import Sensor
 from tutorial_kit.renderer.camera_rays import camera_rays
 
 #: Above this many samples one render is split into passes, to bound memory.
@@ -27,37 +34,128 @@ BYTES_PER_RECORDED_SAMPLE = 4096
 BYTES_PER_REPLAYED_SAMPLE = 512
 
 
-def render(scene, spp=None, seed=None, sensor_index=0, optimizer=None, unbiased=False):
-    """Render ``scene`` as seen by sensor ``sensor_index``.
+def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=None, spp=None,
+           spp_grad=None, *, optimizer=None, unbiased=None, sensor_index=None):
+    """Render ``scene`` as seen by ``sensor``; returns TensorXf (H, W, 3).
 
-    ``spp``: samples per pixel (default: the sensor's sampler). ``seed``: an
-    int; the same seed gives the same image, and without one every call
-    draws fresh samples. Returns TensorXf (H, W, 3).
+    ``params``: a ParameterMap whose entries with gradients enabled receive
+    derivatives (default: every scene parameter with gradients enabled).
+    ``sensor``: an index into ``scene.sensors()`` or a sensor object
+    (``sensor_index`` is the same, by its older name). ``integrator``: used
+    instead of the scene's. ``spp``: samples per pixel (0 or None: the
+    sensor's sampler). ``seed``: an int; the same seed gives the same image,
+    and without one every call draws fresh samples.
 
-    Derivatives are tracked whenever a scene parameter has gradients enabled
-    (an ``optimizer`` enables them on its parameters). With ``unbiased=True``
-    the image is rendered twice with independent samples: its value comes
-    from the first render (with the optimizer's gradients, or all
-    derivative tracking, switched off), its derivatives from the second. Reusing one set
-    of samples for both would correlate them and bias the gradient of
-    objectives such as the squared error. ``spp`` may then be a pair
-    ``(spp_primal, spp_derivative)``.
+    Derivatives are tracked whenever a parameter has gradients enabled (an
+    ``optimizer`` enables them on its own). Like Mitsuba 3, the image's value
+    and its derivatives then come from independent samples: the primal pass
+    uses ``seed`` and ``spp``, the derivative pass ``seed_grad`` (default:
+    derived from ``seed``) and ``spp_grad`` (default: ``spp``). Reusing one
+    set of samples for both would correlate them and bias the gradient of
+    objectives such as the squared error; ``unbiased=False`` does so anyway,
+    which saves a pass (finite-difference checks want exactly that). ``spp``
+    may also be a pair ``(spp, spp_grad)``.
     """
-    _check_arguments(scene, seed, optimizer, unbiased)
-    if unbiased:
-        spp_primal, spp_diff = spp if isinstance(spp, (tuple, list)) and len(spp) == 2 else (spp, spp)
-        second_seed = None if seed is None else mix64(seed) & 0x7FFFFFFF
-        # Check both renders before the first one starts.
-        _checked_request(scene, spp_primal, sensor_index)
-        _checked_request(scene, spp_diff, sensor_index, tracked_parameters(scene))
-        with optimizer.disable_gradients() if optimizer is not None else dr.suspend_grad():
-            primal = render(scene, spp_primal, seed, sensor_index)
-        differentiable = render(scene, spp_diff, second_seed, sensor_index)
-        return dr.replace_grad(primal, differentiable)
-    return _render(scene, spp, seed, sensor_index)
+    _check_arguments(scene, optimizer, unbiased)
+    if isinstance(spp, (tuple, list)) and len(spp) == 2 and spp_grad is None:
+        spp, spp_grad = spp
+    sensor = _checked_sensor(scene, sensor if sensor_index is None else sensor_index,
+                             'sensor' if sensor_index is None else 'sensor_index')
+    integrator = scene.integrator() if integrator is None else integrator
+    if not isinstance(integrator, Integrator):
+        raise RenderError(f'integrator must be an integrator plugin, got {type(integrator).__name__}')
+    spp = _checked_spp(sensor, spp, 'spp')
+    spp_grad = spp if spp_grad in (None, 0) else _checked_spp(sensor, spp_grad, 'spp_grad')
+    seed = _checked_seed(seed, 'seed')
+    seed_grad = _checked_seed(seed_grad, 'seed_grad')
+    if seed_grad and seed is not None and seed_grad == seed:
+        raise RenderError('seed and seed_grad must differ: the derivative pass needs samples '
+                          'independent of the image\'s, or the gradient is biased')
+    width, height = _checked_film_size(sensor)
+
+    tracked = _tracked_parameters(scene, params, optimizer)
+    # Check every pass's sample budget before the first one starts.
+    check_sample_budget(width, height, spp)
+    if tracked:
+        check_sample_budget(width, height, spp if unbiased is False else spp_grad,
+                            BYTES_PER_RECORDED_SAMPLE if any(p.kind in GEOMETRY_KINDS for p in tracked)
+                            else BYTES_PER_REPLAYED_SAMPLE)
+    if seed is None:
+        # Fresh samples for every call: the sampler's seed mixed with a call counter.
+        seed = mix64(sensor.sampler().seed) ^ scene.render_count
+    scene.render_count += 1
+    scene.prepare_render()
+    if not tracked:
+        return _render_primal(scene, sensor, integrator, spp, seed, width, height)
+    if unbiased is False:
+        return _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height)
+    if not seed_grad:
+        seed_grad = mix64(seed) & 0x7FFFFFFF        # as Mitsuba 3 does: derived from the seed
+    with dr.suspend_grad():
+        primal = _render_primal(scene, sensor, integrator, spp, seed, width, height)
+    differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
+                                            width, height)
+    return dr.replace_grad(primal, differentiable)
 
 
-def _check_arguments(scene, seed, optimizer, unbiased):
+# -- the two kinds of pass ---------------------------------------------------------------
+
+def _render_primal(scene, sensor, integrator, spp, seed, width, height):
+    """The image without derivatives, in passes that bound the memory of one kernel."""
+    passes = -(-width * height * spp // MAX_SAMPLES_PER_PASS)
+    return _accumulate(scene, sensor, integrator, spp, seed, passes, 'symbolic', width, height)
+
+
+def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height):
+    """The image as a node of the AD graph, with derivatives for ``tracked``."""
+    if not any(p.kind in GEOMETRY_KINDS for p in tracked):
+        # Derivatives only of materials and lights: replay paths (fast).
+        return dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
+                         [getattr(p.owner, p.attribute) for p in tracked])
+    # Derivatives of geometry: the render is recorded in full, in one pass.
+    return _accumulate(scene, sensor, integrator, spp, seed, 1, 'evaluated', width, height)
+
+
+def _accumulate(scene, sensor, integrator, spp, seed, passes, loop_mode, width, height):
+    spp_per_pass = [spp // passes + (k < spp % passes) for k in range(passes)]
+    image = None
+    for k, count in enumerate(spp_per_pass):
+        position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
+        radiance = integrator.sample(scene, sampler, *ray, loop_mode=loop_mode)
+        block = sensor.film().develop(position, radiance, count) * (count / spp)
+        image = block if image is None else image + block
+    return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
+
+
+#: Parameter kinds whose derivatives need the fully recorded (not replayed) render.
+GEOMETRY_KINDS = ('positions', 'normals', 'texcoords')
+
+
+def _tracked_parameters(scene, params, optimizer):
+    """The parameter records (traverse.Parameter) that have gradients enabled.
+
+    Those of ``params`` (a ParameterMap) if given, else of the ``optimizer``'s
+    map, else of the whole scene.
+    """
+    from tutorial_kit.ad.traverse import ParameterMap, traverse
+    if params is None and optimizer is not None and isinstance(optimizer.params, ParameterMap):
+        params = optimizer.params
+    if params is None:
+        params = traverse(scene)
+    elif not isinstance(params, ParameterMap):
+        raise RenderError(f'params must be a ParameterMap (from tk.traverse(scene)), '
+                          f'got {type(params).__name__}')
+    return [params.parameter(key) for key in params.differentiable_keys() if dr.grad_enabled(params[key])]
+
+
+def tracked_parameters(scene):
+    """The scene parameters (traverse.Parameter records) that have gradients enabled."""
+    return _tracked_parameters(scene, None, None)
+
+
+# -- checking the arguments --------------------------------------------------------------
+
+def _check_arguments(scene, optimizer, unbiased):
     """Refuse arguments of the wrong kind before any work starts."""
     from tutorial_kit.renderer.scene import Scene
     from tutorial_kit.ad.optimizers import Optimizer
@@ -67,11 +165,8 @@ def _check_arguments(scene, seed, optimizer, unbiased):
     if optimizer is not None and not isinstance(optimizer, Optimizer):
         raise RenderError(f'optimizer must be a tk.Optimizer (SGD, Adam) or None, '
                           f'got {type(optimizer).__name__}')
-    if not isinstance(unbiased, bool):
-        raise RenderError(f'unbiased must be True or False, got {unbiased!r}')
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
-                             or not 0 <= seed < 2 ** 64):
-        raise RenderError(f'seed must be an int in [0, 2^64), got {seed!r}')
+    if unbiased is not None and not isinstance(unbiased, bool):
+        raise RenderError(f'unbiased must be True, False or None, got {unbiased!r}')
 
 
 def check_sample_budget(width, height, spp, bytes_per_sample=None):
@@ -106,60 +201,38 @@ def available_memory():
         return None
 
 
-def _checked_request(scene, spp, sensor_index, tracked=()):
-    """``(sensor, spp, width, height)`` of a render request, each checked, and
-    the sample budget checked for a render that tracks ``tracked`` parameters."""
+def _is_int(value):
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _checked_sensor(scene, sensor, name):
+    if isinstance(sensor, Sensor):
+        return sensor
     sensors = scene.sensors()
-    if isinstance(sensor_index, bool) or not isinstance(sensor_index, int) \
-            or not 0 <= sensor_index < len(sensors):
-        raise RenderError(f'sensor_index must be an int in [0, {len(sensors) - 1}], got {sensor_index!r}')
-    sensor = sensors[sensor_index]
-    spp = sensor.sampler().sample_count() if spp is None else spp
-    if isinstance(spp, bool) or not isinstance(spp, numbers.Integral) or spp <= 0:
-        raise RenderError(f'spp must be a positive int, got {spp!r}')
-    spp = int(spp)
+    if not _is_int(sensor) or not 0 <= sensor < len(sensors):
+        raise RenderError(f'{name} must be a sensor or an int in [0, {len(sensors) - 1}], got {sensor!r}')
+    return sensors[int(sensor)]
+
+
+def _checked_spp(sensor, spp, name):
+    if spp is None or (_is_int(spp) and spp == 0):
+        return sensor.sampler().sample_count()
+    if not _is_int(spp) or spp < 0:
+        raise RenderError(f'{name} must be a positive int (0: the sensor\'s sample count), got {spp!r}')
+    return int(spp)
+
+
+def _checked_seed(seed, name):
+    if dr.is_array_v(seed) and dr.width(seed) == 1 and dr.is_integral_v(seed):
+        seed = int(seed[0])                     # Mitsuba 3 code passes mi.UInt32(it)
+    if seed is not None and (not _is_int(seed) or not 0 <= seed < 2 ** 64):
+        raise RenderError(f'{name} must be an int in [0, 2^64), got {seed!r}')
+    return None if seed is None else int(seed)
+
+
+def _checked_film_size(sensor):
     width, height = sensor.film().crop_size()
-    if not all(isinstance(n, numbers.Integral) and not isinstance(n, bool) and n > 0
-               for n in (width, height)):
+    if not all(_is_int(n) and n > 0 for n in (width, height)):
         # The loader checks the film, but code may resize it later (film.width = ...).
         raise RenderError(f'the film must have a positive integer size, got {width!r} x {height!r}')
-    width, height = int(width), int(height)
-    recorded = any(p.kind in GEOMETRY_KINDS for p in tracked)
-    check_sample_budget(width, height, spp, None if not tracked else
-                        BYTES_PER_RECORDED_SAMPLE if recorded else BYTES_PER_REPLAYED_SAMPLE)
-    return sensor, spp, width, height
-
-
-def _render(scene, spp, seed, sensor_index):
-    tracked = tracked_parameters(scene)
-    sensor, spp, width, height = _checked_request(scene, spp, sensor_index, tracked)
-    if seed is None:
-        seed = mix64(sensor.sampler().seed) ^ scene.render_count
-    scene.render_count += 1
-    scene.prepare_render()
-    if tracked and not any(p.kind in GEOMETRY_KINDS for p in tracked):
-        # Derivatives only of materials and lights: replay paths (fast).
-        return dr.custom(PathReplay, scene, sensor, spp, mix64(seed), tracked,
-                         [getattr(p.owner, p.attribute) for p in tracked])
-    # Without derivatives, or with derivatives of geometry (recorded in full).
-    passes = 1 if tracked else -(-width * height * spp // MAX_SAMPLES_PER_PASS)
-    spp_per_pass = [spp // passes + (k < spp % passes) for k in range(passes)]
-    image = None
-    for k, count in enumerate(spp_per_pass):
-        position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
-        radiance = scene.integrator().sample(scene, sampler, *ray,
-                                             loop_mode='evaluated' if tracked else 'symbolic')
-        block = sensor.film().develop(position, radiance, count) * (count / spp)
-        image = block if image is None else image + block
-    return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
-
-
-#: Parameter kinds whose derivatives need the fully recorded (not replayed) render.
-GEOMETRY_KINDS = ('positions', 'normals', 'texcoords')
-
-
-def tracked_parameters(scene):
-    """The scene parameters (traverse.Parameter records) that have gradients enabled."""
-    from tutorial_kit.ad.traverse import traverse
-    params = traverse(scene)
-    return [params.parameter(key) for key in params.differentiable_keys() if dr.grad_enabled(params[key])]
+    return int(width), int(height)

@@ -54,7 +54,8 @@ class GradientViewer:
                 self.params.update()
                 param = self.params[key]
                 dr.enable_grad(param)
-                image = render(self.scene, spp=self.spp, seed=self.seed)
+                # Only the derivative is shown: it may share the image's samples (one pass fewer).
+                image = render(self.scene, spp=self.spp, seed=self.seed, unbiased=False)
                 dr.set_grad(param, dr.full(type(param), 1, dr.width(param)))
                 dr.forward_to(image)
                 gradient = dr.grad(image).numpy()

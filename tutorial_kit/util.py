@@ -1,0 +1,31 @@
+"""``tk.util``: the helpers Mitsuba 3's tutorials call as ``mi.util``.
+
+``mi.util.convert_to_bitmap(image)`` at the end of a notebook cell shows a
+render; ``mi.util.write_bitmap('out.png', image)`` saves one. Both work the
+same here, so that tutorial code runs with ``import tutorial_kit as mi``.
+"""
+from tutorial_kit.io import bitmap as _bitmap
+from tutorial_kit.io.image import Bitmap
+
+__all__ = ['convert_to_bitmap', 'write_bitmap']
+
+
+def convert_to_bitmap(data, uint8_srgb=True):
+    """A :class:`~tutorial_kit.io.image.Bitmap` of ``data`` (TensorXf (H, W, C),
+    NumPy array, PyTorch tensor or Bitmap), displayed inline by Jupyter.
+
+    ``uint8_srgb=True`` (the default) stores what a screen shows: 8-bit
+    sRGB-encoded values clamped to [0, 1]; ``False`` keeps linear floats.
+    """
+    return Bitmap(data).convert(srgb_gamma=uint8_srgb)
+
+
+def write_bitmap(filename, data, write_async=True):
+    """Write ``data`` (a tensor, array or Bitmap) to ``filename``; the extension
+    chooses the format (see :func:`tutorial_kit.write_bitmap`).
+
+    ``write_async`` is accepted for Mitsuba 3's signature; the file is always
+    complete when this returns (it is written under a temporary name and
+    renamed into place).
+    """
+    _bitmap.write_bitmap(filename, data)
