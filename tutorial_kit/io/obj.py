@@ -315,12 +315,13 @@ def _read_vectorised(data, path):
     """
     if data.startswith(_BYTE_ORDER_MARK):
         data = data[len(_BYTE_ORDER_MARK):]
-    if data.count(b'\r') != data.count(b'\r\n'):
-        return None                               # lines ending in a lone '\r'
-    data = data.translate(_AS_SPACE) + b'\n'
-    buf = np.frombuffer(data, np.uint8).copy()    # comments and keywords get blanked
-    if (buf >= 128).any():
-        return None
+    if not data.isascii() or (b'\r' in data and data.count(b'\r') != data.count(b'\r\n')):
+        return None                               # not ASCII, or lines ending in a lone '\r'
+    text = bytearray(data)                        # a copy: comments and keywords get blanked
+    text += b'\n'
+    if any(space in data for space in (b'\t', b'\r', b'\v', b'\f')):
+        text = text.translate(_AS_SPACE)
+    buf = np.frombuffer(text, np.uint8)
     line_end = np.flatnonzero(buf == _NEWLINE)
     line_start = np.r_[0, line_end[:-1] + 1]
     if b'#' in data:                              # a comment runs to the end of its line
@@ -400,11 +401,8 @@ class _Lines:
         self.kind = self._classify()
         # Token starts once the keywords are blanked: a token per number or corner.
         separator = (buf == _SPACE) | (buf == _NEWLINE)
-        token = np.flatnonzero(~separator[1:] & separator[:-1]) + 1
-        if not separator[0]:
-            token = np.r_[0, token]
-        self.tokens = token
-        self.token_count = np.searchsorted(token, line_end) - np.searchsorted(token, line_start)
+        self.token_start = np.r_[~separator[0], ~separator[1:] & separator[:-1]]
+        self.token_count = np.add.reduceat(self.token_start, line_start, dtype=np.int64)
 
     def _classify(self):
         buf, first = self.buf, self.first
@@ -434,6 +432,10 @@ class _Lines:
     def _text(self, kind):
         """The bytes of all lines of one kind (keywords blanked), and those lines."""
         lines = np.flatnonzero(self.kind == kind)
+        if not len(lines):
+            return b'', lines
+        if lines[-1] - lines[0] + 1 == len(lines):       # one block, as files tend to be
+            return self.buf[self.line_start[lines[0]]:self.line_end[lines[-1]] + 1].tobytes(), lines
         selected = np.repeat(self.kind == kind, self.line_end - self.line_start + 1)
         return self.buf[selected].tobytes(), lines
 
@@ -494,21 +496,20 @@ class _Lines:
         """The statement kinds a face corner indexes, the same for all corners
         (``p``, ``p/t``, ``p//n`` or ``p/t/n``), or None."""
         buf = self.buf
-        slash = np.flatnonzero(buf == _SLASH)
-        if not len(slash):
+        if b'/' not in self.data:
             return (_POSITION,)
+        slash = np.flatnonzero(buf == _SLASH)
         on_face = self.kind[np.searchsorted(self.line_end, slash)] == _FACE
         slash = slash[on_face]
         corner_total = self.token_count[lines].sum()
-        token = np.searchsorted(self.tokens, slash, 'right') - 1
-        per_token = np.bincount(token, minlength=len(self.tokens))
-        doubled = (buf[slash + 1] == _SLASH)
         slashes = len(slash) // max(corner_total, 1)
         if len(slash) != slashes * corner_total or slashes > 2:
             return None
-        face_tokens = self.tokens[np.repeat(self.kind == _FACE, self.token_count)]
-        if np.any(per_token[np.searchsorted(self.tokens, face_tokens)] != slashes):
+        tokens = np.flatnonzero(self.token_start)
+        per_token = np.bincount(np.searchsorted(tokens, slash, 'right') - 1, minlength=len(tokens))
+        if np.any(per_token[np.repeat(self.kind == _FACE, self.token_count)] != slashes):
             return None
+        doubled = (buf[slash + 1] == _SLASH)
         # Every slash sits between digits, or in a '//' between a digit and
         # a digit or minus sign.
         digit = lambda c: (c >= ord('0')) & (c <= ord('9'))     # noqa: E731
@@ -542,7 +543,15 @@ def _assemble(corners, form, corner_counts, tables):
     ``corners`` (C, k): 0-based indices into ``tables[form[j]]`` (the
     (L, width) values of each statement kind) for ``j < k``."""
     sizes = [max(len(tables[kind]), 1) for kind in form]
-    if np.prod(np.array(sizes, np.float64)) < 2 ** 62:    # one integer per index tuple
+    if len(form) == 1:            # positions only: no sort needed to find first uses
+        first_use = np.full(sizes[0], len(corners))
+        np.minimum.at(first_use, corners[:, 0], np.arange(len(corners)))
+        used = np.flatnonzero(first_use < len(corners))
+        first_seen = first_use[used]
+        slot = np.empty(sizes[0], np.int64)
+        slot[used] = np.arange(len(used))
+        vertex_of_corner = slot[corners[:, 0]]
+    elif np.prod(np.array(sizes, np.float64)) < 2 ** 62:    # one integer per index tuple
         key = np.zeros(len(corners), np.int64)
         for column, size in enumerate(sizes):
             key = key * size + corners[:, column]

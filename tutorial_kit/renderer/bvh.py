@@ -152,9 +152,11 @@ class BVH:
 
         # Zero-area triangles could still produce hits from rounding in the
         # test; they cannot be seen, so leave them out altogether.
-        normal = np.cross(e1.astype(np.float64), e2.astype(np.float64))
-        finite = np.isfinite(p0).all(1) & np.isfinite(p1).all(1) & np.isfinite(p2).all(1)
-        kept = np.flatnonzero(finite & (np.abs(normal).max(axis=1) > 0))
+        # (Column by column: NumPy's reductions along short rows are slow.)
+        a, b = e1.T.astype(np.float64), e2.T.astype(np.float64)
+        area = (a[1] * b[2] != a[2] * b[1]) | (a[2] * b[0] != a[0] * b[2]) | (a[0] * b[1] != a[1] * b[0])
+        corner_sum = sum(p.T.astype(np.float64).sum(axis=0) for p in (p0, p1, p2))
+        kept = np.flatnonzero(area & np.isfinite(corner_sum))   # NaN or inf in any corner
 
         self.node_count = 0
         self.depth = 0
@@ -172,8 +174,10 @@ class BVH:
                                 for k in range(0, len(kept), 2)]
         else:
             self._triangles = None
-            lo = np.minimum(np.minimum(p0, p1), p2)[kept]
-            hi = np.maximum(np.maximum(p0, p1), p2)[kept]
+            lo = np.minimum(np.minimum(p0, p1), p2)
+            hi = np.maximum(np.maximum(p0, p1), p2)
+            if len(kept) < len(p0):
+                lo, hi = lo[kept], hi[kept]
             tree = build_tree(lo, hi)
             self.node_count = len(tree['child_leaf'])
             self.depth = tree['depth']
@@ -200,7 +204,7 @@ class BVH:
         bits[:k, 12:14] = np.where(
             leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | (k + tree['child_index']),
             tree['child_index'])
-        prim = kept[tree['order']]              # back to the caller's numbering
+        prim = kept[tree['order']] if len(kept) < len(p0) else tree['order']   # caller's numbering
         records[k:, 0:3] = p0[prim]
         records[k:, 3:6] = e1[prim]
         records[k:, 6:9] = e2[prim]
