@@ -18,9 +18,9 @@ ray that misses a box skips everything inside it. The tree is built by
 for Dr.Jit and answers the queries.
 
 **Layout.** The tree (:mod:`~tutorial_kit.renderer.bvh_build`) is binary
-and its leaves hold up to four triangles. Nodes and triangles are records of
-16 float32 values (64 bytes, one cache line) in one array, each fetched with a
-single packet gather::
+and its leaves hold a few triangles (``LEAF_SIZE``). Nodes and triangles
+are records of 16 float32 values (64 bytes, one cache line) in one array,
+each fetched with a single packet gather::
 
     interior node:  left box min (3), max (3) | right box min (3), max (3) | left | right | padding (2)
     triangle:       p0 (3) | p1-p0 (3) | p2-p0 (3) | prim | padding (6)
@@ -39,10 +39,10 @@ interior node. Of two children hit, the ray visits the nearer one first and
 pushes the other on a short stack in local memory (``dr.alloc_local``);
 with neither hit, or the leaf done, it pops the stack. Visiting near
 subtrees first finds the closest hit early, and then the ``t`` bound culls
-the boxes behind it. On a 1M-triangle terrain (512 x 512, 16 spp) this
-stack walk with children's boxes in the parent and four-triangle leaves
-renders 3.3 times as fast as the stackless walk of a threaded tree
-(one box or triangle per step, children always left first) that it replaced.
+the boxes behind it. Measured on a 100,000-triangle terrain (65,536 camera
+rays, as many rays bounced off it): 29 and 30 steps per ray, where the
+stackless walk of a threaded SAH tree that this replaced (one box or one
+triangle per step, the left child always first) took 61 and 62.
 
 **Small scenes** (at most :data:`UNROLL_LIMIT` triangles, like the Cornell
 box's 36). The loop above pays for each step with a gather, a transpose of
@@ -327,7 +327,7 @@ class BVH:
         Minimum and maximum are written as compare-and-select: no slab
         distance is NaN (``inv_d`` is finite), and ``dr.minimum`` would also
         handle NaN, which on a CPU costs several instructions each. Measured
-        on 1M triangles: 15 % faster traversal.
+        on a 10,000-triangle terrain: about 10 % less kernel time.
         """
         t0 = (lo - o) * inv_d
         t1 = (hi - o) * inv_d
