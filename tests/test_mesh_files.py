@@ -151,7 +151,7 @@ def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
     gives exactly the line reader's arrays."""
     from tutorial_kit.io import obj
     texts = {
-        'p': '# c\nv 0 0 0\nv 1 0 0 1\nv 1 1 0\n  v 0 1 0 # note\ns off\nf 1 2 3 4\nf -4 -2 -1\n',
+        'p': '# c/d\nv 0 0 0\nv 1 0 0 1\nv 1 1 0\n  v 0 1 0 # note\ns off\nf 1 2 3 4\nf -4 -2 -1\n',
         'p/t/n': '\n'.join(['v 0 0 0', 'v 1 0 0', 'v 0 1 0', 'v 1 1 0', 'vt 0 0', 'vt 1',
                              'vn 0 0 1', 'vn 0 0 -1', 'f 1/1/1 2/2/1 3/1/1',
                              'f 2/2/1 4/2/1 3/1/2', 'f\t-1/-1/-1 -2/-2/-2 -3/-1/-1']),

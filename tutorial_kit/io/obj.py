@@ -505,6 +505,8 @@ class _Lines:
         slashes = len(slash) // max(corner_total, 1)
         if len(slash) != slashes * corner_total or slashes > 2:
             return None
+        if slashes == 0:                    # the slashes were in comments
+            return (_POSITION,)
         tokens = np.flatnonzero(self.token_start)
         per_token = np.bincount(np.searchsorted(tokens, slash, 'right') - 1, minlength=len(tokens))
         if np.any(per_token[np.repeat(self.kind == _FACE, self.token_count)] != slashes):
