@@ -246,24 +246,43 @@ def test_queries_ignore_gradients():
 
 
 def test_tree_structure():
-    """Depth-first threaded layout: escape indices bracket well-nested subtrees."""
+    """Every primitive in exactly one leaf; a child's box holds its subtree."""
     p0, p1, p2 = random_soup(1000, seed=10)
     lo = np.minimum(np.minimum(p0, p1), p2)
     hi = np.maximum(np.maximum(p0, p1), p2)
-    tree = build_tree(lo, hi)
-    n = len(tree['escape'])
-    assert n == 2 * len(lo) - 1 and tree['escape'][0] == n
-    leaf = tree['prim'] >= 0
-    assert sorted(tree['prim'][leaf]) == list(range(len(lo)))
-    index = np.arange(n)
-    assert np.all(tree['escape'][leaf] == index[leaf] + 1)
-    for i in np.flatnonzero(~leaf):
-        inside = slice(i + 1, tree['escape'][i])
-        # Every node inside the subtree lies within its box and escapes no further.
-        assert np.all(tree['lo'][inside] >= tree['lo'][i]) and np.all(tree['hi'][inside] <= tree['hi'][i])
-        assert np.all(tree['escape'][inside] <= tree['escape'][i])
-    # The tree is balanced enough: SAH on a uniform soup stays shallow.
+    tree = build_tree(lo, hi, leaf_size=4)
+    order, leaf = tree['order'], tree['child_leaf']
+    assert sorted(order) == list(range(len(lo)))
+    counts = tree['child_count'][leaf]
+    assert counts.min() >= 1 and counts.max() <= 4
+    starts = np.sort(tree['child_index'][leaf])
+    # The leaves tile the sorted list: each starts where the one before ends.
+    np.testing.assert_array_equal(starts, np.r_[0, np.cumsum(counts[np.argsort(tree['child_index'][leaf])])[:-1]])
+
+    def check(node):
+        """Primitives under ``node``, checking its children's boxes on the way."""
+        prims = []
+        for c in range(2):
+            if leaf[node, c]:
+                start = tree['child_index'][node, c]
+                below = order[start:start + tree['child_count'][node, c]]
+            else:
+                assert tree['child_index'][node, c] > node      # parents come first
+                below = check(tree['child_index'][node, c])
+            assert np.all(lo[below] >= tree['child_lo'][node, c])
+            assert np.all(hi[below] <= tree['child_hi'][node, c])
+            prims += list(below)
+        return prims
+    assert sorted(check(0)) == list(range(len(lo)))
     assert tree['depth'] < 40
+
+
+def test_tree_of_coincident_boxes():
+    """Equal Morton codes fall back to middle splits: the tree stays shallow."""
+    lo = np.zeros((5000, 3), np.float32)
+    tree = build_tree(lo, lo + 1, leaf_size=4)
+    assert tree['depth'] <= 14
+    assert tree['child_count'][tree['child_leaf']].sum() == 5000
 
 
 def test_rejects_bad_shapes():

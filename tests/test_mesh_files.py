@@ -146,6 +146,44 @@ def test_obj_ignores_comments_groups_materials_and_blank_lines(tmp_path):
     np.testing.assert_array_equal(mesh.positions, QUAD_POSITIONS)
 
 
+def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
+    """The vectorised reader takes the common forms itself (no fallback) and
+    gives exactly the line reader's arrays."""
+    from tutorial_kit.io import obj
+    texts = {
+        'p': '# c/d\nv 0 0 0\nv 1 0 0 1\nv 1 1 0\n  v 0 1 0 # note\ns off\nf 1 2 3 4\nf -4 -2 -1\n',
+        'p/t/n': '\n'.join(['v 0 0 0', 'v 1 0 0', 'v 0 1 0', 'v 1 1 0', 'vt 0 0', 'vt 1',
+                             'vn 0 0 1', 'vn 0 0 -1', 'f 1/1/1 2/2/1 3/1/1',
+                             'f 2/2/1 4/2/1 3/1/2', 'f\t-1/-1/-1 -2/-2/-2 -3/-1/-1']),
+        'p//n': 'v 0 0 0\r\nv 1 0 0\r\nv 0 1 0\r\nvn 0 0 1\r\nf 1//1 2//1 3//1\r\n',
+        'p/t': 'v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0.25\nvt 0.5 1\nf 1/1 2/2 3/1',
+    }
+    for name, text in texts.items():
+        data = text.encode()
+        fast, reference = obj._read_vectorised(data, name), obj._read_by_line(data, name)
+        assert fast is not None, name
+        for field in ('positions', 'faces', 'normals', 'texcoords'):
+            a, b = getattr(fast, field), getattr(reference, field)
+            assert (a is None) == (b is None), (name, field)
+            if a is not None:
+                assert a.dtype == b.dtype
+                np.testing.assert_array_equal(a, b, err_msg=f'{name} {field}')
+
+
+def test_obj_error_in_a_large_file_names_its_line(tmp_path, monkeypatch):
+    """Errors found by the whole-file reader still name the line, without
+    reading the file again line by line."""
+    from tutorial_kit.io import obj
+    monkeypatch.setattr(obj, '_read_by_line', None)
+    rows = [f'v {i} {i % 7} 0' for i in range(3000)] + [f'f {i + 1} {i + 2} {i + 3}' for i in range(2990)]
+    for bad, line, problem in ((1500, 'v 1 2 x', 'is not a number'),
+                               (4000, 'f 1 2 99999', 'out of range'),
+                               (2500, 'v 1 2 nan', 'finite'),
+                               (100, 'vx 1 2 3', 'unknown statement')):
+        text = '\n'.join(rows[:bad] + [line] + rows[bad:]) + '\n'
+        expect_error(read_obj, write_text(tmp_path, 'large.obj', text), problem, line=bad + 1)
+
+
 # -- OBJ: errors --------------------------------------------------------------
 
 def test_obj_missing_file(tmp_path):

@@ -62,6 +62,8 @@ def fan_triangulate(corner_vertices: np.ndarray, corner_counts: np.ndarray) -> n
         ``T = sum(corner_counts - 2)`` triangles.
     """
     corner_counts = np.asarray(corner_counts, dtype=np.int64)
+    if np.all(corner_counts == 3):          # triangles already (most large meshes)
+        return corner_vertices.reshape(-1, 3)
     first_corner = np.cumsum(corner_counts) - corner_counts   # where each polygon starts
     triangle_counts = corner_counts - 2
     polygon_of_triangle = np.repeat(np.arange(len(corner_counts)), triangle_counts)

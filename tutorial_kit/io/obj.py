@@ -22,6 +22,8 @@ Vertex texture coordinates are returned as stored; many OBJ exporters put
 """
 from __future__ import annotations
 
+import io
+
 import numpy as np
 
 from tutorial_kit.core.errors import MeshError
@@ -60,18 +62,28 @@ def read_obj(path) -> MeshData:
             a malformed statement or an index out of range, or has no faces.
             The message names the file and, where there is one, the line.
     """
-    parser = _ObjParser(path)
     try:
-        # 'utf-8-sig' skips the byte-order mark some editors put first; bytes
-        # that are not UTF-8 become U+FFFD and then fail as bad numbers or
-        # unknown statements, with their line number, rather than here.
-        with open(path, encoding='utf-8-sig', errors='replace') as lines:
-            for line_number, line in enumerate(lines, start=1):
-                parser.parse_line(line, line_number)
+        with open(path, 'rb') as file:
+            data = file.read()
     except FileNotFoundError:
         raise MeshError('file not found', path=path) from None
     except OSError as error:
         raise MeshError(f'cannot read the file ({error.strerror or error})', path=path) from None
+    # The whole file at once with NumPy; the line reader below takes what
+    # that leaves to it, and names the line of any error the former finds.
+    mesh = _read_vectorised(data, path)
+    return mesh if mesh is not None else _read_by_line(data, path)
+
+
+def _read_by_line(data, path) -> MeshData:
+    """Parse the file line by line (about 9 s per million triangles, unloaded)."""
+    parser = _ObjParser(path)
+    # 'utf-8-sig' skips the byte-order mark some editors put first; bytes
+    # that are not UTF-8 become U+FFFD and then fail as bad numbers or
+    # unknown statements, with their line number, rather than here.
+    lines = io.TextIOWrapper(io.BytesIO(data), encoding='utf-8-sig', errors='replace')
+    for line_number, line in enumerate(lines, start=1):
+        parser.parse_line(line, line_number)
     return parser.finish()
 
 
@@ -274,3 +286,290 @@ def _is_float(text):
 def _shorten(text, limit=40):
     """Quote a piece of the file for a message, cut short if it is long garbage."""
     return repr(text if len(text) <= limit else text[:limit] + '...')
+
+
+# -- reading the whole file at once ---------------------------------------------
+
+_SPACE, _NEWLINE, _SLASH = ord(' '), ord('\n'), ord('/')
+# Tabs, carriage returns and other whitespace read as spaces.
+_AS_SPACE = bytes.maketrans(b'\t\r\v\f', b'    ')
+# Line kinds; a statement other than these is looked up in _IGNORED_STATEMENTS.
+_EMPTY, _OTHER, _POSITION, _TEXCOORD, _NORMAL, _FACE = range(6)
+_BYTE_ORDER_MARK = b'\xef\xbb\xbf'
+
+
+def _read_vectorised(data, path):
+    """Read an OBJ file with whole-array NumPy operations, no loop per line.
+
+    The file becomes one byte array; its lines are classified by their first
+    bytes, and the numbers of each statement kind are converted in one call
+    (``np.fromstring``). Measured on a 2-core CPU, in one run: a
+    100,000-triangle OBJ file reads 6.2 times as fast as line by line.
+
+    Anything irregular makes a *suspect* line. The first one is handed to the
+    line reader, which raises its usual error naming the line; if it finds
+    nothing wrong there (valid but unusual syntax such as ``1_000``), or the
+    file has non-ASCII bytes, lone carriage returns or face corners of mixed
+    forms (``1/2`` next to ``3``), this returns None and the line reader
+    reads the whole file.
+    """
+    if data.startswith(_BYTE_ORDER_MARK):
+        data = data[len(_BYTE_ORDER_MARK):]
+    if not data.isascii() or (b'\r' in data and data.count(b'\r') != data.count(b'\r\n')):
+        return None                               # not ASCII, or lines ending in a lone '\r'
+    text = bytearray(data)                        # a copy: comments and keywords get blanked
+    text += b'\n'
+    if any(space in data for space in (b'\t', b'\r', b'\v', b'\f')):
+        text = text.translate(_AS_SPACE)
+    buf = np.frombuffer(text, np.uint8)
+    line_end = np.flatnonzero(buf == _NEWLINE)
+    line_start = np.r_[0, line_end[:-1] + 1]
+    if b'#' in data:                              # a comment runs to the end of its line
+        hashes = np.flatnonzero(buf == ord('#'))
+        line = np.searchsorted(line_end, hashes)
+        first = np.r_[True, line[1:] != line[:-1]]
+        _blank(buf, hashes[first], line_end[line[first]])
+    lines = _Lines(data, buf, line_start, line_end)
+    suspects = [lines.unknown_statements()]
+
+    positions, bad = lines.numbers(_POSITION, 3, 3)
+    suspects.append(bad)
+    texcoords, bad = lines.numbers(_TEXCOORD, 1, 2)
+    suspects.append(bad)
+    normals, bad = lines.numbers(_NORMAL, 3, 3)
+    suspects.append(bad)
+    faces = lines.faces()
+    if faces is None:
+        return None
+    corners, form, corner_counts, bad = faces
+    suspects.append(bad)
+
+    suspects = np.concatenate(suspects)
+    if len(suspects):
+        lines.diagnose(int(suspects.min()), path)
+        return None
+    if not len(corner_counts):
+        raise MeshError("the file has no faces ('f' statements)", path=path)
+    tables = {_POSITION: positions, _TEXCOORD: texcoords, _NORMAL: normals}
+    return _assemble(corners, form, corner_counts, tables)
+
+
+def _blank(buf, begin, end):
+    """Overwrite the byte ranges ``buf[begin[k]:end[k]]`` with spaces."""
+    lengths = end - begin
+    offsets = np.cumsum(lengths) - lengths
+    buf[np.repeat(begin - offsets, lengths) + np.arange(lengths.sum())] = _SPACE
+
+
+def _parse(text, dtype):
+    """The whitespace-separated numbers in ``text``, lines ending in newlines.
+
+    Returns ``(values, None)``, or ``(None, line)`` with the index of the
+    first line of ``text`` that holds something else, found by bisection
+    (each step converts half of what is left, so about one more pass).
+    """
+    try:
+        return np.fromstring(text, dtype=dtype, sep=' '), None
+    except ValueError:
+        pass
+    ends = np.flatnonzero(np.frombuffer(text, np.uint8) == _NEWLINE)
+    low, high = 0, len(ends)              # the first bad line is in [low, high)
+    while high - low > 1:
+        middle = (low + high) // 2
+        start = ends[low - 1] + 1 if low else 0
+        try:
+            np.fromstring(text[start:ends[middle - 1] + 1], dtype=dtype, sep=' ')
+            low = middle
+        except ValueError:
+            high = middle
+    return None, low
+
+
+class _Lines:
+    """An OBJ file as a byte array, its lines classified by statement."""
+
+    def __init__(self, data, buf, line_start, line_end):
+        self.data, self.buf = data, buf
+        self.line_start, self.line_end = line_start, line_end
+        # The first byte of each line that is not a space (its newline at the latest).
+        first = line_start.copy()
+        todo = np.flatnonzero(buf[first] == _SPACE)
+        while len(todo):
+            first[todo] += 1
+            todo = todo[buf[first[todo]] == _SPACE]
+        self.first = first
+        self.kind = self._classify()
+        # Token starts once the keywords are blanked: a token per number or corner.
+        separator = (buf == _SPACE) | (buf == _NEWLINE)
+        self.token_start = np.r_[~separator[0], ~separator[1:] & separator[:-1]]
+        self.token_count = np.add.reduceat(self.token_start, line_start, dtype=np.int64)
+
+    def _classify(self):
+        buf, first = self.buf, self.first
+        last = len(buf) - 1
+        c0 = buf[first]
+        c1 = buf[np.minimum(first + 1, last)]
+        c2 = buf[np.minimum(first + 2, last)]
+        ends = lambda c: (c == _SPACE) | (c == _NEWLINE)   # noqa: E731
+        kind = np.full(len(first), _OTHER, np.int8)
+        kind[c0 == _NEWLINE] = _EMPTY
+        kind[(c0 == ord('f')) & ends(c1)] = _FACE
+        kind[(c0 == ord('v')) & ends(c1)] = _POSITION
+        kind[(c0 == ord('v')) & (c1 == ord('t')) & ends(c2)] = _TEXCOORD
+        kind[(c0 == ord('v')) & (c1 == ord('n')) & ends(c2)] = _NORMAL
+        # Blank the keywords, so that only numbers and corners remain.
+        keyword_length = np.array([0, 0, 1, 2, 2, 1])[kind]
+        _blank(buf, first, first + keyword_length)
+        return kind
+
+    def unknown_statements(self):
+        """Lines whose statement is neither read nor ignored (few, checked in Python)."""
+        unknown = [line for line in np.flatnonzero(self.kind == _OTHER)
+                   if self.data[self.first[line]:self.line_end[line]].split()[0].decode()
+                   not in _IGNORED_STATEMENTS]
+        return np.array(unknown[:1], np.int64)
+
+    def _text(self, kind):
+        """The bytes of all lines of one kind (keywords blanked), and those lines."""
+        lines = np.flatnonzero(self.kind == kind)
+        if not len(lines):
+            return b'', lines
+        if lines[-1] - lines[0] + 1 == len(lines):       # one block, as files tend to be
+            return self.buf[self.line_start[lines[0]]:self.line_end[lines[-1]] + 1].tobytes(), lines
+        selected = np.repeat(self.kind == kind, self.line_end - self.line_start + 1)
+        return self.buf[selected].tobytes(), lines
+
+    def numbers(self, kind, at_least, width):
+        """``(values (L, width) float64, suspect lines)`` of the vertex
+        statements of one kind, a missing second value being 0."""
+        text, lines = self._text(kind)
+        counts = self.token_count[lines]
+        values, bad_line = _parse(text, np.float64)
+        suspect = [lines[counts < at_least]]
+        if values is None:
+            suspect.append(lines[[bad_line]])
+        elif len(values) != counts.sum():
+            suspect.append(lines)           # the line reader finds the one at fault
+        else:
+            # NaN fails the comparison too; beyond float32 would become inf.
+            bad = np.flatnonzero(~(np.abs(values) <= _FLOAT32_MAX))
+            suspect.append(lines[np.searchsorted(np.cumsum(counts), bad, 'right')])
+        suspect = np.concatenate(suspect)
+        if len(suspect):
+            return None, suspect
+        offset = np.cumsum(counts) - counts
+        column = np.minimum(np.arange(width), np.maximum(counts[:, None] - 1, 0))
+        rows = values[offset[:, None] + column] if len(values) else np.zeros((0, width))
+        return np.where(np.arange(width) < counts[:, None], rows, 0), suspect
+
+    def faces(self):
+        """``(corners (C, k) int64 0-based indices, form, corners per face,
+        suspect lines)``: ``form`` names the statement kinds that the ``k``
+        indices of a corner refer to (see :meth:`_corner_form`); None if
+        corners have mixed forms."""
+        text, lines = self._text(_FACE)
+        corner_counts = self.token_count[lines]
+        form = self._corner_form(lines)
+        if form is None:
+            return None
+        values, bad_line = _parse(text.replace(b'/', b' '), np.int64)
+        suspect = [lines[corner_counts < 3]]
+        per_corner = len(form)
+        if values is None:
+            suspect.append(lines[[bad_line]])
+            return None, form, corner_counts, np.concatenate(suspect)
+        if len(values) != corner_counts.sum() * per_corner:
+            return None                     # tokens the count above missed: read by line
+        raw = values.reshape(-1, per_corner)
+        corner_line = np.repeat(lines, corner_counts)
+        resolved = np.empty_like(raw)
+        for column, kind in enumerate(form):
+            # Statements of this kind defined above each corner's line.
+            defined = np.cumsum(self.kind == kind)[corner_line]
+            index = raw[:, column]
+            resolved[:, column] = np.where(index > 0, index - 1, defined + index)
+            bad = (index == 0) | (resolved[:, column] < 0) | (resolved[:, column] >= defined)
+            suspect.append(corner_line[bad])
+        return resolved, form, corner_counts, np.concatenate(suspect)
+
+    def _corner_form(self, lines):
+        """The statement kinds a face corner indexes, the same for all corners
+        (``p``, ``p/t``, ``p//n`` or ``p/t/n``), or None."""
+        buf = self.buf
+        if b'/' not in self.data:
+            return (_POSITION,)
+        slash = np.flatnonzero(buf == _SLASH)
+        on_face = self.kind[np.searchsorted(self.line_end, slash)] == _FACE
+        slash = slash[on_face]
+        corner_total = self.token_count[lines].sum()
+        slashes = len(slash) // max(corner_total, 1)
+        if len(slash) != slashes * corner_total or slashes > 2:
+            return None
+        if slashes == 0:                    # the slashes were in comments
+            return (_POSITION,)
+        tokens = np.flatnonzero(self.token_start)
+        per_token = np.bincount(np.searchsorted(tokens, slash, 'right') - 1, minlength=len(tokens))
+        if np.any(per_token[np.repeat(self.kind == _FACE, self.token_count)] != slashes):
+            return None
+        doubled = (buf[slash + 1] == _SLASH)
+        # Every slash sits between digits, or in a '//' between a digit and
+        # a digit or minus sign.
+        digit = lambda c: (c >= ord('0')) & (c <= ord('9'))     # noqa: E731
+        before, after = buf[slash - 1], buf[slash + 1]
+        ok = (digit(before) | (before == _SLASH)) & (digit(after) | (after == ord('-')) | doubled)
+        if not ok.all():
+            return None
+        if slashes == 1:
+            return (_POSITION, _TEXCOORD)
+        if doubled.sum() * 2 == len(slash):
+            return (_POSITION, _NORMAL)
+        return (_POSITION, _TEXCOORD, _NORMAL) if not doubled.any() else None
+
+    def diagnose(self, line, path):
+        """Parse one line with the line reader, which raises its error if
+        the line is wrong. Only the statement counts above it matter for its
+        checks, so the vertex lists hold placeholders."""
+        parser = _ObjParser(path)
+        above = np.bincount(self.kind[:line], minlength=6)
+        parser.positions = [None] * above[_POSITION]
+        parser.texcoords = [None] * above[_TEXCOORD]
+        parser.normals = [None] * above[_NORMAL]
+        text = self.data[self.line_start[line]:self.line_end[line]].decode('ascii')
+        parser.parse_line(text, line + 1)
+
+
+def _assemble(corners, form, corner_counts, tables):
+    """MeshData from resolved corners: one vertex per distinct index tuple,
+    numbered in order of first appearance, as the line reader numbers them.
+
+    ``corners`` (C, k): 0-based indices into ``tables[form[j]]`` (the
+    (L, width) values of each statement kind) for ``j < k``."""
+    sizes = [max(len(tables[kind]), 1) for kind in form]
+    if len(form) == 1:            # positions only: no sort needed to find first uses
+        first_use = np.full(sizes[0], len(corners))
+        np.minimum.at(first_use, corners[:, 0], np.arange(len(corners)))
+        used = np.flatnonzero(first_use < len(corners))
+        first_seen = first_use[used]
+        slot = np.empty(sizes[0], np.int64)
+        slot[used] = np.arange(len(used))
+        vertex_of_corner = slot[corners[:, 0]]
+    elif np.prod(np.array(sizes, np.float64)) < 2 ** 62:    # one integer per index tuple
+        key = np.zeros(len(corners), np.int64)
+        for column, size in enumerate(sizes):
+            key = key * size + corners[:, column]
+        _, first_seen, vertex_of_corner = np.unique(key, return_index=True, return_inverse=True)
+    else:
+        _, first_seen, vertex_of_corner = np.unique(corners, axis=0, return_index=True,
+                                                    return_inverse=True)
+    order = np.argsort(first_seen)
+    number = np.empty(len(order), np.int64)
+    number[order] = np.arange(len(order))
+    vertex_corners = corners[first_seen[order]]       # each vertex's index tuple
+
+    def per_vertex(kind):
+        if kind not in form:
+            return None
+        return tables[kind][vertex_corners[:, form.index(kind)]].astype(np.float32)
+    faces = fan_triangulate(number[vertex_of_corner.reshape(-1)], corner_counts)
+    return MeshData(positions=per_vertex(_POSITION), faces=faces.astype(np.uint32),
+                    normals=per_vertex(_NORMAL), texcoords=per_vertex(_TEXCOORD))

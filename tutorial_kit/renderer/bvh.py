@@ -17,28 +17,32 @@ ray that misses a box skips everything inside it. The tree is built by
 :func:`tutorial_kit.renderer.bvh_build.build_tree`; this module lays it out
 for Dr.Jit and answers the queries.
 
-**Layout** (*threaded*, depth first). The nodes are stored in depth-first
-order, so the first child of interior node ``i`` is node ``i + 1``. Each node
-also stores an *escape* index: the node that follows its whole subtree. A ray
-then needs no stack to walk the tree::
+**Layout.** The tree (:mod:`~tutorial_kit.renderer.bvh_build`) is binary
+and its leaves hold a few triangles (``LEAF_SIZE``). Nodes and triangles
+are records of 16 float32 values (64 bytes, one cache line) in one array,
+each fetched with a single packet gather::
 
-    node = 0
-    while node < node_count:
-        if node is a leaf:          test its triangle; node = escape(node)
-        elif ray hits node's box:   node = node + 1        (descend)
-        else:                       node = escape(node)    (skip the subtree)
+    interior node:  left box min (3), max (3) | right box min (3), max (3) | left | right | padding (2)
+    triangle:       p0 (3) | p1-p0 (3) | p2-p0 (3) | prim | padding (6)
 
-The loop state is tiny (node index, closest ``t``, triangle, ``u``, ``v``),
-which suits a symbolic ``dr.while_loop``: the walk becomes part of whatever
-kernel calls it. Each node is one record of 16 float32 values (64 bytes, one
-cache line), fetched with a single packet gather::
+An interior node keeps its *children's* boxes, so one fetch tests both. The
+fields ``left``, ``right`` and ``prim`` hold uint32 bit patterns. A child
+reference is a node's record index, or, with the top bit set, a leaf: the
+record index of its first triangle and, in bits 28 to 30, the number of
+triangles after it (its triangles are consecutive records). A leaf stores
+the triangles themselves (corner and precomputed edges), as a box around
+one triangle is almost as expensive to test as the triangle.
 
-    interior node:  box min (3) | box max (3) | unused (3) | escape | INVALID | padding (5)
-    leaf:           p0 (3)      | p1-p0 (3)   | p2-p0 (3)  | escape | prim    | padding (5)
-
-The two integer fields hold uint32 bit patterns. A leaf stores its triangle
-itself (corner and precomputed edges) rather than a box around it: a box test
-is almost as expensive as the triangle test it would guard.
+**Traversal** (near first, with a stack). Each loop iteration takes one
+step for each ray: test one triangle of a leaf, or both child boxes of an
+interior node. Of two children hit, the ray visits the nearer one first and
+pushes the other on a short stack in local memory (``dr.alloc_local``);
+with neither hit, or the leaf done, it pops the stack. Visiting near
+subtrees first finds the closest hit early, and then the ``t`` bound culls
+the boxes behind it. Measured on a 100,000-triangle terrain (65,536 camera
+rays, as many rays bounced off it): 29 and 30 steps per ray, where the
+stackless walk of a threaded SAH tree that this replaced (one box or one
+triangle per step, the left child always first) took 61 and 62.
 
 **Small scenes** (at most :data:`UNROLL_LIMIT` triangles, like the Cornell
 box's 36). The loop above pays for each step with a gather, a transpose of
@@ -89,6 +93,16 @@ UNROLL_LIMIT = 64
 #: Floats per node record: a power of two, so one packet gather fetches it.
 RECORD_SIZE = 16
 
+#: A child reference with this bit set is a leaf (see the module docstring).
+LEAF_BIT = 0x80000000
+#: Where a leaf reference keeps the number of its triangles after the first.
+LEAF_COUNT_SHIFT = 28
+LEAF_INDEX_MASK = (1 << LEAF_COUNT_SHIFT) - 1
+#: The reference that ends a walk; no record has this index.
+DONE = 0x7FFFFFFF
+#: Entries of the traversal stack: the tree's depth must stay below it.
+STACK_SIZE = 64
+
 # Widening factor for the far end of a box's t interval. Rounding in
 # (box - origin) / direction can make a ray that grazes a box (or a flat box
 # around a planar group of triangles) seem to miss it; 1 + 2 gamma(3), with
@@ -138,9 +152,11 @@ class BVH:
 
         # Zero-area triangles could still produce hits from rounding in the
         # test; they cannot be seen, so leave them out altogether.
-        normal = np.cross(e1.astype(np.float64), e2.astype(np.float64))
-        finite = np.isfinite(p0).all(1) & np.isfinite(p1).all(1) & np.isfinite(p2).all(1)
-        kept = np.flatnonzero(finite & (np.abs(normal).max(axis=1) > 0))
+        # (Column by column: NumPy's reductions along short rows are slow.)
+        a, b = e1.T.astype(np.float64), e2.T.astype(np.float64)
+        area = (a[1] * b[2] != a[2] * b[1]) | (a[2] * b[0] != a[0] * b[2]) | (a[0] * b[1] != a[1] * b[0])
+        corner_sum = sum(p.T.astype(np.float64).sum(axis=0) for p in (p0, p1, p2))
+        kept = np.flatnonzero(area & np.isfinite(corner_sum))   # NaN or inf in any corner
 
         self.node_count = 0
         self.depth = 0
@@ -158,30 +174,41 @@ class BVH:
                                 for k in range(0, len(kept), 2)]
         else:
             self._triangles = None
-            lo = np.minimum(np.minimum(p0, p1), p2)[kept]
-            hi = np.maximum(np.maximum(p0, p1), p2)[kept]
+            lo = np.minimum(np.minimum(p0, p1), p2)
+            hi = np.maximum(np.maximum(p0, p1), p2)
+            if len(kept) < len(p0):
+                lo, hi = lo[kept], hi[kept]
             tree = build_tree(lo, hi)
-            self.node_count = len(tree['escape'])
+            self.node_count = len(tree['child_leaf'])
             self.depth = tree['depth']
+            if self.depth >= STACK_SIZE:
+                raise ValueError(f'BVH of depth {self.depth} exceeds the traversal stack')
             self._nodes = bk.from_numpy(bk.Float, self._records(tree, kept, p0, e1, e2))
             dr.make_opaque(self._nodes)
         self.build_time = time.perf_counter() - started
 
     @staticmethod
     def _records(tree, kept, p0, e1, e2):
-        """Node records of shape (N, RECORD_SIZE), float32 (see module docstring)."""
-        records = aligned_zeros((len(tree['escape']), RECORD_SIZE), np.float32)
+        """Node and triangle records of shape (K + M, RECORD_SIZE), float32:
+        the K interior nodes, then the triangles in leaf order (see the module
+        docstring)."""
+        k = len(tree['child_leaf'])
+        m = len(tree['order'])
+        if k + m > LEAF_INDEX_MASK:
+            raise ValueError(f'{m} triangles are too many for one BVH')
+        records = aligned_zeros((k + m, RECORD_SIZE), np.float32)
         bits = records.view(np.uint32)          # the integer fields, in place
-        leaf = tree['prim'] >= 0
-        prim = kept[tree['prim'][leaf]]         # back to the caller's numbering
-        records[~leaf, 0:3] = tree['lo'][~leaf]
-        records[~leaf, 3:6] = tree['hi'][~leaf]
-        records[leaf, 0:3] = p0[prim]
-        records[leaf, 3:6] = e1[prim]
-        records[leaf, 6:9] = e2[prim]
-        bits[:, 9] = tree['escape']
-        bits[:, 10] = INVALID
-        bits[leaf, 10] = prim
+        records[:k, 0:6] = np.concatenate([tree['child_lo'][:, 0], tree['child_hi'][:, 0]], axis=1)
+        records[:k, 6:12] = np.concatenate([tree['child_lo'][:, 1], tree['child_hi'][:, 1]], axis=1)
+        leaf = tree['child_leaf']
+        bits[:k, 12:14] = np.where(
+            leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | (k + tree['child_index']),
+            tree['child_index'])
+        prim = kept[tree['order']] if len(kept) < len(p0) else tree['order']   # caller's numbering
+        records[k:, 0:3] = p0[prim]
+        records[k:, 3:6] = e1[prim]
+        records[k:, 6:9] = e2[prim]
+        bits[k:, 9] = prim
         return records
 
     def __repr__(self):
@@ -280,15 +307,11 @@ class BVH:
 
     # -- tree walk --------------------------------------------------------------------------
 
-    def _fetch(self, node):
-        """Gather node records: (a, b, c, escape, prim) per the layout table."""
-        r = dr.gather(bk.ArrayXf, self._nodes, node, shape=(RECORD_SIZE, dr.width(node)))
-        a = bk.Array3f(r[0], r[1], r[2])
-        b = bk.Array3f(r[3], r[4], r[5])
-        c = bk.Array3f(r[6], r[7], r[8])
-        escape = dr.reinterpret_array(bk.UInt32, r[9])
-        prim = dr.reinterpret_array(bk.UInt32, r[10])
-        return a, b, c, escape, prim
+    def _fetch(self, ref):
+        """The 16 fields of the records that references point at (a list of Float)."""
+        index = ref & LEAF_INDEX_MASK
+        r = dr.gather(bk.ArrayXf, self._nodes, index, ref != DONE, shape=(RECORD_SIZE, dr.width(ref)))
+        return [r[k] for k in range(RECORD_SIZE)]
 
     @staticmethod
     def _inverse(d):
@@ -297,55 +320,100 @@ class BVH:
         return dr.rcp(dr.select(dr.abs(d) < 1e-30, dr.copysign(1e-30, d), d))
 
     @staticmethod
-    def _box_hit(o, inv_d, lo, hi, t_closest):
-        """Slab test: does the ray meet box lo..hi somewhere in [0, t_closest]?"""
+    def _box_distance(o, inv_d, lo, hi, t_closest):
+        """Slab test: ``(hit, t_near)``, whether the ray meets box lo..hi
+        somewhere in [0, t_closest], and where it enters the box.
+
+        Minimum and maximum are written as compare-and-select: no slab
+        distance is NaN (``inv_d`` is finite), and ``dr.minimum`` would also
+        handle NaN, which on a CPU costs several instructions each. Measured
+        on a 10,000-triangle terrain: about 10 % less kernel time.
+        """
         t0 = (lo - o) * inv_d
         t1 = (hi - o) * inv_d
-        t_near = dr.max(dr.minimum(t0, t1))
-        t_far = dr.min(dr.maximum(t0, t1))
-        return dr.maximum(t_near, 0) <= dr.minimum(t_far, t_closest) * _BOX_TFAR_SCALE
+        closer = t0 < t1
+        t_entry = dr.select(closer, t0, t1)
+        t_exit = dr.select(closer, t1, t0)
+        t_near = dr.max(bk.Array3f(t_entry.x, t_entry.y, dr.select(t_entry.z > 0, t_entry.z, 0)))
+        t_far = dr.min(bk.Array3f(t_exit.x, t_exit.y, dr.select(t_exit.z < t_closest, t_exit.z, t_closest)))
+        return t_near <= t_far * _BOX_TFAR_SCALE, t_near
+
+    @classmethod
+    def _box_hit(cls, o, inv_d, lo, hi, t_closest):
+        """Slab test: does the ray meet box lo..hi somewhere in [0, t_closest]?"""
+        return cls._box_distance(o, inv_d, lo, hi, t_closest)[0]
+
+    def _step(self, o, inv_d, d, ref, t_closest, sp, stack):
+        """One traversal step for each lane: the record fetched at ``ref``,
+        the triangle test (meaningful at leaves), and the next reference,
+        with the stack pushed or popped. Returns ``(hit, t, u, v, prim,
+        next_ref, sp)``."""
+        r = self._fetch(ref)
+        leaf = ref >= LEAF_BIT
+        # Both tests run on every lane (SIMD); each lane keeps the one
+        # that its record type asks for.
+        a, b, c = (bk.Array3f(*r[k:k + 3]) for k in (0, 3, 6))
+        hit, t, u, v = intersect_triangle(o, d, a, b, c, t_closest)
+        hit &= leaf
+        prim = dr.reinterpret_array(bk.UInt32, r[9])
+
+        hit_left, near_left = self._box_distance(o, inv_d, a, b, t_closest)
+        hit_right, near_right = self._box_distance(o, inv_d, c, bk.Array3f(*r[9:12]), t_closest)
+        hit_left &= ~leaf
+        hit_right &= ~leaf
+        left = dr.reinterpret_array(bk.UInt32, r[12])
+        right = dr.reinterpret_array(bk.UInt32, r[13])
+        left_first = hit_left & (~hit_right | (near_left <= near_right))
+        first = dr.select(left_first, left, right)
+        push = hit_left & hit_right
+        stack.write(dr.select(left_first, right, left), sp, push)
+
+        # A leaf's later triangles follow in the next record.
+        more = leaf & (ref >= LEAF_BIT + (1 << LEAF_COUNT_SHIFT))
+        pop = ~more & ~(hit_left | hit_right)
+        sp = dr.select(push, sp + 1, dr.select(pop, sp - 1, sp))
+        popped = stack.read(sp, pop)
+        next_ref = dr.select(more, ref - (1 << LEAF_COUNT_SHIFT) + 1, dr.select(pop, popped, first))
+        return hit, t, u, v, prim, next_ref, sp
+
+    def _start(self, active, n):
+        """Initial loop state of a walk: root reference, stack pointer, stack.
+
+        The stack's bottom entry is ``DONE``: popping it ends the walk."""
+        stack = dr.alloc_local(bk.UInt32, STACK_SIZE, dr.full(bk.UInt32, DONE, n))
+        return dr.select(active, bk.UInt32(0), DONE), dr.ones(bk.UInt32, n), stack
 
     def _intersect_tree(self, o, d, t, prim, u, v, active):
-        """Walk the threaded tree, keeping the closest hit (loop state: node,
-        t, prim, u, v; a lane stops when its node index runs past the end)."""
+        """Walk the tree near first, keeping the closest hit (loop state:
+        reference, t, prim, u, v, stack pointer and stack)."""
         inv_d = self._inverse(d)
-        node_count = self.node_count
 
-        def body(node, t, prim, u, v):
-            a, b, c, escape, leaf_prim = self._fetch(node)
-            leaf = leaf_prim != INVALID
-            # Both tests run on every lane (SIMD); each lane keeps the one
-            # that its node type asks for.
-            hit, t_k, u_k, v_k = intersect_triangle(o, d, a, b, c, t)
-            hit &= leaf
+        def body(ref, t, prim, u, v, sp, stack):
+            hit, t_k, u_k, v_k, prim_k, ref, sp = self._step(o, inv_d, d, ref, t, sp, stack)
             t = dr.select(hit, t_k, t)
             u = dr.select(hit, u_k, u)
             v = dr.select(hit, v_k, v)
-            prim = dr.select(hit, leaf_prim, prim)
-            descend = ~leaf & self._box_hit(o, inv_d, a, b, t)
-            return dr.select(descend, node + 1, escape), t, prim, u, v
+            prim = dr.select(hit, prim_k, prim)
+            return ref, t, prim, u, v, sp, stack
 
-        start = dr.select(active, bk.UInt32(0), node_count)
-        _, t, prim, u, v = dr.while_loop(
-            (start, t, prim, u, v), lambda node, *_: node < node_count, body,
-            labels=('node', 't', 'prim', 'u', 'v'), label='bvh_intersect', mode='symbolic')
+        ref, sp, stack = self._start(active, dr.width(t))
+        _, t, prim, u, v, _, _ = dr.while_loop(
+            (ref, t, prim, u, v, sp, stack), lambda ref, *_: ref != DONE, body,
+            labels=('ref', 't', 'prim', 'u', 'v', 'sp', 'stack'), label='bvh_intersect',
+            mode='symbolic')
         return t, prim, u, v
 
     def _occluded_tree(self, o, d, t_max, active, n):
-        """Walk the threaded tree until the first hit (loop state: node, hit)."""
+        """Walk the tree until the first hit (loop state: reference, hit,
+        stack pointer and stack)."""
         inv_d = self._inverse(d)
-        node_count = self.node_count
 
-        def body(node, hit):
-            a, b, c, escape, leaf_prim = self._fetch(node)
-            leaf = leaf_prim != INVALID
-            hit_k = leaf & intersect_triangle(o, d, a, b, c, t_max)[0]
-            descend = ~leaf & self._box_hit(o, inv_d, a, b, t_max)
-            node = dr.select(descend, node + 1, escape)
-            return dr.select(hit_k, node_count, node), hit | hit_k  # first hit ends the walk
+        def body(ref, hit, sp, stack):
+            hit_k, _, _, _, _, ref, sp = self._step(o, inv_d, d, ref, t_max, sp, stack)
+            return dr.select(hit_k, DONE, ref), hit | hit_k, sp, stack   # first hit ends the walk
 
-        start = dr.select(active, bk.UInt32(0), node_count)
-        _, hit = dr.while_loop(
-            (start, dr.zeros(bk.Bool, n)), lambda node, hit: node < node_count, body,
-            labels=('node', 'hit'), label='bvh_occluded', mode='symbolic')
+        ref, sp, stack = self._start(active, n)
+        _, hit, _, _ = dr.while_loop(
+            (ref, dr.zeros(bk.Bool, n), sp, stack), lambda ref, *_: ref != DONE, body,
+            labels=('ref', 'hit', 'sp', 'stack'), label='bvh_occluded', mode='symbolic')
         return hit

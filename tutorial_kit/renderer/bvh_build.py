@@ -1,154 +1,169 @@
 """Building a bounding volume hierarchy (BVH) over a triangle soup, with NumPy.
 
-Once per scene, on the CPU. Starting from one node holding all triangles, every node with more than one
-triangle is split in two by the *surface area heuristic* (SAH): the chance
-that a random ray hits a box is proportional to its surface area, so the
-expected cost of a split is ``area(left) * count(left) + area(right) *
-count(right)``, and the cheapest split wins. Candidate splits are found by
-*binning*: the centres of the triangles' boxes are sorted into 16 equal bins
-along the longest axis of their bounds, and the 15 bin boundaries are tried.
-All nodes of one tree level are split together with array operations, so
-building takes about 1.5 seconds for 100,000 triangles on a 2-core CPU and
-never recurses. Every leaf holds exactly one triangle.
+Once per scene, on the CPU, as a *linear BVH* (Lauterbach et al., "Fast BVH
+Construction on GPUs", Eurographics 2009; Karras, "Maximizing Parallelism in
+the Construction of BVHs, Octrees, and k-d Trees", HPG 2012):
 
-:func:`build_tree` returns the tree as flat arrays in depth-first order; the
-queries in :mod:`tutorial_kit.renderer.bvh` turn them into node records.
+1. **Morton codes.** Each triangle's box centre is quantised to a grid of
+   ``2^21`` cells along the longest side of the bounds of all centres, and the bits of
+   its three cell coordinates are interleaved (``x20 y20 z20 x19 ...``) into
+   one 63-bit integer. Sorting the triangles by this code lays them out
+   along a Z-order curve: triangles close in the sorted list are close in
+   space.
+2. **Radix splits.** Every node owns a contiguous range of the sorted list.
+   Its codes share a prefix; the first bit in which they differ splits them
+   into two halves of space, found with one binary search
+   (``np.searchsorted``). All nodes of one tree level are split together, so
+   the build is a few dozen NumPy passes and never recurses. Ranges whose
+   codes are all equal, and levels below :data:`RADIX_LEVELS`, are split at
+   their middle, which bounds the depth.
+3. **Leaves** hold up to :data:`LEAF_SIZE` consecutive triangles; boxes are
+   reduced bottom up.
+
+Measured on a 2-core CPU under load, in one run: 100,000 triangles take
+1.7 s (layout included) where the binned surface-area-heuristic (SAH) build
+that this replaced took 13.6 s; the queries then take half as many steps
+per ray, mostly thanks to the near-first traversal (see
+:mod:`~tutorial_kit.renderer.bvh`). Morton splits cut space in the middle
+rather than where the triangles' areas balance, so SAH trees are somewhat
+cheaper to trace at equal traversal.
+
+:func:`build_tree` returns the tree as flat arrays; the queries in
+:mod:`tutorial_kit.renderer.bvh` turn them into node records.
 """
 import numpy as np
 
-#: Number of centroid bins tried per split.
-SAH_BINS = 16
+#: Most triangles per leaf. Measured on a 10,000-triangle terrain (camera
+#: rays): 22.7 steps per ray with 2, 23.7 with 4, 27.7 with 8; fewer
+#: triangles per leaf mean more nodes to build.
+LEAF_SIZE = 2
+
+#: Levels split by Morton bits before the middle split takes over: 63 bits
+#: could make a tree as deep as 63; this keeps it within the traversal stack.
+RADIX_LEVELS = 40
+
+#: Bits per axis in a Morton code (3 x 21 = 63 bits of a uint64).
+MORTON_BITS = 21
 
 
-def _surface_area(lo, hi):
-    """Half the surface area of boxes ``lo``..``hi`` (shape (..., 3)); 0 when empty."""
-    d = np.maximum(hi - lo, 0)
-    return d[..., 0] * d[..., 1] + d[..., 1] * d[..., 2] + d[..., 2] * d[..., 0]
+def _spread_bits(x):
+    """Insert two zero bits after each of the low 21 bits of uint64 ``x``."""
+    x = x & np.uint64(0x1FFFFF)
+    for shift, mask in ((32, 0x1F00000000FFFF), (16, 0x1F0000FF0000FF), (8, 0x100F00F00F00F00F),
+                        (4, 0x10C30C30C30C30C3), (2, 0x1249249249249249)):
+        x = (x | (x << np.uint64(shift))) & np.uint64(mask)
+    return x
 
 
-def _segments(counts):
-    """For consecutive segments of the given lengths: each element's segment
-    number, its position inside the segment, and each segment's offset."""
-    offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
-    segment = np.repeat(np.arange(len(counts)), counts)
-    return segment, np.arange(len(segment)) - offsets[segment], offsets
+def morton_codes(points):
+    """63-bit Morton codes (uint64, shape (M,)) of points (M, 3) within their bounds."""
+    lo = points.min(axis=0)
+    # Cubic cells: a flat scene (a terrain, a floor) gets few splits across
+    # its thin axis, whose halves would overlap (measured: 1.27 times as
+    # many traversal steps per ray on a terrain with cells scaled per axis).
+    extent = float((points.max(axis=0) - lo).max())
+    scale = (2 ** MORTON_BITS - 1) / extent if extent > 0 else 0
+    cell = ((points - lo) * scale).astype(np.uint64)
+    return ((_spread_bits(cell[:, 0]) << np.uint64(2)) | (_spread_bits(cell[:, 1]) << np.uint64(1))
+            | _spread_bits(cell[:, 2]))
 
 
-def _split_level(lo, hi, order, start, count, bins=SAH_BINS):
-    """Choose SAH splits for a list of nodes, all at once.
+def _highest_bit(x):
+    """Index of the highest set bit of each uint64 in ``x`` (all non-zero)."""
+    bit = (np.frexp(x.astype(np.float64))[1] - 1).astype(np.uint64)
+    # Rounding to float64 can carry into the next power of two.
+    return bit - ((x >> bit) == 0).astype(np.uint64)
 
-    Node ``k`` owns primitives ``order[start[k] : start[k] + count[k]]`` (all
-    ``count[k] >= 1``). Reorders those slices of ``order`` in place so that
-    each node's left child is a prefix of its slice, and returns
-    ``(box_lo, box_hi, left_count)``: the nodes' bounds (shape (K, 3)) and the
-    number of primitives going to the left child (shape (K,)).
+
+def _split_points(codes, start, end, radix):
+    """Where to split each range ``[start, end)`` of the sorted ``codes``.
+
+    At the first bit in which the range's codes differ (from its first and
+    last code, as they are sorted), or in the middle where they all agree or
+    ``radix`` is False. Every split leaves both halves non-empty.
     """
-    k_nodes = len(start)
-    segment, rank, offsets = _segments(count)
-    position = start[segment] + rank
-    prim = order[position]
-    box_lo = np.minimum.reduceat(lo[prim], offsets)
-    box_hi = np.maximum.reduceat(hi[prim], offsets)
-
-    # Bin the centroids along the longest axis of their bounds.
-    centroid = 0.5 * (lo[prim] + hi[prim])
-    c_lo = np.minimum.reduceat(centroid, offsets)
-    c_hi = np.maximum.reduceat(centroid, offsets)
-    axis = np.argmax(c_hi - c_lo, axis=1)
-    extent = (c_hi - c_lo)[np.arange(k_nodes), axis]
-    bins = int(max(2, min(bins, count.max())))      # small nodes need few bins
-    scale = np.where(extent > 0, bins / np.where(extent > 0, extent, 1), 0)
-    c = centroid[np.arange(len(prim)), axis[segment]] - c_lo[segment, axis[segment]]
-    bin_index = np.clip((c * scale[segment]).astype(np.int64), 0, bins - 1)
-
-    # Sorting each slice by bin (a stable sort on node, then bin) puts every
-    # candidate left child in front of its right child.
-    key = segment * bins + bin_index
-    sort = np.argsort(key, kind='stable')
-    prim, key = prim[sort], key[sort]
-    order[position] = prim
-
-    # Per bin: primitive count and bounds (empty bins stay +inf / -inf).
-    bin_count = np.bincount(key, minlength=k_nodes * bins).reshape(k_nodes, bins)
-    first = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    bin_lo = np.full((k_nodes * bins, 3), np.inf)
-    bin_hi = np.full((k_nodes * bins, 3), -np.inf)
-    bin_lo[key[first]] = np.minimum.reduceat(lo[prim], first)
-    bin_hi[key[first]] = np.maximum.reduceat(hi[prim], first)
-    bin_lo = bin_lo.reshape(k_nodes, bins, 3)
-    bin_hi = bin_hi.reshape(k_nodes, bins, 3)
-
-    # Sweep from both ends: candidate j puts bins 0..j left and j+1.. right.
-    left_area = _surface_area(np.minimum.accumulate(bin_lo, axis=1),
-                              np.maximum.accumulate(bin_hi, axis=1))[:, :-1]
-    right_area = _surface_area(np.minimum.accumulate(bin_lo[:, ::-1], axis=1),
-                               np.maximum.accumulate(bin_hi[:, ::-1], axis=1))[:, ::-1][:, 1:]
-    left_count = np.cumsum(bin_count, axis=1)[:, :-1]
-    right_count = count[:, None] - left_count
-    cost = np.where((left_count > 0) & (right_count > 0),
-                    left_count * left_area + right_count * right_area, np.inf)
-    best = np.argmin(cost, axis=1)
-    n_left = left_count[np.arange(k_nodes), best]
-    # All centroids in one bin (e.g. they coincide): any split is as good.
-    n_left = np.where(np.isfinite(cost[np.arange(k_nodes), best]), n_left, count // 2)
-    return box_lo, box_hi, n_left
+    middle = (start + end) // 2
+    if not radix:
+        return middle
+    first, last = codes[start], codes[end - 1]
+    differ = first != last
+    bit = _highest_bit(np.where(differ, first ^ last, 1))
+    # The smallest code that has the bit set and the common prefix above it.
+    threshold = ((first >> bit) | np.uint64(1)) << bit
+    split = np.searchsorted(codes, threshold)
+    return np.where(differ, split, middle)
 
 
-def build_tree(lo, hi):
-    """Build a binned-SAH BVH over boxes and lay it out depth first.
+def build_tree(lo, hi, leaf_size=LEAF_SIZE):
+    """Build a linear BVH over boxes.
 
     ``lo``, ``hi``: float arrays of shape (M, 3), M >= 1, the primitives'
-    bounds. Every leaf holds one primitive. Returns a dict of NumPy arrays
-    over the ``2 M - 1`` nodes in depth-first order:
+    bounds. Returns a dict of NumPy arrays:
 
-    * ``lo``, ``hi`` (N, 3): node bounds, in the dtype of the input;
-    * ``escape`` (N,): index of the node after the node's subtree;
-    * ``prim`` (N,): the leaf's primitive, -1 for interior nodes;
-    * ``depth``: number of levels.
+    * ``order`` (M,): the primitives sorted along the Morton curve; every
+      leaf is a range of this list;
+    * per interior node (K of them, the root is node 0, a parent comes
+      before its children), for its two children ``c = 0, 1``:
+      ``child_lo``, ``child_hi`` (K, 2, 3) their boxes (dtype of the input),
+      ``child_leaf`` (K, 2) bool, ``child_index`` (K, 2) the child's node
+      number or, for a leaf, its first position in ``order``, and
+      ``child_count`` (K, 2) the leaf's primitive count (0 for interior
+      children);
+    * ``depth``: levels of the tree, leaves included.
+
+    The root is always an interior node; with a single primitive both of its
+    children are the same one-primitive leaf.
     """
     m = len(lo)
-    order = np.arange(m)
-    # Nodes are numbered in creation order (breadth first) while building.
-    levels = []                     # per level: node ids and their data
-    ids, start, count = np.array([0]), np.array([0]), np.array([m])
+    codes = morton_codes(0.5 * (lo + hi))
+    order = np.argsort(codes, kind='stable')
+    codes = codes[order]
+
+    # Split level by level. Interior nodes are numbered in creation order.
+    levels = []        # per level: (ids, child start, child end, child leaf, child id)
+    start, end = np.array([0]), np.array([m])
     next_id = 1
-    while len(ids):
-        box_lo, box_hi, n_left = _split_level(lo, hi, order, start, count)
-        inner = count > 1
-        k = int(inner.sum())
-        left = np.full(len(ids), -1)
-        left[inner] = next_id + 2 * np.arange(k)      # children are left, left + 1
-        prim = np.where(inner, -1, order[start])
-        levels.append((ids, box_lo, box_hi, left, prim))
-        s, n = start[inner], n_left[inner]
-        ids = next_id + np.arange(2 * k)
-        start = np.stack([s, s + n], axis=1).ravel()
-        count = np.stack([n, count[inner] - n], axis=1).ravel()
-        next_id += 2 * k
+    while len(start):
+        ids = next_id - len(start) + np.arange(len(start))
+        if m == 1:
+            split = end                   # the single primitive, twice
+            child_start = np.stack([start, start], 1)
+        else:
+            split = _split_points(codes, start, end, radix=len(levels) < RADIX_LEVELS)
+            child_start = np.stack([start, split], 1)
+        child_end = np.stack([split, end], 1)
+        child_leaf = child_end - child_start <= leaf_size
+        child_id = np.full(child_leaf.shape, -1)
+        inner = ~child_leaf
+        child_id[inner] = next_id + np.arange(inner.sum())
+        next_id += int(inner.sum())
+        levels.append((ids, child_start, child_end, child_leaf, child_id))
+        start, end = child_start[inner], child_end[inner]
 
-    # Subtree sizes bottom up, then depth-first positions top down: the left
-    # child follows its parent, the right child follows the left subtree.
-    n_nodes = next_id
-    left_of = np.empty(n_nodes, np.int64)
-    for ids, _, _, left, _ in levels:
-        left_of[ids] = left
-    size = np.ones(n_nodes, np.int64)
-    for ids, _, _, left, _ in reversed(levels):
-        inner = ids[left >= 0]
-        size[inner] = 1 + size[left_of[inner]] + size[left_of[inner] + 1]
-    position = np.zeros(n_nodes, np.int64)
-    for ids, _, _, left, _ in levels:
-        inner = ids[left >= 0]
-        l = left_of[inner]
-        position[l] = position[inner] + 1
-        position[l + 1] = position[inner] + 1 + size[l]
+    # Leaf boxes: the leaves tile [0, m) in order, so one reduceat each.
+    sorted_lo, sorted_hi = lo[order], hi[order]
+    leaf_start = np.sort(np.concatenate([s[leaf] for _, s, _, leaf, _ in levels]))
+    leaf_start = leaf_start[np.r_[True, leaf_start[1:] != leaf_start[:-1]]]
+    leaf_lo = np.minimum.reduceat(sorted_lo, leaf_start)
+    leaf_hi = np.maximum.reduceat(sorted_hi, leaf_start)
 
-    out_lo = np.empty((n_nodes, 3), lo.dtype)
-    out_hi = np.empty((n_nodes, 3), hi.dtype)
-    out_prim = np.empty(n_nodes, np.int64)
-    for ids, box_lo, box_hi, _, prim in levels:
-        p = position[ids]
-        out_lo[p], out_hi[p], out_prim[p] = box_lo, box_hi, prim
-    escape = np.empty(n_nodes, np.int64)
-    escape[position] = position + size
-    return dict(lo=out_lo, hi=out_hi, escape=escape, prim=out_prim, depth=len(levels))
+    # Interior boxes bottom up: each is the union of its children's.
+    k_nodes = next_id
+    child_lo = np.empty((k_nodes, 2, 3), lo.dtype)
+    child_hi = np.empty((k_nodes, 2, 3), hi.dtype)
+    child_leaf = np.empty((k_nodes, 2), bool)
+    child_index = np.empty((k_nodes, 2), np.int64)
+    child_count = np.zeros((k_nodes, 2), np.int64)
+    for ids, c_start, c_end, leaf, c_id in reversed(levels):
+        box_lo, box_hi = np.empty(leaf.shape + (3,), lo.dtype), np.empty(leaf.shape + (3,), hi.dtype)
+        which = np.searchsorted(leaf_start, c_start[leaf])
+        box_lo[leaf], box_hi[leaf] = leaf_lo[which], leaf_hi[which]
+        inner = c_id[~leaf]             # already done: children come after parents
+        box_lo[~leaf] = np.minimum(child_lo[inner, 0], child_lo[inner, 1])
+        box_hi[~leaf] = np.maximum(child_hi[inner, 0], child_hi[inner, 1])
+        child_lo[ids], child_hi[ids] = box_lo, box_hi
+        child_leaf[ids] = leaf
+        child_index[ids] = np.where(leaf, c_start, c_id)
+        child_count[ids] = np.where(leaf, c_end - c_start, 0)
+    return dict(order=order, child_lo=child_lo, child_hi=child_hi, child_leaf=child_leaf,
+                child_index=child_index, child_count=child_count, depth=len(levels) + 1)

@@ -21,7 +21,15 @@ def camera_rays(sensor, spp, seed):
     sampler = make_generator(lanes, seed)
     # Opaque sizes: another spp or film size reuses the compiled kernels.
     pixel = dr.arange(bk.UInt32, lanes) // dr.opaque(bk.UInt32, spp)
+    position, ray = pixel_rays(sensor, pixel, sampler)
+    return position, sampler, ray
+
+
+def pixel_rays(sensor, pixel, sampler):
+    """Film positions (Array2f, pixels) and camera rays of one sample in each
+    of the given pixels (UInt32 indices, row by row), drawn from ``sampler``."""
+    width, height = sensor.film().crop_size()
     width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
     position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
     position += bk.Array2f(sampler.next_float32(), sampler.next_float32())
-    return position, sampler, sensor.sample_ray(position / bk.Array2f(width, height))
+    return position, sensor.sample_ray(position / bk.Array2f(width, height))

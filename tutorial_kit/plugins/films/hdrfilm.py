@@ -41,7 +41,7 @@ class HDRFilm(Film):
 
     def develop(self, position, value, spp):
         """See :meth:`Film.develop`."""
-        if self._is_pixel_box():
+        if self.pixel_box():
             # Each sample stays in its own pixel: a plain block average.
             # Evaluate the three channels together first: block_sum reduces
             # one channel at a time, and each would otherwise launch the
@@ -65,7 +65,7 @@ class HDRFilm(Film):
         not depend on them, so its adjoint sends each pixel's gradient back
         to the samples in proportion to their weights.
         """
-        if self._is_pixel_box():
+        if self.pixel_box():
             pixel = dr.arange(bk.UInt32, dr.width(position)) // spp
             return dr.gather(bk.Color3f, image_gradient, pixel) / spp
         per_weight = image_gradient / self._weight_sums(position)
@@ -74,8 +74,12 @@ class HDRFilm(Film):
             result += dr.gather(bk.Color3f, per_weight, index, inside) * weight
         return result
 
-    def _is_pixel_box(self):
+    def pixel_box(self):
+        """Whether every sample counts in its own pixel only, all with equal
+        weight (a box filter one pixel wide): then a pixel is the mean of
+        its samples, which a render can sum as it goes."""
         return isinstance(self.rfilter, BoxFilter) and self.rfilter.radius == 0.5
+
 
     def _weight_sums(self, position):
         """Sum of filter weights per pixel (Float), never zero."""

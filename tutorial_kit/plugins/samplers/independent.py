@@ -28,14 +28,20 @@ class IndependentSampler(Plugin):
         return dict(sample_count=self.sample_count_, seed=self.seed)
 
 
-def make_generator(lanes, seed):
+def make_generator(lanes, seed, sample_index=None):
     """A PCG32 with ``lanes`` independent streams, all depending on ``seed``.
 
-    ``seed`` is a Python int; lane ``i`` uses stream ``i`` and a start state
-    mixed from the seed, so neighbouring seeds give unrelated numbers.
+    ``seed`` is a Python int, mixed into the start state so that neighbouring
+    seeds give unrelated numbers. Lane ``i`` draws the numbers of sample
+    ``sample_index[i]`` (a UInt64 array; default ``i``): its own stream and
+    start state. A render numbers sample ``k`` of pixel ``j`` as
+    ``j * spp + k``, so it draws the same numbers however the render groups
+    its samples into kernels.
     """
-    state = dr.opaque(bk.UInt64, mix64(seed))
-    return bk.PCG32(lanes, state, dr.arange(bk.UInt64, lanes))
+    index = dr.arange(bk.UInt64, lanes) if sample_index is None else sample_index
+    generator = bk.PCG32(lanes)
+    generator.seed(dr.opaque(bk.UInt64, mix64(seed)) + index, index)
+    return generator
 
 
 def mix64(value):
