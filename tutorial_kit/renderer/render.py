@@ -31,11 +31,13 @@ from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
 MAX_SAMPLES_PER_PASS = 2 ** 20
 #: The most samples one render may draw: Dr.Jit's arrays are indexed by 32-bit integers.
 MAX_SAMPLES = 2 ** 32 - 1
-#: Memory one sample needs in a render that records derivatives (an estimate
-#: on the safe side: the path state of every bounce, and its AD graph), and
-#: in one that replays paths (the path state of one bounce).
+#: Memory one sample needs in a render that records derivatives (the path
+#: state of every bounce, and its AD graph), and in one that replays paths
+#: (the path state of one bounce). Estimates on the safe side: the Cornell
+#: box at max_depth 3 measured about 1.1 KiB and 31 bytes (peak RSS growth
+#: per sample, 64x64 at 16 spp and 128x128 at 32 spp).
 BYTES_PER_RECORDED_SAMPLE = 4096
-BYTES_PER_REPLAYED_SAMPLE = 512
+BYTES_PER_REPLAYED_SAMPLE = 128
 
 
 def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=None, spp=None,
@@ -234,8 +236,19 @@ def check_sample_budget(width, height, spp, bytes_per_sample=None):
 
 
 def available_memory():
-    """Bytes of memory available now (Linux and macOS), or None if unknown."""
+    """Bytes of memory available now, or None if unknown.
+
+    Linux's MemAvailable counts the page cache the kernel would give up;
+    elsewhere the free pages are the best guess.
+    """
     import os
+    try:
+        with open('/proc/meminfo') as meminfo:
+            for line in meminfo:
+                if line.startswith('MemAvailable:'):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
     try:
         return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
     except (ValueError, OSError, AttributeError):
