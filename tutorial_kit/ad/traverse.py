@@ -180,7 +180,7 @@ def _convert(key, parameter, value):
         values = _floats(key, value, 'one number').reshape(-1)
         if values.size != 1:
             raise ParameterError(f'"{key}" expects one number, got {values.size}')
-        return bk.Float(float(values[0]))
+        return dr.opaque(bk.Float, float(values[0]))
     if kind == 'tensor':
         return _tensor(key, current, value)
     if kind in ('positions', 'normals', 'texcoords'):

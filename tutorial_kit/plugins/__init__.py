@@ -5,8 +5,9 @@ implements; each other file is one plugin, registered under its XML name
 (``@register('bsdf', 'diffuse')``) in :mod:`tutorial_kit.plugins.registry`.
 Importing this package imports them all, which fills the registry.
 """
-from tutorial_kit.plugins.bsdfs import (conductor, diffuse, roughconductor,  # noqa: F401
-                                       twosided)
+from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, plastic,  # noqa: F401
+                                       roughconductor, roughdielectric, roughplastic,
+                                       thindielectric, twosided)
 from tutorial_kit.plugins.emitters import area, constant  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 from tutorial_kit.plugins.integrators import direct, path  # noqa: F401

@@ -18,7 +18,8 @@ class UniformTexture(Texture):
 
     def __init__(self, props):
         props.bool('unbounded', False)
-        self.value = bk.Float(props.float('value'))
+        # Opaque, not a literal: a new value reuses the compiled kernels.
+        self.value = dr.opaque(bk.Float, props.float("value"))
 
     def traverse(self, visitor):
         visitor.put('value', self, 'value', kind='float', differentiable=True)
