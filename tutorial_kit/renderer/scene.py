@@ -163,15 +163,25 @@ class Scene(Plugin):
         index = dr.gather(bk.UInt32, self.faces, 3 * face_index + corner, active)
         return dr.gather(array_type or bk.Array3f, array, index, active)
 
-    def _texture_coordinates(self, prim, shape, u, v, valid):
-        """Array2f: the vertex texture coordinates interpolated at barycentrics (u, v);
-        on shapes without them, (u, v) itself, as in Mitsuba."""
-        barycentric = bk.Array2f(u, v)
+    def _texture_coordinates(self, prim, shape, u, v, e1, e2, n, valid):
+        """``(uv, dp_du)``: the vertex texture coordinates interpolated at barycentrics
+        (u, v) and the surface's derivative along u (Array2f, Array3f).
+
+        As in Mitsuba 3, a shape without texture coordinates is parameterised
+        by the barycentrics themselves, so that dp/du is the edge e1.
+        """
+        uv, dp_du = bk.Array2f(u, v), e1
         if self.vertex_texcoords is None:
-            return barycentric
+            return uv, dp_du
         has = valid & dr.gather(bk.Bool, self.shape_has_texcoords, shape, valid)
         t0, t1, t2 = (self._vertex(self.vertex_texcoords, prim, k, has, bk.Array2f) for k in range(3))
-        return dr.select(has, t0 * (1 - u - v) + t1 * u + t2 * v, barycentric)
+        duv0, duv1 = t1 - t0, t2 - t0
+        # Solve [e1 e2] = [dp_du dp_dv] [duv0 duv1] for dp_du.
+        det = duv0.x * duv1.y - duv0.y * duv1.x
+        solvable = has & (det != 0)
+        dp_du_uv = (duv1.y * e1 - duv0.y * e2) / dr.select(solvable, det, 1)
+        dp_du = dr.select(solvable, dp_du_uv, dr.select(has, Frame(n).s, dp_du))
+        return dr.select(has, t0 * (1 - u - v) + t1 * u + t2 * v, uv), dp_du
 
     # -- ray queries ---------------------------------------------------------------------
     def ray_intersect(self, origin, direction, t_max, active):
@@ -201,10 +211,10 @@ class Scene(Plugin):
             n0, n1, n2 = (self._vertex(self.vertex_normals, prim, k, smooth) for k in range(3))
             interpolated = dr.normalize(n0 * (1 - u - v) + n1 * u + n2 * v) * sign
             shading_n = dr.select(smooth, interpolated, n)
-        frame = Frame(shading_n)
+        uv, dp_du = self._texture_coordinates(prim, shape, u, v, e1, e2, n, valid)
+        frame = Frame.with_tangent(shading_n, dp_du)
         return SurfaceInteraction(t=t, p=p, n=n, frame=frame, wi=frame.to_local(-direction),
-                                  uv=self._texture_coordinates(prim, shape, u, v, valid),
-                                  shape=shape, valid=valid)
+                                  uv=uv, shape=shape, valid=valid)
 
     def ray_test(self, origin, direction, t_max, active):
         """True where something blocks the segment ``origin + t direction``, t < t_max."""

@@ -2,7 +2,7 @@
 
 The unit square of texture coordinates holds 2 x 2 cells: a point whose
 fractional u and v both lie below 1/2, or both above, gets ``color0``,
-the others ``color1``. ``to_uv`` scales or shifts the pattern (``<scale
+the others ``color1`` (swapped for a float lookup, ``eval_1``, as in Mitsuba 3). ``to_uv`` scales or shifts the pattern (``<scale
 x="8" y="8"/>`` gives 16 x 16 squares). The two colours are textures
 themselves (``<id>.color0.value``, differentiable).
 """
@@ -38,8 +38,10 @@ class Checkerboard(Texture):
         return select(self._first_colour(si), self.color0.eval(si, active), self.color1.eval(si, active))
 
     def eval_1(self, si, active=True):
-        return dr.select(self._first_colour(si), self.color0.eval_1(si, active),
-                         self.color1.eval_1(si, active))
+        # Mitsuba 3's eval_1 puts color0 where eval puts color1 (its checkerboard
+        # compares the two masks with != here): the same file gives the same image.
+        return dr.select(self._first_colour(si), self.color1.eval_1(si, active),
+                         self.color0.eval_1(si, active))
 
     def mean(self):
         return (self.color0.mean() + self.color1.mean()) / 2
