@@ -119,8 +119,10 @@ class PathIntegrator(Integrator):
                                                                      sampler.next_float32()), active)
                 wo = si.to_local(ds.d)
                 bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo, active)
+                # The MIS weight stays detached: its partner at the next vertex (the
+                # weight of the BSDF-sampled hit) is, and the two must sum to one.
                 Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
-                                      * mis_weight(ds.pdf, bsdf_pdf), 0)
+                                      * mis_weight(ds.pdf, dr.detach(bsdf_pdf)), 0)
 
             # 3. BSDF sampling: the direction of the next bounce.
             sample1 = sampler.next_float32()

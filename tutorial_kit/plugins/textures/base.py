@@ -82,13 +82,13 @@ def texture(props, name, default, unbounded=False):
 
 def _constant(props, name, color, number, unbounded):
     """An ``srgb`` (``color``) or ``uniform`` (``number``) texture for parameter ``name``."""
-    inner = Properties('srgb' if color is not None else 'uniform', props.path,
-                       props.line_of(name))
+    line = props.line_of(name)
+    inner = Properties('srgb' if color is not None else 'uniform', props.path, line)
     if color is not None:
-        inner.set('color', [float(c) for c in color], 'rgb')
+        inner.set('color', [float(c) for c in color], 'rgb', line)
     else:
-        inner.set('value', number, 'float')
-    inner.set('unbounded', bool(unbounded), 'boolean')
+        inner.set('value', number, 'float', line)
+    inner.set('unbounded', bool(unbounded), 'boolean', line)
     return create('texture', inner)
 
 
