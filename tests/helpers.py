@@ -72,34 +72,9 @@ def interaction(wi, width, uv=(0.5, 0.5)):
 
 
 def write_sphere_obj(path, rings=32, segments=64):
-    """A unit UV sphere as an OBJ file with normals and texture coordinates.
-
-    Vertices are shared between neighbouring faces (smooth shading), with a
-    seam column at u = 1 and one vertex per segment at the poles so that each
-    face has proper texture coordinates. ``u`` runs around the z axis, ``v``
-    from the north pole (OBJ convention, v up).
-    """
-    import numpy as np
-    lines = []
-    for i in range(rings + 1):
-        theta = np.pi * i / rings
-        for j in range(segments + 1):
-            phi = 2 * np.pi * j / segments
-            x, y, z = np.sin(theta) * np.cos(phi), np.sin(theta) * np.sin(phi), np.cos(theta)
-            lines.append(f'v {x:.7f} {y:.7f} {z:.7f}')
-            lines.append(f'vn {x:.7f} {y:.7f} {z:.7f}')
-            lines.append(f'vt {j / segments:.7f} {1 - i / rings:.7f}')
-
-    def index(i, j):
-        return i * (segments + 1) + j + 1
-
-    for i in range(rings):
-        for j in range(segments):
-            a, b, c, d = index(i, j), index(i + 1, j), index(i + 1, j + 1), index(i, j + 1)
-            if i != 0:
-                lines.append(f'f {a}/{a}/{a} {b}/{b}/{b} {d}/{d}/{d}')
-            if i != rings - 1:
-                lines.append(f'f {b}/{b}/{b} {c}/{c}/{c} {d}/{d}/{d}')
+    """A unit UV sphere with normals and texture coordinates as an OBJ file (see
+    :func:`tutorial_kit.widgets.bsdf_explorer.sphere_obj_text`)."""
+    from tutorial_kit.widgets.bsdf_explorer import sphere_obj_text
     with open(path, 'w') as file:
-        file.write('\n'.join(lines) + '\n')
+        file.write(sphere_obj_text(rings, segments))
     return path
