@@ -35,3 +35,10 @@ def test_optimisation_loop_benchmark_prints_both_modes():
     assert modes == ['biased', 'unbiased']
     ratio = re.search(r'unbiased / biased \(tutorial_kit\): (\d+\.\d+)', output)
     assert ratio and float(ratio.group(1)) > 0
+
+
+@pytest.mark.slow
+def test_texture_recovery_benchmark_prints_its_row():
+    output = run('recover_texture.py', '--iterations', '2')
+    row = [line for line in output.splitlines() if line.startswith('tutorial_kit')]
+    assert len(row) == 1 and numbers(row[0])[1] > 0       # the time per iteration
