@@ -1,5 +1,4 @@
 """BSDFs and textures: energy, reciprocity, texture lookups, derivatives and bad input."""
-import os
 
 import drjit as dr
 import numpy as np

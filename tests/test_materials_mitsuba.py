@@ -124,3 +124,15 @@ def test_material_matches_mitsuba(name, scene_dir):
     theirs = np.array(mi.render(mi.load_file(path), spp=SPP, seed=1))
     mean_error, block_error = compare(ours, theirs)
     assert mean_error < 0.015 and block_error < 0.04, (name, mean_error, block_error)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('sensor', [0, 1, 2])
+def test_materials_scene_matches_mitsuba(sensor):
+    """scenes/materials: bitmap and checkerboard textures, gold, glass, rough plastic."""
+    mi.set_variant('llvm_ad_rgb')
+    path = os.path.join(os.path.dirname(__file__), '..', 'scenes', 'materials', 'scene.xml')
+    ours = tk.render(tk.load_file(path), spp=SPP, seed=1, sensor_index=sensor).numpy()
+    theirs = np.array(mi.render(mi.load_file(path), spp=SPP, seed=1, sensor=sensor))
+    mean_error, block_error = compare(ours, theirs)
+    assert mean_error < 0.015 and block_error < 0.04, (sensor, mean_error, block_error)

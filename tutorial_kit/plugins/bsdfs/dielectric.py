@@ -44,9 +44,10 @@ class SpecularTints:
         return self.tints[name].eval(si, active) if name in self.tints else bk.Color3f(1.0)
 
 
-@register('bsdf', 'dielectric')
-class SmoothDielectric(BSDF, SpecularTints):
-    """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
+class SmoothInterface(BSDF, SpecularTints):
+    """What the smooth dielectrics share: a relative IOR ``eta`` (traversed,
+    differentiable), the optional tints, and only Dirac lobes (``eval`` and
+    ``pdf`` are zero everywhere)."""
 
     def __init__(self, props):
         self.eta = dr.opaque(bk.Float, read_relative_ior(props, 'bk7', 'air'))
@@ -61,6 +62,11 @@ class SmoothDielectric(BSDF, SpecularTints):
 
     def pdf(self, si, wo, active=True):
         return dr.zeros(bk.Float, dr.width(wo))
+
+
+@register('bsdf', 'dielectric')
+class SmoothDielectric(SmoothInterface):
+    """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
 
     def sample(self, si, sample1, sample2, active=True):
         r_i, cos_theta_t, eta_it, eta_ti = fresnel(si.wi.z, self.eta)

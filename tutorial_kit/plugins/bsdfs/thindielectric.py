@@ -12,30 +12,15 @@ through. Two-sided; ``eta`` differentiable as for ``dielectric``.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
-from tutorial_kit.plugins.bsdfs.dielectric import SpecularTints
+from tutorial_kit.plugins.bsdfs.base import BSDFSample
+from tutorial_kit.plugins.bsdfs.dielectric import SmoothInterface
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect
-from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.plugins.registry import register
 
 
 @register('bsdf', 'thindielectric')
-class ThinDielectric(BSDF, SpecularTints):
+class ThinDielectric(SmoothInterface):
     """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
-
-    def __init__(self, props):
-        self.eta = dr.opaque(bk.Float, read_relative_ior(props, 'bk7', 'air'))
-        self.read_tints(props)
-
-    def traverse(self, visitor):
-        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
-        self.traverse_tints(visitor)
-
-    def eval(self, si, wo, active=True):
-        return dr.zeros(bk.Color3f, dr.width(wo))
-
-    def pdf(self, si, wo, active=True):
-        return dr.zeros(bk.Float, dr.width(wo))
 
     def sample(self, si, sample1, sample2, active=True):
         r = fresnel(dr.abs(si.wi.z), self.eta)[0]
