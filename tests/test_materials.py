@@ -245,6 +245,8 @@ GRADIENT_CASES = {
                            'b.specular_reflectance.value', 16, 1e-2, 0.02),
     'conductor-eta': ('<bsdf type="conductor" id="b"><string name="material" value="Cu"/></bsdf>', 'b.eta.value', 16, 1e-2, 0.02),
     'conductor-k': ('<bsdf type="conductor" id="b"><string name="material" value="Cu"/></bsdf>', 'b.k.value', 16, 1e-2, 0.02),
+    'dielectric-transmittance': ('<bsdf type="dielectric" id="b"><rgb name="specular_transmittance" value="0.8"/></bsdf>',
+                                 'b.specular_transmittance.value', 16, 1e-2, 0.02),
     'plastic-diffuse': ('<bsdf type="plastic" id="b"><rgb name="diffuse_reflectance" value="0.3, 0.5, 0.2"/></bsdf>',
                         'b.diffuse_reflectance.value', 256, 5e-2, 0.1),
     'thindielectric-eta': ('<bsdf type="thindielectric" id="b"/>', 'b.eta', 1024, 5e-2, 0.1),
