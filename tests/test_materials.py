@@ -298,3 +298,12 @@ def test_texture_recovered_from_several_sensors(tmp_path):
     end_error = np.abs(params[key].numpy() - truth)
     assert end_error[well_seen].mean() < 0.7 * start_error[well_seen].mean(), \
         (start_error[well_seen].mean(), end_error[well_seen].mean())
+
+
+def test_index_of_refraction_may_not_be_a_texture(tmp_path):
+    path = tmp_path / 'scene.xml'
+    path.write_text('<scene version="3.0.0">\n<bsdf type="dielectric">\n'
+                    '<texture type="checkerboard" name="int_ior"/>\n</bsdf>\n</scene>\n')
+    with pytest.raises(tk.SceneError, match='not a texture') as error:
+        tk.load_file(str(path))
+    assert str(error.value).startswith(f'{path}:3:')

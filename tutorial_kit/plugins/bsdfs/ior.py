@@ -48,6 +48,8 @@ def read_ior(props, name, default):
     Raises a PluginError naming file and line for an unknown name or a
     value that is not positive.
     """
+    if props.kind(name) == 'object':
+        raise props.error(name, f'"{name}" must be a constant number or a name, not a texture')
     if props.kind(name) in ('float', 'integer'):
         value = props.float(name)
     else:
