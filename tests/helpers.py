@@ -44,3 +44,37 @@ def scene_xml(body, version='3.0.0', width=16, height=16, spp=4, extra_sensor=''
     </sensor>
     {body}
 </scene>'''
+
+
+def load_bsdf(xml):
+    """The BSDF described by ``xml`` (a ``<bsdf>`` element), loaded through a scene."""
+    import tutorial_kit as tk
+    scene = tk.load_string(f'<scene version="3.0.0">{xml}</scene>')
+    return scene.children[0]
+
+
+def interaction(wi, width, uv=(0.5, 0.5)):
+    """A SurfaceInteraction of ``width`` lanes, shading frame = world frame, looking from local ``wi``."""
+    import drjit as dr
+    import numpy as np
+    from tutorial_kit.core import backend as bk
+    from tutorial_kit.core.frame import Frame
+    from tutorial_kit.renderer.interaction import SurfaceInteraction
+    wi = np.asarray(wi, dtype=np.float64)
+    wi = wi / np.linalg.norm(wi)
+    n = dr.full(bk.Array3f, 0, width)
+    n.z = dr.full(bk.Float, 1, width)
+    return SurfaceInteraction(
+        t=dr.full(bk.Float, 1, width), p=dr.zeros(bk.Array3f, width), n=n, frame=Frame(n),
+        wi=bk.Array3f(*(dr.full(bk.Float, float(c), width) for c in wi)),
+        uv=bk.Array2f(dr.full(bk.Float, uv[0], width), dr.full(bk.Float, uv[1], width)),
+        shape=dr.zeros(bk.UInt32, width), valid=dr.full(bk.Bool, True, width))
+
+
+def write_sphere_obj(path, rings=32, segments=64):
+    """A unit UV sphere with normals and texture coordinates as an OBJ file (see
+    :func:`tutorial_kit.widgets.bsdf_explorer.sphere_obj_text`)."""
+    from tutorial_kit.widgets.bsdf_explorer import sphere_obj_text
+    with open(path, 'w') as file:
+        file.write(sphere_obj_text(rings, segments))
+    return path

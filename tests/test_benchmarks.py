@@ -77,3 +77,10 @@ def test_readme_tables_come_from_the_json_files(tmp_path):
     assert '| render 512 x 512, 1 spp | 216 ms / 4 MiB |  |' in text
     assert subprocess.run([sys.executable, script, '--check', *arguments]).returncode == 0
     assert readme_tables.tables([]).startswith('No benchmark results')
+
+
+@pytest.mark.slow
+def test_texture_recovery_benchmark_prints_its_row():
+    output = run('recover_texture.py', '--iterations', '2')
+    row = [line for line in output.splitlines() if line.startswith('tutorial_kit')]
+    assert len(row) == 1 and numbers(row[0])[1] > 0       # the time per iteration

@@ -86,8 +86,9 @@ def test_obj_vertices_are_unique_index_triples(tmp_path):
     np.testing.assert_array_equal(mesh.positions[4:], [[0, 0, 0], [0, 1, 0], [1, 0, 0]])
     np.testing.assert_array_equal(mesh.normals[:4], [[0, 0, 1]] * 4)
     np.testing.assert_array_equal(mesh.normals[4:], [[0, 0, -1]] * 3)
-    np.testing.assert_array_equal(mesh.texcoords[:4], [[0, 0], [1, 0], [0, 1], [1, 1]])
-    np.testing.assert_array_equal(mesh.texcoords[4:], [[0, 0], [0, 1], [1, 0]])
+    # v is flipped (1 - v), as Mitsuba 3 reads OBJ files: row 0 of a texture is its top.
+    np.testing.assert_array_equal(mesh.texcoords[:4], [[0, 1], [1, 1], [0, 0], [1, 0]])
+    np.testing.assert_array_equal(mesh.texcoords[4:], [[0, 1], [0, 0], [1, 1]])
 
 
 def test_obj_position_normal_and_position_texcoord_corners(tmp_path):
@@ -103,7 +104,7 @@ def test_obj_position_normal_and_position_texcoord_corners(tmp_path):
     mesh = read_obj(texcoords_only)
     check_layout(mesh, 3, 1)
     assert mesh.normals is None
-    np.testing.assert_array_equal(mesh.texcoords, [[0.25, 0], [0.5, 1], [0.25, 0]])
+    np.testing.assert_array_equal(mesh.texcoords, [[0.25, 1], [0.5, 0], [0.25, 1]])   # v flipped
 
 
 def test_obj_attribute_missing_on_some_faces_is_dropped_and_vertices_merged(tmp_path):

@@ -41,7 +41,9 @@ def test_torch_adam_recovers_the_red_wall():
     render_torch = tk.torch_renderer(scene, [RED], spp=1, unbiased=True)
     red = torch.tensor([.9, .9, .9], requires_grad=True)
     opt = torch.optim.Adam([red], lr=.1)
-    for _ in range(40):
+    # Adam at 1 spp keeps wandering around the truth by about its tolerance:
+    # enough steps that no one noise realisation decides the outcome.
+    for _ in range(60):
         opt.zero_grad()
         torch.mean((render_torch(red) - image_ref) ** 2).backward()
         opt.step()

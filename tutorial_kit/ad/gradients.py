@@ -95,6 +95,8 @@ def _checked_direction(key, direction, shape):
 def _as_like(original, array):
     """NumPy ``array`` (shaped like ``original.numpy()``) as a Dr.Jit array of ``original``'s type."""
     array = array.astype(np.float32)
+    if dr.is_tensor_v(original):
+        return type(original)(bk.from_numpy(bk.Float, array), array.shape)
     flat_type = dr.value_t(original) if array.ndim > 1 else type(original)
     rows = [bk.from_numpy(flat_type, row) for row in (array if array.ndim > 1 else [array])]
     return type(original)(*rows) if array.ndim > 1 else rows[0]

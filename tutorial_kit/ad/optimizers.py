@@ -281,7 +281,7 @@ class SGD(Optimizer):
 
     def _update(self, key, value, gradient):
         if self.momentum:
-            velocity = self.state.get(key, dr.zeros(type(gradient), dr.width(gradient)))
+            velocity = self.state.get(key, dr.zeros_like(dr.detach(gradient)))
             gradient = self.momentum * velocity + gradient
             self.state[key] = dr.detach(gradient)
         return value - self._rate(key) * gradient
@@ -307,7 +307,7 @@ class Adam(Optimizer):
 
     def _update(self, key, value, gradient):
         t = self.state.get(key, (0, None, None))[0] + 1
-        zeros = dr.zeros(type(gradient), dr.width(gradient))
+        zeros = dr.zeros_like(dr.detach(gradient))
         _, m, v = self.state.get(key, (0, zeros, zeros))
         m = self.beta_1 * m + (1 - self.beta_1) * gradient
         v = self.beta_2 * v + (1 - self.beta_2) * dr.square(gradient)

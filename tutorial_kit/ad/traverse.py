@@ -204,6 +204,15 @@ def _convert(key, parameter, value):
         if values.size not in (1, 3):
             raise ParameterError(f'"{key}" expects an RGB colour of 3 numbers, got {values.size}')
         return bk.color3f(values)
+    if kind == 'float':
+        if isinstance(value, bk.Float) and dr.width(value) == 1:
+            return value
+        values = _floats(key, value, 'one number').reshape(-1)
+        if values.size != 1:
+            raise ParameterError(f'"{key}" expects one number, got {values.size}')
+        return dr.opaque(bk.Float, float(values[0]))
+    if kind == 'tensor':
+        return _tensor(key, current, value)
     if kind in ('positions', 'normals', 'texcoords'):
         return _vertex_attribute(key, parameter, current, value)
     if kind == 'faces':
@@ -237,6 +246,21 @@ def _floats(key, value, expected):
         raise ParameterError(f'"{key}" expects finite 32-bit float numbers (|x| <= {FLOAT32_MAX:.4g}), '
                              f'got NaN, infinity or a larger value')
     return array
+
+
+def _tensor(key, current, value):
+    """A TensorXf of the current shape (an image's pixels); Dr.Jit tensors keep their derivatives."""
+    shape = tuple(current.shape)
+    if isinstance(value, bk.TensorXf):
+        if tuple(value.shape) != shape:
+            raise ParameterError(f'"{key}" expects a tensor of shape {shape}, got {tuple(value.shape)}')
+        if not dr.all(dr.isfinite(dr.detach(value.array))):
+            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+        return value
+    values = _floats(key, value, f'an array of shape {shape}')
+    if values.shape != shape:
+        raise ParameterError(f'"{key}" expects an array of shape {shape}, got {values.shape}')
+    return bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32)), shape)
 
 
 def _vertex_attribute(key, parameter, current, value):

@@ -99,6 +99,14 @@ def from_numpy(array_type, values):
 
 
 def color3f(values):
-    """A Color3f of width 1 from three numbers (or one grey value)."""
+    """A Color3f of width 1 from three numbers (or one grey value).
+
+    Opaque, not a literal: kernels read the value instead of embedding it,
+    so a new value reuses them; and Dr.Jit widens a width-1 literal in place
+    when it meets a wider array (``dr.select``), which would change a
+    parameter's width behind its owner's back.
+    """
     import numpy as np
-    return Color3f(*(float(v) for v in np.broadcast_to(np.asarray(values, dtype=np.float64), (3,))))
+    color = Color3f(*(float(v) for v in np.broadcast_to(np.asarray(values, dtype=np.float64), (3,))))
+    dr.make_opaque(color)
+    return color

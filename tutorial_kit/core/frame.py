@@ -35,3 +35,16 @@ class Frame:
     def to_world(self, v):
         """Local direction ``v`` (Array3f) in world coordinates."""
         return self.s * v.x + self.t * v.y + self.n * v.z
+
+    @classmethod
+    def with_tangent(cls, n, tangent):
+        """The frame around ``n`` whose ``s`` axis points along ``tangent`` projected
+        onto the plane normal to ``n`` (Gram-Schmidt), as Mitsuba 3 orients shading
+        frames along dp/du; where the projection vanishes, ``coordinate_system``'s."""
+        frame = cls(n)
+        projected = tangent - n * dr.dot(n, tangent)
+        length = dr.norm(projected)
+        usable = length > 1e-12 * dr.norm(tangent)
+        frame.s = dr.select(usable, projected / dr.select(usable, length, 1), frame.s)
+        frame.t = dr.select(usable, dr.cross(n, frame.s), frame.t)
+        return frame

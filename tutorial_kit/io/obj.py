@@ -139,9 +139,10 @@ class _ObjParser:
         self.positions.append(values[:3])
 
     def _read_texcoord(self, tokens, line_number):
-        # 'vt u [v [w]]': v defaults to 0 and w is ignored.
+        # 'vt u [v [w]]': v defaults to 0 and w is ignored. OBJ's v points up the
+        # image, textures' v down it (row 0 on top): flipped, as Mitsuba 3 does.
         values = self._parse_numbers(tokens, line_number, 'texture coordinate', at_least=1)
-        self.texcoords.append(values[:2] if len(values) > 1 else [values[0], 0.0])
+        self.texcoords.append([values[0], 1.0 - (values[1] if len(values) > 1 else 0.0)])
 
     def _read_normal(self, tokens, line_number):
         values = self._parse_numbers(tokens, line_number, 'normal', at_least=3)

@@ -54,6 +54,14 @@ class Properties:
     def __contains__(self, name):
         return name in self._entries
 
+    def kind(self, name):
+        """The XML tag that gave ``name`` ('float', 'rgb', 'object', ...), or None."""
+        return self._entries[name].kind if name in self._entries else None
+
+    def line_of(self, name):
+        """The line of parameter ``name`` (the element's own line when it is absent)."""
+        return self._entries[name].line if name in self._entries else self.line
+
     # -- typed getters ---------------------------------------------------
     def _get(self, name, kinds, default, expected):
         if name not in self._entries:

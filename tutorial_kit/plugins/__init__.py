@@ -5,11 +5,14 @@ implements; each other file is one plugin, registered under its XML name
 (``@register('bsdf', 'diffuse')``) in :mod:`tutorial_kit.plugins.registry`.
 Importing this package imports them all, which fills the registry.
 """
-from tutorial_kit.plugins.bsdfs import diffuse, twosided  # noqa: F401
+from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, plastic,  # noqa: F401
+                                       roughconductor, roughdielectric, roughplastic,
+                                       thindielectric, twosided)
 from tutorial_kit.plugins.emitters import area, constant  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 from tutorial_kit.plugins.integrators import direct, path, prb  # noqa: F401
 from tutorial_kit.plugins.samplers import independent  # noqa: F401
 from tutorial_kit.plugins.sensors import perspective  # noqa: F401
 from tutorial_kit.plugins.shapes import cube, obj, ply, rectangle  # noqa: F401
+from tutorial_kit.plugins.textures import bitmap, checkerboard, srgb, uniform  # noqa: F401
 from tutorial_kit.renderer import scene  # noqa: F401  (the <scene> element itself)

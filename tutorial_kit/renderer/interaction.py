@@ -24,7 +24,7 @@ class SurfaceInteraction:
     n: object          # Array3f: unit geometric normal of the front side
     frame: Frame       # shading frame around the shading normal
     wi: object         # Array3f: direction towards the ray origin, local
-    uv: object         # Array2f: barycentric coordinates of the hit
+    uv: object         # Array2f: texture coordinates (barycentrics on meshes without them)
     shape: object      # UInt32: index into scene.shapes
     valid: object      # Bool: whether the ray hit anything
 

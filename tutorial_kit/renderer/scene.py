@@ -32,6 +32,7 @@ from tutorial_kit.plugins.registry import register
 from tutorial_kit.plugins.sensors.base import Sensor
 from tutorial_kit.plugins.sensors.perspective import PerspectiveCamera
 from tutorial_kit.plugins.shapes.base import Shape
+from tutorial_kit.plugins.textures.base import Texture
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import DirectionSample, SurfaceInteraction, miss
 from tutorial_kit.renderer.triangle import ray_triangle
@@ -47,7 +48,8 @@ class Scene(Plugin):
 
     def __init__(self, props):
         self.children = props.children + [obj for _, obj in props.named_objects()]
-        kinds = {Integrator: [], Sensor: [], Shape: [], Emitter: [], BSDF: []}
+        # BSDFs and textures may stand at the top level to be used through <ref>.
+        kinds = {Integrator: [], Sensor: [], Shape: [], Emitter: [], BSDF: [], Texture: []}
         for child in self.children:
             kind = next((k for k in kinds if isinstance(child, k)), None)
             if kind is None:
@@ -108,6 +110,7 @@ class Scene(Plugin):
                                         for s in self._shapes] or [NO_EMITTER])
         self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
         self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes] or [False])
+        self.shape_has_texcoords = bk.Bool([_has_texcoords(s) for s in self._shapes] or [False])
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):
@@ -141,9 +144,12 @@ class Scene(Plugin):
         self.vertex_normals = joined([s.shading_normals() if s.has_vertex_normals()
                                       else dr.zeros(bk.Float, 3 * s.vertex_count) for s in self._shapes]) \
             if any(s.has_vertex_normals() for s in self._shapes) else None
+        self.vertex_texcoords = joined([s.vertex_texcoords if _has_texcoords(s)
+                                        else dr.zeros(bk.Float, 2 * s.vertex_count) for s in self._shapes]) \
+            if any(_has_texcoords(s) for s in self._shapes) else None
         # dr.concat writes with scatters that wait for the next evaluation;
         # run them now, while the arrays they read are certainly alive.
-        dr.eval(self.vertex_positions, self.vertex_normals)
+        dr.eval(self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
 
     def parameters_changed(self, objects):
         """Refresh after ``ParameterMap.update``: rebuild the BVH if geometry moved."""
@@ -153,9 +159,29 @@ class Scene(Plugin):
         else:
             self.prepare_render()
 
-    def _vertex(self, array, face_index, corner, active):
+    def _vertex(self, array, face_index, corner, active, array_type=None):
         index = dr.gather(bk.UInt32, self.faces, 3 * face_index + corner, active)
-        return dr.gather(bk.Array3f, array, index, active)
+        return dr.gather(array_type or bk.Array3f, array, index, active)
+
+    def _texture_coordinates(self, prim, shape, u, v, e1, e2, n, valid):
+        """``(uv, dp_du)``: the vertex texture coordinates interpolated at barycentrics
+        (u, v) and the surface's derivative along u (Array2f, Array3f).
+
+        As in Mitsuba 3, a shape without texture coordinates is parameterised
+        by the barycentrics themselves, so that dp/du is the edge e1.
+        """
+        uv, dp_du = bk.Array2f(u, v), e1
+        if self.vertex_texcoords is None:
+            return uv, dp_du
+        has = valid & dr.gather(bk.Bool, self.shape_has_texcoords, shape, valid)
+        t0, t1, t2 = (self._vertex(self.vertex_texcoords, prim, k, has, bk.Array2f) for k in range(3))
+        duv0, duv1 = t1 - t0, t2 - t0
+        # Solve [e1 e2] = [dp_du dp_dv] [duv0 duv1] for dp_du.
+        det = duv0.x * duv1.y - duv0.y * duv1.x
+        solvable = has & (det != 0)
+        dp_du_uv = (duv1.y * e1 - duv0.y * e2) / dr.select(solvable, det, 1)
+        dp_du = dr.select(solvable, dp_du_uv, dr.select(has, Frame(n).s, dp_du))
+        return dr.select(has, t0 * (1 - u - v) + t1 * u + t2 * v, uv), dp_du
 
     # -- ray queries ---------------------------------------------------------------------
     def ray_intersect(self, origin, direction, t_max, active):
@@ -185,9 +211,10 @@ class Scene(Plugin):
             n0, n1, n2 = (self._vertex(self.vertex_normals, prim, k, smooth) for k in range(3))
             interpolated = dr.normalize(n0 * (1 - u - v) + n1 * u + n2 * v) * sign
             shading_n = dr.select(smooth, interpolated, n)
-        frame = Frame(shading_n)
+        uv, dp_du = self._texture_coordinates(prim, shape, u, v, e1, e2, n, valid)
+        frame = Frame.with_tangent(shading_n, dp_du)
         return SurfaceInteraction(t=t, p=p, n=n, frame=frame, wi=frame.to_local(-direction),
-                                  uv=bk.Array2f(u, v), shape=shape, valid=valid)
+                                  uv=uv, shape=shape, valid=valid)
 
     def ray_test(self, origin, direction, t_max, active):
         """True where something blocks the segment ``origin + t direction``, t < t_max."""
@@ -256,3 +283,8 @@ class Scene(Plugin):
         """``(BSDFSample, weight)`` of the hit's BSDF (see :meth:`BSDF.sample`)."""
         index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, si.valid)
         return dispatch(self.bsdfs, index, 'sample', si, sample1, sample2, active)
+
+
+def _has_texcoords(shape):
+    """Whether the mesh ``shape`` has per-vertex texture coordinates."""
+    return dr.width(shape.vertex_texcoords) > 0

@@ -9,6 +9,7 @@ The notebooks stay short because the code they use lives here::
     widgets.RenderExplorer(scene).display()
     widgets.OptimisationDashboard(scene, key, image_ref, param_ref).display()
     widgets.GradientViewer(scene).display()
+    widgets.BSDFExplorer('roughconductor').display()
 
 Every widget works in two settings:
 
@@ -26,6 +27,7 @@ usable without ipywidgets) and the thread that runs it (``background_run``)
 have files of their own. This package is not imported by
 ``import tutorial_kit``.
 """
+from .bsdf_explorer import BSDFExplorer
 from .figures import (error_curves_figure, figure_png, gradient_figure, images_figure,
                       plot_error_curves, png_bytes, show_figure, show_gradient, show_images)
 from .gradient_viewer import GradientViewer
@@ -37,4 +39,4 @@ from .render_explorer import RenderExplorer
 __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
-           'OptimisationLoop', 'RunSettings', 'GradientViewer']
+           'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer']

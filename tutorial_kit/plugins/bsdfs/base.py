@@ -13,7 +13,13 @@ All methods take a :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction
 ``active`` is False may hold anything; callers mask them. Every returned
 quantity is differentiable with respect to the BSDF's parameters (those its
 ``traverse`` marks differentiable): the path tracer's path replay relies on
-``eval`` for that.
+``eval`` for that, and, for Dirac lobes (mirrors, glass), on the weight
+``sample`` returns, which must carry the derivatives of its reflectance and
+Fresnel factors while the lobe's probability stays detached.
+
+Opaque BSDFs see only the front side (``si.wi.z > 0``); dielectrics are
+two-sided: seen from below (``si.wi.z < 0``), the interface is the same one
+entered from the other medium.
 """
 from abc import abstractmethod
 from dataclasses import dataclass

@@ -14,28 +14,30 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
 from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
 from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.textures.base import texture
+from tutorial_kit.plugins.textures.srgb import constant_color
 
 
 @register('bsdf', 'diffuse')
 class Diffuse(BSDF):
-    """``reflectance``: Color3f of width 1, linear RGB albedo in [0, 1] (differentiable)."""
+    """``reflectance``: a texture of linear RGB albedo in [0, 1] (default 0.5 grey)."""
 
     def __init__(self, props):
-        self.reflectance = bk.color3f(props.color("reflectance", 0.5, at_most=1))
+        self.reflectance = texture(props, 'reflectance', (0.5, 0.5, 0.5))
 
     @classmethod
     def with_reflectance(cls, value):
         """A diffuse BSDF made in code (e.g. the default of a shape without one)."""
         bsdf = cls.__new__(cls)
-        bsdf.reflectance = bk.color3f(value)
+        bsdf.reflectance = constant_color(value)
         return bsdf
 
     def traverse(self, visitor):
-        visitor.put('reflectance.value', self, 'reflectance', kind='color', differentiable=True)
+        visitor.put_object('reflectance', self.reflectance)
 
     def eval(self, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
-        return dr.select(front, self.reflectance * (dr.inv_pi * wo.z), 0)
+        return dr.select(front, self.reflectance.eval(si, active) * (dr.inv_pi * wo.z), 0)
 
     def pdf(self, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
@@ -48,4 +50,4 @@ class Diffuse(BSDF):
         valid = (si.wi.z > 0) & (pdf > 0)
         sample = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, dr.width(pdf)),
                             eta=dr.full(bk.Float, 1, dr.width(pdf)))
-        return sample, dr.select(valid, self.reflectance, 0)
+        return sample, dr.select(valid, self.reflectance.eval(si, active), 0)

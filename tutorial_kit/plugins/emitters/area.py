@@ -7,25 +7,29 @@ dA = r^2 / |cos theta_light| dOmega (PBR 4th ed., sec. 4.2.3).
 """
 import drjit as dr
 
-from tutorial_kit.core import backend as bk
 from tutorial_kit.plugins.emitters.base import Emitter
 from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.textures.base import texture
 from tutorial_kit.renderer.interaction import DirectionSample
 
 
 @register('emitter', 'area')
 class AreaLight(Emitter):
-    """``radiance``: Color3f of width 1, linear RGB (differentiable)."""
+    """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
     shape = None                      # set by the scene: the Mesh this light covers
 
     def __init__(self, props):
-        self.radiance = bk.color3f(props.color("radiance", 1.0))
+        self.radiance = texture(props, 'radiance', (1.0, 1.0, 1.0), unbounded=True)
+        if not self.radiance.is_constant:
+            # Sampling a point on the light would need its texture coordinates too.
+            raise props.error('radiance', f'the radiance of an {props.plugin} emitter must be '
+                                          'one colour, not a varying texture')
 
     def traverse(self, visitor):
-        visitor.put('radiance.value', self, 'radiance', kind='color', differentiable=True)
+        visitor.put_object('radiance', self.radiance)
 
     def eval(self, si, direction, active=True):
-        return dr.select(si.wi.z > 0, self.radiance, 0)
+        return dr.select(si.wi.z > 0, self.radiance.eval(si, active), 0)
 
     def pdf_direction(self, si, direction, active=True):
         """``si.t`` is the distance from the ray's origin (rays are unit length)."""
@@ -40,6 +44,6 @@ class AreaLight(Emitter):
         d = to_light / dist
         cos_light = dr.dot(n, -d)
         pdf = dr.select(cos_light > 0, pdf_area * dr.square(dist) / dr.abs(cos_light), 0)
-        radiance = dr.select(cos_light > 0, self.radiance, 0)
+        radiance = dr.select(cos_light > 0, self.radiance.eval(None, active), 0)
         weight = dr.select(pdf > 0, radiance / pdf, 0)
         return DirectionSample(p, n, d, dist, pdf), weight

@@ -20,8 +20,26 @@ the environment), as in Mitsuba 3. All quantities are linear RGB.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.bsdfs.base import BSDFSample
 from tutorial_kit.plugins.integrators.base import Integrator, read_depth
 from tutorial_kit.plugins.registry import register
+
+
+def bsdf_ratio(scene, si, bs, bsdf_weight, active):
+    """Color3f of value 1 whose derivative is d(BSDF) / BSDF at the sampled direction.
+
+    Path replay keeps each sampled direction fixed and differentiates what
+    the BSDF makes of it. A smooth lobe is evaluated there with derivatives
+    (its sampling density stays detached). A Dirac lobe (mirror, glass) has
+    no value to evaluate, ``eval`` being zero, so its sample weight, which
+    ``sample`` computed with derivatives switched on (reflectance times
+    Fresnel term over the detached lobe probability), stands in for it.
+    """
+    value = scene.bsdf_eval_pdf(si, dr.detach(bs.wo), active)[0]
+    value = dr.select(bs.delta, bsdf_weight * dr.detach(bs.pdf), value)
+    value_detached = dr.detach(bsdf_weight * bs.pdf)
+    ratio = dr.select(value_detached > 0, value / value_detached, 0)
+    return dr.replace_grad(dr.full(bk.Color3f, 1, dr.width(ratio)), ratio)
 
 
 def mis_weight(pdf_a, pdf_b):
@@ -69,6 +87,7 @@ class PathIntegrator(Integrator):
         dL_forward = dr.zeros(bk.Color3f, width)
         throughput = dr.full(bk.Color3f, 1, width)
         depth = dr.zeros(bk.UInt32, width)
+        eta = dr.full(bk.Float, 1, width)                # relative IOR crossed so far
         prev_bsdf_pdf = dr.full(bk.Float, 1, width)     # 'from the camera' at depth 0
         prev_bsdf_delta = dr.full(bk.Bool, True, width)  # the camera ray: no MIS
         active = dr.full(bk.Bool, self.max_depth > 0, width)
@@ -100,40 +119,46 @@ class PathIntegrator(Integrator):
                                                                      sampler.next_float32()), active)
                 wo = si.to_local(ds.d)
                 bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo, active)
+                # The MIS weight stays detached: its partner at the next vertex (the
+                # weight of the BSDF-sampled hit) is, and the two must sum to one.
                 Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
-                                      * mis_weight(ds.pdf, bsdf_pdf), 0)
+                                      * mis_weight(ds.pdf, dr.detach(bsdf_pdf)), 0)
 
             # 3. BSDF sampling: the direction of the next bounce.
-            bs, bsdf_weight = scene.bsdf_sample(
-                si, sampler.next_float32(), bk.Array2f(sampler.next_float32(), sampler.next_float32()),
-                active)
+            sample1 = sampler.next_float32()
+            sample2 = bk.Array2f(sampler.next_float32(), sampler.next_float32())
+            with dr.resume_grad(when=replay):
+                bs, bsdf_weight = scene.bsdf_sample(si, sample1, sample2, active)
             L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
 
             if replay:
                 # What this vertex adds, differentiably: its emission, its direct
                 # light, and the light still to come scaled by d(BSDF)/BSDF.
                 with dr.resume_grad():
-                    value = scene.bsdf_eval_pdf(si, bs.wo, active)[0]
-                    value_detached = dr.detach(bsdf_weight * bs.pdf)
-                    ratio = dr.select(value_detached > 0, value / value_detached, 0)
-                    Lr_indirect = L * dr.replace_grad(dr.full(bk.Color3f, 1, width), ratio)
+                    Lr_indirect = L * bsdf_ratio(scene, si, bs, bsdf_weight, active)
                     Lo = Le + Lr_direct + Lr_indirect
                     if mode == dr.ADMode.Backward:
                         dr.backward_from(dL * Lo)
                     else:
                         dL_forward += dr.forward_to(Lo)
+                # The path itself follows the detached sample, as in the primal pass.
+                bs = BSDFSample(dr.detach(bs.wo), dr.detach(bs.pdf), bs.delta, dr.detach(bs.eta))
+                bsdf_weight = dr.detach(bsdf_weight)
 
             direction = si.to_world(bs.wo)
             origin = si.offset_origin(direction)
             t_max = dr.full(bk.Float, dr.inf, width)
-            throughput *= bsdf_weight if not replay else dr.detach(bsdf_weight)
+            throughput *= bsdf_weight
+            eta *= bs.eta
             prev_bsdf_pdf = bs.pdf
             prev_bsdf_delta = bs.delta
             depth += 1
             active &= bs.pdf > 0
 
             # 4. Russian roulette: continue with probability rr_prob, reweighted.
-            rr_prob = dr.minimum(dr.max(dr.detach(throughput)), 0.95)
+            # Radiance is compressed by eta^2 on entering a denser medium and expanded
+            # on leaving it; the roulette looks through that, as Mitsuba's does.
+            rr_prob = dr.minimum(dr.max(dr.detach(throughput)) * dr.square(dr.detach(eta)), 0.95)
             roulette = depth >= rr_depth
             survive = sampler.next_float32() < rr_prob
             throughput = dr.select(roulette, throughput / dr.maximum(rr_prob, 1e-8), throughput)

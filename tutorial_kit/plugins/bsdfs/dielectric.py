@@ -1,0 +1,85 @@
+"""``dielectric``: a smooth interface between two transparent media, such as glass.
+
+Light meeting the interface is reflected with probability F, the Fresnel
+reflectance, and refracted by Snell's law otherwise (PBR 4th ed., sec.
+9.3 and 9.5). Both are Dirac lobes: ``eval`` and ``pdf`` are zero and
+``sample`` chooses one in proportion to its energy, so the weight is 1
+(times ``specular_reflectance`` or ``specular_transmittance``), except that
+radiance crossing into a denser medium is compressed into a smaller solid
+angle: the refracted weight is multiplied by (n_i / n_t)^2 (Veach 1997,
+sec. 5.2).
+
+Unlike the opaque BSDFs, it is two-sided: light arriving from inside
+(``si.wi.z < 0``) sees the inverse relative index. ``int_ior`` (default
+``bk7``) and ``ext_ior`` (default ``air``) are numbers or names (see
+:mod:`tutorial_kit.plugins.bsdfs.ior`); ``eta`` = int_ior / ext_ior is the
+traversed parameter (differentiable: through path replay, its derivative
+reaches the Fresnel weights, not the bent directions).
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
+from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.textures.base import texture
+
+
+class SpecularTints:
+    """The optional ``specular_reflectance`` and ``specular_transmittance`` textures
+    of the dielectrics (default 1; traversed only when given, as in Mitsuba)."""
+
+    def read_tints(self, props, transmittance=True):
+        names = ('specular_reflectance', 'specular_transmittance') if transmittance \
+            else ('specular_reflectance',)
+        self.tints = {name: texture(props, name, 1.0) for name in names if name in props}
+
+    def traverse_tints(self, visitor):
+        for name, tint in self.tints.items():
+            visitor.put_object(name, tint)
+
+    def tint(self, name, si, active):
+        """The tint ``name`` at ``si`` (Color3f; 1 when not given)."""
+        return self.tints[name].eval(si, active) if name in self.tints else bk.Color3f(1.0)
+
+
+class SmoothInterface(BSDF, SpecularTints):
+    """What the smooth dielectrics share: a relative IOR ``eta`` (traversed,
+    differentiable), the optional tints, and only Dirac lobes (``eval`` and
+    ``pdf`` are zero everywhere)."""
+
+    def __init__(self, props):
+        self.eta = dr.opaque(bk.Float, read_relative_ior(props, 'bk7', 'air'))
+        self.read_tints(props)
+
+    def traverse(self, visitor):
+        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
+        self.traverse_tints(visitor)
+
+    def eval(self, si, wo, active=True):
+        return dr.zeros(bk.Color3f, dr.width(wo))
+
+    def pdf(self, si, wo, active=True):
+        return dr.zeros(bk.Float, dr.width(wo))
+
+
+@register('bsdf', 'dielectric')
+class SmoothDielectric(SmoothInterface):
+    """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
+
+    def sample(self, si, sample1, sample2, active=True):
+        r_i, cos_theta_t, eta_it, eta_ti = fresnel(si.wi.z, self.eta)
+        t_i = 1 - r_i
+        reflected = sample1 <= dr.detach(r_i)
+        # The lobe is chosen with probability F (or 1 - F); that choice is not
+        # differentiated, the weight F / detach(F) is.
+        pdf = dr.detach(dr.select(reflected, r_i, t_i))
+        wo = dr.select(reflected, reflect(si.wi), refract(si.wi, cos_theta_t, eta_ti))
+        weight = dr.select(reflected, r_i * self.tint('specular_reflectance', si, active),
+                           t_i * dr.square(eta_ti) * self.tint('specular_transmittance', si, active))
+        valid = pdf > 0
+        width = dr.width(pdf)
+        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.full(bk.Bool, True, width),
+                        eta=dr.select(reflected, 1, eta_it))
+        return bs, dr.select(valid, weight / dr.select(valid, pdf, 1), 0)

@@ -1,0 +1,93 @@
+"""``roughconductor``: a rough metal, the microfacet model of Walter et al. (2007).
+
+Each facet is a smooth conductor; the BSDF sums the light its facets send
+from wo towards wi (Walter et al. 2007, eq. 20, with h = m the half vector):
+
+    f(wi, wo) = F(wi . h) D(h) G(wi, wo, h) / (4 cos(theta_i) cos(theta_o)),  h = (wi + wo) / |wi + wo|
+
+``eval`` returns f cos(theta_o). Sampling picks a facet normal m (visible
+normals by default, Heitz 2018 for GGX) and reflects wi about it; the
+change of variables from m to wo contributes dm/dwo = 1 / (4 wo . m)
+(eq. 14). With visible-normal sampling the weight f cos / pdf reduces to
+F G1(wo, m).
+
+Parameters as in Mitsuba 3: ``distribution`` (``beckmann`` default, or
+``ggx``), ``alpha`` (0.1) or ``alpha_u``/``alpha_v`` (textures),
+``sample_visible`` (true), ``material`` or ``eta``/``k``,
+``specular_reflectance``. One-sided.
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.plugins.bsdfs.conductor import read_complex_ior
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
+from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.textures.base import texture
+
+
+@register('bsdf', 'roughconductor')
+class RoughConductor(BSDF):
+    """``distribution``, ``alpha`` or ``alpha_u``/``alpha_v``, ``sample_visible``,
+    ``material`` or ``eta``/``k``, ``specular_reflectance``."""
+
+    def __init__(self, props):
+        self.distribution, self.alpha_u, self.alpha_v, self.sample_visible = read_roughness(props)
+        self.eta, self.k = read_complex_ior(props)
+        self.specular_reflectance = texture(props, 'specular_reflectance', 1.0)
+
+    def settings(self):
+        return dict(distribution=self.distribution, sample_visible=self.sample_visible)
+
+    def traverse(self, visitor):
+        if self.alpha_v is None:
+            visitor.put_object('alpha', self.alpha_u)
+        else:
+            visitor.put_object('alpha_u', self.alpha_u)
+            visitor.put_object('alpha_v', self.alpha_v)
+        visitor.put_object('eta', self.eta)
+        visitor.put_object('k', self.k)
+        visitor.put_object('specular_reflectance', self.specular_reflectance)
+
+    def _distribution(self, si, active):
+        alpha_v = None if self.alpha_v is None else self.alpha_v.eval_1(si, active)
+        return MicrofacetDistribution(self.distribution, self.alpha_u.eval_1(si, active), alpha_v,
+                                      self.sample_visible)
+
+    def _fresnel(self, si, cos_theta, active):
+        """Color3f: F of the conductor times ``specular_reflectance``."""
+        return (fresnel_conductor(cos_theta, self.eta.eval(si, active), self.k.eval(si, active))
+                * self.specular_reflectance.eval(si, active))
+
+    def eval(self, si, wo, active=True):
+        cos_theta_i, cos_theta_o = si.wi.z, wo.z
+        front = (cos_theta_i > 0) & (cos_theta_o > 0)
+        h = dr.normalize(si.wi + wo)
+        distribution = self._distribution(si, active)
+        D = distribution.eval(h)
+        G = distribution.G(si.wi, wo, h)
+        value = self._fresnel(si, dr.dot(si.wi, h), active) * (D * G / (4 * cos_theta_i))
+        return dr.select(front & (D != 0), value, 0)
+
+    def pdf(self, si, wo, active=True):
+        front = (si.wi.z > 0) & (wo.z > 0)
+        h = dr.normalize(si.wi + wo)
+        pdf = self._distribution(si, active).pdf(si.wi, h) / (4 * dr.abs(dr.dot(wo, h)))
+        return dr.select(front & (dr.dot(wo, h) > 0), pdf, 0)
+
+    def sample(self, si, sample1, sample2, active=True):
+        distribution = self._distribution(si, active)
+        m, pdf_m = distribution.sample(si.wi, sample2)
+        wo = reflect(si.wi, m)
+        pdf = pdf_m / (4 * dr.dot(wo, m))            # dm/dwo (Walter et al., eq. 14)
+        valid = (si.wi.z > 0) & (wo.z > 0) & (pdf_m > 0)
+        if self.sample_visible:
+            weight = distribution.smith_g1(wo, m)
+        else:
+            weight = distribution.G(si.wi, wo, m) * dr.dot(si.wi, m) / (si.wi.z * m.z)
+        weight = self._fresnel(si, dr.dot(si.wi, m), active) * weight
+        width = dr.width(pdf)
+        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, width),
+                        eta=dr.full(bk.Float, 1, width))
+        return bs, dr.select(valid, weight, 0)

@@ -1,0 +1,149 @@
+"""``roughplastic``: a diffuse base under a rough dielectric coating.
+
+The specular part is a rough dielectric's reflection (Walter et al. 2007,
+eq. 20, as in ``roughconductor`` with the dielectric Fresnel term); the
+diffuse part is that of ``plastic`` with the smooth coating's Fresnel
+transmittances 1 - F replaced by the rough coating's: T(cos theta), the
+fraction of light a rough interface lets through, integrated over its
+visible facets (Weidlich and Wilkie 2007; Mitsuba 3's ``roughplastic``):
+
+    f_diffuse = T(cos theta_i) T(cos theta_o) / eta^2 * rho / (pi (1 - F_dr))
+
+T is tabulated at load (and after ``alpha`` or ``eta`` change) by Gauss-
+Legendre quadrature over the visible normals at 64 angles and looked up
+by linear interpolation; F_dr, the reflectance of the coating seen from
+inside under diffuse light, is integrated the same way.
+
+Parameters as in Mitsuba 3: ``distribution`` (beckmann), ``alpha`` (0.1,
+one constant number: the tables depend on it), ``sample_visible``,
+``diffuse_reflectance``, ``specular_reflectance``, ``nonlinear``,
+``int_ior``, ``ext_ior``. Traversed ``alpha``, ``eta`` (both rebuild the
+tables and are differentiable only through the specular lobe) and the
+reflectances. One-sided.
+"""
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core import warp
+from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
+from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
+from tutorial_kit.plugins.bsdfs.plastic import Coated
+from tutorial_kit.plugins.registry import register
+
+#: Angles at which the rough transmittance is tabulated (Mitsuba's MI_ROUGH_TRANSMITTANCE_RES).
+TABLE_SIZE = 64
+
+
+def rough_interface_albedo(distribution, cos_theta, eta, transmitted):
+    """Fraction of light from cos_theta (NumPy array) that a rough interface
+    reflects (``transmitted`` False) or transmits (True).
+
+    Integrates G1(wo, m) F (or 1 - F) over the visible-normal sampler's unit
+    square with Gauss-Legendre quadrature; ``distribution`` must sample visible normals.
+    """
+    nodes, weights = np.polynomial.legendre.leggauss(32 if eta > 1 else 128)
+    nx, ny = np.meshgrid(nodes, nodes, indexing='ij')
+    wx, wy = np.meshgrid(weights, weights, indexing='ij')
+    count, points = len(cos_theta), nx.size
+    mu = np.repeat(np.maximum(cos_theta, 1e-6), points)
+    wi = bk.Array3f(bk.Float(np.sqrt(1 - mu * mu).astype(np.float32)), dr.zeros(bk.Float, mu.size),
+                    bk.Float(mu.astype(np.float32)))
+    square = bk.Array2f(bk.Float(np.tile(nx.ravel() * 0.5 + 0.5, count).astype(np.float32)),
+                        bk.Float(np.tile(ny.ravel() * 0.5 + 0.5, count).astype(np.float32)))
+    m, _ = distribution.sample(wi, square)
+    F, cos_theta_t, _, eta_ti = fresnel(dr.dot(wi, m), eta)
+    if transmitted:
+        wo = refract(wi, cos_theta_t, eta_ti, m)
+        value = dr.select(wo.z * wi.z >= 0, 0, distribution.smith_g1(wo, m) * (1 - F))
+    else:
+        wo = reflect(wi, m)
+        value = dr.select((wo.z <= 0) | (wi.z <= 0), 0, distribution.smith_g1(wo, m) * F)
+    quadrature = np.tile((wx * wy).ravel() * 0.25, count)
+    return (np.asarray(value, dtype=np.float64) * quadrature).reshape(count, points).sum(axis=1)
+
+
+@register('bsdf', 'roughplastic')
+class RoughPlastic(BSDF, Coated):
+    """See the module docstring."""
+
+    def __init__(self, props):
+        self.distribution, alpha, alpha_v, self.sample_visible = read_roughness(props, as_texture=False)
+        if alpha_v is not None:
+            raise props.error('alpha_u', 'roughplastic supports isotropic roughness only ("alpha")')
+        self.alpha = dr.opaque(bk.Float, alpha)
+        self.read_coating(props, must_differ=True)
+        self.parameters_changed()
+
+    def settings(self):
+        return dict(distribution=self.distribution, sample_visible=self.sample_visible,
+                    nonlinear=self.nonlinear)
+
+    def traverse(self, visitor):
+        visitor.put_object('diffuse_reflectance', self.diffuse_reflectance)
+        visitor.put('alpha', self, 'alpha', kind='float', differentiable=True)
+        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
+        if self.has_specular_reflectance:
+            visitor.put_object('specular_reflectance', self.specular_reflectance)
+
+    def parameters_changed(self, keys=None):
+        """Tabulate the coating's transmittance T(mu) and its internal diffuse reflectance."""
+        alpha, eta = float(dr.detach(self.alpha)[0]), float(dr.detach(self.eta)[0])
+        distribution = MicrofacetDistribution(self.distribution, bk.Float(alpha))
+        mu = np.linspace(0, 1, TABLE_SIZE)
+        self.external_transmittance = bk.Float(
+            rough_interface_albedo(distribution, mu, eta, transmitted=True).astype(np.float32))
+        reflectance = rough_interface_albedo(distribution, mu, 1 / eta, transmitted=False)
+        self.internal_reflectance = dr.opaque(bk.Float, float(np.mean(reflectance * np.maximum(mu, 1e-6)) * 2))
+
+    def _transmittance(self, cos_theta):
+        """T(cos_theta) interpolated from the table."""
+        x = dr.clip(cos_theta, 0, 1) * (TABLE_SIZE - 1)
+        index = dr.minimum(bk.UInt32(x), TABLE_SIZE - 2)
+        v0 = dr.gather(bk.Float, self.external_transmittance, index)
+        v1 = dr.gather(bk.Float, self.external_transmittance, index + 1)
+        return dr.lerp(v0, v1, x - bk.Float(index))
+
+    def _distribution(self):
+        return MicrofacetDistribution(self.distribution, self.alpha, None, self.sample_visible)
+
+    def _prob_specular(self, t_i):
+        weight = self.specular_sampling_weight()
+        specular = (1 - t_i) * weight
+        return dr.detach(specular / (specular + t_i * (1 - weight)))
+
+    def eval(self, si, wo, active=True):
+        cos_theta_i, cos_theta_o = si.wi.z, wo.z
+        front = (cos_theta_i > 0) & (cos_theta_o > 0)
+        distribution = self._distribution()
+        h = dr.normalize(wo + si.wi)
+        F = fresnel(dr.dot(si.wi, h), self.eta)[0]
+        specular = (F * distribution.eval(h) * distribution.G(si.wi, wo, h) / (4 * cos_theta_i)
+                    * self.specular_reflectance.eval(si, active))
+        diffuse = self.diffuse_base(si, self.internal_reflectance, active) * (
+            dr.inv_pi * cos_theta_o * self._transmittance(cos_theta_i) * self._transmittance(cos_theta_o)
+            / dr.square(self.eta))
+        return dr.select(front, specular + diffuse, 0)
+
+    def pdf(self, si, wo, active=True):
+        front = (si.wi.z > 0) & (wo.z > 0)
+        prob_specular = self._prob_specular(self._transmittance(si.wi.z))
+        h = dr.normalize(wo + si.wi)
+        specular = self._distribution().pdf(si.wi, h) / (4 * dr.abs(dr.dot(wo, h)))
+        diffuse = warp.square_to_cosine_hemisphere_pdf(wo)
+        pdf = prob_specular * specular + (1 - prob_specular) * diffuse
+        return dr.select(front & (dr.dot(wo, h) > 0), pdf, 0)
+
+    def sample(self, si, sample1, sample2, active=True):
+        prob_specular = self._prob_specular(self._transmittance(si.wi.z))
+        m, _ = self._distribution().sample(si.wi, sample2)
+        wo = dr.select(sample1 < prob_specular, reflect(si.wi, m),
+                       warp.square_to_cosine_hemisphere(sample2))
+        pdf = self.pdf(si, wo, active)
+        value = self.eval(si, wo, active)
+        valid = (si.wi.z > 0) & (pdf > 0)
+        width = dr.width(pdf)
+        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, width),
+                        eta=dr.full(bk.Float, 1, width))
+        return bs, dr.select(valid, value / dr.select(valid, pdf, 1), 0)

@@ -1,0 +1,38 @@
+"""``thindielectric``: a thin pane of glass, such as a window.
+
+Light enters and leaves the pane through two parallel interfaces, so it
+leaves in its original direction (the refractions cancel) or mirrored.
+Summing the light that bounces back and forth inside (a geometric series
+of Fresnel reflections R and transmissions T = 1 - R) gives the total
+reflectance R' = R + T^2 R / (1 - R^2) = 2R / (1 + R) (Mitsuba 3's
+``thindielectric``; PBR 4th ed., sec. 9.5 exercise). Both lobes are Dirac:
+``sample`` picks reflection with probability R', else passes straight
+through. Two-sided; ``eta`` differentiable as for ``dielectric``.
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.bsdfs.base import BSDFSample
+from tutorial_kit.plugins.bsdfs.dielectric import SmoothInterface
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect
+from tutorial_kit.plugins.registry import register
+
+
+@register('bsdf', 'thindielectric')
+class ThinDielectric(SmoothInterface):
+    """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
+
+    def sample(self, si, sample1, sample2, active=True):
+        r = fresnel(dr.abs(si.wi.z), self.eta)[0]
+        r = 2 * r / (1 + r)                     # all the light the pane sends back
+        t = 1 - r
+        reflected = sample1 <= dr.detach(r)
+        pdf = dr.detach(dr.select(reflected, r, t))
+        wo = dr.select(reflected, reflect(si.wi), -si.wi)
+        weight = dr.select(reflected, r * self.tint('specular_reflectance', si, active),
+                           t * self.tint('specular_transmittance', si, active))
+        valid = pdf > 0
+        width = dr.width(pdf)
+        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.full(bk.Bool, True, width),
+                        eta=dr.full(bk.Float, 1, width))
+        return bs, dr.select(valid, weight / dr.select(valid, pdf, 1), 0)

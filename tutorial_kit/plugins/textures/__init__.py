@@ -1,0 +1,1 @@
+"""Textures plugins; the interface is in ``base.py``."""

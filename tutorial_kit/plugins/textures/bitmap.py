@@ -1,0 +1,122 @@
+"""``bitmap``: an image file wrapped around a surface.
+
+The image is looked up at the hit's texture coordinates ``si.uv``, first
+mapped by the affine ``to_uv`` transform, as Mitsuba 3's ``bitmap`` does:
+u runs left to right, v top to bottom of the image (row 0 at v = 0).
+
+- ``filter_type``: ``bilinear`` (default) blends the four nearest texel
+  centres; ``nearest`` takes the texel the point falls in.
+- ``wrap_mode``: how coordinates outside [0, 1] find a texel: ``repeat``
+  (default; tile), ``mirror`` (tile, flipping every other copy), ``clamp``
+  (the border texel).
+- ``raw`` (false): an 8-bit image (PNG, JPEG) stores sRGB-encoded values,
+  which are decoded to linear ones on load; ``raw`` keeps the stored numbers
+  (for roughness or normal maps). OpenEXR stores linear floats anyway.
+- ``format``: ``variant`` or ``fixed``. Mitsuba keeps a ``fixed`` 8-bit
+  image as bytes; here the data are always float32 so that they can be
+  optimised.
+
+The pixels are the parameter ``data``: a TensorXf of shape (H, W, C), C = 1
+(grey) or 3 (RGB; an alpha channel is dropped), differentiable. A texel
+lookup gathers from it, so derivatives reach exactly the texels a lookup
+used, weighted by their bilinear weights.
+"""
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import SceneError
+from tutorial_kit.core.srgb import linear_to_srgb
+from tutorial_kit.io.bitmap import read_bitmap
+from tutorial_kit.io.loader import resolve_path
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.textures.base import Texture, luminance
+from tutorial_kit.plugins.textures.to_uv import read_to_uv, apply_to_uv
+
+EIGHT_BIT_EXTENSIONS = ('.png', '.jpg', '.jpeg')
+
+
+@register('texture', 'bitmap')
+class BitmapTexture(Texture):
+    """``filename``, ``filter_type``, ``wrap_mode``, ``raw``, ``format``, ``to_uv``."""
+
+    def __init__(self, props):
+        self.filename = props.string('filename')
+        self.filter_type = props.choice('filter_type', ('bilinear', 'nearest'), 'bilinear')
+        self.wrap_mode = props.choice('wrap_mode', ('repeat', 'mirror', 'clamp'), 'repeat')
+        self.raw = props.bool('raw', False)
+        self.format = props.choice('format', ('variant', 'fixed'), 'variant')
+        self.to_uv = read_to_uv(props)
+        pixels = self._read(props)
+        self.data = bk.TensorXf(bk.from_numpy(bk.Float, pixels), pixels.shape)
+
+    def _read(self, props):
+        """The image as a float32 (H, W, 1 or 3) array; errors name the scene file and line."""
+        path = resolve_path(props, self.filename)
+        try:
+            pixels = read_bitmap(path)
+        except SceneError as error:
+            raise props.error('filename', f'cannot read the texture "{path}": {error.reason}') from None
+        if self.raw and path.lower().endswith(EIGHT_BIT_EXTENSIONS):
+            # The reader decodes sRGB; raw data keep the stored numbers k / 255.
+            pixels = pixels.copy()
+            pixels[:, :, :3] = np.round(linear_to_srgb(pixels[:, :, :3]) * 255) / 255
+        channels = 1 if pixels.shape[2] == 1 else 3
+        return np.ascontiguousarray(pixels[:, :, :channels], dtype=np.float32)
+
+    def settings(self):
+        return dict(filename=self.filename, filter_type=self.filter_type,
+                    wrap_mode=self.wrap_mode, raw=self.raw)
+
+    def traverse(self, visitor):
+        visitor.put('data', self, 'data', kind='tensor', differentiable=True)
+
+    # -- lookups --------------------------------------------------------------------
+    @property
+    def resolution(self):
+        """(height, width, channels) of the image."""
+        return tuple(self.data.shape)
+
+    def _wrap(self, index, size):
+        """Integer texel ``index`` (Int32) mapped into [0, size) by ``wrap_mode``."""
+        if self.wrap_mode == 'clamp':
+            return dr.clip(index, 0, size - 1)
+        period = size if self.wrap_mode == 'repeat' else 2 * size
+        index = index % period
+        index = dr.select(index < 0, index + period, index)
+        if self.wrap_mode == 'mirror':
+            index = dr.select(index >= size, 2 * size - 1 - index, index)
+        return index
+
+    def _texel(self, x, y, active):
+        """The texel in column ``x``, row ``y`` (wrapped Int32) as Color3f."""
+        height, width, channels = self.resolution
+        pixel = bk.UInt32(y * width + x)
+        if channels == 1:
+            return bk.Color3f(dr.gather(bk.Float, self.data.array, pixel, active))
+        return dr.gather(bk.Color3f, self.data.array, pixel, active)
+
+    def eval(self, si, active=True):
+        height, width, _ = self.resolution
+        uv = apply_to_uv(self.to_uv, si.uv)
+        if self.filter_type == 'nearest':
+            x = self._wrap(bk.Int32(dr.floor(uv.x * width)), width)
+            y = self._wrap(bk.Int32(dr.floor(uv.y * height)), height)
+            return self._texel(x, y, active)
+        # Texel centres sit at half-integers: shift so that they become integers.
+        px, py = uv.x * width - 0.5, uv.y * height - 0.5
+        x0, y0 = dr.floor(px), dr.floor(py)
+        fx, fy = px - x0, py - y0
+        x0, y0 = bk.Int32(x0), bk.Int32(y0)
+        xa, xb = self._wrap(x0, width), self._wrap(x0 + 1, width)
+        ya, yb = self._wrap(y0, height), self._wrap(y0 + 1, height)
+        top = self._texel(xa, ya, active) * (1 - fx) + self._texel(xb, ya, active) * fx
+        bottom = self._texel(xa, yb, active) * (1 - fx) + self._texel(xb, yb, active) * fx
+        return top * (1 - fy) + bottom * fy
+
+    def eval_1(self, si, active=True):
+        color = self.eval(si, active)
+        return color.x if self.resolution[2] == 1 else luminance(color)
+
+    def mean(self):
+        return dr.mean(dr.detach(self.data.array))

@@ -1,0 +1,47 @@
+"""``srgb``: one linear RGB colour everywhere (what a plain ``<rgb>`` becomes).
+
+The value is a Color3f of width 1, traversed as ``<owner>.value`` and
+differentiable, so that ``red.reflectance.value`` names the colour of the
+BSDF ``red``. Reflectances must lie in [0, 1]; radiances and other
+``unbounded`` values may not.
+"""
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.plugins.registry import register
+from tutorial_kit.plugins.textures.base import Texture, luminance
+
+
+def constant_color(value, unbounded=False):
+    """An ``srgb`` texture made in code from three numbers (or one grey value)."""
+    texture = SRGBTexture.__new__(SRGBTexture)
+    texture.unbounded = unbounded
+    texture.value = bk.color3f(value)
+    return texture
+
+
+@register('texture', 'srgb')
+class SRGBTexture(Texture):
+    """``color``: linear RGB; ``unbounded`` (false): allow values outside [0, 1]."""
+    is_constant = True
+
+    def __init__(self, props):
+        color = props.color('color')
+        self.unbounded = props.bool('unbounded', False)
+        if not self.unbounded and (np.any(color < 0) or np.any(color > 1)):
+            raise props.error('color', f'a reflectance must lie in [0, 1], got {color.tolist()}')
+        self.value = bk.color3f(color)
+
+    def traverse(self, visitor):
+        visitor.put('value', self, 'value', kind='color', differentiable=True)
+
+    def eval(self, si, active=True):
+        return self.value
+
+    def eval_1(self, si, active=True):
+        return luminance(self.value)
+
+    def mean(self):
+        value = dr.detach(self.value)
+        return (value.x + value.y + value.z) / 3
