@@ -28,7 +28,7 @@ def test_gradient_matches_drjit():
     params.update()
     dr.enable_grad(params[RED])
     scene.render_count = 100
-    image = tk.render(scene, spp=2)
+    image = tk.render(scene, spp=2, unbiased=False)    # as torch_renderer by default: one set of samples
     dr.backward(dr.sum(image * tk.TensorXf(weights), axis=None))
     assert np.allclose(red.grad.numpy(), dr.grad(params[RED]).numpy().ravel(), rtol=1e-4)
 
