@@ -55,7 +55,7 @@ class PoseProblem:
 
     def loss_and_gradient(self, pose, seed=None):
         """``(loss, gradient (3,), image)`` at ``pose``; the gradient by reverse mode."""
-        values = [tk.Float(float(p)) for p in pose]
+        values = [dr.opaque(tk.Float, float(p)) for p in pose]   # literals would recompile
         dr.enable_grad(*values)
         self.apply(values)
         image = tk.render(self.scene, spp=self.spp, seed=seed)
