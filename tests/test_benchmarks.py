@@ -77,3 +77,10 @@ def test_readme_tables_come_from_the_json_files(tmp_path):
     assert '| render 512 x 512, 1 spp | 216 ms / 4 MiB |  |' in text
     assert subprocess.run([sys.executable, script, '--check', *arguments]).returncode == 0
     assert readme_tables.tables([]).startswith('No benchmark results')
+
+
+@pytest.mark.slow
+def test_pose_benchmark_prints_milliseconds_per_iteration():
+    output = run('pose.py', '--iterations', '1', '--warmup', '1')
+    row = next(line for line in output.splitlines() if line.startswith('tutorial_kit'))
+    assert numbers(row)[0] > 0
