@@ -31,13 +31,11 @@ def test_coplanar_faces_are_never_silhouettes():
     faces = np.array([[0, 1, 2], [0, 2, 3]])
     for p, f in ((positions, faces), unweld(positions, faces)):
         edges = Edges(*mesh_edges(p, f), positions=p)
-        diagonal = ~np.isin(np.c_[edges.v0, edges.v1], [1, 3]).any(axis=1) | \
-            ~np.isin(np.c_[edges.v0, edges.v1], [0, 2]).any(axis=1)
+        assert len(edges) == 5
         for origin in ([0.3, 0.2, 2.0], [5, -3, 0.5], [0.5, 0.5, -1]):
             seen = edges.silhouette_from(np.array(origin))
             assert seen.sum() == 4        # the four boundary edges, never the diagonal
             assert not np.any(seen & (edges.c0 != edges.c1))
-        assert len(edges) == 5 and diagonal.sum() >= 1
 
 
 def _obj(tmp_path, name, positions, faces):
@@ -142,4 +140,5 @@ def test_parameters_are_checked():
                                  '</integrator>'))
     integrator = tk.load_string(scene_xml('<integrator type="prb_projective"><integer name="sppi" value="8"/>'
                                           '<string name="guiding" value="grid"/></integrator>')).integrator()
-    assert integrator.sppi == 8 and 'prb_projective' in repr(integrator) or 'Projective' in repr(integrator)
+    assert type(integrator).__name__ == 'ProjectiveIntegrator'
+    assert (integrator.sppi, integrator.sppp) == (8, 0)
