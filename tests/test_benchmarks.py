@@ -84,3 +84,10 @@ def test_texture_recovery_benchmark_prints_its_row():
     output = run('recover_texture.py', '--iterations', '2')
     row = [line for line in output.splitlines() if line.startswith('tutorial_kit')]
     assert len(row) == 1 and numbers(row[0])[1] > 0       # the time per iteration
+
+
+@pytest.mark.slow
+def test_pose_benchmark_prints_milliseconds_per_iteration():
+    output = run('pose.py', '--iterations', '1', '--warmup', '1')
+    row = next(line for line in output.splitlines() if line.startswith('tutorial_kit'))
+    assert numbers(row)[0] > 0

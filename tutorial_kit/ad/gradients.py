@@ -8,11 +8,15 @@ in three ways:
 - reverse mode: ``dr.backward(objective)``, then ``dot(dr.grad(param), direction)``;
 - central differences: ``(f(p + h d) - f(p - h d)) / 2h``.
 
-All three use the same random samples (the same seed), so their difference
-is not Monte Carlo noise. Finite differences also see changes of visibility
-(a silhouette sliding over a pixel), which the renderer's interior
-derivatives leave out by design; pick parameters and directions that keep
-silhouettes still when comparing.
+All three use the same random samples (the same seed: common random
+numbers), so their difference is not Monte Carlo noise. Finite differences
+also see changes of visibility (a silhouette or a shadow sliding over a
+pixel). The ``path`` integrator's derivatives leave those out; the
+``prb_projective`` integrator includes them. A finite difference of a
+visibility change is noisier than one of a shading change (only the
+samples near the moving edge see it), so for geometry parameters (vertex
+positions) the default number of samples is chosen so that a render draws
+about 2^16 samples (at least 64 per pixel).
 """
 from dataclasses import dataclass
 
@@ -45,12 +49,14 @@ def mean_objective(image):
     return dr.mean(image, axis=None)
 
 
-def check_gradient(scene, key, direction=None, objective=mean_objective, spp=4, seed=0, step=1e-2):
+def check_gradient(scene, key, direction=None, objective=mean_objective, spp=None, seed=0, step=1e-2):
     """Compare forward, reverse and finite-difference derivatives of ``objective(render(scene))``.
 
     ``key``: a differentiable parameter name. ``direction``: how to move it
     (array-like of the parameter's size; default all ones). ``step``: the
-    finite-difference step along ``direction``. Returns a :class:`GradientCheck`.
+    finite-difference step along ``direction``. ``spp``: samples per pixel
+    of every render (default: 4, or for geometry parameters enough for
+    visibility changes, see :func:`default_spp`). Returns a :class:`GradientCheck`.
     The parameter is restored afterwards.
     """
     params = traverse(scene)
@@ -60,6 +66,8 @@ def check_gradient(scene, key, direction=None, objective=mean_objective, spp=4, 
         raise ParameterError(f'objective must be a function of the image, got {type(objective).__name__}')
     if isinstance(step, bool) or not isinstance(step, (int, float)) or not 0 < step < 1e30:
         raise ParameterError(f'step must be a positive finite number, got {step!r}')
+    if spp is None:
+        spp = default_spp(scene, params.parameter(key).kind)
     original = dr.detach(params[key])
     values = np.asarray(original.numpy(), dtype=np.float64)
     direction = _checked_direction(key, direction, values.shape)
@@ -90,6 +98,21 @@ def _checked_direction(key, direction, shape):
     if not np.all(np.isfinite(array)):
         raise ParameterError(f'the direction for "{key}" must be finite')
     return array.reshape(shape)
+
+
+#: Samples per render that make finite differences of visibility changes reliable.
+GEOMETRY_SAMPLES = 2 ** 16
+
+
+def default_spp(scene, kind):
+    """Samples per pixel for a gradient check of a parameter of ``kind``: 4 for
+    shading parameters; for geometry (``'positions'``, ...) about
+    ``GEOMETRY_SAMPLES`` per render, at least 64 per pixel."""
+    from tutorial_kit.renderer.render import GEOMETRY_KINDS
+    if kind not in GEOMETRY_KINDS:
+        return 4
+    width, height = scene.sensors()[0].film().crop_size()
+    return max(64, -(-GEOMETRY_SAMPLES // (width * height)))
 
 
 def _as_like(original, array):

@@ -10,7 +10,8 @@ from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, plastic,
                                        thindielectric, twosided)
 from tutorial_kit.plugins.emitters import area, constant  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
-from tutorial_kit.plugins.integrators import direct, path, prb  # noqa: F401
+
+from tutorial_kit.plugins.integrators import direct, path, prb, prb_projective  # noqa: F401
 from tutorial_kit.plugins.samplers import independent  # noqa: F401
 from tutorial_kit.plugins.sensors import perspective  # noqa: F401
 from tutorial_kit.plugins.shapes import cube, obj, ply, rectangle  # noqa: F401

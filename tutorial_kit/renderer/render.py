@@ -123,7 +123,14 @@ def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width,
         return dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
                          [getattr(p.owner, p.attribute) for p in tracked])
     # Derivatives of geometry: the render is recorded in full, in one pass.
-    return _accumulate(scene, sensor, integrator, spp, seed, 1, 'evaluated', width, height)
+    image = _accumulate(scene, sensor, integrator, spp, seed, 1, 'evaluated', width, height)
+    if hasattr(integrator, 'visibility_image'):
+        # An integrator that adds the visibility (boundary) terms of the derivative
+        # (value zero): prb_projective.
+        boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
+        if boundary is not None:
+            image = image + bk.TensorXf(dr.ravel(boundary), shape=(height, width, 3))
+    return image
 
 
 def _accumulate(scene, sensor, integrator, spp, seed, passes, loop_mode, width, height):

@@ -10,6 +10,7 @@ The notebooks stay short because the code they use lives here::
     widgets.OptimisationDashboard(scene, key, image_ref, param_ref).display()
     widgets.GradientViewer(scene).display()
     widgets.BSDFExplorer('roughconductor').display()
+    widgets.PoseExplorer(widgets.PoseProblem(scene, key)).display()
 
 Every widget works in two settings:
 
@@ -34,9 +35,11 @@ from .gradient_viewer import GradientViewer
 from .optimisation_dashboard import OptimisationDashboard
 from .optimisation_loop import OPTIMIZERS, OptimisationLoop, RunSettings
 from .parameter_browser import ParameterBrowser
+from .pose_explorer import PoseExplorer, PoseProblem, estimate_pose
 from .render_explorer import RenderExplorer
 
 __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
-           'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer']
+           'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer', 'PoseExplorer',
+           'PoseProblem', 'estimate_pose']
