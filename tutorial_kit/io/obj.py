@@ -337,6 +337,8 @@ def _read_vectorised(data, path):
     suspects.append(bad)
     texcoords, bad = lines.numbers(_TEXCOORD, 1, 2)
     suspects.append(bad)
+    if texcoords is not None:
+        texcoords[:, 1] = 1.0 - texcoords[:, 1]     # v flipped, as the line reader does
     normals, bad = lines.numbers(_NORMAL, 3, 3)
     suspects.append(bad)
     faces = lines.faces()
