@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from helpers import CBOX
+from helpers import small_cbox
 
 pytest.importorskip('ipywidgets')
 pytest.importorskip('matplotlib')
@@ -19,10 +19,7 @@ WHITE = [.9, .9, .9]
 
 @pytest.fixture
 def scene():
-    scene = tk.load_file(CBOX)
-    film = scene.sensors()[0].film()
-    film.width = film.height = SIZE
-    return scene
+    return small_cbox(SIZE)
 
 
 def reference(scene):
