@@ -73,7 +73,7 @@ def test_objective_gradients_match_finite_differences(scene):
     value = np.array([0.5, 0.2, 0.3])
     gradient = experiments.objective_gradients(scene, RED, value, image_ref, [5, 5], spp=4,
                                                unbiased=False)
-    np.testing.assert_allclose(gradient[0], gradient[1])
+    np.testing.assert_allclose(gradient[0], gradient[1], rtol=1e-5)     # sums in another order
     params = tk.traverse(scene)
     assert not dr.grad_enabled(params[RED])
     np.testing.assert_allclose(params[RED].numpy().ravel(), value, rtol=1e-6)
