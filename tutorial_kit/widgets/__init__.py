@@ -22,13 +22,18 @@ Every widget works in two settings:
   :meth:`OptimisationDashboard.run` and :meth:`GradientViewer.show` produce
   their figures without any front end.
 
-One file per widget; ``figures`` draws the static pictures, ``display``
-talks to the notebook front end. The dashboard's loop (``optimisation_loop``,
-usable without ipywidgets) and the thread that runs it (``background_run``)
-have files of their own. This package is not imported by
+One file per widget; ``figures`` and ``convergence_figures`` draw the
+static pictures, ``display`` talks to the notebook front end. The
+dashboard's loop (``optimisation_loop``, usable without ipywidgets) and the
+thread that runs it (``background_run``) have files of their own;
+``experiments`` runs the seeded studies of notebooks 3 to 5 (several seeds,
+path replay against a recorded render) and ``exercises`` checks answers.
+This package is not imported by
 ``import tutorial_kit``.
 """
 from .bsdf_explorer import BSDFExplorer
+from .convergence_figures import history_figure, show_history
+from .exercises import check
 from .figures import (error_curves_figure, figure_png, gradient_figure, images_figure,
                       plot_error_curves, png_bytes, show_figure, show_gradient, show_images)
 from .gradient_viewer import GradientViewer
@@ -42,4 +47,4 @@ __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
            'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer', 'PoseExplorer',
-           'PoseProblem', 'estimate_pose']
+           'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check']

@@ -125,7 +125,8 @@ def gradient_figure(image, title=None, vmax=None, size=3.2):
 
 
 def show_gradient(image, title=None, vmax=None):
-    """Show a gradient image: blue below 0, white at 0, red above 0, with a colour bar."""
+    """Show a gradient image in matplotlib's ``coolwarm`` map, with a colour bar:
+    blue below 0, light grey at 0, red above 0."""
     show_figure(gradient_figure(image, title, vmax), compact=False)
 
 

@@ -4,6 +4,7 @@ import time
 import drjit as dr
 import numpy as np
 
+from tutorial_kit.core import backend as bk
 from tutorial_kit.io.colormap import robust_vmax
 from tutorial_kit.renderer.render import render
 from tutorial_kit.ad.traverse import traverse
@@ -39,9 +40,15 @@ class GradientViewer:
         self.box = widgets.VBox([widgets.HBox([self.dropdown, self.info]), self.image])
         self.update()
 
-    def gradient(self, key):
-        """The forward-mode derivative image dI/dp * [1, 1, ...] (NumPy, H x W x 3)."""
-        cache_key = (key, self.spp, self.seed, self.size)
+    def gradient(self, key, direction=None):
+        """The forward-mode derivative image dI/dp * direction (NumPy, H x W x 3).
+
+        ``direction``: the push given to the parameter, one number per value
+        (default: all ones, every value grows together).
+        """
+        direction = None if direction is None else np.asarray(direction, dtype=np.float32).ravel()
+        cache_key = (key, self.spp, self.seed, self.size,
+                     None if direction is None else direction.tobytes())
         if cache_key in self.cache:
             return self.cache[cache_key]
         if key not in self.keys:
@@ -56,7 +63,10 @@ class GradientViewer:
                 dr.enable_grad(param)
                 # Only the derivative is shown: it may share the image's samples (one pass fewer).
                 image = render(self.scene, spp=self.spp, seed=self.seed, unbiased=False)
-                dr.set_grad(param, dr.full(type(param), 1, dr.width(param)))
+                push = (dr.full(type(param), 1, dr.width(param)) if direction is None
+                        else dr.unravel(type(param), bk.Float(direction)) if dr.size_v(param) == 3
+                        else type(param)(direction))
+                dr.set_grad(param, push)
                 dr.forward_to(image)
                 gradient = dr.grad(image).numpy()
         finally:
@@ -78,6 +88,23 @@ class GradientViewer:
         draw_gradient(figure, signed_axes, gradient, 'mean over R, G, B')
         figure.suptitle(f'd image / d {key}', fontsize=11)
         return figure
+
+    def axes_figure(self, key):
+        """A Figure: the gradient of a mesh's ``vertex_positions`` for a push of
+        every vertex along x, along y and along z alone, on one colour scale."""
+        count = dr.width(self.params[key]) // 3
+        pushes = {axis: np.tile(np.eye(3)[k], count) for k, axis in enumerate('xyz')}
+        gradients = {axis: self.gradient(key, push) for axis, push in pushes.items()}
+        vmax = max(robust_vmax(g.mean(axis=2)) for g in gradients.values())
+        figure = new_figure(11.0, 3.0)
+        for axes, (axis, gradient) in zip(figure.subplots(1, 3), gradients.items()):
+            draw_gradient(figure, axes, gradient, f'push along {axis} only', vmax=vmax)
+        figure.suptitle(f'd image / d {key}, one axis at a time (mean over R, G, B)', fontsize=11)
+        return figure
+
+    def show_axes(self, key):
+        """Show :meth:`axes_figure`."""
+        show_figure(self.axes_figure(key), compact=False)
 
     def update(self):
         started = time.perf_counter()
