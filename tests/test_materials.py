@@ -249,9 +249,7 @@ GRADIENT_CASES = {
                                  'b.specular_transmittance.value', 16, 1e-2, 0.02),
     'plastic-diffuse': ('<bsdf type="plastic" id="b"><rgb name="diffuse_reflectance" value="0.3, 0.5, 0.2"/></bsdf>',
                         'b.diffuse_reflectance.value', 256, 5e-2, 0.1),
-    'thindielectric-eta': ('<bsdf type="thindielectric" id="b"/>', 'b.eta', 1024, 5e-2, 0.1),
-    'roughconductor-alpha': ('<bsdf type="roughconductor" id="b"><float name="alpha" value="0.3"/></bsdf>',
-                             'b.alpha.value', 1024, 5e-2, 0.1),
+    'thindielectric-eta': ('<bsdf type="thindielectric" id="b"/>', 'b.eta', 1024, 5e-2, 0.2),
     'roughplastic-specular': ('<bsdf type="roughplastic" id="b"><float name="alpha" value="0.2"/>'
                               '<rgb name="specular_reflectance" value="0.8"/></bsdf>',
                               'b.specular_reflectance.value', 256, 5e-2, 0.1),
