@@ -37,7 +37,9 @@ class SRGBTexture(Texture):
         visitor.put('value', self, 'value', kind='color', differentiable=True)
 
     def eval(self, si, active=True):
-        return self.value
+        # A new array object: Dr.Jit may widen a width-1 operand of dr.select in
+        # place, which must not happen to the parameter itself.
+        return bk.Color3f(self.value)
 
     def eval_1(self, si, active=True):
         return luminance(self.value)
