@@ -115,3 +115,27 @@ def test_sample_weight_is_eval_over_pdf(name):
     assert np.allclose(np.asarray(bs.pdf)[keep], np.asarray(pdf)[keep], rtol=2e-3)
     expected = np.asarray(value).T[keep] / np.asarray(pdf)[keep, None]
     assert np.allclose(np.asarray(weight).T[keep], expected, rtol=5e-3, atol=1e-5)
+
+
+def test_chi2_area_emitter_sampling():
+    """Points sampled on a tilted rectangular lamp, seen from the origin, against
+    the lamp's solid-angle density of the ray that reaches each direction."""
+    from tests.helpers import scene_xml
+    import tutorial_kit as tk
+    lamp = '''<shape type="rectangle">
+        <transform name="to_world"><scale x="0.6" y="1.2"/><rotate x="1" angle="155"/>
+            <translate x="0.2" z="1"/></transform>
+        <emitter type="area"/></shape>'''
+    scene = tk.load_string(scene_xml(lamp))
+    emitter = scene.area_emitters[0]
+
+    def sample(s1, s2):
+        ds, weight = emitter.sample_direction(dr.zeros(bk.Array3f, dr.width(s1)), s2)
+        return ds.d, ds.pdf > 0
+
+    def pdf(d):
+        origin = dr.zeros(bk.Array3f, dr.width(d))
+        si = scene.ray_intersect(origin, d, dr.full(bk.Float, dr.inf, dr.width(d)), dr.full(bk.Bool, True, dr.width(d)))
+        return dr.select(si.valid, emitter.pdf_direction(si, d), 0)
+    result = chi2_test(sample, pdf, test_count=TEST_COUNT)
+    assert result.passed, result.message

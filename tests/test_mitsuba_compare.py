@@ -71,7 +71,10 @@ SCENES = {
 
 
 @pytest.mark.parametrize('name', SCENES)
-def test_same_picture_as_mitsuba(name, tmp_path, block_tolerance=0.03):
+def test_same_picture_as_mitsuba(name, tmp_path):
+    # The worst of 192 block channels; at 256 x 256 (the welded scenes) each block
+    # holds a quarter of the samples, so noise alone reaches about 3 % there.
+    block_tolerance = 0.03 if name in ('cbox', 'second') else 0.04
     path = SCENES[name](str(tmp_path))
     ours = tk.render(tk.load_file(path), spp=SPP, seed=1).numpy()
     theirs = np.array(mi.render(mi.load_file(path), spp=SPP, seed=1))

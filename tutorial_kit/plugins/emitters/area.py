@@ -9,7 +9,6 @@ import drjit as dr
 
 from tutorial_kit.plugins.emitters.base import Emitter
 from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import texture
 from tutorial_kit.renderer.interaction import DirectionSample
 
 
@@ -17,16 +16,6 @@ from tutorial_kit.renderer.interaction import DirectionSample
 class AreaLight(Emitter):
     """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
     shape = None                      # set by the scene: the Mesh this light covers
-
-    def __init__(self, props):
-        self.radiance = texture(props, 'radiance', (1.0, 1.0, 1.0), unbounded=True)
-        if not self.radiance.is_constant:
-            # Sampling a point on the light would need its texture coordinates too.
-            raise props.error('radiance', f'the radiance of an {props.plugin} emitter must be '
-                                          'one colour, not a varying texture')
-
-    def traverse(self, visitor):
-        visitor.put_object('radiance', self.radiance)
 
     def eval(self, si, direction, active=True):
         return dr.select(si.wi.z > 0, self.radiance.eval(si, active), 0)

@@ -20,6 +20,7 @@ differentiable.
 from abc import abstractmethod
 
 from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.plugins.textures.base import texture
 
 
 class Emitter(Plugin):
@@ -30,6 +31,17 @@ class Emitter(Plugin):
     ``shape`` on those).
     """
     is_environment = False
+
+    def __init__(self, props):
+        """``radiance``: one colour (an ``srgb`` or ``uniform`` texture), linear RGB."""
+        self.radiance = texture(props, 'radiance', (1.0, 1.0, 1.0), unbounded=True)
+        if not self.radiance.is_constant:
+            # Sampling a point on the light would need its texture coordinates too.
+            raise props.error('radiance', f'the radiance of an {props.plugin} emitter must be '
+                                          'one colour, not a varying texture')
+
+    def traverse(self, visitor):
+        visitor.put_object('radiance', self.radiance)
 
     @abstractmethod
     def eval(self, si, direction, active=True):
