@@ -88,7 +88,7 @@ _inline_images.register([getattr(getattr(dr, name).ad, 'TensorXf') for name in (
 
 def __getattr__(name):
     """Array types of the active backend: ``tk.Float``, ``tk.Color3f``, ``tk.TensorXf``, ..."""
-    if name in backend._TYPE_NAMES or name == 'Color3f':
+    if name in backend.TYPE_NAMES or name == 'Color3f':
         return getattr(backend, name)
     raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
 

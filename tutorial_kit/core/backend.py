@@ -22,7 +22,7 @@ TensorXf = PCG32 = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 
-_TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
+TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
                'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
 
 _LLVM_HELP = (
@@ -63,7 +63,7 @@ def set_backend(backend):
         raise BackendError(f"unknown backend {backend!r}: expected 'llvm' or 'cuda'")
     _check_available(backend)
     module = importlib.import_module(f'drjit.{backend}.ad')
-    for type_name in _TYPE_NAMES:
+    for type_name in TYPE_NAMES:
         globals()[type_name] = getattr(module, type_name)
     globals()['Color3f'] = module.Array3f
     name = backend
