@@ -124,12 +124,9 @@ def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width,
                          [getattr(p.owner, p.attribute) for p in tracked])
     # Derivatives of geometry: the render is recorded in full, in one pass.
     image = _accumulate(scene, sensor, integrator, spp, seed, 1, 'evaluated', width, height)
-    if hasattr(integrator, 'visibility_image'):
-        # An integrator that adds the visibility (boundary) terms of the derivative
-        # (value zero): prb_projective.
-        boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
-        if boundary is not None:
-            image = image + bk.TensorXf(dr.ravel(boundary), shape=(height, width, 3))
+    boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
+    if boundary is not None:
+        image = image + bk.TensorXf(dr.ravel(boundary), shape=(height, width, 3))
     return image
 
 
@@ -196,11 +193,6 @@ def _tracked_parameters(scene, params, optimizer):
         raise RenderError(f'params must be a ParameterMap (from tk.traverse(scene)), '
                           f'got {type(params).__name__}')
     return [params.parameter(key) for key in params.differentiable_keys() if dr.grad_enabled(params[key])]
-
-
-def tracked_parameters(scene):
-    """The scene parameters (traverse.Parameter records) that have gradients enabled."""
-    return _tracked_parameters(scene, None, None)
 
 
 # -- checking the arguments --------------------------------------------------------------

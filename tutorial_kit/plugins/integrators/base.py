@@ -49,6 +49,17 @@ class Integrator(Plugin):
         found with the same sampler seed.
         """
 
+    def visibility_image(self, scene, sensor, spp, seed):
+        """The visibility (boundary) terms of a geometry derivative, or None.
+
+        Returns a Color3f per pixel whose value is zero and whose derivative
+        with respect to moving vertices is what differentiating :meth:`sample`
+        misses at silhouettes and shadow edges. ``seed``: an int. Integrators
+        that leave those terms out (``path``, ``direct``) return None;
+        ``prb_projective`` adds them.
+        """
+        return None
+
 
 def depth_limit(value, name='max_depth'):
     """A path depth as an integrator stores it: -1 (unlimited) becomes ``UNLIMITED``.
