@@ -49,7 +49,9 @@ def test_fit_lowers_the_error_and_repeats_with_its_seed(scene):
     start_error = np.sum((np.array(WHITE) - truth) ** 2)
     assert first.error[-1] < 0.2 * start_error
     assert first.values.shape == (15, 3) and len(first.objective) == len(first.seconds) == 15
-    np.testing.assert_allclose(first.values, again.values, rtol=1e-4)   # sums in another order
+    # Sums in another order; a channel that Adam drives to about zero needs an
+    # absolute tolerance, since float32 rounding there is a large relative change.
+    np.testing.assert_allclose(first.values, again.values, rtol=1e-4, atol=1e-6)
     assert not np.allclose(first.values, other.values)
     np.testing.assert_allclose(tk.traverse(scene)[RED].numpy().ravel(), other.values[-1], rtol=1e-6)
     assert not dr.grad_enabled(tk.traverse(scene)[RED])
@@ -73,7 +75,8 @@ def test_objective_gradients_match_finite_differences(scene):
     value = np.array([0.5, 0.2, 0.3])
     gradient = experiments.objective_gradients(scene, RED, value, image_ref, [5, 5], spp=4,
                                                unbiased=False)
-    np.testing.assert_allclose(gradient[0], gradient[1], rtol=1e-5)     # sums in another order
+    np.testing.assert_allclose(gradient[0], gradient[1], rtol=1e-5,     # sums in another order
+                               atol=1e-6 * np.abs(gradient[0]).max())
     params = tk.traverse(scene)
     assert not dr.grad_enabled(params[RED])
     np.testing.assert_allclose(params[RED].numpy().ravel(), value, rtol=1e-6)

@@ -43,7 +43,8 @@ def test_derivative_seed_defaults_to_one_derived_from_the_seed():
     first = mean_gradient(scene, seed=3, spp=1)
     again = mean_gradient(scene, seed=3, spp=1)
     biased = mean_gradient(scene, seed=3, spp=1, unbiased=False)
-    assert np.array_equal(first[1], again[1]) and np.array_equal(first[0], biased[0])
+    assert np.array_equal(first[0], biased[0])
+    np.testing.assert_allclose(first[1], again[1], rtol=1e-5)   # threads sum in any order
     assert not np.allclose(first[1], biased[1], rtol=1e-3)
 
 
