@@ -30,7 +30,7 @@ import tutorial_kit  # noqa: E402,F401  (before drjit: picks a usable libLLVM)
 import drjit as dr  # noqa: E402
 from tutorial_kit.core import backend as bk  # noqa: E402
 from tutorial_kit.renderer.bvh import BVH, INVALID, aligned_zeros
-from tutorial_kit.renderer.triangle import intersect_triangle  # noqa: E402
+from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows  # noqa: E402
 
 
 # -- scenes --------------------------------------------------------------------------------
@@ -127,19 +127,19 @@ class BruteForceLoop:
         self.m = len(p0)
         # 16 floats per triangle, like the BVH's records: one packet gather each.
         data = aligned_zeros((self.m, 16), np.float32)     # aligned, as packet gathers need
-        data[:, :9] = np.concatenate([p0, p1 - p0, p2 - p0], 1)
+        data[:, :12] = np.concatenate([p0, triangle_space_rows(p1 - p0, p2 - p0)], 1)
         self.data = bk.Float(data.ravel())
         self.array_xf = sys.modules[bk.Float.__module__].ArrayXf
 
     def _triangle(self, k):
         r = dr.gather(self.array_xf, self.data, k, shape=(16, dr.width(k)))
-        return bk.Array3f(r[0], r[1], r[2]), bk.Array3f(r[3], r[4], r[5]), bk.Array3f(r[6], r[7], r[8])
+        return tuple(bk.Array3f(r[k], r[k + 1], r[k + 2]) for k in (0, 3, 6, 9))
 
     def intersect(self, o, d, t_max, active=True):
         n = dr.width(d)
 
         def body(k, t, prim, u, v):
-            hit, t_k, u_k, v_k = intersect_triangle(o, d, *self._triangle(k), t)
+            hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, *self._triangle(k), t)
             return (k + 1, dr.select(hit, t_k, t), dr.select(hit, k, prim),
                     dr.select(hit, u_k, u), dr.select(hit, v_k, v))
         state = (dr.zeros(bk.UInt32, n), dr.full(bk.Float, t_max, n), dr.full(bk.UInt32, INVALID, n),
@@ -150,7 +150,7 @@ class BruteForceLoop:
         n = dr.width(d)
 
         def body(k, hit):
-            return k + 1, hit | intersect_triangle(o, d, *self._triangle(k), t_max)[0]
+            return k + 1, hit | intersect_in_triangle_space(o, d, *self._triangle(k), t_max)[0]
         state = (dr.zeros(bk.UInt32, n), dr.zeros(bk.Bool, n))
         return dr.while_loop(state, lambda k, hit: (k < self.m) & ~hit, body)[1]
 

@@ -1,25 +1,18 @@
-"""The ray-triangle test shared by the BVH's search and the differentiable hit.
+"""Ray-triangle tests: one for the BVH's search, one for the differentiable hit.
 
-It is the Moller-Trumbore test: it solves ``o + t d = p0 + u e1 + v e2`` by
-Cramer's rule with two cross products. :func:`ray_triangle` gives ``t``,
-``u``, ``v`` for any ray and triangle (differentiable in all inputs);
-:func:`intersect_triangle` adds the tests that make the hit count.
+Both solve ``o + t d = p0 + u e1 + v e2`` (``e1 = p1 - p0``, ``e2 = p2 - p0``)
+for the distance ``t`` and the barycentric coordinates ``u``, ``v``.
+
+* :func:`ray_triangle` is the Moller-Trumbore test (Cramer's rule with two
+  cross products), differentiable in all inputs: the renderer's hit point
+  follows the vertices through it.
+* :func:`intersect_in_triangle_space` (Baldwin and Weber 2016) is about twice
+  as fast for a triangle whose rows were precomputed
+  (:func:`triangle_space_rows`); the search, which tests many triangles per
+  ray and needs no derivatives, uses it.
 """
 import drjit as dr
-
-
-def intersect_triangle(o, d, p0, e1, e2, t_closest):
-    """Moller-Trumbore test of rays against one triangle per lane.
-
-    ``o``, ``d``: ray origins and directions (Array3f); ``p0``: a corner,
-    ``e1 = p1 - p0``, ``e2 = p2 - p0`` (Array3f); ``t_closest``: Float.
-    Returns ``(hit, t, u, v)``: Bool where ``0 < t < t_closest`` and the
-    barycentrics ``u, v >= 0, u + v <= 1`` put the hit inside the triangle.
-    A ray parallel to the triangle's plane has ``det = 0`` and never hits.
-    """
-    det, t, u, v = ray_triangle(o, d, p0, e1, e2)
-    hit = (det != 0) & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0) & (t < t_closest)
-    return hit, t, u, v
+import numpy as np
 
 
 def ray_triangle(o, d, p0, e1, e2):
@@ -38,3 +31,53 @@ def ray_triangle(o, d, p0, e1, e2):
     v = dr.dot(d, qvec) * inv_det
     t = dr.dot(e2, qvec) * inv_det
     return det, t, u, v
+
+
+def triangle_space_rows(e1, e2):
+    """Precomputed rows for :func:`intersect_in_triangle_space` (NumPy).
+
+    ``e1 = p1 - p0``, ``e2 = p2 - p0``: arrays of shape (M, 3). Returns a
+    float32 array of shape (M, 9): the three rows of ``A = [e1 e2 n]^-1``
+    with ``n = e1 x e2``, side by side. ``A`` maps the triangle's edges to
+    the x and y axes and its normal to z (Baldwin and Weber 2016). As ``n``
+    is orthogonal to both edges, the inverse has a closed form: the rows are
+    ``(e2 x n) / |n|^2``, ``(n x e1) / |n|^2`` and ``n / |n|^2``, computed
+    in float64. A triangle of zero area (``n = 0``), or one too small for
+    float32 rows, gets rows that are not finite.
+    """
+    a = np.asarray(e1, dtype=np.float64).T       # column by column: fast for many triangles
+    b = np.asarray(e2, dtype=np.float64).T
+    n = _cross(a, b)
+    with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
+        scale = 1 / (n[0] * n[0] + n[1] * n[1] + n[2] * n[2])
+        columns = [c * scale for c in (*_cross(b, n), *_cross(n, a), *n)]
+    return np.stack(columns, axis=1).astype(np.float32)
+
+
+def _cross(a, b):
+    """Cross product of two (3, M) arrays of column vectors."""
+    return (a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0])
+
+
+def intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t_closest):
+    """The ray-triangle test of Baldwin and Weber (2016): the search's test.
+
+    Moves the ray into the space where the triangle is ``(0,0)``, ``(1,0)``,
+    ``(0,1)`` in the plane ``z = 0`` (rows from :func:`triangle_space_rows`):
+    there ``t = -o_z / d_z`` and ``(u, v)`` are the hit's x and y. Six dot
+    products against precomputed rows, where Moller-Trumbore needs two cross
+    products and four dots: about half the work per triangle, which matters
+    when every ray tests every triangle. The distance ``t`` and ``u``, ``v``
+    mean the same as in Moller-Trumbore's test, which the differentiable
+    hit then recomputes from the vertices with :func:`ray_triangle`.
+
+    ``o``, ``d``, ``p0``, rows: Array3f; ``t_closest``: Float. Returns
+    ``(hit, t, u, v)``. A ray parallel to the plane has ``d_z = 0``, so a
+    ``t`` that is infinite or NaN, and never hits.
+    """
+    local_o = o - p0
+    t = -dr.dot(row_n, local_o) / dr.dot(row_n, d)
+    u = dr.fma(t, dr.dot(row_u, d), dr.dot(row_u, local_o))
+    v = dr.fma(t, dr.dot(row_v, d), dr.dot(row_v, local_o))
+    hit = (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0) & (t < t_closest)
+    return hit, t, u, v
