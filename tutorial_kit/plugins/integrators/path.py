@@ -96,71 +96,75 @@ class PathIntegrator(Integrator):
         rr_depth = dr.opaque(bk.UInt32, self.rr_depth)
         hide_emitters = dr.opaque(bk.Bool, self.hide_emitters)
 
-        while dr.hint(active, mode=loop_mode, label='path'):
-            si = scene.ray_intersect(origin, direction, t_max, active)
+        # Read-only values stay out of the loop state, and Dr.Jit is asked not to
+        # prune unchanged state: either would make it trace the body a second time.
+        with dr.scoped_set_flag(dr.JitFlag.OptimizeLoops, False):
+            while dr.hint(active, mode=loop_mode, label='path',
+                          exclude=[max_depth, rr_depth, hide_emitters]):
+                si = scene.ray_intersect(origin, direction, t_max, active)
 
-            # A camera ray that meets an emitter (or escapes) while emitters are
-            # hidden contributes nothing, as in Mitsuba 3: the pixel is black there.
-            active &= ~(hide_emitters & (depth == 0) & scene.is_emitter(si))
+                # A camera ray that meets an emitter (or escapes) while emitters are
+                # hidden contributes nothing, as in Mitsuba 3: the pixel is black there.
+                active &= ~(hide_emitters & (depth == 0) & scene.is_emitter(si))
 
-            # 1. Emission found by the previous BSDF sample (or the camera).
-            with dr.resume_grad(when=replay):
-                emitted, emitter_pdf = scene.emission(si, direction, active)
-                weight = dr.select(prev_bsdf_delta, 1, mis_weight(prev_bsdf_pdf, emitter_pdf))
-                Le = throughput * emitted * weight
+                # 1. Emission found by the previous BSDF sample (or the camera).
+                with dr.resume_grad(when=replay):
+                    emitted, emitter_pdf = scene.emission(si, direction, active)
+                    weight = dr.select(prev_bsdf_delta, 1, mis_weight(prev_bsdf_pdf, emitter_pdf))
+                    Le = throughput * emitted * weight
 
-            # Stop after this vertex when the next would exceed max_depth or the ray escaped.
-            active &= si.valid & (depth + 1 < max_depth)
+                # Stop after this vertex when the next would exceed max_depth or the ray escaped.
+                active &= si.valid & (depth + 1 < max_depth)
 
-            # 2. Emitter sampling.
-            with dr.resume_grad(when=replay):
-                ds, emitter_weight = scene.sample_emitter(si, sampler.next_float32(),
-                                                          bk.Array2f(sampler.next_float32(),
-                                                                     sampler.next_float32()), active)
-                wo = si.to_local(ds.d)
-                bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo, active)
-                # The MIS weight stays detached: its partner at the next vertex (the
-                # weight of the BSDF-sampled hit) is, and the two must sum to one.
-                Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
-                                      * mis_weight(ds.pdf, dr.detach(bsdf_pdf)), 0)
+                # 2. Emitter sampling.
+                with dr.resume_grad(when=replay):
+                    ds, emitter_weight = scene.sample_emitter(si, sampler.next_float32(),
+                                                              bk.Array2f(sampler.next_float32(),
+                                                                         sampler.next_float32()), active)
+                    wo = si.to_local(ds.d)
+                    bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo, active)
+                    # The MIS weight stays detached: its partner at the next vertex (the
+                    # weight of the BSDF-sampled hit) is, and the two must sum to one.
+                    Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
+                                          * mis_weight(ds.pdf, dr.detach(bsdf_pdf)), 0)
 
-            # 3. BSDF sampling: the direction of the next bounce.
-            sample1 = sampler.next_float32()
-            sample2 = bk.Array2f(sampler.next_float32(), sampler.next_float32())
-            with dr.resume_grad(when=replay):
-                bs, bsdf_weight = scene.bsdf_sample(si, sample1, sample2, active)
-            L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
+                # 3. BSDF sampling: the direction of the next bounce.
+                sample1 = sampler.next_float32()
+                sample2 = bk.Array2f(sampler.next_float32(), sampler.next_float32())
+                with dr.resume_grad(when=replay):
+                    bs, bsdf_weight = scene.bsdf_sample(si, sample1, sample2, active)
+                L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
 
-            if replay:
-                # What this vertex adds, differentiably: its emission, its direct
-                # light, and the light still to come scaled by d(BSDF)/BSDF.
-                with dr.resume_grad():
-                    Lr_indirect = L * bsdf_ratio(scene, si, bs, bsdf_weight, active)
-                    Lo = Le + Lr_direct + Lr_indirect
-                    if mode == dr.ADMode.Backward:
-                        dr.backward_from(dL * Lo)
-                    else:
-                        dL_forward += dr.forward_to(Lo)
-                # The path itself follows the detached sample, as in the primal pass.
-                bs = BSDFSample(dr.detach(bs.wo), dr.detach(bs.pdf), bs.delta, dr.detach(bs.eta))
-                bsdf_weight = dr.detach(bsdf_weight)
+                if replay:
+                    # What this vertex adds, differentiably: its emission, its direct
+                    # light, and the light still to come scaled by d(BSDF)/BSDF.
+                    with dr.resume_grad():
+                        Lr_indirect = L * bsdf_ratio(scene, si, bs, bsdf_weight, active)
+                        Lo = Le + Lr_direct + Lr_indirect
+                        if mode == dr.ADMode.Backward:
+                            dr.backward_from(dL * Lo)
+                        else:
+                            dL_forward += dr.forward_to(Lo)
+                    # The path itself follows the detached sample, as in the primal pass.
+                    bs = BSDFSample(dr.detach(bs.wo), dr.detach(bs.pdf), bs.delta, dr.detach(bs.eta))
+                    bsdf_weight = dr.detach(bsdf_weight)
 
-            direction = si.to_world(bs.wo)
-            origin = si.offset_origin(direction)
-            t_max = dr.full(bk.Float, dr.inf, width)
-            throughput *= bsdf_weight
-            eta *= bs.eta
-            prev_bsdf_pdf = bs.pdf
-            prev_bsdf_delta = bs.delta
-            depth += 1
-            active &= bs.pdf > 0
+                direction = si.to_world(bs.wo)
+                origin = si.offset_origin(direction)
+                t_max = dr.full(bk.Float, dr.inf, width)
+                throughput *= bsdf_weight
+                eta *= bs.eta
+                prev_bsdf_pdf = bs.pdf
+                prev_bsdf_delta = bs.delta
+                depth += 1
+                active &= bs.pdf > 0
 
-            # 4. Russian roulette: continue with probability rr_prob, reweighted.
-            # Radiance is compressed by eta^2 on entering a denser medium and expanded
-            # on leaving it; the roulette looks through that, as Mitsuba's does.
-            rr_prob = dr.minimum(dr.max(dr.detach(throughput)) * dr.square(dr.detach(eta)), 0.95)
-            roulette = depth >= rr_depth
-            survive = sampler.next_float32() < rr_prob
-            throughput = dr.select(roulette, throughput / dr.maximum(rr_prob, 1e-8), throughput)
-            active &= (~roulette | survive) & (dr.max(dr.detach(throughput)) > 0)
+                # 4. Russian roulette: continue with probability rr_prob, reweighted.
+                # Radiance is compressed by eta^2 on entering a denser medium and expanded
+                # on leaving it; the roulette looks through that, as Mitsuba's does.
+                rr_prob = dr.minimum(dr.max(dr.detach(throughput)) * dr.square(dr.detach(eta)), 0.95)
+                roulette = depth >= rr_depth
+                survive = sampler.next_float32() < rr_prob
+                throughput = dr.select(roulette, throughput / dr.maximum(rr_prob, 1e-8), throughput)
+                active &= (~roulette | survive) & (dr.max(dr.detach(throughput)) > 0)
         return dL_forward if mode == dr.ADMode.Forward else L
