@@ -53,6 +53,15 @@ def test_mitsuba3_tutorial_benchmark(tmp_path):
     assert row['tutorial_kit'] > 0 and row['iterations'] == 3
 
 
+@pytest.mark.slow
+def test_first_render_benchmark(tmp_path):
+    output = run('first_render.py', '--repeats', '1', results=tmp_path)
+    row = next(line for line in output.splitlines() if line.startswith('tutorial_kit'))
+    assert len(numbers(row)) == 2 and all(value > 0 for value in numbers(row))
+    record = json.loads((tmp_path / 'first_render.json').read_text())
+    assert [row['case'].split()[1] for row in record['rows']] == ['render', 'step']
+
+
 def test_readme_tables_come_from_the_json_files(tmp_path):
     sys.path.insert(0, BENCHMARKS)
     try:
