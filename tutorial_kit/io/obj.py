@@ -405,7 +405,10 @@ class _Lines:
         # Token starts once the keywords are blanked: a token per number or corner.
         separator = (buf == _SPACE) | (buf == _NEWLINE)
         self.token_start = np.r_[~separator[0], ~separator[1:] & separator[:-1]]
-        self.token_count = np.add.reduceat(self.token_start, line_start, dtype=np.int64)
+        # Tokens per line, from where the lines start among the token starts
+        # (np.add.reduceat over the bytes took three times as long).
+        self.tokens = np.flatnonzero(self.token_start)
+        self.token_count = np.diff(np.searchsorted(self.tokens, np.r_[line_start, len(buf)]))
 
     def _classify(self):
         buf, first = self.buf, self.first
@@ -510,7 +513,7 @@ class _Lines:
             return None
         if slashes == 0:                    # the slashes were in comments
             return (_POSITION,)
-        tokens = np.flatnonzero(self.token_start)
+        tokens = self.tokens
         per_token = np.bincount(np.searchsorted(tokens, slash, 'right') - 1, minlength=len(tokens))
         if np.any(per_token[np.repeat(self.kind == _FACE, self.token_count)] != slashes):
             return None

@@ -122,7 +122,7 @@ class Scene(Plugin):
         corners = [s.triangles_numpy() for s in self._shapes]
         p0, p1, p2 = (np.concatenate([c[k] for c in corners]) if corners else np.zeros((0, 3))
                       for k in range(3))
-        self.bvh = BVH(p0.astype(np.float32), p1.astype(np.float32), p2.astype(np.float32))
+        self.bvh = BVH(p0, p1, p2)
         vertex_base = np.cumsum([0] + [s.vertex_count for s in self._shapes])
         faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self._shapes)]
         self.faces = bk.from_numpy(bk.UInt32, np.concatenate(faces) if faces else np.zeros(0, np.uint32))

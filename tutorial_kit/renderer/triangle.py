@@ -48,10 +48,12 @@ def triangle_space_rows(e1, e2):
     a = np.asarray(e1, dtype=np.float64).T       # column by column: fast for many triangles
     b = np.asarray(e2, dtype=np.float64).T
     n = _cross(a, b)
+    rows = np.empty((a.shape[1], 9), np.float32)
     with np.errstate(divide='ignore', invalid='ignore', over='ignore'):
         scale = 1 / (n[0] * n[0] + n[1] * n[1] + n[2] * n[2])
-        columns = [c * scale for c in (*_cross(b, n), *_cross(n, a), *n)]
-    return np.stack(columns, axis=1).astype(np.float32)
+        for k, column in enumerate((*_cross(b, n), *_cross(n, a), *n)):
+            rows[:, k] = column * scale
+    return rows
 
 
 def _cross(a, b):

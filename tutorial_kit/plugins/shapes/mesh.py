@@ -130,7 +130,7 @@ class Mesh(Shape):
 
     def _update_area_table(self):
         """The triangle-area table that surface sampling uses."""
-        p0, p1, p2 = self.triangles_numpy()
+        p0, p1, p2 = (p.astype(np.float64) for p in self.triangles_numpy())
         areas = 0.5 * np.linalg.norm(np.cross(p1 - p0, p2 - p0), axis=1)
         self._surface_area = float(areas.sum())
         cdf = np.cumsum(areas, dtype=np.float64)
@@ -138,8 +138,8 @@ class Mesh(Shape):
 
     # -- geometry on the host, for BVH building ------------------------------------------------
     def triangles_numpy(self):
-        """Corner positions as three float64 NumPy arrays of shape (M, 3)."""
-        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+        """Corner positions as three float32 NumPy arrays of shape (M, 3)."""
+        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
         faces = self.faces.numpy().reshape(-1, 3)
         return positions[faces[:, 0]], positions[faces[:, 1]], positions[faces[:, 2]]
 
