@@ -91,6 +91,8 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
         seed = mix64(sensor.sampler().seed) ^ scene.render_count
     scene.render_count += 1
     scene.prepare_render()
+    for owner in {id(p.owner): p.owner for p in tracked}.values():
+        owner.prepare_derivatives()
     if not tracked:
         return _render_primal(scene, sensor, integrator, spp, seed, width, height)
     if unbiased is False:
