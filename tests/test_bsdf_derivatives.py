@@ -193,6 +193,23 @@ def keys_of(name):
 
 CASES = [(name, key) for name in ROUGH for key in keys_of(name)]
 
+@pytest.mark.mitsuba
+@pytest.mark.parametrize('name', ROUGH)
+def test_differentiable_parameters_have_mitsuba_names(name):
+    """Every parameter Mitsuba 3 lets one differentiate has the same name here.
+    The only extra one: roughconductor's specular_reflectance, which Mitsuba
+    lists only when the XML gives it."""
+    mi = pytest.importorskip('mitsuba')
+    mi.set_variant('llvm_ad_rgb')
+    theirs = mi.traverse(mi.load_string(f'<scene version="3.0.0">{ROUGH[name]}</scene>'))
+    differentiable = {key for key in theirs.keys()
+                      if not theirs.flags(key) & int(mi.ParamFlags.NonDifferentiable)}
+    ours = set(keys_of(name))
+    assert any('alpha' in key for key in differentiable), differentiable
+    assert differentiable <= ours, differentiable - ours
+    assert ours - differentiable <= {'b.specular_reflectance.value'}, ours - differentiable
+
+
 #: Where the finite differences themselves are good to only about 1 %:
 #: roughplastic's diffuse lobe divides by 1 - F_dr, and F_dr (a quadrature over
 #: a square-root kink at the critical angle of total internal reflection) is
