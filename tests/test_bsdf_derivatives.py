@@ -150,7 +150,8 @@ def derivatives(name, key):
         copy = type(original)(original)
         dr.enable_grad(copy)
         with_value(copy)
-        bsdf.prepare_derivatives()          # as render does before tracking derivatives
+        parameter = params.parameter(key)   # as render does before tracking derivatives:
+        parameter.owner.prepare_derivatives({parameter.attribute})
         return params[key]
 
     def direction_like(original):

@@ -29,10 +29,11 @@ class Plugin(ABC):
         """Called by ``ParameterMap.update`` after parameters of this object
         changed; ``keys`` are their names relative to the object."""
 
-    def prepare_derivatives(self):
-        """Called by ``render`` before a render that tracks derivatives of one of
-        this object's own parameters: the place to precompute what only
-        derivatives need (e.g. the slopes of a table built from a parameter)."""
+    def prepare_derivatives(self, attributes):
+        """Called by ``render`` before a render that tracks derivatives of some of
+        this object's own parameters (``attributes``: the set of their attribute
+        names): the place to precompute what only derivatives need (e.g. the
+        slopes of a table built from a parameter)."""
 
     def settings(self):
         """Values fixed at load time that ``repr`` shows besides the parameters

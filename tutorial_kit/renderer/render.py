@@ -92,7 +92,7 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
     scene.render_count += 1
     scene.prepare_render()
     for owner in {id(p.owner): p.owner for p in tracked}.values():
-        owner.prepare_derivatives()
+        owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})
     if not tracked:
         return _render_primal(scene, sensor, integrator, spp, seed, width, height)
     if unbiased is False:

@@ -88,9 +88,10 @@ def coating_terms(kind, alpha, eta):
     return transmittance, internal
 
 
-def coating_tables(kind, alpha, eta, slopes=True):
-    """``coating_terms`` at the detached ``alpha`` and ``eta`` with their derivatives
-    (zero unless ``slopes``: they cost four more quadratures).
+def coating_tables(kind, alpha, eta, slopes=()):
+    """``coating_terms`` at the detached ``alpha`` and ``eta`` with their
+    derivatives with respect to those named in ``slopes`` (zero for the
+    others: each costs two more quadratures).
 
     The derivatives are central differences of the quadrature, with steps of
     1 % of alpha and of eta - 1. Differentiating the quadrature itself would
@@ -116,11 +117,12 @@ def coating_tables(kind, alpha, eta, slopes=True):
     transmittance, internal = terms()
     differences = []
     for name, h in steps.items():
-        if slopes:
+        if name in slopes:
             (t_plus, i_plus), (t_minus, i_minus) = terms(name, h), terms(name, -h)
             differences.append(((t_plus - t_minus) / (2 * h), (i_plus - i_minus) / (2 * h)))
         else:
-            differences.append((dr.zeros(bk.Float, TABLE_SIZE), dr.zeros(bk.Float, 1)))
+            # Opaque zeros: the kernels stay the ones that read real slopes.
+            differences.append((dr.opaque(bk.Float, 0, TABLE_SIZE), dr.opaque(bk.Float, 0, 1)))
     (dt_dalpha, di_dalpha), (dt_deta, di_deta) = differences
     table = dr.ravel(bk.Array3f(transmittance, dt_dalpha, dt_deta))
     return table, bk.Array3f(internal, di_dalpha, di_deta)
@@ -152,15 +154,17 @@ class RoughPlastic(BSDF, Coated):
     def parameters_changed(self, keys=None):
         """Tabulate the coating's transmittance T(mu) and its internal diffuse
         reflectance; their slopes wait for :meth:`prepare_derivatives`."""
-        self.coating_table, self.coating_internal = coating_tables(
-            self.distribution, self.alpha, self.eta, slopes=False)
-        self.has_slopes = False
+        self.coating_table, self.coating_internal = coating_tables(self.distribution, self.alpha, self.eta)
+        self.slopes = set()
 
-    def prepare_derivatives(self):
-        """Add the slopes of the tables with respect to alpha and eta (once per value)."""
-        if not self.has_slopes:
-            self.coating_table, self.coating_internal = coating_tables(self.distribution, self.alpha, self.eta)
-            self.has_slopes = True
+    def prepare_derivatives(self, attributes):
+        """Add the tables' slopes with respect to those of alpha and eta whose
+        derivatives are tracked (once per value)."""
+        wanted = {'alpha', 'eta'} & set(attributes)
+        if not wanted <= self.slopes:
+            self.slopes |= wanted
+            self.coating_table, self.coating_internal = coating_tables(
+                self.distribution, self.alpha, self.eta, slopes=self.slopes)
 
     def _expansion(self, terms):
         """value + dvalue/dalpha (alpha - alpha_0) + dvalue/deta (eta - eta_0) for
