@@ -88,44 +88,26 @@ def coating_terms(kind, alpha, eta):
     return transmittance, internal
 
 
-def coating_tables(kind, alpha, eta, slopes=()):
-    """``coating_terms`` at the detached ``alpha`` and ``eta`` with their
-    derivatives with respect to those named in ``slopes`` (zero for the
-    others: each costs two more quadratures).
+def coating_slope(kind, alpha, eta, name):
+    """(dT/dname, dF_dr/dname) of :func:`coating_terms` at ``alpha`` and ``eta``
+    (numbers), ``name`` being 'alpha' or 'eta'.
 
-    The derivatives are central differences of the quadrature, with steps of
-    1 % of alpha and of eta - 1. Differentiating the quadrature itself would
-    converge far more slowly than its value: F_dr's integrand has a
-    square-root kink at the critical angle of total internal reflection, and
-    the derivative's singularity there falls between fixed nodes (for
-    Beckmann, alpha 0.3: 3 % off with 128 x 128 nodes, while these
-    differences agree to 0.3 % across steps and node counts).
-
-    Returns ``(table, internal)``: ``table`` a flat Float holding, per angle,
-    (T, dT/dalpha, dT/deta) (read with ``dr.gather(Array3f, ...)``);
-    ``internal`` an Array3f (F_dr, dF_dr/dalpha, dF_dr/deta).
+    Central differences of the quadrature, with steps of 1 % of alpha and of
+    eta - 1. Differentiating the quadrature itself would converge far more
+    slowly than its value: F_dr's integrand has a square-root kink at the
+    critical angle of total internal reflection, and the derivative's
+    singularity there falls between fixed nodes (for Beckmann, alpha 0.3:
+    3 % off with 128 x 128 nodes, while these differences agree to 0.3 %
+    across steps and node counts).
     """
-    point = {'alpha': float(dr.detach(alpha)[0]), 'eta': float(dr.detach(eta)[0])}
-    steps = {'alpha': 0.01 * max(point['alpha'], 0.01), 'eta': 0.01 * abs(point['eta'] - 1)}
+    h = 0.01 * max(alpha, 0.01) if name == 'alpha' else 0.01 * abs(eta - 1)
 
-    def terms(name=None, offset=0.0):
-        moved = dict(point)
-        if name is not None:
-            moved[name] += offset
+    def terms(offset):
+        moved = {'alpha': alpha, 'eta': eta}
+        moved[name] += offset
         return coating_terms(kind, bk.Float(moved['alpha']), bk.Float(moved['eta']))
-
-    transmittance, internal = terms()
-    differences = []
-    for name, h in steps.items():
-        if name in slopes:
-            (t_plus, i_plus), (t_minus, i_minus) = terms(name, h), terms(name, -h)
-            differences.append(((t_plus - t_minus) / (2 * h), (i_plus - i_minus) / (2 * h)))
-        else:
-            # Opaque zeros: the kernels stay the ones that read real slopes.
-            differences.append((dr.opaque(bk.Float, 0, TABLE_SIZE), dr.opaque(bk.Float, 0, 1)))
-    (dt_dalpha, di_dalpha), (dt_deta, di_deta) = differences
-    table = dr.ravel(bk.Array3f(transmittance, dt_dalpha, dt_deta))
-    return table, bk.Array3f(internal, di_dalpha, di_deta)
+    (t_plus, i_plus), (t_minus, i_minus) = terms(h), terms(-h)
+    return (t_plus - t_minus) / (2 * h), (i_plus - i_minus) / (2 * h)
 
 
 @register('bsdf', 'roughplastic')
@@ -154,17 +136,30 @@ class RoughPlastic(BSDF, Coated):
     def parameters_changed(self, keys=None):
         """Tabulate the coating's transmittance T(mu) and its internal diffuse
         reflectance; their slopes wait for :meth:`prepare_derivatives`."""
-        self.coating_table, self.coating_internal = coating_tables(self.distribution, self.alpha, self.eta)
+        self.coating_values = coating_terms(self.distribution, bk.Float(dr.detach(self.alpha)),
+                                            bk.Float(dr.detach(self.eta)))
+        # Opaque zeros: the kernels stay the ones that read real slopes.
+        zero = (dr.opaque(bk.Float, 0, TABLE_SIZE), dr.opaque(bk.Float, 0, 1))
+        self.coating_slopes = {'alpha': zero, 'eta': zero}
         self.slopes = set()
+        self._assemble_tables()
 
     def prepare_derivatives(self, attributes):
         """Add the tables' slopes with respect to those of alpha and eta whose
-        derivatives are tracked (once per value)."""
-        wanted = {'alpha', 'eta'} & set(attributes)
-        if not wanted <= self.slopes:
-            self.slopes |= wanted
-            self.coating_table, self.coating_internal = coating_tables(
-                self.distribution, self.alpha, self.eta, slopes=self.slopes)
+        derivatives are tracked (two quadratures each, once per value)."""
+        for name in {'alpha', 'eta'} & set(attributes) - self.slopes:
+            self.coating_slopes[name] = coating_slope(self.distribution, float(dr.detach(self.alpha)[0]),
+                                                      float(dr.detach(self.eta)[0]), name)
+            self.slopes.add(name)
+            self._assemble_tables()
+
+    def _assemble_tables(self):
+        """``coating_table``: a flat Float holding (T, dT/dalpha, dT/deta) per angle
+        (read with ``dr.gather(Array3f, ...)``); ``coating_internal``: the Array3f
+        (F_dr, dF_dr/dalpha, dF_dr/deta)."""
+        (transmittance, internal), slopes = self.coating_values, self.coating_slopes
+        self.coating_table = dr.ravel(bk.Array3f(transmittance, slopes['alpha'][0], slopes['eta'][0]))
+        self.coating_internal = bk.Array3f(internal, slopes['alpha'][1], slopes['eta'][1])
 
     def _expansion(self, terms):
         """value + dvalue/dalpha (alpha - alpha_0) + dvalue/deta (eta - eta_0) for
