@@ -25,17 +25,20 @@ from tutorial_kit.plugins.integrators.base import Integrator, read_depth
 from tutorial_kit.plugins.registry import register
 
 
-def bsdf_ratio(scene, si, bs, bsdf_weight, active):
+def bsdf_ratio(scene, si, bs, bsdf_weight, direction, active):
     """Color3f of value 1 whose derivative is d(BSDF) / BSDF at the sampled direction.
 
-    Path replay keeps each sampled direction fixed and differentiates what
-    the BSDF makes of it. A smooth lobe is evaluated there with derivatives
-    (its sampling density stays detached). A Dirac lobe (mirror, glass) has
-    no value to evaluate, ``eval`` being zero, so its sample weight, which
+    Derivatives keep each sampled direction fixed *in world space*
+    (``direction``, Array3f, detached) and differentiate what the BSDF makes
+    of it. A smooth lobe is evaluated there with derivatives (its sampling
+    density stays detached): when the surface moves or turns, the direction's
+    angle to the shading normal changes, and so does ``BSDF cos``. A Dirac
+    lobe (mirror, glass) has no value to evaluate, ``eval`` being zero, so its
+    sample weight, which
     ``sample`` computed with derivatives switched on (reflectance times
     Fresnel term over the detached lobe probability), stands in for it.
     """
-    value = scene.bsdf_eval_pdf(si, dr.detach(bs.wo), active)[0]
+    value = scene.bsdf_eval_pdf(si, si.to_local(direction), active)[0]
     value = dr.select(bs.delta, bsdf_weight * dr.detach(bs.pdf), value)
     value_detached = dr.detach(bsdf_weight * bs.pdf)
     ratio = dr.select(value_detached > 0, value / value_detached, 0)
@@ -135,11 +138,12 @@ class PathIntegrator(Integrator):
                     bs, bsdf_weight = scene.bsdf_sample(si, sample1, sample2, active)
                 L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
 
+                fixed = dr.detach(si.to_world(bs.wo))      # the sampled direction, in world space
                 if replay:
                     # What this vertex adds, differentiably: its emission, its direct
                     # light, and the light still to come scaled by d(BSDF)/BSDF.
                     with dr.resume_grad():
-                        Lr_indirect = L * bsdf_ratio(scene, si, bs, bsdf_weight, active)
+                        Lr_indirect = L * bsdf_ratio(scene, si, bs, bsdf_weight, fixed, active)
                         Lo = Le + Lr_direct + Lr_indirect
                         if mode == dr.ADMode.Backward:
                             dr.backward_from(dL * Lo)
@@ -148,8 +152,16 @@ class PathIntegrator(Integrator):
                     # The path itself follows the detached sample, as in the primal pass.
                     bs = BSDFSample(dr.detach(bs.wo), dr.detach(bs.pdf), bs.delta, dr.detach(bs.eta))
                     bsdf_weight = dr.detach(bsdf_weight)
+                elif dr.grad_enabled(si.frame.n):
+                    # Derivatives recorded in full (geometry): a direction drawn in the
+                    # shading frame would turn with the normal while its weight
+                    # BSDF cos / pdf stays constant, losing how the light a surface
+                    # reflects changes as it turns. As in replay, the path follows the
+                    # direction fixed in world space and the weight carries d(BSDF)/BSDF.
+                    bsdf_weight = dr.detach(bsdf_weight) * bsdf_ratio(scene, si, bs, bsdf_weight, fixed, active)
 
-                direction = si.to_world(bs.wo)
+                # A Dirac lobe's direction (mirror, refraction) turns with the surface.
+                direction = dr.select(bs.delta, si.to_world(bs.wo), fixed)
                 origin = si.offset_origin(direction)
                 t_max = dr.full(bk.Float, dr.inf, width)
                 throughput *= bsdf_weight
