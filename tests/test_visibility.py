@@ -85,10 +85,15 @@ def test_path_misses_the_silhouette(tmp_path):
     assert abs(check.forward - check.finite_difference) > 0.5 * abs(check.finite_difference)
 
 
-def shadow_scene(tmp_path, integrator, welded):
-    """A square above the camera shadows the ground the camera sees; a small lamp above."""
+def shadow_scene(tmp_path, integrator, welded, light='lamp'):
+    """A square above the camera shadows the ground the camera sees; a small lamp
+    above, or (``light='sky'``) a uniform sky instead."""
     positions, faces = SQUARE if welded else unweld(*SQUARE)
     mesh = _obj(tmp_path, 'occluder.obj', positions, faces)
+    lamp = '''<shape type="rectangle"><transform name="to_world"><scale value="0.3"/><rotate x="1" angle="90"/>
+            <translate y="4"/></transform>
+            <emitter type="area"><rgb name="radiance" value="30"/></emitter></shape>'''
+    sky = '<emitter type="constant"><rgb name="radiance" value="1"/></emitter>'
     return tk.load_string(f'''<scene version="3.0.0">
         <integrator type="{integrator}"><integer name="max_depth" value="2"/></integrator>
         <sensor type="perspective"><float name="fov" value="60"/>
@@ -100,9 +105,7 @@ def shadow_scene(tmp_path, integrator, welded):
         <shape type="obj" id="occluder"><string name="filename" value="{mesh}"/>
             <boolean name="face_normals" value="true"/>
             <transform name="to_world"><rotate x="1" angle="90"/><translate x="-0.6" y="2"/></transform></shape>
-        <shape type="rectangle"><transform name="to_world"><scale value="0.3"/><rotate x="1" angle="90"/>
-            <translate y="4"/></transform>
-            <emitter type="area"><rgb name="radiance" value="30"/></emitter></shape>
+        {lamp if light == 'lamp' else sky}
     </scene>''')
 
 
@@ -116,6 +119,16 @@ def test_shadow_derivative_matches_finite_differences(tmp_path, welded):
     assert abs(check.finite_difference) > 1e-2
     assert check.relative_error < 0.08, check
     assert abs(path.forward) < 0.05 * abs(check.finite_difference)   # the interior term sees nothing
+
+
+def test_sky_shadow_derivative_matches_finite_differences(tmp_path):
+    # Under a uniform sky the occluder's edges are sampled from the ground points the
+    # camera sees (part 3): their angular length and their angular speed each fall as 1 / r.
+    scene = shadow_scene(tmp_path, 'prb_projective', True, light='sky')
+    direction = right_side(scene, 'occluder.vertex_positions')
+    check = tk.check_gradient(scene, 'occluder.vertex_positions', direction, spp=256, step=0.1)
+    assert abs(check.finite_difference) > 1e-2
+    assert check.relative_error < 0.08, check
 
 
 def test_transform_moves_vertices_and_derivatives_reach_the_translation(tmp_path):
@@ -161,7 +174,7 @@ def tilting_floor_scene(tmp_path, integrator):
     return tk.load_string(scene_xml(body, width=8, height=8))
 
 
-@pytest.mark.parametrize('integrator', ['path', 'prb_projective'])
+@pytest.mark.parametrize('integrator', ['path', pytest.param('prb_projective', marks=pytest.mark.slow)])
 def test_turning_surface_reflects_light_differently(tmp_path, integrator):
     # The floor turns about the y axis: the light it reflects changes with its
     # angle to the lamp, also for light found by sampling the BSDF, whose

@@ -252,8 +252,9 @@ class ProjectiveIntegrator(PathIntegrator):
             use = si.valid & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
             f = [self._reflected(scene, si, dr.normalize(w + normal * side), use, lanes, seed)
                  for side in (-ANGLE_OFFSET, ANGLE_OFFSET)]
-            # |w x (b - a)| / r^2 per unit s, divided by the density length / total.
-            weight = dr.norm(cross) / dr.square(r) * dr.opaque(bk.Float, total) / dr.norm(along)
+            # The edge's angular length |w x (b - a)| / r per unit s, divided by the
+            # density length / total (the other 1 / r is in the motion below).
+            weight = dr.norm(cross) / r * dr.opaque(bk.Float, total) / dr.norm(along)
             jump = (f[0] - f[1]) * weight
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
         motion = dr.dot(normal, (point - si.p) - dr.detach(point - si.p)) / r
