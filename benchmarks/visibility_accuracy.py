@@ -17,7 +17,7 @@ image's total derivative as a fraction of the finite difference's L1 norm
 ``(sum g - sum fd) / sum |fd|``. Finite-difference images are cached in
 ``benchmarks/.cache``.
 
-    python benchmarks/visibility_accuracy.py [--spp 64] [--scenes sphere cube] [--axes x y]
+    python benchmarks/visibility_accuracy.py [--spp 64] [--seed 1] [--scenes sphere cube] [--axes x y]
                                              [--integrators prb_projective path] [--mitsuba-prb]
 """
 import argparse
@@ -110,6 +110,7 @@ def compare(gradient, reference, block=4):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--spp', type=int, default=64)
+    parser.add_argument('--seed', type=int, default=1, help="seed of tutorial_kit's renders")
     parser.add_argument('--scenes', nargs='+', default=list(SIZES))
     parser.add_argument('--axes', nargs='+', default=['x', 'y'])
     parser.add_argument('--integrators', nargs='+', default=['prb_projective', 'path'])
@@ -119,7 +120,7 @@ def main():
     for scene_name in args.scenes:
         for axis in args.axes:
             fd = mitsuba_finite_difference(scene_name, axis)
-            runs = [(f'tutorial_kit {name}', lambda name=name: gradient_image(scene_name, axis, name, args.spp))
+            runs = [(f'tutorial_kit {name}', lambda name=name: gradient_image(scene_name, axis, name, args.spp, args.seed))
                     for name in args.integrators]
             if args.mitsuba_prb:
                 runs.append(('mitsuba prb_projective', lambda: mitsuba_projective(scene_name, axis, args.spp)))
