@@ -17,7 +17,7 @@ move) after ``--warmup`` iterations (which include compiling) and the ratio
 On the CPU Mitsuba 3's ``prb_projective`` takes minutes per iteration at
 64 x 64 (about 440 s on a loaded 2-core machine), so the defaults, 2 + 3
 iterations, take about 40 minutes there; ``--size 32`` about a quarter of
-that, ``--size 16`` about 3 minutes.
+that, ``--size 16`` 1.5 to 3 minutes.
 
     python benchmarks/pose.py [--iterations 3] [--warmup 2] [--spp 4] [--size 64] [--no-mitsuba]
 """
