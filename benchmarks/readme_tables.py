@@ -64,6 +64,8 @@ def tables(records):
     for record in records:
         for row in record['rows']:
             first, peak = row.get('first_call_ms', {}), row.get('peak_mib', {})
+            if not first and not peak:
+                continue                # e.g. first_render: its times are first calls already
             cells = []
             for name in ('tutorial_kit', 'mitsuba 3'):
                 parts = [milliseconds(first.get(name))] if name in first else []
