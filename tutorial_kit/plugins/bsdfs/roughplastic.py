@@ -138,28 +138,29 @@ class RoughPlastic(BSDF, Coated):
         reflectance; their slopes wait for :meth:`prepare_derivatives`."""
         self.coating_values = coating_terms(self.distribution, bk.Float(dr.detach(self.alpha)),
                                             bk.Float(dr.detach(self.eta)))
-        # Opaque zeros: the kernels stay the ones that read real slopes.
-        zero = (dr.opaque(bk.Float, 0, TABLE_SIZE), dr.opaque(bk.Float, 0, 1))
-        self.coating_slopes = {'alpha': zero, 'eta': zero}
-        self.slopes = set()
+        self.coating_slopes = {}        # computed ones only, by parameter name
         self._assemble_tables()
 
     def prepare_derivatives(self, attributes):
         """Add the tables' slopes with respect to those of alpha and eta whose
         derivatives are tracked (two quadratures each, once per value)."""
-        for name in {'alpha', 'eta'} & set(attributes) - self.slopes:
+        missing = {'alpha', 'eta'} & set(attributes) - self.coating_slopes.keys()
+        for name in missing:
             self.coating_slopes[name] = coating_slope(self.distribution, float(dr.detach(self.alpha)[0]),
                                                       float(dr.detach(self.eta)[0]), name)
-            self.slopes.add(name)
+        if missing:
             self._assemble_tables()
 
     def _assemble_tables(self):
         """``coating_table``: a flat Float holding (T, dT/dalpha, dT/deta) per angle
         (read with ``dr.gather(Array3f, ...)``); ``coating_internal``: the Array3f
-        (F_dr, dF_dr/dalpha, dF_dr/deta)."""
-        (transmittance, internal), slopes = self.coating_values, self.coating_slopes
-        self.coating_table = dr.ravel(bk.Array3f(transmittance, slopes['alpha'][0], slopes['eta'][0]))
-        self.coating_internal = bk.Array3f(internal, slopes['alpha'][1], slopes['eta'][1])
+        (F_dr, dF_dr/dalpha, dF_dr/deta). Slopes not computed are zero."""
+        # Opaque zeros: the kernels stay the ones that read real slopes.
+        zero = (dr.opaque(bk.Float, 0, TABLE_SIZE), dr.opaque(bk.Float, 0, 1))
+        transmittance, internal = self.coating_values
+        alpha, eta = (self.coating_slopes.get(name, zero) for name in ('alpha', 'eta'))
+        self.coating_table = dr.ravel(bk.Array3f(transmittance, alpha[0], eta[0]))
+        self.coating_internal = bk.Array3f(internal, alpha[1], eta[1])
 
     def _expansion(self, terms):
         """value + dvalue/dalpha (alpha - alpha_0) + dvalue/deta (eta - eta_0) for
