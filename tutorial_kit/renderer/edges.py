@@ -68,6 +68,29 @@ class Edges:
         s1 = np.einsum('ij,ij->i', m, p[self.c1] - origin)
         return (s0 * s1 > 0) | self.crease
 
+    def silhouette_from_any(self, points):
+        """bool (E,): the edges that may be silhouettes seen from some point of the
+        convex hull of ``points`` (K, 3), such as the corners of a light.
+
+        The test's two signed volumes (see the module docstring) are affine
+        in the viewpoint, so over the hull each takes its extremes at the
+        points. An edge is left out only when one volume is nowhere
+        positive and the other nowhere negative there (or the other way
+        round): then their product is nowhere positive. Conservative: an
+        edge kept may still never be a silhouette.
+        """
+        p = self.positions
+        a, b = p[self.v0], p[self.v1]
+
+        def volumes(c):                       # (E, K): det(a - y, b - y, c - y) per point y
+            normal = np.cross(b - a, c - a)
+            return np.einsum('ij,ij->i', normal, a)[:, None] - normal @ points.T
+
+        s0, s1 = volumes(p[self.c0]), volumes(p[self.c1])
+        never = ((s0 <= 0).all(axis=1) & (s1 >= 0).all(axis=1)) | \
+                ((s0 >= 0).all(axis=1) & (s1 <= 0).all(axis=1))
+        return ~never
+
 
 def moving_shapes(scene):
     """Indices of the shapes whose vertex positions track derivatives."""

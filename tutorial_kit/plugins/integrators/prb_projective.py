@@ -39,7 +39,7 @@ pixel's filter.
   welded and unwelded meshes alike. Its cost is a host-side edge list per
   render and, for shadows, sampling among all moving edges.
 
-This integrator uses edge sampling, in four parts:
+This integrator uses edge sampling, in five parts:
 
 1. *interior*: the ``path`` integrator, recorded by automatic differentiation
    (the render's ``spp``). Each sampled direction stays fixed in world space
@@ -60,49 +60,56 @@ This integrator uses edge sampling, in four parts:
    side of the direction ``w`` towards ``p``. On the sphere of directions
    around ``x`` the edge has length element ``|w x (p1 - p0)| / r ds`` and
    moves with normal velocity ``n . (dp/dtheta - dx/dtheta) / r``. Light
-   that the side rays receive straight from area lights is left to part 4;
-   the rest (the environment, light reflected by other surfaces) stays here;
+   that the side rays receive straight from area lights is left to parts 4
+   and 5; the rest (the environment, light reflected by other surfaces)
+   stays here;
 4. *shadows of area lights* (:meth:`ProjectiveIntegrator.shadow_boundary`):
    edges sampled from points on each light, whose shadows are then found on
    the film (a small light seen from ``x`` would almost never line up with
-   an edge sampled from ``x``).
+   an edge sampled from ``x``). Only edges that can be silhouettes seen from
+   some point of the light are sampled;
+5. *shadows seen after one bounce*
+   (:meth:`ProjectiveIntegrator.reflected_shadow_boundary`): the same points
+   of shadow edges, seen from the first surface point through each pixel,
+   where they make the light reflected there jump (the ground's shadow in
+   the light that the ground throws onto the underside of the object).
 
 What is left out: edges seen from the second and later vertices of a path
-(a shadow's edge seen in light reflected off another surface); edges of
-shapes that do not move, seen from points that do (the ground's border seen
-from a moving sphere); and the thin band next to a smoothly shaded silhouette
-where the interpolated normal turns away from the viewer (a one-sided BSDF
-renders it black). The band is skipped by taking the two radiance samples
-``FILM_OFFSET`` pixels (``ANGLE_OFFSET`` radians) either side of the edge
-rather than closer.
+against light that does not come straight from an area light (a sky
+occluded near a point seen after a bounce), and shadows seen after two or
+more bounces; edges of shapes that do not move, seen from points that do
+(the ground's border seen from a moving sphere); and the thin band next to
+a smoothly shaded silhouette where the interpolated normal turns away from
+the viewer (a one-sided BSDF renders it black). The band is skipped by
+taking the two radiance samples ``FILM_OFFSET`` pixels (``ANGLE_OFFSET``
+radians) either side of the edge rather than closer.
 
 Measured with ``benchmarks/visibility_accuracy.py`` (64 x 64, 128 spp,
 seed 1, against Mitsuba 3 finite differences at 2048 spp, 4 x 4 blocks;
 columns: correlation, relative L2 error, total derivative error / L1 norm;
-from seed to seed the total moves by about 0.02: sphere y gives +0.054 with
-``--seed 2``):
+from seed to seed the total moves by about 0.01):
 
 =================  ====  =====  =====  ======
 scene              axis  corr   L2     total
 =================  ====  =====  =====  ======
-sphere (welded)    x     0.997  0.080  -0.033
-sphere (welded)    y     0.992  0.127  +0.036
-sphere (unwelded)  x     0.997  0.082  -0.031
-sphere (unwelded)  y     0.993  0.118  +0.038
-cube (flat)        x     0.994  0.105  -0.002
-cube (flat)        y     0.996  0.091  +0.025
+sphere (welded)    x     0.998  0.069  -0.021
+sphere (welded)    y     0.996  0.094  -0.001
+sphere (unwelded)  x     0.997  0.074  -0.019
+sphere (unwelded)  y     0.997  0.083  +0.000
+cube (flat)        x     0.995  0.102  +0.002
+cube (flat)        y     0.996  0.091  +0.019
 =================  ====  =====  =====  ======
 
 The ``path`` integrator gives correlations of 0.45 (sphere, x) and 0.68
-(sphere, y). Moving the sphere up, the remaining error sits at its lower
-rim, lit by the ground, where the shadow's edge on the ground is seen after
-a bounce: with ``max_depth`` 2 (no light after a bounce) the same
-measurement gives correlation 0.997, relative L2 0.082 and total -0.000
-(sphere, y; Mitsuba's references also at ``max_depth`` 2). Sampling those
-edges at the second vertex of camera paths, as part 3 does at the first and
-weighted by the throughput, was tried and not kept: a few samples dominated its estimate, those whose
-second vertex (on the ground under the sphere) slides fast along its ray,
-as a vertex does where the ray before it grazes a surface.
+(sphere, y). Without part 5 the sphere's y total was +0.036 to +0.054
+(seeds 1 and 2): the shadow on the ground, seen in the light that the
+ground reflects onto the sphere's lower half, moves as the sphere rises.
+Sampling edges at the second vertex of camera paths instead, as part 3 does
+at the first, was tried and not kept: a few samples dominated its estimate,
+those whose second vertex slides fast along its ray, as a vertex does where
+the ray before it grazes a surface. Part 5 has no such vertex: the shadow
+edge's points are found from the light, and only the first hit, which
+follows the camera ray, moves with the pixel.
 
 Each boundary estimate has the value zero and carries its derivative
 through ``n . (p - detach(p))``, so the image is unchanged and forward and
@@ -178,8 +185,10 @@ class ProjectiveIntegrator(PathIntegrator):
             return None
         parts = [self.primary_boundary(scene, sensor, edges, self.sppp or spp, mix64(seed)),
                  self.secondary_boundary(scene, sensor, edges, self.sppi or spp, mix64(seed + 1))]
-        parts += [self.shadow_boundary(scene, sensor, edges, emitter, self.sppi or spp, mix64(seed + 2 + k))
-                  for k, emitter in enumerate(scene.area_emitters)]
+        for k, emitter in enumerate(scene.area_emitters):
+            parts += [self.shadow_boundary(scene, sensor, edges, emitter, self.sppi or spp, mix64(seed + 2 + 2 * k)),
+                      self.reflected_shadow_boundary(scene, sensor, edges, emitter, self.sppi or spp,
+                                                     mix64(seed + 3 + 2 * k))]
         parts = [part for part in parts if part is not None]
         return sum(parts[1:], parts[0]) if parts else None
 
@@ -275,78 +284,89 @@ class ProjectiveIntegrator(PathIntegrator):
 
     # -- shadows of area lights: edges seen from points on the light ---------------------
     def shadow_boundary(self, scene, sensor, edges, emitter, spp, seed):
-        """Shadow edges of one area light, sampled from the edges (module docstring, part 4).
+        """Shadow edges of one area light seen from the camera (module docstring, part 4).
 
         A point ``y`` on the light and a point ``p`` on a moving edge that is a
         silhouette seen from ``y`` define a ray ``y -> p`` that grazes the
-        occluder and meets a receiver at ``x``: a point of the shadow's edge.
-        For fixed ``y`` the shadow edge is a curve on the film, through
-        ``u = project(x)`` with tangent ``du/ds``; the direct light
-        ``F(u) = BSDF cos G V L_e / pdf(y)`` jumps across it. The estimate
-        ``(F(u - e n) - F(u + e n)) |du/ds| v_n / pdf(edge, s)`` is splatted
-        at ``u``. Color3f per pixel, or None.
+        occluder and meets a receiver at ``x``: a point of the shadow's edge
+        (:func:`_shadow_edge_points`). For fixed ``y`` the shadow edge is a
+        curve on the film, through ``u = project(x)`` with tangent ``du/ds``;
+        the direct light ``F(u) = BSDF cos G V L_e / pdf(y)`` jumps across it.
+        The estimate ``(F(u - e n) - F(u + e n)) |du/ds| v_n / pdf(edge, s)``
+        is splatted at ``u``. Color3f per pixel, or None.
         """
         if self.max_depth <= 1:
             return None
-        p = edges.positions
-        length = np.linalg.norm(p[edges.v1] - p[edges.v0], axis=1)
-        if not length.sum() > 0:
-            return None
-        v0, v1, c0, c1, _ = edges.device(np.ones(len(edges), bool))
-        cdf = _cdf(length)
         film = sensor.film()
         width, height = film.crop_size()
         camera = _FilmProjection(sensor)
         lanes = width * height * spp
-        sampler = make_generator(lanes, seed)
-        edge = _sample_discrete(cdf, sampler.next_float32())
-        s = sampler.next_float32()
-        light_sample = bk.Array2f(sampler.next_float32(), sampler.next_float32())
-        a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
-                for v in (v0, v1))
-        point = a + (b - a) * s
-        with dr.suspend_grad():
-            y, _, pdf_y = emitter.shape.sample_position(light_sample)
-            to_edge = dr.detach(point) - y
-            dist = dr.norm(to_edge)
-            d = to_edge / dist
-            thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
-                      for c in (c0, c1)]
-            plane = dr.cross(dr.detach(a) - y, dr.detach(b) - y)
-            use = dr.dot(plane, thirds[0] - y) * dr.dot(plane, thirds[1] - y) > 0
-            use &= ~scene.ray_test(y, d, dist * (1 - 1e-4), use)          # the light sees p
-        # Where the grazing ray lands, differentiably in the edge (and receiver) positions.
-        direction = dr.normalize(point - dr.detach(y))
-        start = point + direction * (1e-4 * dr.detach(dist))
-        receiver = scene.ray_intersect(start, direction, dr.full(bk.Float, dr.inf, lanes), use)
-        position = camera.project(receiver.p)
+        shadow = _shadow_edge_points(scene, edges, emitter, lanes, seed)
+        if shadow is None:
+            return None
+        position = camera.project(shadow.x)
         with dr.suspend_grad():
             at = dr.detach(position)
-            use &= receiver.valid & (at.x >= 0) & (at.x < width) & (at.y >= 0) & (at.y < height)
-            # The shadow edge's tangent on the film: move along the edge, stay on the receiver's plane.
-            x0, n_r = dr.detach(receiver.p), dr.detach(receiver.n)
-            along = dr.detach(b - a)
-            ends = []
-            for h in (-1e-3, 1e-3):
-                q = dr.detach(point) + along * h
-                w = dr.normalize(q - y)
-                ends.append(camera.project(q + w * (dr.dot(x0 - q, n_r) / dr.dot(w, n_r))))
-            tangent = (ends[1] - ends[0]) / 2e-3
+            use = shadow.use & (at.x >= 0) & (at.x < width) & (at.y >= 0) & (at.y < height)
+            tangent = (camera.project(shadow.x_after) - camera.project(shadow.x_before)) / (2 * shadow.h)
             normal = dr.normalize(bk.Array2f(-tangent.y, tangent.x))
             size = bk.Array2f(width, height)
-            direct = [self._direct_light(scene, sensor, emitter, at + normal * side, size, light_sample, use)
-                      for side in (-FILM_OFFSET, FILM_OFFSET)]
-            weight = dr.norm(tangent) * dr.opaque(bk.Float, float(length.sum()) / lanes) \
-                / (dr.norm(along) * pdf_y)
+            direct = []
+            for side in (-FILM_OFFSET, FILM_OFFSET):
+                origin, direction, t_max = sensor.sample_ray((at + normal * side) / size)
+                direct.append(self._direct_light(scene, emitter, origin, direction, t_max,
+                                                 shadow.light_sample, use))
+            weight = dr.norm(tangent) * shadow.weight * dr.opaque(bk.Float, 1 / lanes)
             jump = (direct[0] - direct[1]) * weight
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
         motion = dr.dot(normal, position - at)
         return _splat(film, at, dr.select(use, jump * motion, 0), use)
 
-    def _direct_light(self, scene, sensor, emitter, film_position, size, light_sample, active):
-        """Light from the given point of ``emitter`` reflected towards the camera at the
-        first hit through ``film_position``, divided by the point's density per area."""
-        origin, direction, t_max = sensor.sample_ray(film_position / size)
+    def reflected_shadow_boundary(self, scene, sensor, edges, emitter, spp, seed):
+        """Shadow edges of one area light seen after one bounce (module docstring, part 5).
+
+        The shadow's edge points ``x`` of :func:`_shadow_edge_points`, seen
+        from the first surface point ``x1`` through each pixel: on the sphere
+        of directions around ``x1`` the edge is a curve through
+        ``w = (x - x1) / |x - x1|`` with tangent ``dw/ds``, and the light
+        ``f(w) = BSDF(x1, w) cos F(x2(w))`` reflected at ``x1`` jumps across
+        it (``F`` as in part 4, at the point ``x2`` that ``x1`` sees along
+        ``w``). The estimate ``(f(w - e n) - f(w + e n)) |dw/ds| v_n /
+        pdf(edge, s)``, ``v_n`` the normal velocity of ``w`` as both ``x`` and
+        ``x1`` move, is averaged into the pixel. Color3f per pixel, or None.
+        """
+        if self.max_depth != UNLIMITED and self.max_depth <= 2:
+            return None
+        film_position, _, ray = camera_rays(sensor, spp, seed)
+        lanes = dr.width(film_position)
+        x1 = scene.ray_intersect(*ray, True)                  # follows the moving vertices
+        shadow = _shadow_edge_points(scene, edges, emitter, lanes, mix64(seed + 1))
+        if shadow is None:
+            return None
+        direction = shadow.x - x1.p
+        w_moving = direction / dr.norm(direction)             # differentiable in x and x1
+        with dr.suspend_grad():
+            start = dr.detach(x1.p)
+            w = dr.detach(w_moving)
+            ends = [dr.normalize(x - start) for x in (shadow.x_before, shadow.x_after)]
+            tangent = (ends[1] - ends[0]) / (2 * shadow.h)
+            normal = dr.normalize(dr.cross(w, tangent))
+            use = shadow.use & x1.valid
+            reflected = []
+            for side in (-ANGLE_OFFSET, ANGLE_OFFSET):
+                w_side = dr.normalize(w + normal * side)
+                value, _ = scene.bsdf_eval_pdf(x1, x1.to_local(w_side), use)
+                light = self._direct_light(scene, emitter, x1.offset_origin(w_side), w_side,
+                                           dr.full(bk.Float, dr.inf, lanes), shadow.light_sample, use)
+                reflected.append(value * light)
+            jump = (reflected[0] - reflected[1]) * (dr.norm(tangent) * shadow.weight)
+            use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
+        motion = dr.dot(normal, w_moving - w)
+        return sensor.film().develop(film_position, dr.select(use, jump * motion, 0), spp)
+
+    def _direct_light(self, scene, emitter, origin, direction, t_max, light_sample, active):
+        """Light from the given point of ``emitter`` reflected back along the ray at its
+        first hit, divided by the point's density per area (Color3f)."""
         si = scene.ray_intersect(origin, direction, t_max, active)
         active = active & si.valid
         ds, weight = emitter.sample_direction(si.p, light_sample, active)
@@ -410,6 +430,77 @@ class _FilmProjection:
         x = (1 - q[0] / (q[2] * self.tan_half)) * (self.width / 2)
         y = (1 - q[1] / (q[2] * self.tan_half * self.height / self.width)) * (self.height / 2)
         return bk.Array2f(x, y)
+
+
+class _ShadowEdgePoints:
+    """Points on the edges of one area light's shadows, one per lane (see
+    :func:`_shadow_edge_points`)."""
+
+    def __init__(self, **fields):
+        self.__dict__.update(fields)
+
+
+def _shadow_edge_points(scene, edges, emitter, lanes, seed):
+    """Sample points of the edges of ``emitter``'s shadows in ``lanes`` lanes.
+
+    A moving edge is chosen in proportion to length among those that can be
+    silhouettes seen from the light (:meth:`Edges.silhouette_from_any`; on a
+    sphere lit by a small lamp a band of a few percent of its edges), a point ``p`` on it
+    (parameter ``s``), and a point ``y`` on the light; where the edge is a
+    silhouette seen from ``y`` and ``y`` sees ``p``, the ray ``y -> p``
+    grazes the occluder and lands on a receiver at ``x``, a point of the
+    shadow's edge. Returns None without edges, else an object with
+
+    - ``x``: Array3f, differentiable in the edge's (and the receiver's) vertices;
+    - ``x_before``, ``x_after``: detached points of the same shadow edge for
+      ``s -/+ h`` (on the receiver's tangent plane), the edge's tangent;
+    - ``h``: that step in ``s``;
+    - ``light_sample``: the Array2f that chose ``y`` (to re-evaluate the light);
+    - ``weight``: Float, ``1 / (pdf(edge, s) pdf(y))`` per unit ``s`` and area;
+    - ``use``: Bool, the lanes with a shadow edge point.
+    """
+    p = edges.positions
+    light_points = dr.detach(emitter.shape.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+    if len(light_points) > 64:                # the bounding box's corners hold the light too
+        lo, hi = light_points.min(axis=0), light_points.max(axis=0)
+        light_points = np.array([[(lo, hi)[k >> i & 1][i] for i in range(3)] for k in range(8)])
+    candidate = edges.silhouette_from_any(light_points)
+    length = np.linalg.norm(p[edges.v1] - p[edges.v0], axis=1)[candidate]
+    if not length.sum() > 0:
+        return None
+    v0, v1, c0, c1, _ = edges.device(candidate)
+    sampler = make_generator(lanes, seed)
+    edge = _sample_discrete(_cdf(length), sampler.next_float32())
+    s = sampler.next_float32()
+    light_sample = bk.Array2f(sampler.next_float32(), sampler.next_float32())
+    a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+            for v in (v0, v1))
+    point = a + (b - a) * s
+    with dr.suspend_grad():
+        y, _, pdf_y = emitter.shape.sample_position(light_sample)
+        to_edge = dr.detach(point) - y
+        dist = dr.norm(to_edge)
+        thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
+                  for c in (c0, c1)]
+        plane = dr.cross(dr.detach(a) - y, dr.detach(b) - y)
+        use = dr.dot(plane, thirds[0] - y) * dr.dot(plane, thirds[1] - y) > 0
+        use &= ~scene.ray_test(y, to_edge / dist, dist * (1 - 1e-4), use)   # the light sees p
+    # Where the grazing ray lands, differentiably in the edge (and receiver) positions.
+    direction = dr.normalize(point - dr.detach(y))
+    start = point + direction * (1e-4 * dr.detach(dist))
+    receiver = scene.ray_intersect(start, direction, dr.full(bk.Float, dr.inf, lanes), use)
+    h = 1e-3
+    with dr.suspend_grad():
+        x0, n_r = dr.detach(receiver.p), dr.detach(receiver.n)
+        along = dr.detach(b - a)
+        ends = []
+        for step in (-h, h):
+            q = dr.detach(point) + along * step
+            w = dr.normalize(q - y)
+            ends.append(q + w * (dr.dot(x0 - q, n_r) / dr.dot(w, n_r)))
+        weight = dr.opaque(bk.Float, float(length.sum())) / (dr.norm(along) * pdf_y)
+    return _ShadowEdgePoints(x=receiver.p, x_before=ends[0], x_after=ends[1], h=h,
+                             light_sample=light_sample, weight=weight, use=use & receiver.valid)
 
 
 def _cdf(weights):
