@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import tutorial_kit  # noqa: E402,F401  (before drjit: picks a usable libLLVM)
 import drjit as dr  # noqa: E402
 from tutorial_kit.core import backend as bk  # noqa: E402
-from tutorial_kit.renderer.bvh import BVH, INVALID, aligned_zeros
+from tutorial_kit.renderer.bvh import BVH, INVALID
 from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows  # noqa: E402
 
 
@@ -126,9 +126,11 @@ class BruteForceLoop:
     def __init__(self, p0, p1, p2):
         self.m = len(p0)
         # 16 floats per triangle, like the BVH's records: one packet gather each.
-        data = aligned_zeros((self.m, 16), np.float32)     # aligned, as packet gathers need
-        data[:, :12] = np.concatenate([p0, triangle_space_rows(p1 - p0, p2 - p0)], 1)
-        self.data = bk.Float(data.ravel())
+        corners = [bk.Array3f(*(bk.Float(c[:, i]) for i in range(3))) for c in (p0, p1, p2)]
+        fields = [corners[0], *triangle_space_rows(*corners)]
+        data = np.zeros((self.m, 16), np.float32)
+        data[:, :12] = np.concatenate([f.numpy().T for f in fields], 1)
+        self.data = bk.from_numpy(bk.Float, data)       # Dr.Jit's memory: aligned for packet gathers
         self.array_xf = sys.modules[bk.Float.__module__].ArrayXf
 
     def _triangle(self, k):

@@ -22,7 +22,7 @@ and its leaves hold a few triangles (``LEAF_SIZE``). Nodes and triangles
 are records of 16 float32 values (64 bytes, one cache line) in one array,
 each fetched with a single packet gather::
 
-    interior node:  left box min (3), max (3) | right box min (3), max (3) | left | right | padding (2)
+    interior node:  left box min (3), right box min (3) | left max (3), right max (3) | left | right | padding (2)
     triangle:       p0 (3) | rows of the triangle's space (9) | padding (2) | prim | padding (1)
 
 An interior node keeps its *children's* boxes, so one fetch tests both. The
@@ -113,19 +113,6 @@ STACK_SIZE = 64
 _BOX_TFAR_SCALE = 1.0000004
 
 
-def aligned_zeros(shape, dtype, alignment=64):
-    """A zeroed NumPy array whose data starts on an ``alignment``-byte boundary.
-
-    Dr.Jit's CPU backend may use NumPy memory in place; packet gathers need
-    it aligned and silently fall back to one gather per value otherwise
-    (slower, and a different kernel each time the alignment changes).
-    """
-    size = int(np.prod(shape)) * np.dtype(dtype).itemsize
-    raw = np.zeros(size + alignment, np.uint8)
-    offset = -raw.ctypes.data % alignment
-    return raw[offset:offset + size].view(dtype).reshape(shape)
-
-
 # -- the acceleration structure ------------------------------------------------------------
 
 class BVH:
@@ -151,25 +138,31 @@ class BVH:
                              + ', '.join(str(c.shape) for c in corners))
         p0, p1, p2 = corners
         self.triangle_count = len(p0)
-        e1, e2 = p1 - p0, p2 - p0
-
-        # Triangles of zero area could still produce hits from rounding in the
-        # test; they cannot be seen, so leave them out altogether, and those
-        # with a corner that is NaN or infinite. Both have rows that are not
-        # finite. (Column by column: NumPy's reductions along short rows are slow.)
-        rows = triangle_space_rows(e1, e2)
-        finite = np.isfinite(p0.T).all(axis=0) & np.isfinite(rows.T).all(axis=0)
-        kept = np.flatnonzero(finite)
+        kept = np.zeros(0, np.int64)
+        if len(p0):
+            # The corners on the device, where the rows of the ray test are computed.
+            index = dr.arange(bk.UInt32, len(p0))
+            device = [dr.gather(bk.Array3f, bk.from_numpy(bk.Float, c), index) for c in corners]
+            rows = triangle_space_rows(*device)
+            # Triangles of zero area could still produce hits from rounding in the
+            # test; they cannot be seen, so leave them out altogether, and those
+            # with a corner that is NaN or infinite. Both have rows that are not finite.
+            finite = dr.all(dr.isfinite(device[0]))
+            for row in rows:
+                finite &= dr.all(dr.isfinite(row))
+            dr.eval(rows, finite)
+            kept = np.flatnonzero(finite.numpy())
 
         self.node_count = 0
         self.depth = 0
         if len(kept) <= unroll_limit:
             # One width-1 array per triangle and field: their values are not
             # baked into the kernel, so the same kernel serves after a rebuild.
-            def opaque(row):
-                return bk.Array3f(*(dr.opaque(bk.Float, float(x)) for x in row))
-            self._triangles = [(int(i), opaque(p0[i]), opaque(rows[i, 0:3]), opaque(rows[i, 3:6]),
-                                opaque(rows[i, 6:9])) for i in kept]
+            fields = [device[0].numpy()] + [row.numpy() for row in rows] if len(kept) else []   # (3, M) each
+
+            def opaque(field, i):
+                return bk.Array3f(*(dr.opaque(bk.Float, float(x)) for x in field[:, i]))
+            self._triangles = [(int(i), *(opaque(field, i) for field in fields)) for i in kept]
         else:
             self._triangles = None
             lo = np.minimum(np.minimum(p0, p1), p2)
@@ -181,31 +174,36 @@ class BVH:
             self.depth = tree['depth']
             if self.depth >= STACK_SIZE:
                 raise ValueError(f'BVH of depth {self.depth} exceeds the traversal stack')
-            self._nodes = bk.from_numpy(bk.Float, self._records(tree, kept, p0, rows))
+            self._nodes = self._records(tree, kept, device[0], rows)
             dr.make_opaque(self._nodes)
         self.build_time = time.perf_counter() - started
 
     @staticmethod
     def _records(tree, kept, p0, rows):
-        """Node and triangle records of shape (K + M, RECORD_SIZE), float32:
-        the K interior nodes, then the triangles in leaf order (see the module
-        docstring)."""
+        """Node and triangle records, (K + M) x RECORD_SIZE float32 values in one
+        Float: the K interior nodes, then the triangles in leaf order (see the
+        module docstring). The nodes are laid out with NumPy, the triangles
+        gathered and written on the device (``p0``, ``rows``: Array3f per triangle)."""
         k = len(tree['child_leaf'])
         m = len(tree['order'])
         if k + m > LEAF_INDEX_MASK:
             raise ValueError(f'{m} triangles are too many for one BVH')
-        records = aligned_zeros((k + m, RECORD_SIZE), np.float32)
-        bits = records.view(np.uint32)          # the integer fields, in place
-        records[:k, 0:6] = np.concatenate([tree['child_lo'][:, 0], tree['child_hi'][:, 0]], axis=1)
-        records[:k, 6:12] = np.concatenate([tree['child_lo'][:, 1], tree['child_hi'][:, 1]], axis=1)
         leaf = tree['child_leaf']
-        bits[:k, 12:14] = np.where(
-            leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | (k + tree['child_index']),
-            tree['child_index'])
-        prim = kept[tree['order']] if len(kept) < len(p0) else tree['order']   # caller's numbering
-        records[k:, 0:3] = p0[prim]
-        records[k:, 3:12] = rows[prim]
-        bits[k:, PRIM_FIELD] = prim
+        refs = np.where(leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | (k + tree['child_index']),
+                        tree['child_index']).astype(np.uint32)
+        nodes = np.concatenate([tree['child_lo'].reshape(k, 6), tree['child_hi'].reshape(k, 6),
+                                refs.view(np.float32), np.zeros((k, 2), np.float32)], axis=1, dtype=np.float32)
+
+        records = dr.zeros(bk.Float, (k + m) * RECORD_SIZE)
+        dr.scatter(records, bk.Float(nodes.ravel()), dr.arange(bk.UInt32, k * RECORD_SIZE))
+        prim = kept[tree['order']] if len(kept) < dr.width(p0) else tree['order']   # caller's numbering
+        prim = bk.from_numpy(bk.UInt32, prim.astype(np.uint32))
+        fields = [c for v in (p0, *rows) for c in dr.gather(bk.Array3f, v, prim)]
+        fields += [dr.zeros(bk.Float, m), dr.zeros(bk.Float, m), dr.reinterpret_array(bk.Float, prim)]
+        start = (k + dr.arange(bk.UInt32, m)) * RECORD_SIZE
+        for j, field in enumerate(fields):
+            dr.scatter(records, field, start + j)
+        dr.eval(records)      # while the NumPy nodes are alive: bk.Float(nodes) borrows them
         return records
 
     def __repr__(self):
@@ -343,8 +341,8 @@ class BVH:
         hit &= leaf
         prim = dr.reinterpret_array(bk.UInt32, r[PRIM_FIELD])
 
-        hit_left, near_left = self._box_distance(o, inv_d, a, b, t_closest)
-        hit_right, near_right = self._box_distance(o, inv_d, c, e, t_closest)
+        hit_left, near_left = self._box_distance(o, inv_d, a, c, t_closest)
+        hit_right, near_right = self._box_distance(o, inv_d, b, e, t_closest)
         hit_left &= ~leaf
         hit_right &= ~leaf
         left = dr.reinterpret_array(bk.UInt32, r[12])

@@ -66,7 +66,7 @@ class Mesh(Shape):
         self.vertex_texcoords = bk.from_numpy(
             bk.Float, data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros(0, np.float32))
         self.bsdf, self.emitter = self._nested_objects(props)
-        self._update_area_table()
+        self._refresh_area_table()
 
     def settings(self):
         return dict(flip_normals=self.flip_normals, face_normals=self.face_normals)
@@ -116,7 +116,7 @@ class Mesh(Shape):
         """Refresh what depends on the vertices: computed normals and the area table."""
         if self.derived_normals:
             self.vertex_normals = smooth_vertex_normals(dr.detach(self.vertex_positions), self.faces)
-        self._update_area_table()
+        self._refresh_area_table()
 
     def shading_normals(self):
         """The vertex normals to shade with (Float, 3N values, or empty for flat shading),
@@ -126,15 +126,28 @@ class Mesh(Shape):
         return self.vertex_normals
 
     def surface_area(self):
-        return self._surface_area
+        return self._area_table()[0]
 
-    def _update_area_table(self):
-        """The triangle-area table that surface sampling uses."""
-        p0, p1, p2 = (p.astype(np.float64) for p in self.triangles_numpy())
-        areas = 0.5 * np.linalg.norm(np.cross(p1 - p0, p2 - p0), axis=1)
-        self._surface_area = float(areas.sum())
-        cdf = np.cumsum(areas, dtype=np.float64)
-        self._area_cdf = bk.from_numpy(bk.Float, (cdf / cdf[-1] if cdf[-1] > 0 else cdf).astype(np.float32))
+    def _refresh_area_table(self):
+        """Forget the area table after the vertices changed; an emitter's is
+        rebuilt at once, as lights are sampled inside the path tracer's loop,
+        where reading arrays back to NumPy is not possible. Other meshes build
+        theirs on first use: most are never sampled, and for a 1M-triangle
+        mesh the table costs about 0.3 s of loading."""
+        self._areas = None
+        if self.emitter is not None:
+            self._area_table()
+
+    def _area_table(self):
+        """``(total area, cdf)``: the surface area (float) and the normalised running
+        sum of the triangles' areas (Float, M values) that surface sampling uses."""
+        if self._areas is None:
+            p0, p1, p2 = (p.astype(np.float64) for p in self.triangles_numpy())
+            areas = 0.5 * np.linalg.norm(np.cross(p1 - p0, p2 - p0), axis=1)
+            cdf = np.cumsum(areas, dtype=np.float64)
+            self._areas = (float(areas.sum()), bk.from_numpy(
+                bk.Float, (cdf / cdf[-1] if cdf[-1] > 0 else cdf).astype(np.float32)))
+        return self._areas
 
     # -- geometry on the host, for BVH building ------------------------------------------------
     def triangles_numpy(self):
@@ -155,10 +168,11 @@ class Mesh(Shape):
         # Pick a triangle with probability proportional to its area, then reuse
         # the part of sample.x that the choice did not consume.
         # (binary_search returns a plain int when there is only one face.)
+        area, area_cdf = self._area_table()
         index = bk.UInt32(dr.binary_search(0, self.face_count - 1,
-                                           lambda i: dr.gather(bk.Float, self._area_cdf, i) <= sample.x))
-        cdf_low = dr.select(index > 0, dr.gather(bk.Float, self._area_cdf, index - 1, index > 0), 0)
-        cdf_high = dr.gather(bk.Float, self._area_cdf, index)
+                                           lambda i: dr.gather(bk.Float, area_cdf, i) <= sample.x))
+        cdf_low = dr.select(index > 0, dr.gather(bk.Float, area_cdf, index - 1, index > 0), 0)
+        cdf_high = dr.gather(bk.Float, area_cdf, index)
         reused_x = dr.clip((sample.x - cdf_low) / dr.maximum(cdf_high - cdf_low, 1e-12), 0, 1)
         p0, p1, p2 = self.corners(index)
         # Uniform point in a triangle: fold the unit square onto it.
@@ -167,7 +181,7 @@ class Mesh(Shape):
         normal = dr.normalize(dr.cross(p1 - p0, p2 - p0))
         if self.flip_normals:
             normal = -normal
-        return position, normal, dr.rcp(bk.Float(self._surface_area))
+        return position, normal, dr.rcp(bk.Float(area))
 
     def corners(self, face_index, active=True):
         """Differentiable corner positions (three Array3f) of the given faces."""
