@@ -368,15 +368,15 @@ def _blank(buf, begin, end):
     buf[np.repeat(begin - offsets, lengths) + np.arange(lengths.sum())] = _SPACE
 
 
-def _read_indices(text):
-    """The whole numbers in ``text`` (bytes, ending in a newline) as int64, read on
-    the device (:func:`~tutorial_kit.io.decimals.read_decimals`), or None where
-    anything but digits and minus signs stands between the separators."""
+def _read_indices(text, buf, starts):
+    """The whole numbers that start at ``starts`` in ``buf`` (uint8, each followed by
+    a space or newline) as int64, read on the device
+    (:func:`~tutorial_kit.io.decimals.read_decimals`), or None where ``text``
+    (the same lines, bytes) holds anything but digits, minus signs and separators
+    there."""
     if any(c in text for c in (b'.', b'e', b'E', b'+')):
         return None
-    buf = np.frombuffer(text, np.uint8)
-    separator = buf <= _SPACE
-    values = read_decimals(buf, np.flatnonzero(~separator & np.r_[True, separator[:-1]]))
+    values = read_decimals(buf, starts)
     return None if values is None else values.astype(np.int64)
 
 
@@ -497,10 +497,17 @@ class _Lines:
         form = self._corner_form(lines)
         if form is None:
             return None
-        text = text.replace(b'/', b' ')
-        values, bad_line = _read_indices(text), None
+        if form == (_POSITION,):            # the tokens are the indices
+            face_tokens = self.tokens[np.repeat(self.kind == _FACE, self.token_count)]
+            values = _read_indices(text, self.buf, face_tokens)
+        else:
+            text = text.replace(b'/', b' ')
+            buf = np.frombuffer(text, np.uint8)
+            separator = buf <= _SPACE
+            values = _read_indices(text, buf, np.flatnonzero(~separator & np.r_[True, separator[:-1]]))
+        bad_line = None
         if values is None:
-            values, bad_line = _parse(text, np.int64)
+            values, bad_line = _parse(text.replace(b'/', b' '), np.int64)
         suspect = [lines[corner_counts < 3]]
         per_corner = len(form)
         if values is None:
@@ -510,15 +517,23 @@ class _Lines:
             return None                     # tokens the count above missed: read by line
         raw = values.reshape(-1, per_corner)
         corner_line = np.repeat(lines, corner_counts)
-        resolved = np.empty_like(raw)
+        columns = []
         for column, kind in enumerate(form):
-            # Statements of this kind defined above each corner's line.
-            defined = np.cumsum(self.kind == kind)[corner_line]
             index = raw[:, column]
-            resolved[:, column] = np.where(index > 0, index - 1, defined + index)
-            bad = (index == 0) | (resolved[:, column] < 0) | (resolved[:, column] >= defined)
+            statements = np.flatnonzero(self.kind == kind)
+            if len(index) and len(statements) and statements[-1] < lines[0] and index.min() > 0:
+                # All defined before the first face, all counted from the start:
+                # the usual file, checked without a count per line.
+                resolved = index - 1
+                bad = resolved >= len(statements)
+            else:
+                # Statements of this kind defined above each corner's line.
+                defined = np.cumsum(self.kind == kind)[corner_line]
+                resolved = np.where(index > 0, index - 1, defined + index)
+                bad = (index == 0) | (resolved < 0) | (resolved >= defined)
+            columns.append(resolved)
             suspect.append(corner_line[bad])
-        return resolved, form, corner_counts, np.concatenate(suspect)
+        return np.stack(columns, axis=1), form, corner_counts, np.concatenate(suspect)
 
     def _corner_form(self, lines):
         """The statement kinds a face corner indexes, the same for all corners

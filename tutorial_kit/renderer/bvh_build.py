@@ -163,15 +163,17 @@ def build_tree(lo, hi, leaf_size=LEAF_SIZE):
     is_leaf_start[child_start[child_leaf]] = True      # (a single primitive is both children)
     leaf_start = np.flatnonzero(is_leaf_start)
     leaf_last = np.r_[leaf_start[1:], m] - 1
-    leaf_lo, leaf_hi = lo[order[leaf_start]], hi[order[leaf_start]]
+    first_member = order[leaf_start]
+    leaf_lo, leaf_hi = np.take(lo, first_member, axis=0), np.take(hi, first_member, axis=0)
     for k in range(1, max(leaf_size, 1)):
         member = order[np.minimum(leaf_start + k, leaf_last)]
-        np.minimum(leaf_lo, lo[member], out=leaf_lo)
-        np.maximum(leaf_hi, hi[member], out=leaf_hi)
+        np.minimum(leaf_lo, np.take(lo, member, axis=0), out=leaf_lo)
+        np.maximum(leaf_hi, np.take(hi, member, axis=0), out=leaf_hi)
 
     k_nodes = len(child_leaf)
     # Boxes of the interior nodes (0 .. K-1), then of the leaves (K ...), so
-    # that a child's box is one gather (boolean masks per level took 4 times as long).
+    # that a child's box is one gather (boolean masks per level took 4 times as
+    # long; and np.take gathers rows 2 to 3 times as fast as indexing).
     box_of_child = child_id.copy()
     box_of_child[child_leaf] = k_nodes + np.searchsorted(leaf_start, child_start[child_leaf])
     box_lo = np.concatenate([np.empty((k_nodes, 3), lo.dtype), leaf_lo])
@@ -179,9 +181,9 @@ def build_tree(lo, hi, leaf_size=LEAF_SIZE):
     for ids, *_ in reversed(levels):        # children come after their parents
         nodes = slice(ids[0], ids[-1] + 1)
         first, second = box_of_child[nodes, 0], box_of_child[nodes, 1]
-        box_lo[nodes] = np.minimum(box_lo[first], box_lo[second])
-        box_hi[nodes] = np.maximum(box_hi[first], box_hi[second])
-    child_lo, child_hi = box_lo[box_of_child], box_hi[box_of_child]
+        box_lo[nodes] = np.minimum(np.take(box_lo, first, axis=0), np.take(box_lo, second, axis=0))
+        box_hi[nodes] = np.maximum(np.take(box_hi, first, axis=0), np.take(box_hi, second, axis=0))
+    child_lo, child_hi = np.take(box_lo, box_of_child, axis=0), np.take(box_hi, box_of_child, axis=0)
     child_index = np.where(child_leaf, child_start, child_id)
     child_count = np.where(child_leaf, child_end - child_start, 0)
     return dict(order=order, child_lo=child_lo, child_hi=child_hi, child_leaf=child_leaf,

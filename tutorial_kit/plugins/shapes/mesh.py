@@ -154,7 +154,7 @@ class Mesh(Shape):
         """Corner positions as three float32 NumPy arrays of shape (M, 3)."""
         positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
         faces = self.faces.numpy().reshape(-1, 3)
-        return positions[faces[:, 0]], positions[faces[:, 1]], positions[faces[:, 2]]
+        return tuple(np.take(positions, faces[:, k], axis=0) for k in range(3))
 
     # -- sampling points on the surface, for area lights -------------------------------------------
     def sample_position(self, sample):
