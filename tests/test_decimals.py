@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from tutorial_kit.io.decimals import read_decimals
+from tutorial_kit.io.decimals import read_decimals, read_index_tuples
 
 
 def read(tokens, separator=' '):
@@ -36,3 +36,21 @@ def test_anything_else_is_left_to_numpy(token):
 
 def test_no_numbers():
     assert read_decimals(np.frombuffer(b'\n', np.uint8), np.zeros(0, np.int64)).shape == (0,)
+
+
+def corners(tokens):
+    text = np.frombuffer((' '.join(tokens) + '\n').encode(), np.uint8)
+    blank = text <= 32
+    return read_index_tuples(text, np.flatnonzero(~blank & np.r_[True, blank[:-1]]))
+
+
+def test_face_corners_of_every_form():
+    values, present, slashes = corners(['4', '4/2', '4//7', '-1/-1/-1', '12/34/56', '7/'])
+    assert values.tolist() == [[4, 0, 0], [4, 2, 0], [4, 0, 7], [-1, -1, -1], [12, 34, 56], [7, 0, 0]]
+    assert present.tolist() == [[1, 0, 0], [1, 1, 0], [1, 0, 1], [1, 1, 1], [1, 1, 1], [1, 0, 0]]
+    assert slashes.tolist() == [0, 1, 2, 2, 2, 1]
+
+
+@pytest.mark.parametrize('token', ['4/2/3/1', '-', '4x', '-/2', '1-2', '1234567890123456', '4.5', '+4'])
+def test_other_corners_are_left_to_numpy(token):
+    assert corners(['1/1/1', token]) is None

@@ -33,25 +33,30 @@ _CHAR = {name: ord(c) for name, c in (('plus', '+'), ('minus', '-'), ('dot', '.'
 _INTEGER, _FRACTION, _EXPONENT_START, _EXPONENT = 1, 2, 3, 4      # where in the number a lane is
 
 
+def device_text(text):
+    """``char(i)``: the bytes of ``text`` (uint8 NumPy array) at offsets ``i``
+    (UInt32), read on the device from the 32-bit words that hold them. Made
+    once per text, for the readers below: copying a text to the device takes
+    about as long as reading its numbers there."""
+    padded = np.zeros(-(-len(text) // 4) * 4, np.uint8)
+    padded[:len(text)] = text
+    words = bk.from_numpy(bk.UInt32, padded.view('<u4'))
+    return lambda i: (dr.gather(bk.UInt32, words, i >> 2) >> ((i & 3) << 3)) & 0xFF
+
+
 def read_decimals(text, starts):
     """The numbers that start at byte offsets ``starts`` of ``text``.
 
     ``text``: a uint8 NumPy array in which every number is followed by a
-    byte <= 32 (a space or newline; the caller ends the text with one);
-    ``starts``: int array (N,). Returns a float64 NumPy array (N,) with each
+    byte <= 32 (a space or newline; the caller ends the text with one), or
+    what :func:`device_text` made of one; ``starts``: int array (N,). Returns a float64 NumPy array (N,) with each
     number correctly rounded, or None if some token is not a decimal number
     that this reads exactly (see the module docstring).
     """
     if not len(starts):
         return np.zeros(0)
-    padded = np.zeros(-(-len(text) // 4) * 4, np.uint8)
-    padded[:len(text)] = text
-    words = bk.from_numpy(bk.UInt32, padded.view('<u4'))
+    char = text if callable(text) else device_text(text)
     start = bk.from_numpy(bk.UInt32, np.asarray(starts, np.uint32))
-
-    def char(i):
-        """The byte at offset ``i``, from the 32-bit word holding it."""
-        return (dr.gather(bk.UInt32, words, i >> 2) >> ((i & 3) << 3)) & 0xFF
 
     first = char(start)
     negative = first == _CHAR['minus']
@@ -118,3 +123,63 @@ def read_decimals(text, starts):
     if not dr.all(exact, axis=None):
         return None
     return value.numpy()
+
+
+def read_index_tuples(text, starts):
+    """Face corners such as ``4``, ``4/2``, ``4//7`` or ``-1/-1/-1`` that start at
+    ``starts`` in ``text`` (as for :func:`read_decimals`): up to three whole
+    numbers separated by slashes, read a corner per lane.
+
+    Returns ``(values, present, slashes)``: int64 (N, 3) with 0 for a field
+    left empty, bool (N, 3) whether each field has digits, and int (N,) the
+    number of slashes; or None if some corner holds anything else (another
+    character, a third slash, a lone minus sign, more than 15 digits).
+    """
+    n = len(starts)
+    if not n:
+        return np.zeros((0, 3), np.int64), np.zeros((0, 3), bool), np.zeros(0, np.int64)
+    char = text if callable(text) else device_text(text)
+    Int64 = dr.int64_array_t(bk.Float)
+    zeros = lambda t: dr.zeros(t, n)      # noqa: E731
+    state = dict(i=bk.from_numpy(bk.UInt32, np.asarray(starts, np.uint32)), field=zeros(bk.UInt32),
+                 number=zeros(Int64), digits=zeros(bk.UInt32), negative=zeros(bk.Bool),
+                 v0=zeros(Int64), v1=zeros(Int64), v2=zeros(Int64),
+                 h0=zeros(bk.Bool), h1=zeros(bk.Bool), h2=zeros(bk.Bool), bad=zeros(bk.Bool), done=zeros(bk.Bool))
+    names = tuple(state)
+
+    def body(*values):
+        s = dict(zip(names, values))
+        c = char(s['i'])
+        digit = c - ord('0')
+        is_digit = digit < 10
+        end, slash = c <= 32, c == ord('/')
+        minus = (c == ord('-')) & (s['digits'] == 0) & ~s['negative']
+        s['number'] = dr.select(is_digit, s['number'] * 10 + Int64(digit), s['number'])
+        s['digits'] += dr.select(is_digit, 1, 0)
+        s['negative'] |= minus
+        # A slash or the end closes the field: store it, signed.
+        close = end | slash
+        value = dr.select(s['negative'], -s['number'], s['number'])
+        has = s['digits'] > 0
+        for k in range(3):
+            here = close & (s['field'] == k)
+            s[f'v{k}'] = dr.select(here, value, s[f'v{k}'])
+            s[f'h{k}'] = s[f'h{k}'] | (here & has)
+        s['bad'] |= (close & s['negative'] & ~has) | (slash & (s['field'] == 2)) | (s['digits'] > 15) \
+            | ~(is_digit | minus | close)
+        s['field'] += dr.select(slash, 1, 0)
+        s['number'] = dr.select(slash, 0, s['number'])
+        s['digits'] = dr.select(slash, 0, s['digits'])
+        s['negative'] &= ~slash
+        s['done'] = end | s['bad']
+        s['i'] += dr.select(s['done'], 0, 1)
+        return tuple(s[name] for name in names)
+
+    result = dict(zip(names, dr.while_loop(tuple(state.values()), lambda *v: ~v[-1], body,
+                                           labels=names, label='read_index_tuples')))
+    dr.eval(result)
+    if dr.any(result['bad'], axis=None):
+        return None
+    values = np.stack([result[f'v{k}'].numpy() for k in range(3)], axis=1)
+    present = np.stack([result[f'h{k}'].numpy() for k in range(3)], axis=1)
+    return values, present, result['field'].numpy().astype(np.int64)

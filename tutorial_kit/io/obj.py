@@ -27,7 +27,7 @@ import io
 import numpy as np
 
 from tutorial_kit.core.errors import MeshError
-from tutorial_kit.io.decimals import read_decimals
+from tutorial_kit.io.decimals import device_text, read_decimals, read_index_tuples
 from tutorial_kit.io.mesh_data import MeshData, fan_triangulate
 
 # Statements that are valid OBJ but carry nothing a triangle mesh needs:
@@ -368,16 +368,22 @@ def _blank(buf, begin, end):
     buf[np.repeat(begin - offsets, lengths) + np.arange(lengths.sum())] = _SPACE
 
 
-def _read_indices(text, buf, starts):
-    """The whole numbers that start at ``starts`` in ``buf`` (uint8, each followed by
-    a space or newline) as int64, read on the device
-    (:func:`~tutorial_kit.io.decimals.read_decimals`), or None where ``text``
-    (the same lines, bytes) holds anything but digits, minus signs and separators
-    there."""
-    if any(c in text for c in (b'.', b'e', b'E', b'+')):
+#: Which field of a corner ``p/t/n`` holds the index of each statement kind.
+_FIELD = {_POSITION: 0, _TEXCOORD: 1, _NORMAL: 2}
+#: Corner forms by (slashes, fields present): ``p``, ``p/t``, ``p//n``, ``p/t/n``.
+_FORMS = {(0, (True, False, False)): (_POSITION,), (1, (True, True, False)): (_POSITION, _TEXCOORD),
+          (2, (True, False, True)): (_POSITION, _NORMAL), (2, (True, True, True)): (_POSITION, _TEXCOORD, _NORMAL)}
+
+
+def _uniform_form(present, slashes):
+    """The form that all corners share (see :data:`_FORMS`), or None if they
+    differ, there are none, or it is none of the four."""
+    if not len(slashes):
         return None
-    values = read_decimals(buf, starts)
-    return None if values is None else values.astype(np.int64)
+    form = _FORMS.get((int(slashes[0]), tuple(bool(x) for x in present[0])))
+    if form is None or np.any(slashes != slashes[0]) or np.any(present != present[0]):
+        return None
+    return form
 
 
 def _parse(text, dtype):
@@ -425,6 +431,8 @@ class _Lines:
         # (np.add.reduceat over the bytes took three times as long).
         self.tokens = np.flatnonzero(self.token_start)
         self.token_count = np.diff(np.searchsorted(self.tokens, np.r_[line_start, len(buf)]))
+        self.token_kind = np.repeat(self.kind, self.token_count)
+        self.device_text = device_text(buf)       # the keywords blanked: numbers and corners only
 
     def _classify(self):
         buf, first = self.buf, self.first
@@ -467,7 +475,7 @@ class _Lines:
         lines = np.flatnonzero(self.kind == kind)
         counts = self.token_count[lines]
         # On the device, all at once; NumPy (and its diagnosis) for anything unusual.
-        values, bad_line = read_decimals(self.buf, self.tokens[np.repeat(self.kind == kind, self.token_count)]), None
+        values, bad_line = read_decimals(self.device_text, self.tokens[self.token_kind == kind]), None
         if values is None:
             values, bad_line = _parse(self._text(kind)[0], np.float64)
         suspect = [lines[counts < at_least]]
@@ -488,34 +496,29 @@ class _Lines:
         return np.where(np.arange(width) < counts[:, None], rows, 0), suspect
 
     def faces(self):
-        """``(corners (C, k) int64 0-based indices, form, corners per face,
-        suspect lines)``: ``form`` names the statement kinds that the ``k``
+        """``(corners: k int64 arrays (C,) of 0-based indices, form, corners per
+        face, suspect lines)``: ``form`` names the statement kinds that the ``k``
         indices of a corner refer to (see :meth:`_corner_form`); None if
         corners have mixed forms."""
-        text, lines = self._text(_FACE)
+        lines = np.flatnonzero(self.kind == _FACE)
         corner_counts = self.token_count[lines]
-        form = self._corner_form(lines)
-        if form is None:
-            return None
-        if form == (_POSITION,):            # the tokens are the indices
-            face_tokens = self.tokens[np.repeat(self.kind == _FACE, self.token_count)]
-            values = _read_indices(text, self.buf, face_tokens)
-        else:
-            text = text.replace(b'/', b' ')
-            buf = np.frombuffer(text, np.uint8)
-            separator = buf <= _SPACE
-            values = _read_indices(text, buf, np.flatnonzero(~separator & np.r_[True, separator[:-1]]))
-        bad_line = None
-        if values is None:
-            values, bad_line = _parse(text.replace(b'/', b' '), np.int64)
         suspect = [lines[corner_counts < 3]]
-        per_corner = len(form)
-        if values is None:
-            suspect.append(lines[[bad_line]])
-            return None, form, corner_counts, np.concatenate(suspect)
-        if len(values) != corner_counts.sum() * per_corner:
-            return None                     # tokens the count above missed: read by line
-        raw = values.reshape(-1, per_corner)
+        # On the device, a corner per lane; NumPy (and its diagnosis) for anything unusual.
+        device = read_index_tuples(self.device_text, self.tokens[self.token_kind == _FACE])
+        form = _uniform_form(*device[1:]) if device is not None else None
+        if form is not None:
+            raw = device[0][:, [_FIELD[kind] for kind in form]]
+        else:
+            form = self._corner_form(lines)
+            if form is None:
+                return None
+            values, bad_line = _parse(self._text(_FACE)[0].replace(b'/', b' '), np.int64)
+            if values is None:
+                suspect.append(lines[[bad_line]])
+                return None, form, corner_counts, np.concatenate(suspect)
+            if len(values) != corner_counts.sum() * len(form):
+                return None                     # tokens the count above missed: read by line
+            raw = values.reshape(-1, len(form))
         corner_line = np.repeat(lines, corner_counts)
         columns = []
         for column, kind in enumerate(form):
@@ -533,7 +536,7 @@ class _Lines:
                 bad = (index == 0) | (resolved < 0) | (resolved >= defined)
             columns.append(resolved)
             suspect.append(corner_line[bad])
-        return np.stack(columns, axis=1), form, corner_counts, np.concatenate(suspect)
+        return columns, form, corner_counts, np.concatenate(suspect)
 
     def _corner_form(self, lines):
         """The statement kinds a face corner indexes, the same for all corners
@@ -585,34 +588,35 @@ def _assemble(corners, form, corner_counts, tables):
     """MeshData from resolved corners: one vertex per distinct index tuple,
     numbered in order of first appearance, as the line reader numbers them.
 
-    ``corners`` (C, k): 0-based indices into ``tables[form[j]]`` (the
-    (L, width) values of each statement kind) for ``j < k``."""
+    ``corners``: k int64 arrays (C,), the 0-based indices of each corner into
+    ``tables[form[j]]`` (the (L, width) values of each statement kind)."""
     sizes = [max(len(tables[kind]), 1) for kind in form]
+    count = len(corners[0])
     if len(form) == 1:            # positions only: no sort needed to find first uses
-        first_use = np.full(sizes[0], len(corners))
-        np.minimum.at(first_use, corners[:, 0], np.arange(len(corners)))
-        used = np.flatnonzero(first_use < len(corners))
+        first_use = np.full(sizes[0], count)
+        np.minimum.at(first_use, corners[0], np.arange(count))
+        used = np.flatnonzero(first_use < count)
         first_seen = first_use[used]
         slot = np.empty(sizes[0], np.int64)
         slot[used] = np.arange(len(used))
-        vertex_of_corner = slot[corners[:, 0]]
+        vertex_of_corner = slot[corners[0]]
     elif np.prod(np.array(sizes, np.float64)) < 2 ** 62:    # one integer per index tuple
-        key = np.zeros(len(corners), np.int64)
-        for column, size in enumerate(sizes):
-            key = key * size + corners[:, column]
+        key = np.zeros(count, np.int64)
+        for column, size in zip(corners, sizes):
+            key = key * size + column
         _, first_seen, vertex_of_corner = np.unique(key, return_index=True, return_inverse=True)
     else:
-        _, first_seen, vertex_of_corner = np.unique(corners, axis=0, return_index=True,
+        _, first_seen, vertex_of_corner = np.unique(np.stack(corners, axis=1), axis=0, return_index=True,
                                                     return_inverse=True)
     order = np.argsort(first_seen)
     number = np.empty(len(order), np.int64)
     number[order] = np.arange(len(order))
-    vertex_corners = corners[first_seen[order]]       # each vertex's index tuple
+    first_corner = first_seen[order]                  # where each vertex's index tuple is
 
     def per_vertex(kind):
         if kind not in form:
             return None
-        return tables[kind][vertex_corners[:, form.index(kind)]].astype(np.float32)
+        return tables[kind][corners[form.index(kind)][first_corner]].astype(np.float32)
     faces = fan_triangulate(number[vertex_of_corner.reshape(-1)], corner_counts)
     return MeshData(positions=per_vertex(_POSITION), faces=faces.astype(np.uint32),
                     normals=per_vertex(_NORMAL), texcoords=per_vertex(_TEXCOORD))
