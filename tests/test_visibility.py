@@ -85,14 +85,29 @@ def test_path_misses_the_silhouette(tmp_path):
     assert abs(check.forward - check.finite_difference) > 0.5 * abs(check.finite_difference)
 
 
+#: A small lamp 4 units above the ground, facing down.
+LAMP = '''<shape type="rectangle"><transform name="to_world"><scale value="0.3"/><rotate x="1" angle="90"/>
+            <translate y="4"/></transform>
+            <emitter type="area"><rgb name="radiance" value="30"/></emitter></shape>'''
+
+
+def ground(reflectance):
+    """A diffuse 6 x 6 square in the plane y = 0 (XML)."""
+    return f'''<shape type="rectangle"><transform name="to_world"><scale value="3"/><rotate x="1" angle="-90"/>
+            </transform><bsdf type="diffuse"><rgb name="reflectance" value="{reflectance}"/></bsdf></shape>'''
+
+
+def occluder(mesh):
+    """The square ``mesh``, flat-shaded, level at height 2 with its right edge at x = 0 (XML)."""
+    return f'''<shape type="obj" id="occluder"><string name="filename" value="{mesh}"/>
+            <boolean name="face_normals" value="true"/>
+            <transform name="to_world"><rotate x="1" angle="90"/><translate x="-0.6" y="2"/></transform></shape>'''
+
+
 def shadow_scene(tmp_path, integrator, welded, light='lamp'):
     """A square above the camera shadows the ground the camera sees; a small lamp
     above, or (``light='sky'``) a uniform sky instead."""
-    positions, faces = SQUARE if welded else unweld(*SQUARE)
-    mesh = _obj(tmp_path, 'occluder.obj', positions, faces)
-    lamp = '''<shape type="rectangle"><transform name="to_world"><scale value="0.3"/><rotate x="1" angle="90"/>
-            <translate y="4"/></transform>
-            <emitter type="area"><rgb name="radiance" value="30"/></emitter></shape>'''
+    mesh = _obj(tmp_path, 'occluder.obj', *(SQUARE if welded else unweld(*SQUARE)))
     sky = '<emitter type="constant"><rgb name="radiance" value="1"/></emitter>'
     return tk.load_string(f'''<scene version="3.0.0">
         <integrator type="{integrator}"><integer name="max_depth" value="2"/></integrator>
@@ -100,12 +115,9 @@ def shadow_scene(tmp_path, integrator, welded, light='lamp'):
             <transform name="to_world"><lookat origin="0, 1, 0" target="0, 0, 0" up="0, 0, -1"/></transform>
             <film type="hdrfilm"><integer name="width" value="16"/><integer name="height" value="16"/>
                 <rfilter type="box"/></film></sensor>
-        <shape type="rectangle"><transform name="to_world"><scale value="3"/><rotate x="1" angle="-90"/></transform>
-            <bsdf type="diffuse"><rgb name="reflectance" value="0.5"/></bsdf></shape>
-        <shape type="obj" id="occluder"><string name="filename" value="{mesh}"/>
-            <boolean name="face_normals" value="true"/>
-            <transform name="to_world"><rotate x="1" angle="90"/><translate x="-0.6" y="2"/></transform></shape>
-        {lamp if light == 'lamp' else sky}
+        {ground(0.5)}
+        {occluder(mesh)}
+        {LAMP if light == 'lamp' else sky}
     </scene>''')
 
 
@@ -135,24 +147,18 @@ def reflected_shadow_scene(tmp_path, integrator):
     """The shadow of shadow_scene's occluder on the ground, seen only in the light that
     the ground reflects onto a white wall: the camera sees nothing but the wall, which
     lies outside every shadow."""
-    mesh = _obj(tmp_path, 'occluder.obj', *SQUARE)
     return tk.load_string(f'''<scene version="3.0.0">
         <integrator type="{integrator}"><integer name="max_depth" value="3"/></integrator>
         <sensor type="perspective"><float name="fov" value="40"/>
             <transform name="to_world"><lookat origin="0.5, 1, 0" target="2.5, 1, 0" up="0, 1, 0"/></transform>
             <film type="hdrfilm"><integer name="width" value="16"/><integer name="height" value="16"/>
                 <rfilter type="box"/></film></sensor>
-        <shape type="rectangle"><transform name="to_world"><scale value="3"/><rotate x="1" angle="-90"/></transform>
-            <bsdf type="diffuse"><rgb name="reflectance" value="0.8"/></bsdf></shape>
+        {ground(0.8)}
         <shape type="rectangle"><transform name="to_world"><scale value="3"/><rotate y="1" angle="-90"/>
             <translate x="2.5" y="1.5"/></transform>
             <bsdf type="diffuse"><rgb name="reflectance" value="0.8"/></bsdf></shape>
-        <shape type="obj" id="occluder"><string name="filename" value="{mesh}"/>
-            <boolean name="face_normals" value="true"/>
-            <transform name="to_world"><rotate x="1" angle="90"/><translate x="-0.6" y="2"/></transform></shape>
-        <shape type="rectangle"><transform name="to_world"><scale value="0.3"/><rotate x="1" angle="90"/>
-            <translate y="4"/></transform>
-            <emitter type="area"><rgb name="radiance" value="30"/></emitter></shape>
+        {occluder(_obj(tmp_path, 'occluder.obj', *SQUARE))}
+        {LAMP}
     </scene>''')
 
 

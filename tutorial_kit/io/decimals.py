@@ -29,7 +29,6 @@ MAX_DIGITS = 19
 #: Powers of ten that are exact in double precision.
 EXACT_POWERS = 22
 
-_CHAR = {name: ord(c) for name, c in (('plus', '+'), ('minus', '-'), ('dot', '.'), ('e', 'e'), ('E', 'E'))}
 _INTEGER, _FRACTION, _EXPONENT_START, _EXPONENT = 1, 2, 3, 4      # where in the number a lane is
 
 
@@ -44,14 +43,30 @@ def device_text(text):
     return lambda i: (dr.gather(bk.UInt32, words, i >> 2) >> ((i & 3) << 3)) & 0xFF
 
 
+def _walk_tokens(state, step, label):
+    """Run ``step`` on every lane until the lane sets ``done``: a Dr.Jit loop whose
+    state is the dict ``state`` of per-lane arrays (``step`` updates the dict
+    in place, one character per iteration). Returns the final state."""
+    names = tuple(state)
+
+    def body(*values):
+        current = dict(zip(names, values))
+        step(current)
+        return tuple(current[name] for name in names)
+    done = names.index('done')
+    final = dr.while_loop(tuple(state.values()), lambda *values: ~values[done], body, labels=names, label=label)
+    return dict(zip(names, final))
+
+
 def read_decimals(text, starts):
     """The numbers that start at byte offsets ``starts`` of ``text``.
 
     ``text``: a uint8 NumPy array in which every number is followed by a
     byte <= 32 (a space or newline; the caller ends the text with one), or
-    what :func:`device_text` made of one; ``starts``: int array (N,). Returns a float64 NumPy array (N,) with each
-    number correctly rounded, or None if some token is not a decimal number
-    that this reads exactly (see the module docstring).
+    what :func:`device_text` made of one; ``starts``: int array (N,).
+    Returns a float64 NumPy array (N,) with each number correctly rounded,
+    or None if some token is not a decimal number that this reads exactly
+    (see the module docstring).
     """
     if not len(starts):
         return np.zeros(0)
@@ -59,18 +74,16 @@ def read_decimals(text, starts):
     start = bk.from_numpy(bk.UInt32, np.asarray(starts, np.uint32))
 
     first = char(start)
-    negative = first == _CHAR['minus']
-    position = start + dr.select(negative | (first == _CHAR['plus']), 1, 0)
+    negative = first == ord('-')
+    position = start + dr.select(negative | (first == ord('+')), 1, 0)
     n = len(starts)
     state = dict(i=position, phase=dr.full(bk.UInt32, _INTEGER, n), mantissa=dr.zeros(bk.UInt64, n),
                  digits=dr.zeros(bk.UInt32, n), scale=dr.zeros(bk.Int32, n), exponent=dr.zeros(bk.Int32, n),
                  exponent_negative=dr.zeros(bk.Bool, n), seen_digit=dr.zeros(bk.Bool, n),
                  seen_exponent_digit=dr.zeros(bk.Bool, n), inexact=dr.zeros(bk.Bool, n),
                  bad=dr.zeros(bk.Bool, n), done=dr.zeros(bk.Bool, n))
-    names = tuple(state)
 
-    def body(*values):
-        s = dict(zip(names, values))
+    def step(s):
         c = char(s['i'])
         digit = c - ord('0')                       # wraps around below '0'
         is_digit = digit < 10
@@ -92,10 +105,10 @@ def read_decimals(text, starts):
         s['exponent'] = dr.select(exponent_digit & (s['exponent'] < 100000),
                                   s['exponent'] * 10 + bk.Int32(digit), s['exponent'])
         s['seen_exponent_digit'] |= exponent_digit
-        dot = (c == _CHAR['dot']) & (phase == _INTEGER)
-        e = ((c == _CHAR['e']) | (c == _CHAR['E'])) & in_mantissa & s['seen_digit']
-        sign = ((c == _CHAR['plus']) | (c == _CHAR['minus'])) & (phase == _EXPONENT_START)
-        s['exponent_negative'] |= sign & (c == _CHAR['minus'])
+        dot = (c == ord('.')) & (phase == _INTEGER)
+        e = ((c == ord('e')) | (c == ord('E'))) & in_mantissa & s['seen_digit']
+        sign = ((c == ord('+')) | (c == ord('-'))) & (phase == _EXPONENT_START)
+        s['exponent_negative'] |= sign & (c == ord('-'))
         s['phase'] = dr.select(dot, _FRACTION, dr.select(e, _EXPONENT_START,
                                dr.select(sign | exponent_digit, _EXPONENT, phase)))
 
@@ -104,10 +117,8 @@ def read_decimals(text, starts):
         s['bad'] |= ~known
         s['done'] = end | ~known
         s['i'] += dr.select(s['done'], 0, 1)
-        return tuple(s[name] for name in names)
 
-    result = dict(zip(names, dr.while_loop(tuple(state.values()), lambda *v: ~v[-1], body,
-                                           labels=names, label='read_decimals')))
+    result = _walk_tokens(state, step, 'read_decimals')
     power = dr.select(result['exponent_negative'], -result['exponent'], result['exponent']) + result['scale']
     valid = ~result['bad'] & result['seen_digit'] & ((result['phase'] < _EXPONENT_START)
                                                      | result['seen_exponent_digit'])
@@ -145,10 +156,8 @@ def read_index_tuples(text, starts):
                  number=zeros(Int64), digits=zeros(bk.UInt32), negative=zeros(bk.Bool),
                  v0=zeros(Int64), v1=zeros(Int64), v2=zeros(Int64),
                  h0=zeros(bk.Bool), h1=zeros(bk.Bool), h2=zeros(bk.Bool), bad=zeros(bk.Bool), done=zeros(bk.Bool))
-    names = tuple(state)
 
-    def body(*values):
-        s = dict(zip(names, values))
+    def step(s):
         c = char(s['i'])
         digit = c - ord('0')
         is_digit = digit < 10
@@ -173,10 +182,8 @@ def read_index_tuples(text, starts):
         s['negative'] &= ~slash
         s['done'] = end | s['bad']
         s['i'] += dr.select(s['done'], 0, 1)
-        return tuple(s[name] for name in names)
 
-    result = dict(zip(names, dr.while_loop(tuple(state.values()), lambda *v: ~v[-1], body,
-                                           labels=names, label='read_index_tuples')))
+    result = _walk_tokens(state, step, 'read_index_tuples')
     dr.eval(result)
     if dr.any(result['bad'], axis=None):
         return None

@@ -555,7 +555,7 @@ class _Lines:
             return (_POSITION,)
         tokens = self.tokens
         per_token = np.bincount(np.searchsorted(tokens, slash, 'right') - 1, minlength=len(tokens))
-        if np.any(per_token[np.repeat(self.kind == _FACE, self.token_count)] != slashes):
+        if np.any(per_token[self.token_kind == _FACE] != slashes):
             return None
         doubled = (buf[slash + 1] == _SLASH)
         # Every slash sits between digits, or in a '//' between a digit and
