@@ -23,15 +23,14 @@ are records of 16 float32 values (64 bytes, one cache line) in one array,
 each fetched with a single packet gather::
 
     interior node:  left box min (3), right box min (3) | left max (3), right max (3) | left | right | padding (2)
-    triangle:       p0 (3) | rows of the triangle's space (9) | padding (2) | prim | padding (1)
+    triangle:       the three affine rows of the triangle's space (12) | padding (2) | prim | padding (1)
 
 An interior node keeps its *children's* boxes, so one fetch tests both. The
 fields ``left``, ``right`` and ``prim`` hold uint32 bit patterns. A child
 reference is a node's record index, or, with the top bit set, a leaf: the
 record index of its first triangle and, in bits 28 to 30, the number of
 triangles after it (its triangles are consecutive records). A leaf stores
-the triangles themselves (a corner and the precomputed rows of the ray
-test below), as a box around one triangle is almost as expensive to test as
+the triangles themselves (the precomputed rows of the ray test below), as a box around one triangle is almost as expensive to test as
 the triangle.
 
 **Traversal** (near first, with a stack). Each loop iteration takes one
@@ -59,8 +58,8 @@ per query at 36 triangles, 0.5 s at 64; once, as Dr.Jit caches kernels).
 **The ray-triangle test** moves each ray into its triangle's own space,
 where the triangle is the unit right triangle in the plane ``z = 0``
 (Baldwin and Weber 2016, :func:`~tutorial_kit.renderer.triangle.intersect_in_triangle_space`):
-six dot products against rows precomputed at build time, about half the work
-of the Moller-Trumbore test. It is not watertight: a ray through a shared edge
+fifteen multiply-adds against rows precomputed at build time, less than half
+the work of the Moller-Trumbore test. It is not watertight: a ray through a shared edge
 or vertex may in rare cases slip between both triangles (the comparisons on
 ``u``, ``v`` are inclusive, which makes that rare). That is harmless for Monte
 Carlo rendering. The search only names the triangle; the renderer then
@@ -113,6 +112,46 @@ STACK_SIZE = 64
 _BOX_TFAR_SCALE = 1.0000004
 
 
+def depth_first_layout(tree):
+    """Where each node's and each leaf's records go, in depth-first order.
+
+    ``tree``: the dict of :func:`~tutorial_kit.renderer.bvh_build.build_tree`.
+    Every interior node takes one record and every leaf one per triangle;
+    a node's first child comes right after it, then the whole subtree of
+    its first child, then its second child (pre-order). Returns
+    ``(node_record, child_record)``: int64 arrays of shapes (K,) and (K, 2),
+    the record of each interior node, and of each child (a node's record,
+    or a leaf's first triangle's).
+
+    A node's first child, and a leaf's triangles, then lie next to the
+    cache line just read, which the processor has often fetched along with
+    it; in the build's level order they lay far apart. The walk waits on
+    memory more than it computes: measured on a 100,000-triangle terrain
+    (262,144 rays from a camera, as many scattered over it), each query took
+    10 to 16 % less time than with the level order.
+    """
+    leaf, index = tree['child_leaf'], tree['child_index']
+    inner = ~leaf
+    levels = list(zip(tree['level_start'][:-1], tree['level_start'][1:]))
+    # Records in each child's subtree, from the deepest level up.
+    child_size = np.where(leaf, tree['child_count'], 0).astype(np.int64)
+    subtree = np.ones(len(leaf), np.int64)
+    for start, end in reversed(levels):
+        nodes = slice(start, end)
+        sizes = child_size[nodes]
+        sizes[inner[nodes]] = subtree[index[nodes][inner[nodes]]]
+        subtree[nodes] = 1 + sizes.sum(axis=1)
+    # Positions, from the root down.
+    node_record = np.zeros(len(leaf), np.int64)
+    child_record = np.zeros(leaf.shape, np.int64)
+    for start, end in levels:
+        nodes = slice(start, end)
+        child_record[nodes, 0] = node_record[nodes] + 1
+        child_record[nodes, 1] = node_record[nodes] + 1 + child_size[nodes, 0]
+        node_record[index[nodes][inner[nodes]]] = child_record[nodes][inner[nodes]]
+    return node_record, child_record
+
+
 # -- the acceleration structure ------------------------------------------------------------
 
 class BVH:
@@ -147,8 +186,8 @@ class BVH:
             # Triangles of zero area could still produce hits from rounding in the
             # test; they cannot be seen, so leave them out altogether, and those
             # with a corner that is NaN or infinite. Both have rows that are not finite.
-            finite = dr.all(dr.isfinite(device[0]))
-            for row in rows:
+            finite = dr.all(dr.isfinite(rows[0]))
+            for row in rows[1:]:
                 finite &= dr.all(dr.isfinite(row))
             dr.eval(rows, finite)
             kept = np.flatnonzero(finite.numpy())
@@ -158,10 +197,10 @@ class BVH:
         if len(kept) <= unroll_limit:
             # One width-1 array per triangle and field: their values are not
             # baked into the kernel, so the same kernel serves after a rebuild.
-            fields = [device[0].numpy()] + [row.numpy() for row in rows] if len(kept) else []   # (3, M) each
+            fields = [row.numpy() for row in rows] if len(kept) else []   # (4, M) each
 
             def opaque(field, i):
-                return bk.Array3f(*(dr.opaque(bk.Float, float(x)) for x in field[:, i]))
+                return bk.Array4f(*(dr.opaque(bk.Float, float(x)) for x in field[:, i]))
             self._triangles = [(int(i), *(opaque(field, i) for field in fields)) for i in kept]
         else:
             self._triangles = None
@@ -174,33 +213,43 @@ class BVH:
             self.depth = tree['depth']
             if self.depth >= STACK_SIZE:
                 raise ValueError(f'BVH of depth {self.depth} exceeds the traversal stack')
-            self._nodes = self._records(tree, kept, device[0], rows)
+            self._nodes = self._records(tree, kept, rows)
             dr.make_opaque(self._nodes)
         self.build_time = time.perf_counter() - started
 
     @staticmethod
-    def _records(tree, kept, p0, rows):
+    def _records(tree, kept, rows):
         """Node and triangle records, (K + M) x RECORD_SIZE float32 values in one
-        Float: the K interior nodes, then the triangles in leaf order (see the
-        module docstring). The nodes are laid out with NumPy, the triangles
-        gathered and written on the device (``p0``, ``rows``: Array3f per triangle)."""
+        Float: the K interior nodes and the M triangles, in depth-first order
+        (:func:`depth_first_layout`; see the module docstring). The nodes are
+        laid out with NumPy, the triangles gathered and written on the device
+        (``rows``: three Array4f per triangle)."""
         k = len(tree['child_leaf'])
-        m = len(tree['order'])
-        if k + m > LEAF_INDEX_MASK:
-            raise ValueError(f'{m} triangles are too many for one BVH')
         leaf = tree['child_leaf']
-        refs = np.where(leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | (k + tree['child_index']),
-                        tree['child_index']).astype(np.uint32)
+        count = tree['child_count'][leaf]
+        total = k + int(count.sum())     # m, or 2 when one triangle is both children of the root
+        if total > LEAF_INDEX_MASK:
+            raise ValueError(f'{len(tree["order"])} triangles are too many for one BVH')
+        node_record, child_record = depth_first_layout(tree)
+        refs = np.where(leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | child_record,
+                        child_record).astype(np.uint32)
         nodes = np.concatenate([tree['child_lo'].reshape(k, 6), tree['child_hi'].reshape(k, 6),
                                 refs.view(np.float32), np.zeros((k, 2), np.float32)], axis=1, dtype=np.float32)
 
-        records = dr.zeros(bk.Float, (k + m) * RECORD_SIZE)
-        dr.scatter(records, bk.Float(nodes.ravel()), dr.arange(bk.UInt32, k * RECORD_SIZE))
-        prim = kept[tree['order']] if len(kept) < dr.width(p0) else tree['order']   # caller's numbering
+        records = dr.zeros(bk.Float, total * RECORD_SIZE)
+        node_fields = (node_record[:, None] * RECORD_SIZE + np.arange(RECORD_SIZE)).ravel()
+        dr.scatter(records, bk.Float(nodes.ravel()), bk.from_numpy(bk.UInt32, node_fields.astype(np.uint32)))
+        # Each leaf's triangles, in the order of the Morton curve, at its records:
+        # leaf i covers ranges start_i + (0 .. count_i - 1) of both numberings.
+        offset = np.arange(total - k) - np.repeat(np.cumsum(count) - count, count)
+        first = np.repeat(tree['child_index'][leaf], count) + offset
+        record = np.repeat(child_record[leaf], count) + offset
+        prim = tree['order'][first]
+        prim = kept[prim] if len(kept) < dr.width(rows[0]) else prim   # caller's numbering
         prim = bk.from_numpy(bk.UInt32, prim.astype(np.uint32))
-        fields = [c for v in (p0, *rows) for c in dr.gather(bk.Array3f, v, prim)]
-        fields += [dr.zeros(bk.Float, m), dr.zeros(bk.Float, m), dr.reinterpret_array(bk.Float, prim)]
-        start = (k + dr.arange(bk.UInt32, m)) * RECORD_SIZE
+        fields = [c for row in rows for c in dr.gather(bk.Array4f, row, prim)]
+        fields += [dr.zeros(bk.Float, total - k), dr.zeros(bk.Float, total - k), dr.reinterpret_array(bk.Float, prim)]
+        start = bk.from_numpy(bk.UInt32, (record * RECORD_SIZE).astype(np.uint32))
         for j, field in enumerate(fields):
             dr.scatter(records, field, start + j)
         dr.eval(records)      # while the NumPy nodes are alive: bk.Float(nodes) borrows them
@@ -268,8 +317,8 @@ class BVH:
 
     def _intersect_all(self, o, d, t, prim, u, v):
         """Test every triangle in turn, keeping the closest hit."""
-        for index, p0, row_u, row_v, row_n in self._triangles:
-            hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t)
+        for index, row_u, row_v, row_n in self._triangles:
+            hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, row_u, row_v, row_n, t)
             t = dr.select(hit, t_k, t)
             u = dr.select(hit, u_k, u)
             v = dr.select(hit, v_k, v)
@@ -285,8 +334,8 @@ class BVH:
         Cornell box at 256 x 256: the same render time at 4 and 64 spp, and
         a tenth less time per iteration of Mitsuba 3's tutorial loop.
         """
-        for _, p0, row_u, row_v, row_n in self._triangles:
-            hit |= intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t_max)[0]
+        for _, row_u, row_v, row_n in self._triangles:
+            hit |= intersect_in_triangle_space(o, d, row_u, row_v, row_n, t_max)[0]
         return hit
 
     # -- tree walk --------------------------------------------------------------------------
@@ -336,11 +385,12 @@ class BVH:
         leaf = ref >= LEAF_BIT
         # Both tests run on every lane (SIMD); each lane keeps the one
         # that its record type asks for.
-        a, b, c, e = (bk.Array3f(*r[k:k + 3]) for k in (0, 3, 6, 9))
-        hit, t, u, v = intersect_in_triangle_space(o, d, a, b, c, e, t_closest)
+        hit, t, u, v = intersect_in_triangle_space(o, d, *(bk.Array4f(*r[k:k + 4]) for k in (0, 4, 8)),
+                                                   t_closest)
         hit &= leaf
         prim = dr.reinterpret_array(bk.UInt32, r[PRIM_FIELD])
 
+        a, b, c, e = (bk.Array3f(*r[k:k + 3]) for k in (0, 3, 6, 9))
         hit_left, near_left = self._box_distance(o, inv_d, a, c, t_closest)
         hit_right, near_right = self._box_distance(o, inv_d, b, e, t_closest)
         hit_left &= ~leaf

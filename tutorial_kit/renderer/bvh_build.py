@@ -121,6 +121,9 @@ def build_tree(lo, hi, leaf_size=LEAF_SIZE):
       number or, for a leaf, its first position in ``order``, and
       ``child_count`` (K, 2) the leaf's primitive count (0 for interior
       children);
+    * ``level_start`` (levels + 1,): node numbers of each level of
+      interior nodes start at ``level_start[i]``; the children of a node
+      of level ``i`` are in level ``i + 1``;
     * ``depth``: levels of the tree, leaves included.
 
     The root is always an interior node; with a single primitive both of its
@@ -186,5 +189,7 @@ def build_tree(lo, hi, leaf_size=LEAF_SIZE):
     child_lo, child_hi = np.take(box_lo, box_of_child, axis=0), np.take(box_hi, box_of_child, axis=0)
     child_index = np.where(child_leaf, child_start, child_id)
     child_count = np.where(child_leaf, child_end - child_start, 0)
+    level_start = np.cumsum([0] + [len(level[0]) for level in levels])
     return dict(order=order, child_lo=child_lo, child_hi=child_hi, child_leaf=child_leaf,
-                child_index=child_index, child_count=child_count, depth=len(levels) + 1)
+                child_index=child_index, child_count=child_count, level_start=level_start,
+                depth=len(levels) + 1)
