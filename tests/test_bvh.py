@@ -5,7 +5,8 @@ import pytest
 import tutorial_kit  # noqa: F401  (before drjit: picks a usable libLLVM)
 import drjit as dr
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bvh import BVH, INVALID, UNROLL_LIMIT, depth_first_layout
+from tutorial_kit.renderer.bvh import BVH, INVALID, UNROLL_LIMIT
+from tutorial_kit.renderer.bvh_layout import collapse_to_four, depth_first_layout
 from tutorial_kit.renderer.bvh_build import build_tree
 
 # Both strategies: the hierarchy (limit 0 forces it) and the straight-line test.
@@ -385,15 +386,34 @@ def test_cornell_box(mode):
     np.testing.assert_array_equal(blocked[clear], prim_ref[clear] != INVALID)
 
 
-def test_depth_first_layout():
-    """Every record is used once, and a node's first child follows it."""
+def test_four_wide_tree_keeps_every_leaf_and_box():
+    """Folding every second level keeps the binary tree's leaves and boxes:
+    the wide nodes' leaf slots are exactly the binary leaves, each node's
+    slots lie inside its binary node's box, and no path gets longer."""
     rng = np.random.default_rng(4)
     lo = rng.random((300, 3))
     tree = build_tree(lo, lo + 0.01, leaf_size=2)
-    node_record, child_record = depth_first_layout(tree)
-    leaf, count = tree['child_leaf'], tree['child_count']
-    taken = np.concatenate([node_record] + [child_record[leaf & (count > j)] + j for j in range(2)])
-    assert np.array_equal(np.sort(taken), np.arange(len(node_record) + 300))
-    assert np.array_equal(child_record[:, 0], node_record + 1)
-    inner = ~leaf
-    assert np.array_equal(node_record[tree['child_index'][inner]], child_record[inner])
+    wide = collapse_to_four(tree)
+    kind = wide['kind']
+    leaf_starts = np.sort(wide['index'][kind == 1])
+    assert np.array_equal(leaf_starts, np.sort(tree['child_index'][tree['child_leaf']]))
+    assert np.array_equal(np.sort(wide['count'][kind == 1]), np.sort(tree['child_count'][tree['child_leaf']]))
+    # Every node but the root is some slot's child, once.
+    assert np.array_equal(np.sort(wide['index'][kind == 2]), np.arange(1, len(kind)))
+    root_lo, root_hi = tree['child_lo'][0].min(0), tree['child_hi'][0].max(0)
+    filled = kind > 0
+    assert np.all(wide['lo'][filled] >= root_lo) and np.all(wide['hi'][filled] <= root_hi)
+    assert len(wide['level_start']) - 1 == (len(tree['level_start']) - 1 + 1) // 2
+
+
+def test_depth_first_layout():
+    """Every record is used once, and a node's first filled slot follows it."""
+    rng = np.random.default_rng(5)
+    lo = rng.random((300, 3))
+    wide = collapse_to_four(build_tree(lo, lo + 0.01, leaf_size=2))
+    node_record, slot_record, total = depth_first_layout(wide)
+    kind = wide['kind']
+    taken = np.concatenate([node_record, slot_record[kind == 1]])
+    assert total == len(taken) and np.array_equal(np.sort(taken), np.arange(total))
+    assert np.array_equal(slot_record[:, 0], node_record + 1)      # slot 0 is never empty
+    assert np.array_equal(node_record[wide['index'][kind == 2]], slot_record[kind == 2])

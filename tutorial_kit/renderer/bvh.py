@@ -17,32 +17,36 @@ ray that misses a box skips everything inside it. The tree is built by
 :func:`tutorial_kit.renderer.bvh_build.build_tree`; this module lays it out
 for Dr.Jit and answers the queries.
 
-**Layout.** The tree (:mod:`~tutorial_kit.renderer.bvh_build`) is binary
-and its leaves hold a few triangles (``LEAF_SIZE``). Nodes and triangles
-are records of 16 float32 values (64 bytes, one cache line) in one array,
-each fetched with a single packet gather::
+**Layout.** The tree (:mod:`~tutorial_kit.renderer.bvh_build`) is binary,
+and its leaves hold one or two triangles. :mod:`~tutorial_kit.renderer.bvh_layout`
+folds it into nodes of four children and orders them depth first. Nodes and
+leaves are records of 32 float32 values (128 bytes, two cache lines) in one
+array, each fetched with a single packet gather::
 
-    interior node:  left box min (3), right box min (3) | left max (3), right max (3) | left | right | padding (2)
-    triangle:       the three affine rows of the triangle's space (12) | padding (2) | prim | padding (1)
+    node:  min x, y, z of the 4 children (12) | max x, y, z (12) | 4 child references | padding (4)
+    leaf:  triangle (16) | triangle (16)
+    triangle:  the three affine rows of the triangle's space (12) | padding (2) | prim | padding (1)
 
-An interior node keeps its *children's* boxes, so one fetch tests both. The
-fields ``left``, ``right`` and ``prim`` hold uint32 bit patterns. A child
-reference is a node's record index, or, with the top bit set, a leaf: the
-record index of its first triangle and, in bits 28 to 30, the number of
-triangles after it (its triangles are consecutive records). A leaf stores
-the triangles themselves (the precomputed rows of the ray test below), as a box around one triangle is almost as expensive to test as
-the triangle.
+A node keeps its *children's* boxes, so one fetch tests all four. The
+references and ``prim`` hold uint32 bit patterns. A child reference is a
+record's index, with the top bit set for a leaf; ``DONE`` marks an empty
+slot. A leaf stores the triangles themselves (the precomputed rows of the
+ray test below), as a box around one triangle is almost as expensive to
+test as the triangle; a leaf of one triangle has zeros in the second place,
+which no ray hits.
 
 **Traversal** (near first, with a stack). Each loop iteration takes one
-step for each ray: test one triangle of a leaf, or both child boxes of an
-interior node. Of two children hit, the ray visits the nearer one first and
-pushes the other on a short stack in local memory (``dr.alloc_local``);
-with neither hit, or the leaf done, it pops the stack. Visiting near
+step for each ray: test the triangles of a leaf, or the four child boxes of
+a node. Of the children hit, the ray visits the nearest next and pushes the
+others on a short stack in local memory (``dr.alloc_local``), farthest
+first; with none hit, or after a leaf, it pops the stack. Visiting near
 subtrees first finds the closest hit early, and then the ``t`` bound culls
 the boxes behind it. Measured on a 100,000-triangle terrain (65,536 camera
-rays, as many rays bounced off it): 29 and 30 steps per ray, where the
-stackless walk of a threaded SAH tree that this replaced (one box or one
-triangle per step, the left child always first) took 61 and 62.
+rays, as many rays bounced off it), with a binary tree: 29 and 30 steps per
+ray, where the stackless walk of a threaded tree that this replaced (one
+box or one triangle per step, the left child always first) took 61 and 62.
+The step mostly waits for its record to arrive from memory, which is why
+fewer, wider steps pay (see :mod:`~tutorial_kit.renderer.bvh_layout`).
 
 **Small scenes** (at most :data:`UNROLL_LIMIT` triangles, like the Cornell
 box's 36). The loop above pays for each step with a gather, a transpose of
@@ -80,6 +84,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.bvh_build import build_tree
+from tutorial_kit.renderer.bvh_layout import WIDTH, collapse_to_four, depth_first_layout
 from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows
 
 INVALID = 0xFFFFFFFF
@@ -90,66 +95,30 @@ INVALID = 0xFFFFFFFF
 #: compile time grows faster than the triangle count, so the limit stays low.
 UNROLL_LIMIT = 64
 
-#: Floats per node record: a power of two, so one packet gather fetches it.
-RECORD_SIZE = 16
-#: Where a triangle record keeps its triangle's index (as uint32 bits).
+#: Floats per record, fetched in one packet gather (128 bytes, two cache
+#: lines): a node of four children, or a leaf of up to two triangles.
+RECORD_SIZE = 32
+#: Floats per triangle in a leaf's record, and where a triangle keeps its
+#: index (as uint32 bits) among them.
+TRIANGLE_SIZE = 16
 PRIM_FIELD = 14
+#: Most triangles per leaf: the build's leaves, one record each.
+LEAF_TRIANGLES = 2
 
 #: A child reference with this bit set is a leaf (see the module docstring).
 LEAF_BIT = 0x80000000
-#: Where a leaf reference keeps the number of its triangles after the first.
-LEAF_COUNT_SHIFT = 28
-LEAF_INDEX_MASK = (1 << LEAF_COUNT_SHIFT) - 1
-#: The reference that ends a walk; no record has this index.
+INDEX_MASK = LEAF_BIT - 1
+#: The reference that ends a walk, and marks an empty slot; no record has this index.
 DONE = 0x7FFFFFFF
-#: Entries of the traversal stack: the tree's depth must stay below it.
-STACK_SIZE = 64
+#: Entries of the traversal stack: a step pushes at most three, so three per
+#: level of the tree must fit.
+STACK_SIZE = 96
 
 # Widening factor for the far end of a box's t interval. Rounding in
 # (box - origin) / direction can make a ray that grazes a box (or a flat box
 # around a planar group of triangles) seem to miss it; 1 + 2 gamma(3), with
 # gamma(n) = n eps / (1 - n eps), covers that error for float32.
 _BOX_TFAR_SCALE = 1.0000004
-
-
-def depth_first_layout(tree):
-    """Where each node's and each leaf's records go, in depth-first order.
-
-    ``tree``: the dict of :func:`~tutorial_kit.renderer.bvh_build.build_tree`.
-    Every interior node takes one record and every leaf one per triangle;
-    a node's first child comes right after it, then the whole subtree of
-    its first child, then its second child (pre-order). Returns
-    ``(node_record, child_record)``: int64 arrays of shapes (K,) and (K, 2),
-    the record of each interior node, and of each child (a node's record,
-    or a leaf's first triangle's).
-
-    A node's first child, and a leaf's triangles, then lie next to the
-    cache line just read, which the processor has often fetched along with
-    it; in the build's level order they lay far apart. The walk waits on
-    memory more than it computes: measured on a 100,000-triangle terrain
-    (262,144 rays from a camera, as many scattered over it), each query took
-    10 to 16 % less time than with the level order.
-    """
-    leaf, index = tree['child_leaf'], tree['child_index']
-    inner = ~leaf
-    levels = list(zip(tree['level_start'][:-1], tree['level_start'][1:]))
-    # Records in each child's subtree, from the deepest level up.
-    child_size = np.where(leaf, tree['child_count'], 0).astype(np.int64)
-    subtree = np.ones(len(leaf), np.int64)
-    for start, end in reversed(levels):
-        nodes = slice(start, end)
-        sizes = child_size[nodes]
-        sizes[inner[nodes]] = subtree[index[nodes][inner[nodes]]]
-        subtree[nodes] = 1 + sizes.sum(axis=1)
-    # Positions, from the root down.
-    node_record = np.zeros(len(leaf), np.int64)
-    child_record = np.zeros(leaf.shape, np.int64)
-    for start, end in levels:
-        nodes = slice(start, end)
-        child_record[nodes, 0] = node_record[nodes] + 1
-        child_record[nodes, 1] = node_record[nodes] + 1 + child_size[nodes, 0]
-        node_record[index[nodes][inner[nodes]]] = child_record[nodes][inner[nodes]]
-    return node_record, child_record
 
 
 # -- the acceleration structure ------------------------------------------------------------
@@ -208,51 +177,57 @@ class BVH:
             hi = np.maximum(np.maximum(p0, p1), p2)
             if len(kept) < len(p0):
                 lo, hi = lo[kept], hi[kept]
-            tree = build_tree(lo, hi)
-            self.node_count = len(tree['child_leaf'])
-            self.depth = tree['depth']
-            if self.depth >= STACK_SIZE:
+            tree = build_tree(lo, hi, leaf_size=LEAF_TRIANGLES)
+            wide = collapse_to_four(tree)
+            self.node_count = len(wide['kind'])
+            self.depth = len(wide['level_start'])          # node levels and the leaves
+            if 3 * self.depth + 1 > STACK_SIZE:
                 raise ValueError(f'BVH of depth {self.depth} exceeds the traversal stack')
-            self._nodes = self._records(tree, kept, rows)
+            self._nodes = self._records(tree['order'], wide, kept, rows)
             dr.make_opaque(self._nodes)
         self.build_time = time.perf_counter() - started
 
     @staticmethod
-    def _records(tree, kept, rows):
-        """Node and triangle records, (K + M) x RECORD_SIZE float32 values in one
-        Float: the K interior nodes and the M triangles, in depth-first order
-        (:func:`depth_first_layout`; see the module docstring). The nodes are
-        laid out with NumPy, the triangles gathered and written on the device
-        (``rows``: three Array4f per triangle)."""
-        k = len(tree['child_leaf'])
-        leaf = tree['child_leaf']
-        count = tree['child_count'][leaf]
-        total = k + int(count.sum())     # m, or 2 when one triangle is both children of the root
-        if total > LEAF_INDEX_MASK:
-            raise ValueError(f'{len(tree["order"])} triangles are too many for one BVH')
-        node_record, child_record = depth_first_layout(tree)
-        refs = np.where(leaf, LEAF_BIT | ((tree['child_count'] - 1) << LEAF_COUNT_SHIFT) | child_record,
-                        child_record).astype(np.uint32)
-        nodes = np.concatenate([tree['child_lo'].reshape(k, 6), tree['child_hi'].reshape(k, 6),
-                                refs.view(np.float32), np.zeros((k, 2), np.float32)], axis=1, dtype=np.float32)
-
+    def _records(order, wide, kept, rows):
+        """Node and leaf records, RECORD_SIZE float32 values each, in one Float,
+        in depth-first order (see the module docstring and
+        :mod:`~tutorial_kit.renderer.bvh_layout`). The nodes are laid out with
+        NumPy, the triangles gathered and written on the device (``order``:
+        the build's triangle order; ``rows``: three Array4f per triangle)."""
+        node_record, slot_record, total = depth_first_layout(wide)
+        if total >= DONE:
+            raise ValueError(f'{len(order)} triangles are too many for one BVH')
+        kind = wide['kind']
+        refs = np.where(kind == 2, slot_record, np.where(kind == 1, LEAF_BIT | slot_record, DONE))
         records = dr.zeros(bk.Float, total * RECORD_SIZE)
-        node_fields = (node_record[:, None] * RECORD_SIZE + np.arange(RECORD_SIZE)).ravel()
-        dr.scatter(records, bk.Float(nodes.ravel()), bk.from_numpy(bk.UInt32, node_fields.astype(np.uint32)))
-        # Each leaf's triangles, in the order of the Morton curve, at its records:
-        # leaf i covers ranges start_i + (0 .. count_i - 1) of both numberings.
-        offset = np.arange(total - k) - np.repeat(np.cumsum(count) - count, count)
-        first = np.repeat(tree['child_index'][leaf], count) + offset
-        record = np.repeat(child_record[leaf], count) + offset
-        prim = tree['order'][first]
+        # The nodes' fields scattered on the device, where a million-triangle
+        # mesh takes a few milliseconds (laying them out in NumPy took 0.1 s).
+        node_start = bk.from_numpy(bk.UInt32, (node_record * RECORD_SIZE).astype(np.uint32))
+        for offset, corner in ((0, wide['lo']), (3 * WIDTH, wide['hi'])):   # (N, 4, 3) each
+            k = dr.arange(bk.UInt32, corner.size)
+            slot, axis = (k // 3) % WIDTH, k % 3
+            where = dr.gather(bk.UInt32, node_start, k // (3 * WIDTH)) + offset + axis * WIDTH + slot
+            dr.scatter(records, bk.from_numpy(bk.Float, corner.astype(np.float32).ravel()), where)
+        k = dr.arange(bk.UInt32, refs.size)
+        where = dr.gather(bk.UInt32, node_start, k // WIDTH) + 6 * WIDTH + k % WIDTH
+        dr.scatter(records, dr.reinterpret_array(bk.Float, bk.from_numpy(bk.UInt32, refs.astype(np.uint32).ravel())),
+                   where)
+
+        # Triangle j of each leaf at offset j * TRIANGLE_SIZE of its record.
+        # (A leaf's second place, when empty, stays zero: rows of zeros never hit.)
+        leaf = kind == 1
+        count, first, record = wide['count'][leaf], wide['index'][leaf], slot_record[leaf]
+        place = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+        prim = order[np.repeat(first, count) + place]
         prim = kept[prim] if len(kept) < dr.width(rows[0]) else prim   # caller's numbering
         prim = bk.from_numpy(bk.UInt32, prim.astype(np.uint32))
+        start = np.repeat(record, count) * RECORD_SIZE + place * TRIANGLE_SIZE
+        start = bk.from_numpy(bk.UInt32, start.astype(np.uint32))
         fields = [c for row in rows for c in dr.gather(bk.Array4f, row, prim)]
-        fields += [dr.zeros(bk.Float, total - k), dr.zeros(bk.Float, total - k), dr.reinterpret_array(bk.Float, prim)]
-        start = bk.from_numpy(bk.UInt32, (record * RECORD_SIZE).astype(np.uint32))
         for j, field in enumerate(fields):
             dr.scatter(records, field, start + j)
-        dr.eval(records)      # while the NumPy nodes are alive: bk.Float(nodes) borrows them
+        dr.scatter(records, dr.reinterpret_array(bk.Float, prim), start + PRIM_FIELD)
+        dr.eval(records)
         return records
 
     def __repr__(self):
@@ -341,9 +316,9 @@ class BVH:
     # -- tree walk --------------------------------------------------------------------------
 
     def _fetch(self, ref):
-        """The 16 fields of the records that references point at (a list of Float)."""
-        index = ref & LEAF_INDEX_MASK
-        r = dr.gather(bk.ArrayXf, self._nodes, index, ref != DONE, shape=(RECORD_SIZE, dr.width(ref)))
+        """The RECORD_SIZE fields of the records that references point at (a list of Float)."""
+        r = dr.gather(bk.ArrayXf, self._nodes, ref & INDEX_MASK, ref != DONE,
+                      shape=(RECORD_SIZE, dr.width(ref)))
         return [r[k] for k in range(RECORD_SIZE)]
 
     @staticmethod
@@ -378,37 +353,43 @@ class BVH:
 
     def _step(self, o, inv_d, d, ref, t_closest, sp, stack):
         """One traversal step for each lane: the record fetched at ``ref``,
-        the triangle test (meaningful at leaves), and the next reference,
-        with the stack pushed or popped. Returns ``(hit, t, u, v, prim,
-        next_ref, sp)``."""
+        the triangle tests (meaningful at leaves), and the next reference,
+        with the stack pushed or popped. Returns ``(hit, (t, prim, u, v),
+        next_ref, sp)``, the hit values of the nearer triangle hit."""
         r = self._fetch(ref)
         leaf = ref >= LEAF_BIT
-        # Both tests run on every lane (SIMD); each lane keeps the one
-        # that its record type asks for.
-        hit, t, u, v = intersect_in_triangle_space(o, d, *(bk.Array4f(*r[k:k + 4]) for k in (0, 4, 8)),
-                                                   t_closest)
-        hit &= leaf
-        prim = dr.reinterpret_array(bk.UInt32, r[PRIM_FIELD])
+        # Both kinds of test run on every lane (SIMD); each lane keeps the
+        # one that its record asks for.
+        hit = dr.zeros(bk.Bool, dr.width(ref))
+        nearest = (t_closest, dr.zeros(bk.UInt32, dr.width(ref)), 0.0, 0.0)
+        for k in range(0, RECORD_SIZE, TRIANGLE_SIZE):
+            rows = (bk.Array4f(*r[k + j:k + j + 4]) for j in (0, 4, 8))
+            hit_k, t_k, u_k, v_k = intersect_in_triangle_space(o, d, *rows, nearest[0])
+            hit_k &= leaf
+            found = (t_k, dr.reinterpret_array(bk.UInt32, r[k + PRIM_FIELD]), u_k, v_k)
+            nearest = tuple(dr.select(hit_k, a, b) for a, b in zip(found, nearest))
+            hit |= hit_k
 
-        a, b, c, e = (bk.Array3f(*r[k:k + 3]) for k in (0, 3, 6, 9))
-        hit_left, near_left = self._box_distance(o, inv_d, a, c, t_closest)
-        hit_right, near_right = self._box_distance(o, inv_d, b, e, t_closest)
-        hit_left &= ~leaf
-        hit_right &= ~leaf
-        left = dr.reinterpret_array(bk.UInt32, r[12])
-        right = dr.reinterpret_array(bk.UInt32, r[13])
-        left_first = hit_left & (~hit_right | (near_left <= near_right))
-        first = dr.select(left_first, left, right)
-        push = hit_left & hit_right
-        stack.write(dr.select(left_first, right, left), sp, push)
+        # The children's boxes, nearest first (misses last, at infinity).
+        children = []
+        for c in range(WIDTH):
+            lo = bk.Array3f(r[c], r[WIDTH + c], r[2 * WIDTH + c])
+            hi = bk.Array3f(r[3 * WIDTH + c], r[4 * WIDTH + c], r[5 * WIDTH + c])
+            child = dr.reinterpret_array(bk.UInt32, r[6 * WIDTH + c])
+            box_hit, near = self._box_distance(o, inv_d, lo, hi, t_closest)
+            children.append((dr.select(box_hit & ~leaf & (child != DONE), near, dr.inf), child))
+        children = _sorted_by_distance(children)
 
-        # A leaf's later triangles follow in the next record.
-        more = leaf & (ref >= LEAF_BIT + (1 << LEAF_COUNT_SHIFT))
-        pop = ~more & ~(hit_left | hit_right)
-        sp = dr.select(push, sp + 1, dr.select(pop, sp - 1, sp))
-        popped = stack.read(sp, pop)
-        next_ref = dr.select(more, ref - (1 << LEAF_COUNT_SHIFT) + 1, dr.select(pop, popped, first))
-        return hit, t, u, v, prim, next_ref, sp
+        # Visit the nearest child next; push the others, farthest first.
+        for near, child in reversed(children[1:]):
+            push = dr.isfinite(near)
+            stack.write(child, sp, push)
+            sp = dr.select(push, sp + 1, sp)
+        nearest_hit = dr.isfinite(children[0][0])
+        sp = dr.select(nearest_hit, sp, sp - 1)
+        popped = stack.read(sp, ~nearest_hit)
+        next_ref = dr.select(nearest_hit, children[0][1], popped)
+        return hit, nearest, next_ref, sp
 
     def _start(self, active, n):
         """Initial loop state of a walk: root reference, stack pointer, stack.
@@ -423,11 +404,8 @@ class BVH:
         inv_d = self._inverse(d)
 
         def body(ref, t, prim, u, v, sp, stack):
-            hit, t_k, u_k, v_k, prim_k, ref, sp = self._step(o, inv_d, d, ref, t, sp, stack)
-            t = dr.select(hit, t_k, t)
-            u = dr.select(hit, u_k, u)
-            v = dr.select(hit, v_k, v)
-            prim = dr.select(hit, prim_k, prim)
+            hit, found, ref, sp = self._step(o, inv_d, d, ref, t, sp, stack)
+            t, prim, u, v = (dr.select(hit, a, b) for a, b in zip(found, (t, prim, u, v)))
             return ref, t, prim, u, v, sp, stack
 
         ref, sp, stack = self._start(active, dr.width(t))
@@ -443,7 +421,7 @@ class BVH:
         inv_d = self._inverse(d)
 
         def body(ref, hit, sp, stack):
-            hit_k, _, _, _, _, ref, sp = self._step(o, inv_d, d, ref, t_max, sp, stack)
+            hit_k, _, ref, sp = self._step(o, inv_d, d, ref, t_max, sp, stack)
             return dr.select(hit_k, DONE, ref), hit | hit_k, sp, stack   # first hit ends the walk
 
         ref, sp, stack = self._start(active, n)
@@ -451,3 +429,15 @@ class BVH:
             (ref, dr.zeros(bk.Bool, n), sp, stack), lambda ref, *_: ref != DONE, body,
             labels=('ref', 'hit', 'sp', 'stack'), label='bvh_occluded', mode='symbolic')
         return hit
+
+
+def _sorted_by_distance(children):
+    """``(distance, reference)`` pairs of four children sorted by distance,
+    with a sorting network of five compare-and-swaps (per lane, no branches)."""
+    children = list(children)
+    for a, b in ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)):
+        (near_a, ref_a), (near_b, ref_b) = children[a], children[b]
+        swap = near_b < near_a
+        children[a] = (dr.select(swap, near_b, near_a), dr.select(swap, ref_b, ref_a))
+        children[b] = (dr.select(swap, near_a, near_b), dr.select(swap, ref_a, ref_b))
+    return children
