@@ -44,9 +44,10 @@ subtrees first finds the closest hit early, and then the ``t`` bound culls
 the boxes behind it. Measured on a 100,000-triangle terrain (65,536 camera
 rays, as many rays bounced off it), with a binary tree: 29 and 30 steps per
 ray, where the stackless walk of a threaded tree that this replaced (one
-box or one triangle per step, the left child always first) took 61 and 62.
-The step mostly waits for its record to arrive from memory, which is why
-fewer, wider steps pay (see :mod:`~tutorial_kit.renderer.bvh_layout`).
+box or one triangle per step, the left child always first) took 61 and 62;
+nodes of four children then halved the steps again. A step mostly waits
+for its record to arrive from memory, which is why fewer, wider steps pay
+(see :mod:`~tutorial_kit.renderer.bvh_layout`).
 
 **Small scenes** (at most :data:`UNROLL_LIMIT` triangles, like the Cornell
 box's 36). The loop above pays for each step with a gather, a transpose of

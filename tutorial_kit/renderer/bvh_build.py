@@ -30,8 +30,10 @@ per ray, mostly thanks to the near-first traversal (see
 rather than where the triangles' areas balance, so SAH trees are somewhat
 cheaper to trace at equal traversal.
 
-:func:`build_tree` returns the tree as flat arrays; the queries in
-:mod:`tutorial_kit.renderer.bvh` turn them into node records.
+:func:`build_tree` returns the tree as flat arrays;
+:mod:`~tutorial_kit.renderer.bvh_layout` folds them into nodes of four
+children in depth-first order, and :mod:`tutorial_kit.renderer.bvh` writes
+those as records for the walk.
 """
 import drjit as dr
 import numpy as np

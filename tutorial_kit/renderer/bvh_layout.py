@@ -17,10 +17,15 @@ Two changes of layout cut that waiting, without changing the tree's boxes:
    which the processor has fetched along with it. Leaves (their triangles)
    are placed the same way.
 
-Measured on a 100,000-triangle terrain (262,144 rays from a camera, as many
-scattered over it): depth-first order alone took 10 to 16 % off each
-query, and four children per node (each leaf's triangles tested in one
-step) a further 25 to 35 %.
+Measured on a 100,000-triangle terrain (262,144 rays from a camera above
+it, as many scattered just over it, nearest-hit and any-hit queries):
+depth-first order alone took 10 to 16 % off each query's time. Four
+children per node (each leaf's two triangles tested in one step) halved
+the steps per ray (15 and 10 on average, where the binary tree took 28 and
+18) and took a further 9 to 15 % off: a wide step computes about twice as
+much as a binary one, so the gain is the memory waited for less. On a
+million-triangle terrain, rendered at 16 spp, the render's time against
+Mitsuba 3's went from 5.3 to about 4.5 times.
 """
 import numpy as np
 
