@@ -14,6 +14,8 @@ automatic differentiation; the hit is then *re-evaluated* from the vertex
 data with differentiable operations, so derivatives reach the vertices and
 everything downstream without differentiating the search itself.
 """
+from typing import NamedTuple
+
 import drjit as dr
 import numpy as np
 
@@ -36,6 +38,9 @@ from tutorial_kit.plugins.textures.base import Texture
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import DirectionSample, SurfaceInteraction, miss
 from tutorial_kit.renderer.triangle import ray_triangle
+
+#: Floats per triangle in ``Scene.triangle_records`` (a power of two: one packet gather).
+TRIANGLE_RECORD = 16
 
 #: Shadow rays stop this fraction short of the light, so they do not hit it.
 SHADOW_EPSILON = 1e-3
@@ -129,6 +134,40 @@ class Scene(Plugin):
         self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
             np.arange(len(self._shapes), dtype=np.uint32), [s.face_count for s in self._shapes]))
         self.prepare_render()
+        self._build_triangle_records()
+
+    def _build_triangle_records(self):
+        """What a hit needs of its triangle, in records of TRIANGLE_RECORD floats
+        that :meth:`ray_intersect` reads with one packet gather each::
+
+            triangle_records:  p0 (3) | p1 (3) | p2 (3) | shape (uint32 bits) | normal sign
+                               | has normals | has texture coordinates | padding (3)
+            triangle_shading:  n0 (3) | n1 (3) | n2 (3) | uv0 (2) | uv1 (2) | uv2 (2) | padding (1)
+
+        The second exists only when some mesh has vertex normals or texture
+        coordinates. Values are copied (detached) from the vertex arrays.
+        """
+        self.triangle_records = self.triangle_shading = None
+        m = dr.width(self.triangle_shape)
+        if m == 0:
+            return
+        triangle = dr.arange(bk.UInt32, m)
+        vertex = [dr.gather(bk.UInt32, self.faces, 3 * triangle + k) for k in range(3)]
+        shape = self.triangle_shape
+
+        def corner_fields(array, array_type):
+            return [c for k in range(3) for c in dr.gather(array_type, dr.detach(array), vertex[k])]
+        flags = [dr.gather(bk.Bool, has, shape) for has in (self.shape_has_normals, self.shape_has_texcoords)]
+        fields = corner_fields(self.vertex_positions, bk.Array3f) + [
+            dr.reinterpret_array(bk.Float, shape), dr.gather(bk.Float, self.shape_normal_sign, shape),
+            *(dr.select(flag, 1.0, 0.0) for flag in flags)]
+        self.triangle_records = _records_of(fields, m)
+        if self.vertex_normals is not None or self.vertex_texcoords is not None:
+            normals = (corner_fields(self.vertex_normals, bk.Array3f) if self.vertex_normals is not None
+                       else [dr.zeros(bk.Float, m)] * 9)
+            texcoords = (corner_fields(self.vertex_texcoords, bk.Array2f) if self.vertex_texcoords is not None
+                         else [dr.zeros(bk.Float, m)] * 6)
+            self.triangle_shading = _records_of(normals + texcoords, m)
 
     def prepare_render(self):
         """Join the meshes' (possibly differentiable) vertex data for one render.
@@ -163,18 +202,19 @@ class Scene(Plugin):
         index = dr.gather(bk.UInt32, self.faces, 3 * face_index + corner, active)
         return dr.gather(array_type or bk.Array3f, array, index, active)
 
-    def _texture_coordinates(self, prim, shape, u, v, e1, e2, n, valid):
-        """``(uv, dp_du)``: the vertex texture coordinates interpolated at barycentrics
-        (u, v) and the surface's derivative along u (Array2f, Array3f).
+    @staticmethod
+    def _texture_coordinates(texcoords, has, u, v, e1, e2, n):
+        """``(uv, dp_du)``: the vertex texture coordinates ``texcoords`` (three
+        Array2f, used where ``has``) interpolated at barycentrics (u, v) and
+        the surface's derivative along u (Array2f, Array3f).
 
         As in Mitsuba 3, a shape without texture coordinates is parameterised
         by the barycentrics themselves, so that dp/du is the edge e1.
         """
         uv, dp_du = bk.Array2f(u, v), e1
-        if self.vertex_texcoords is None:
+        if texcoords is None:
             return uv, dp_du
-        has = valid & dr.gather(bk.Bool, self.shape_has_texcoords, shape, valid)
-        t0, t1, t2 = (self._vertex(self.vertex_texcoords, prim, k, has, bk.Array2f) for k in range(3))
+        t0, t1, t2 = texcoords
         duv0, duv1 = t1 - t0, t2 - t0
         # Solve [e1 e2] = [dp_du dp_dv] [duv0 duv1] for dp_du.
         det = duv0.x * duv1.y - duv0.y * duv1.x
@@ -182,6 +222,46 @@ class Scene(Plugin):
         dp_du_uv = (duv1.y * e1 - duv0.y * e2) / dr.select(solvable, det, 1)
         dp_du = dr.select(solvable, dp_du_uv, dr.select(has, Frame(n).s, dp_du))
         return dr.select(has, t0 * (1 - u - v) + t1 * u + t2 * v, uv), dp_du
+
+    def _hit_triangles(self, prim, valid):
+        """The data of triangles ``prim`` (UInt32, masked by ``valid``): a
+        :class:`_Triangles` of their corners, shape, normal sign, and vertex
+        normals and texture coordinates where meshes have them (else None).
+
+        While no vertex array tracks derivatives, the data come from the
+        triangle records (:meth:`_build_triangle_records`): one packet gather
+        each, where reading the fields one by one takes up to 32 gathers, which
+        CPUs without fast gathers run lane by lane. Measured on the Cornell
+        box: a fifth less time per render. Otherwise they are gathered from the
+        vertex arrays, so that derivatives reach the vertices.
+        """
+        arrays = (self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
+        if not any(a is not None and dr.grad_enabled(a) for a in arrays):
+            width = dr.width(prim)
+            r = dr.gather(bk.ArrayXf, self.triangle_records, prim, valid, shape=(TRIANGLE_RECORD, width))
+            corners = tuple(bk.Array3f(*r[k:k + 3]) for k in (0, 3, 6))
+            normals = texcoords = None
+            if self.triangle_shading is not None:
+                g = dr.gather(bk.ArrayXf, self.triangle_shading, prim, valid, shape=(TRIANGLE_RECORD, width))
+                if self.vertex_normals is not None:
+                    normals = tuple(bk.Array3f(*g[k:k + 3]) for k in (0, 3, 6))
+                if self.vertex_texcoords is not None:
+                    texcoords = tuple(bk.Array2f(*g[k:k + 2]) for k in (9, 11, 13))
+            return _Triangles(corners, dr.reinterpret_array(bk.UInt32, r[9]), r[10],
+                              normals, valid & (r[11] != 0), texcoords, valid & (r[12] != 0))
+        corners = tuple(self._vertex(self.vertex_positions, prim, k, valid) for k in range(3))
+        shape = dr.gather(bk.UInt32, self.triangle_shape, prim, valid)
+        sign = dr.gather(bk.Float, self.shape_normal_sign, shape, valid)
+        normals = texcoords = None
+        smooth = textured = dr.zeros(bk.Bool, dr.width(prim))
+        if self.vertex_normals is not None:
+            smooth = valid & dr.gather(bk.Bool, self.shape_has_normals, shape, valid)
+            normals = tuple(self._vertex(self.vertex_normals, prim, k, smooth) for k in range(3))
+        if self.vertex_texcoords is not None:
+            textured = valid & dr.gather(bk.Bool, self.shape_has_texcoords, shape, valid)
+            texcoords = tuple(self._vertex(self.vertex_texcoords, prim, k, textured, bk.Array2f)
+                              for k in range(3))
+        return _Triangles(corners, shape, sign, normals, smooth, texcoords, textured)
 
     # -- ray queries ---------------------------------------------------------------------
     def ray_intersect(self, origin, direction, t_max, active):
@@ -195,26 +275,23 @@ class Scene(Plugin):
         t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
                                            dr.detach(t_max), active)
         valid = active & (prim != 0xFFFFFFFF)
-        p0, p1, p2 = (self._vertex(self.vertex_positions, prim, k, valid) for k in range(3))
+        hit = self._hit_triangles(prim, valid)
+        p0, p1, p2 = hit.corners
         # Moller-Trumbore again, now differentiable: t, u, v follow the vertices.
         e1, e2 = p1 - p0, p2 - p0
         _, t, u, v = ray_triangle(origin, direction, p0, e1, e2)
         t = dr.select(valid, t, dr.inf)
         p = p0 * (1 - u - v) + p1 * u + p2 * v
-
-        shape = dr.gather(bk.UInt32, self.triangle_shape, prim, valid)
-        sign = dr.gather(bk.Float, self.shape_normal_sign, shape, valid)
-        n = dr.normalize(dr.cross(e1, e2)) * sign
+        n = dr.normalize(dr.cross(e1, e2)) * hit.sign
         shading_n = n
-        if self.vertex_normals is not None:
-            smooth = valid & dr.gather(bk.Bool, self.shape_has_normals, shape, valid)
-            n0, n1, n2 = (self._vertex(self.vertex_normals, prim, k, smooth) for k in range(3))
-            interpolated = dr.normalize(n0 * (1 - u - v) + n1 * u + n2 * v) * sign
-            shading_n = dr.select(smooth, interpolated, n)
-        uv, dp_du = self._texture_coordinates(prim, shape, u, v, e1, e2, n, valid)
+        if hit.normals is not None:
+            n0, n1, n2 = hit.normals
+            interpolated = dr.normalize(n0 * (1 - u - v) + n1 * u + n2 * v) * hit.sign
+            shading_n = dr.select(hit.smooth, interpolated, n)
+        uv, dp_du = self._texture_coordinates(hit.texcoords, hit.textured, u, v, e1, e2, n)
         frame = Frame.with_tangent(shading_n, dp_du)
         return SurfaceInteraction(t=t, p=p, n=n, frame=frame, wi=frame.to_local(-direction),
-                                  uv=uv, shape=shape, valid=valid)
+                                  uv=uv, shape=hit.shape, valid=valid)
 
     def ray_test(self, origin, direction, t_max, active):
         """True where something blocks the segment ``origin + t direction``, t < t_max."""
@@ -288,3 +365,25 @@ class Scene(Plugin):
 def _has_texcoords(shape):
     """Whether the mesh ``shape`` has per-vertex texture coordinates."""
     return dr.width(shape.vertex_texcoords) > 0
+
+
+class _Triangles(NamedTuple):
+    """Data of the triangles that rays hit (see :meth:`Scene._hit_triangles`)."""
+    corners: tuple          # three Array3f
+    shape: object           # UInt32: index into scene.shapes
+    sign: object            # Float: -1 where the shape's normals are flipped, else 1
+    normals: tuple          # three Array3f of vertex normals, or None
+    smooth: object          # Bool: where ``normals`` apply
+    texcoords: tuple        # three Array2f of vertex texture coordinates, or None
+    textured: object        # Bool: where ``texcoords`` apply
+
+
+def _records_of(fields, count):
+    """``count`` records of TRIANGLE_RECORD floats in one Float, record ``i``
+    holding ``fields[j][i]`` at position ``j`` (the rest zero)."""
+    records = dr.zeros(bk.Float, max(count, 1) * TRIANGLE_RECORD)
+    start = dr.arange(bk.UInt32, count) * TRIANGLE_RECORD
+    for j, field in enumerate(fields):
+        dr.scatter(records, field, start + j)
+    dr.eval(records)
+    return records

@@ -37,6 +37,9 @@ from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
 from tutorial_kit.plugins.emitters.base import Emitter
 from tutorial_kit.plugins.shapes.base import Shape
 
+#: Floats per triangle in an emitter's sampling records (a power of two: one packet gather).
+FACE_RECORD = 16
+
 
 class Mesh(Shape):
     """A triangle mesh with a BSDF and an optional area emitter.
@@ -139,14 +142,25 @@ class Mesh(Shape):
             self._area_table()
 
     def _area_table(self):
-        """``(total area, cdf)``: the surface area (float) and the normalised running
-        sum of the triangles' areas (Float, M values) that surface sampling uses."""
+        """``(total area, cdf, records)``: the surface area (float), the
+        normalised running sum of the triangles' areas (Float, M values) that
+        surface sampling uses, and per triangle a record of FACE_RECORD floats
+        (Float), read by :meth:`sample_position` with one packet gather::
+
+            p0 (3) | p1 (3) | p2 (3) | cdf before the triangle | cdf up to it | padding (5)
+        """
         if self._areas is None:
-            p0, p1, p2 = (p.astype(np.float64) for p in self.triangles_numpy())
+            corners = self.triangles_numpy()
+            p0, p1, p2 = (p.astype(np.float64) for p in corners)
             areas = 0.5 * np.linalg.norm(np.cross(p1 - p0, p2 - p0), axis=1)
             cdf = np.cumsum(areas, dtype=np.float64)
-            self._areas = (float(areas.sum()), bk.from_numpy(
-                bk.Float, (cdf / cdf[-1] if cdf[-1] > 0 else cdf).astype(np.float32)))
+            cdf = (cdf / cdf[-1] if cdf[-1] > 0 else cdf).astype(np.float32)
+            records = np.zeros((len(cdf), FACE_RECORD), np.float32)
+            records[:, :9] = np.concatenate(corners, axis=1)
+            records[1:, 9] = cdf[:-1]
+            records[:, 10] = cdf
+            self._areas = (float(areas.sum()), bk.from_numpy(bk.Float, cdf),
+                           bk.from_numpy(bk.Float, records.ravel()))
         return self._areas
 
     # -- geometry on the host, for BVH building ------------------------------------------------
@@ -168,13 +182,19 @@ class Mesh(Shape):
         # Pick a triangle with probability proportional to its area, then reuse
         # the part of sample.x that the choice did not consume.
         # (binary_search returns a plain int when there is only one face.)
-        area, area_cdf = self._area_table()
+        area, area_cdf, records = self._area_table()
         index = bk.UInt32(dr.binary_search(0, self.face_count - 1,
                                            lambda i: dr.gather(bk.Float, area_cdf, i) <= sample.x))
-        cdf_low = dr.select(index > 0, dr.gather(bk.Float, area_cdf, index - 1, index > 0), 0)
-        cdf_high = dr.gather(bk.Float, area_cdf, index)
+        index = index | dr.zeros(bk.UInt32, dr.width(sample.x))
+        # One packet gather of the triangle's record, where its fields one by one
+        # would take eleven gathers (which CPUs without fast gathers run lane by lane).
+        record = dr.gather(bk.ArrayXf, records, index, shape=(FACE_RECORD, dr.width(index)))
+        cdf_low, cdf_high = record[9], record[10]
         reused_x = dr.clip((sample.x - cdf_low) / dr.maximum(cdf_high - cdf_low, 1e-12), 0, 1)
-        p0, p1, p2 = self.corners(index)
+        if dr.grad_enabled(self.vertex_positions):
+            p0, p1, p2 = self.corners(index)        # derivatives reach the vertices
+        else:
+            p0, p1, p2 = (bk.Array3f(*record[k:k + 3]) for k in (0, 3, 6))
         # Uniform point in a triangle: fold the unit square onto it.
         b = _square_to_triangle(bk.Array2f(reused_x, sample.y))
         position = p0 * (1 - b.x - b.y) + p1 * b.x + p2 * b.y
