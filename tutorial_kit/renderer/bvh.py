@@ -214,20 +214,22 @@ class BVH:
         dr.scatter(records, dr.reinterpret_array(bk.Float, bk.from_numpy(bk.UInt32, refs.astype(np.uint32).ravel())),
                    where)
 
-        # Triangle j of each leaf at offset j * TRIANGLE_SIZE of its record.
-        # (A leaf's second place, when empty, stays zero: rows of zeros never hit.)
-        leaf = kind == 1
-        count, first, record = wide['count'][leaf], wide['index'][leaf], slot_record[leaf]
-        place = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-        prim = order[np.repeat(first, count) + place]
-        prim = kept[prim] if len(kept) < dr.width(rows[0]) else prim   # caller's numbering
-        prim = bk.from_numpy(bk.UInt32, prim.astype(np.uint32))
-        start = np.repeat(record, count) * RECORD_SIZE + place * TRIANGLE_SIZE
-        start = bk.from_numpy(bk.UInt32, start.astype(np.uint32))
-        fields = [c for row in rows for c in dr.gather(bk.Array4f, row, prim)]
-        for j, field in enumerate(fields):
-            dr.scatter(records, field, start + j)
-        dr.scatter(records, dr.reinterpret_array(bk.Float, prim), start + PRIM_FIELD)
+        # Triangle j of each leaf at offset j * TRIANGLE_SIZE of its record,
+        # gathered and written on the device. (A leaf's second place, when
+        # empty, stays zero: rows of zeros never hit.)
+        leaves = np.flatnonzero(kind.ravel() == 1)
+        count, first, record = (bk.from_numpy(bk.UInt32, np.take(a.ravel(), leaves).astype(np.uint32))
+                                for a in (wide['count'], wide['index'], slot_record))
+        numbering = order if len(kept) == dr.width(rows[0]) else kept[order]   # the caller's numbers
+        numbering = bk.from_numpy(bk.UInt32, numbering.astype(np.uint32))
+        for place in range(LEAF_TRIANGLES):
+            present = count > place
+            prim = dr.gather(bk.UInt32, numbering, first + place, present)
+            start = record * RECORD_SIZE + place * TRIANGLE_SIZE
+            fields = [c for row in rows for c in dr.gather(bk.Array4f, row, prim, present)]
+            for k, field in enumerate(fields):
+                dr.scatter(records, field, start + k, present)
+            dr.scatter(records, dr.reinterpret_array(bk.Float, prim), start + PRIM_FIELD, present)
         dr.eval(records)
         return records
 
