@@ -62,7 +62,11 @@ def measure_size(triangles, folder, repeats, spp, mi):
             times[name, 'load obj'].append(timed(lambda: load(paths['obj_scene'])))
     images = {}
     for name in loaders:
-        images[name] = render(name, scenes[name], spp, mi)     # first call compiles
+        # The first call compiles. Evaluated here: a lazy image would be
+        # computed inside the first timed call, doubling its time.
+        images[name] = render(name, scenes[name], spp, mi)
+        dr.eval(images[name])
+        dr.sync_thread()
     for _ in range(repeats):
         for name in loaders:
             times[name, 'render'].append(timed(lambda: render(name, scenes[name], spp, mi)))

@@ -380,10 +380,11 @@ class _Triangles(NamedTuple):
 
 def _records_of(fields, count):
     """``count`` records of TRIANGLE_RECORD floats in one Float, record ``i``
-    holding ``fields[j][i]`` at position ``j`` (the rest zero)."""
-    records = dr.zeros(bk.Float, max(count, 1) * TRIANGLE_RECORD)
-    start = dr.arange(bk.UInt32, count) * TRIANGLE_RECORD
-    for j, field in enumerate(fields):
-        dr.scatter(records, field, start + j)
+    holding ``fields[j][i]`` at position ``j`` (the rest zero), written with
+    one packet scatter (each lane writes its whole record at once)."""
+    zero = dr.zeros(bk.Float, count)
+    records = dr.zeros(bk.Float, count * TRIANGLE_RECORD)
+    dr.scatter(records, bk.ArrayXf(list(fields) + [zero] * (TRIANGLE_RECORD - len(fields))),
+               dr.arange(bk.UInt32, count))
     dr.eval(records)
     return records
