@@ -256,7 +256,7 @@ class BVH:
         # Loop state must have one entry per ray even where inputs broadcast.
         return origin, direction, t_max, active | dr.zeros(bk.Bool, n), n
 
-    def intersect(self, origin, direction, t_max=dr.inf, active=True):
+    def intersect(self, origin, direction, t_max=dr.inf, active=True, barycentrics=True):
         """Nearest hit along each ray.
 
         ``origin``, ``direction``: Array3f (world units; direction of any
@@ -268,18 +268,21 @@ class BVH:
         constructor's order; Float barycentrics, so that the hit point is
         ``(1 - u - v) p0 + u p1 + v p2``. Rays that hit nothing, or are not
         active, get ``t = inf``, ``prim = INVALID`` (0xFFFFFFFF), ``u = v = 0``.
+        With ``barycentrics=False``, ``u`` and ``v`` are None: the walk then
+        carries two values fewer from step to step (the renderer, which
+        recomputes the hit from the vertices, asks for that).
         """
         o, d, t_max, active, n = self._rays(origin, direction, t_max, active)
         t = dr.select(active, t_max, 0.0)       # t_closest 0: nothing can hit
         prim = dr.full(bk.UInt32, INVALID, n)
-        u = dr.zeros(bk.Float, n)
-        v = dr.zeros(bk.Float, n)
+        uv = (dr.zeros(bk.Float, n), dr.zeros(bk.Float, n)) if barycentrics else ()
         if self._triangles is not None:
-            t, prim, u, v = self._intersect_all(o, d, t, prim, u, v)
+            t, prim, *uv = self._intersect_all(o, d, t, prim, *uv)
         elif self.node_count:
-            t, prim, u, v = self._intersect_tree(o, d, t, prim, u, v, active)
+            t, prim, *uv = self._intersect_tree(o, d, (t, prim, *uv), active)
         missed = prim == INVALID
-        return dr.select(missed, dr.inf, t), prim, dr.select(missed, 0, u), dr.select(missed, 0, v)
+        uv = [dr.select(missed, 0, x) for x in uv] if barycentrics else [None, None]
+        return (dr.select(missed, dr.inf, t), prim, *uv)
 
     def occluded(self, origin, direction, t_max=dr.inf, active=True):
         """Whether anything is hit along each ray with ``0 < t < t_max``.
@@ -298,15 +301,15 @@ class BVH:
 
     # -- straight-line mode ---------------------------------------------------------------
 
-    def _intersect_all(self, o, d, t, prim, u, v):
-        """Test every triangle in turn, keeping the closest hit."""
+    def _intersect_all(self, o, d, t, prim, *uv):
+        """Test every triangle in turn, keeping the closest hit (``uv``: the
+        barycentrics so far, or nothing when they are not wanted)."""
         for index, row_u, row_v, row_n in self._triangles:
             hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, row_u, row_v, row_n, t)
             t = dr.select(hit, t_k, t)
-            u = dr.select(hit, u_k, u)
-            v = dr.select(hit, v_k, v)
+            uv = [dr.select(hit, new, old) for new, old in zip((u_k, v_k), uv)]
             prim = dr.select(hit, index, prim)
-        return t, prim, u, v
+        return (t, prim, *uv)
 
     def _occluded_all(self, o, d, t_max, hit):
         """Test every triangle in turn, noting any hit.
@@ -406,22 +409,21 @@ class BVH:
         stack = dr.alloc_local(bk.UInt32, STACK_SIZE, dr.full(bk.UInt32, DONE, n))
         return dr.select(active, bk.UInt32(0), DONE), dr.ones(bk.UInt32, n), stack
 
-    def _intersect_tree(self, o, d, t, prim, u, v, active):
-        """Walk the tree near first, keeping the closest hit (loop state:
-        reference, t, prim, u, v, stack pointer and stack)."""
+    def _intersect_tree(self, o, d, nearest, active):
+        """Walk the tree near first, keeping the closest hit. ``nearest``:
+        ``(t, prim)`` or ``(t, prim, u, v)`` so far; the loop state is these,
+        the reference, the stack pointer and the stack."""
         inv_d = self._inverse(d)
 
-        def body(ref, t, prim, u, v, sp, stack):
-            hit, found, ref, sp = self._step(o, inv_d, d, ref, t, sp, stack)
-            t, prim, u, v = (dr.select(hit, a, b) for a, b in zip(found, (t, prim, u, v)))
-            return ref, t, prim, u, v, sp, stack
+        def body(ref, sp, stack, *nearest):
+            hit, found, ref, sp = self._step(o, inv_d, d, ref, nearest[0], sp, stack)
+            return (ref, sp, stack, *(dr.select(hit, a, b) for a, b in zip(found, nearest)))
 
-        ref, sp, stack = self._start(active, dr.width(t))
-        _, t, prim, u, v, _, _ = dr.while_loop(
-            (ref, t, prim, u, v, sp, stack), lambda ref, *_: ref != DONE, body,
-            labels=('ref', 't', 'prim', 'u', 'v', 'sp', 'stack'), label='bvh_intersect',
-            mode='symbolic')
-        return t, prim, u, v
+        ref, sp, stack = self._start(active, dr.width(nearest[0]))
+        labels = ('ref', 'sp', 'stack', 't', 'prim', 'u', 'v')[:3 + len(nearest)]
+        result = dr.while_loop((ref, sp, stack, *nearest), lambda ref, *_: ref != DONE, body,
+                               labels=labels, label='bvh_intersect', mode='symbolic')
+        return result[3:]
 
     def _occluded_tree(self, o, d, t_max, active, n):
         """Walk the tree until the first hit (loop state: reference, hit,

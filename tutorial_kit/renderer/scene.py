@@ -276,7 +276,7 @@ class Scene(Plugin):
         if not self._shapes:
             return miss(dr.width(origin))
         t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
-                                           dr.detach(t_max), active)
+                                           dr.detach(t_max), active, barycentrics=False)
         valid = active & (prim != 0xFFFFFFFF)
         hit = self._hit_triangles(prim, valid)
         p0, p1, p2 = hit.corners
