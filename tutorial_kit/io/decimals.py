@@ -37,9 +37,11 @@ def device_text(text):
     (UInt32), read on the device from the 32-bit words that hold them. Made
     once per text, for the readers below: copying a text to the device takes
     about as long as reading its numbers there."""
-    padded = np.zeros(-(-len(text) // 4) * 4, np.uint8)
-    padded[:len(text)] = text
-    words = bk.from_numpy(bk.UInt32, padded.view('<u4'))
+    if len(text) % 4:
+        padded = np.zeros(-(-len(text) // 4) * 4, np.uint8)
+        padded[:len(text)] = text
+        text = padded
+    words = bk.from_numpy(bk.UInt32, text.view('<u4'))
     return lambda i: (dr.gather(bk.UInt32, words, i >> 2) >> ((i & 3) << 3)) & 0xFF
 
 
