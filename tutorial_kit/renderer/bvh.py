@@ -193,48 +193,21 @@ class BVH:
         """Node and leaf records, RECORD_SIZE float32 values each, in one Float,
         in depth-first order (see the module docstring and
         :mod:`~tutorial_kit.renderer.bvh_layout`), written on the device
-        (``order``: the build's triangle order; ``rows``: three Array4f per
-        triangle, in the caller's order)."""
+        (``order``: the build's triangle order; ``kept``: the caller's numbers
+        of the triangles built over; ``rows``: three Array4f per triangle, in
+        the caller's order).
+
+        Both kinds of record are written with packet scatters, each lane
+        writing 16 consecutive floats at once: for a million triangles about
+        seven times as fast as writing the fields one by one.
+        """
         node_record, slot_record, total = depth_first_layout(wide)
         if total >= DONE:
             raise ValueError(f'{len(order)} triangles are too many for one BVH')
-        kind = wide['kind']
-        refs = np.where(kind == 2, slot_record, np.where(kind == 1, LEAF_BIT | slot_record, DONE))
-        # Both kinds of record are written with packet scatters (each lane
-        # writes 16 consecutive floats at once): for a million triangles ten
-        # times as fast as writing the fields one by one.
         records = dr.zeros(bk.Float, total * RECORD_SIZE)
-        halves = RECORD_SIZE // TRIANGLE_SIZE              # 16-float units per record
-        columns = ([wide['lo'][:, c, a] for a in range(3) for c in range(WIDTH)]
-                   + [wide['hi'][:, c, a] for a in range(3) for c in range(WIDTH)]
-                   + [refs[:, c].astype(np.uint32).view(np.float32) for c in range(WIDTH)])
-        columns = [bk.from_numpy(bk.Float, np.ascontiguousarray(c, dtype=np.float32)) for c in columns]
-        columns += [dr.zeros(bk.Float, len(kind))] * (RECORD_SIZE - len(columns))
-        node_unit = bk.from_numpy(bk.UInt32, (node_record * halves).astype(np.uint32))
-        for half in range(halves):
-            dr.scatter(records, bk.ArrayXf(columns[half * TRIANGLE_SIZE:(half + 1) * TRIANGLE_SIZE]),
-                       node_unit + half)
-
-        # Triangle j of each leaf in the j-th half of its record. The triangles'
-        # own records are laid out first, in the caller's order, then copied
-        # leaf by leaf with packet gathers. (A leaf's second half, when empty,
-        # stays zero: rows of zeros never hit.)
-        m = dr.width(rows[0])
-        zero = dr.zeros(bk.Float, m)
-        own = [c for row in rows for c in row] + [zero, zero,
-                                                  dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m)), zero]
-        triangles = dr.zeros(bk.Float, m * TRIANGLE_SIZE)
-        dr.scatter(triangles, bk.ArrayXf(own), dr.arange(bk.UInt32, m))
-        leaves = np.flatnonzero(kind.ravel() == 1)
-        count, first, record = (bk.from_numpy(bk.UInt32, np.take(a.ravel(), leaves).astype(np.uint32))
-                                for a in (wide['count'], wide['index'], slot_record))
-        numbering = order if len(kept) == m else kept[order]   # the caller's numbers
-        numbering = bk.from_numpy(bk.UInt32, numbering.astype(np.uint32))
-        for place in range(LEAF_TRIANGLES):
-            present = count > place
-            prim = dr.gather(bk.UInt32, numbering, first + place, present)
-            packet = dr.gather(bk.ArrayXf, triangles, prim, present, shape=(TRIANGLE_SIZE, dr.width(prim)))
-            dr.scatter(records, packet, record * halves + place, present)
+        _write_nodes(records, wide, node_record, slot_record)
+        numbering = order if len(kept) == dr.width(rows[0]) else kept[order]   # the caller's numbers
+        _write_leaves(records, wide, slot_record, numbering, rows)
         dr.eval(records)
         return records
 
@@ -451,3 +424,48 @@ def _sorted_by_distance(children):
         children[a] = (dr.select(swap, near_b, near_a), dr.select(swap, ref_b, ref_a))
         children[b] = (dr.select(swap, near_a, near_b), dr.select(swap, ref_a, ref_b))
     return children
+
+
+#: 16-float halves per record: the unit of packet gathers and scatters.
+_HALVES = RECORD_SIZE // TRIANGLE_SIZE
+
+
+def _write_nodes(records, wide, node_record, slot_record):
+    """Write the four-wide nodes of ``wide`` into ``records`` at ``node_record``
+    (see the module docstring for the fields)."""
+    kind = wide['kind']
+    refs = np.where(kind == 2, slot_record, np.where(kind == 1, LEAF_BIT | slot_record, DONE))
+    columns = ([wide['lo'][:, c, a] for a in range(3) for c in range(WIDTH)]
+               + [wide['hi'][:, c, a] for a in range(3) for c in range(WIDTH)]
+               + [refs[:, c].astype(np.uint32).view(np.float32) for c in range(WIDTH)])
+    columns = [bk.from_numpy(bk.Float, np.ascontiguousarray(c, dtype=np.float32)) for c in columns]
+    columns += [dr.zeros(bk.Float, len(kind))] * (RECORD_SIZE - len(columns))
+    first_half = bk.from_numpy(bk.UInt32, (node_record * _HALVES).astype(np.uint32))
+    for half in range(_HALVES):
+        dr.scatter(records, bk.ArrayXf(columns[half * TRIANGLE_SIZE:(half + 1) * TRIANGLE_SIZE]),
+                   first_half + half)
+
+
+def _write_leaves(records, wide, slot_record, numbering, rows):
+    """Write triangle j of each leaf into the j-th half of its record.
+
+    ``numbering``: the caller's number of each position of the build's
+    order. The triangles' own 16 floats are laid out first, in the caller's
+    order, then copied leaf by leaf with packet gathers. A leaf's second
+    half, when it has one triangle, stays zero: rows of zeros never hit.
+    """
+    m = dr.width(rows[0])
+    own = [c for row in rows for c in row]
+    own += [dr.zeros(bk.Float, m)] * (TRIANGLE_SIZE - len(own))
+    own[PRIM_FIELD] = dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m))
+    triangles = dr.zeros(bk.Float, m * TRIANGLE_SIZE)
+    dr.scatter(triangles, bk.ArrayXf(own), dr.arange(bk.UInt32, m))
+    leaves = np.flatnonzero(wide['kind'].ravel() == 1)
+    count, first, record = (bk.from_numpy(bk.UInt32, np.take(a.ravel(), leaves).astype(np.uint32))
+                            for a in (wide['count'], wide['index'], slot_record))
+    numbering = bk.from_numpy(bk.UInt32, numbering.astype(np.uint32))
+    for place in range(LEAF_TRIANGLES):
+        present = count > place
+        prim = dr.gather(bk.UInt32, numbering, first + place, present)
+        packet = dr.gather(bk.ArrayXf, triangles, prim, present, shape=(TRIANGLE_SIZE, dr.width(prim)))
+        dr.scatter(records, packet, record * _HALVES + place, present)
