@@ -127,7 +127,7 @@ class BruteForceLoop:
         self.m = len(p0)
         # 16 floats per triangle, like the BVH's records: one packet gather each.
         corners = [bk.Array3f(*(bk.Float(c[:, i]) for i in range(3))) for c in (p0, p1, p2)]
-        fields = triangle_space_rows(*corners)
+        fields = [corners[0], *triangle_space_rows(*corners)]
         data = np.zeros((self.m, 16), np.float32)
         data[:, :12] = np.concatenate([f.numpy().T for f in fields], 1)
         self.data = bk.from_numpy(bk.Float, data)       # Dr.Jit's memory: aligned for packet gathers
@@ -135,7 +135,7 @@ class BruteForceLoop:
 
     def _triangle(self, k):
         r = dr.gather(self.array_xf, self.data, k, shape=(16, dr.width(k)))
-        return tuple(bk.Array4f(*r[k:k + 4]) for k in (0, 4, 8))
+        return tuple(bk.Array3f(r[k], r[k + 1], r[k + 2]) for k in (0, 3, 6, 9))
 
     def intersect(self, o, d, t_max, active=True):
         n = dr.width(d)

@@ -17,12 +17,12 @@ from tutorial_kit.core.errors import BackendError
 
 #: Array types of the active backend, rebound by :func:`set_backend`.
 Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
-Array2f = Array3f = Array4f = Array2i = Array2u = Array3u = Array3i = Color3f = None
+Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
 TensorXf = PCG32 = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 
-TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array4f', 'Array2i',
+TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
                'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
 
 _LLVM_HELP = (

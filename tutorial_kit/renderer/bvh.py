@@ -25,13 +25,13 @@ array, each fetched with a single packet gather::
 
     node:  min x, y, z of the 4 children (12) | max x, y, z (12) | 4 child references | padding (4)
     leaf:  triangle (16) | triangle (16)
-    triangle:  the three affine rows of the triangle's space (12) | padding (2) | prim | padding (1)
+    triangle:  a corner (3) | the rows of the triangle's space (9) | padding (2) | prim | padding (1)
 
 A node keeps its *children's* boxes, so one fetch tests all four. The
 references and ``prim`` hold uint32 bit patterns. A child reference is a
 record's index, with the top bit set for a leaf; ``DONE`` marks an empty
-slot. A leaf stores the triangles themselves (the precomputed rows of the
-ray test below), as a box around one triangle is almost as expensive to
+slot. A leaf stores the triangles themselves (a corner and the precomputed
+rows of the ray test below), as a box around one triangle is almost as expensive to
 test as the triangle; a leaf of one triangle has zeros in the second place,
 which no ray hits.
 
@@ -63,8 +63,8 @@ per query at 36 triangles, 0.5 s at 64; once, as Dr.Jit caches kernels).
 **The ray-triangle test** moves each ray into its triangle's own space,
 where the triangle is the unit right triangle in the plane ``z = 0``
 (Baldwin and Weber 2016, :func:`~tutorial_kit.renderer.triangle.intersect_in_triangle_space`):
-fifteen multiply-adds against rows precomputed at build time, less than half
-the work of the Moller-Trumbore test. It is not watertight: a ray through a shared edge
+six dot products against rows precomputed at build time, about half the work
+of the Moller-Trumbore test. It is not watertight: a ray through a shared edge
 or vertex may in rare cases slip between both triangles (the comparisons on
 ``u``, ``v`` are inclusive, which makes that rare). That is harmless for Monte
 Carlo rendering. The search only names the triangle; the renderer then
@@ -156,10 +156,11 @@ class BVH:
             # Triangles of zero area could still produce hits from rounding in the
             # test; they cannot be seen, so leave them out altogether, and those
             # with a corner that is NaN or infinite. Both have rows that are not finite.
-            finite = dr.all(dr.isfinite(rows[0]))
-            for row in rows[1:]:
+            finite = dr.all(dr.isfinite(device[0]))
+            for row in rows:
                 finite &= dr.all(dr.isfinite(row))
-            dr.eval(rows, finite)
+            test_data = (device[0], *rows)      # per triangle: a corner and three rows
+            dr.eval(test_data, finite)
             kept = np.flatnonzero(finite.numpy())
 
         self.node_count = 0
@@ -167,10 +168,10 @@ class BVH:
         if len(kept) <= unroll_limit:
             # One width-1 array per triangle and field: their values are not
             # baked into the kernel, so the same kernel serves after a rebuild.
-            fields = [row.numpy() for row in rows] if len(kept) else []   # (4, M) each
+            fields = [field.numpy() for field in test_data] if len(kept) else []   # (3, M) each
 
             def opaque(field, i):
-                return bk.Array4f(*(dr.opaque(bk.Float, float(x)) for x in field[:, i]))
+                return bk.Array3f(*(dr.opaque(bk.Float, float(x)) for x in field[:, i]))
             self._triangles = [(int(i), *(opaque(field, i) for field in fields)) for i in kept]
         else:
             self._triangles = None
@@ -184,18 +185,18 @@ class BVH:
             self.depth = len(wide['level_start'])          # node levels and the leaves
             if 3 * self.depth + 1 > STACK_SIZE:
                 raise ValueError(f'BVH of depth {self.depth} exceeds the traversal stack')
-            self._nodes = self._records(tree['order'], wide, kept, rows)
+            self._nodes = self._records(tree['order'], wide, kept, test_data)
             dr.make_opaque(self._nodes)
         self.build_time = time.perf_counter() - started
 
     @staticmethod
-    def _records(order, wide, kept, rows):
+    def _records(order, wide, kept, test_data):
         """Node and leaf records, RECORD_SIZE float32 values each, in one Float,
         in depth-first order (see the module docstring and
         :mod:`~tutorial_kit.renderer.bvh_layout`), written on the device
         (``order``: the build's triangle order; ``kept``: the caller's numbers
-        of the triangles built over; ``rows``: three Array4f per triangle, in
-        the caller's order).
+        of the triangles built over; ``test_data``: a corner and three rows
+        per triangle, four Array3f in the caller's order).
 
         Both kinds of record are written with packet scatters, each lane
         writing 16 consecutive floats at once: for a million triangles about
@@ -206,8 +207,8 @@ class BVH:
             raise ValueError(f'{len(order)} triangles are too many for one BVH')
         records = dr.zeros(bk.Float, total * RECORD_SIZE)
         _write_nodes(records, wide, node_record, slot_record)
-        numbering = order if len(kept) == dr.width(rows[0]) else kept[order]   # the caller's numbers
-        _write_leaves(records, wide, slot_record, numbering, rows)
+        numbering = order if len(kept) == dr.width(test_data[0]) else kept[order]   # the caller's numbers
+        _write_leaves(records, wide, slot_record, numbering, test_data)
         dr.eval(records)
         return records
 
@@ -277,8 +278,8 @@ class BVH:
     def _intersect_all(self, o, d, t, prim, *uv):
         """Test every triangle in turn, keeping the closest hit (``uv``: the
         barycentrics so far, or nothing when they are not wanted)."""
-        for index, row_u, row_v, row_n in self._triangles:
-            hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, row_u, row_v, row_n, t)
+        for index, p0, row_u, row_v, row_n in self._triangles:
+            hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t)
             t = dr.select(hit, t_k, t)
             uv = [dr.select(hit, new, old) for new, old in zip((u_k, v_k), uv)]
             prim = dr.select(hit, index, prim)
@@ -293,8 +294,8 @@ class BVH:
         Cornell box at 256 x 256: the same render time at 4 and 64 spp, and
         a tenth less time per iteration of Mitsuba 3's tutorial loop.
         """
-        for _, row_u, row_v, row_n in self._triangles:
-            hit |= intersect_in_triangle_space(o, d, row_u, row_v, row_n, t_max)[0]
+        for _, p0, row_u, row_v, row_n in self._triangles:
+            hit |= intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t_max)[0]
         return hit
 
     # -- tree walk --------------------------------------------------------------------------
@@ -347,8 +348,8 @@ class BVH:
         hit = dr.zeros(bk.Bool, dr.width(ref))
         nearest = (t_closest, dr.zeros(bk.UInt32, dr.width(ref)), 0.0, 0.0)
         for k in range(0, RECORD_SIZE, TRIANGLE_SIZE):
-            rows = (bk.Array4f(*r[k + j:k + j + 4]) for j in (0, 4, 8))
-            hit_k, t_k, u_k, v_k = intersect_in_triangle_space(o, d, *rows, nearest[0])
+            fields = (bk.Array3f(*r[k + j:k + j + 3]) for j in (0, 3, 6, 9))
+            hit_k, t_k, u_k, v_k = intersect_in_triangle_space(o, d, *fields, nearest[0])
             hit_k &= leaf
             found = (t_k, dr.reinterpret_array(bk.UInt32, r[k + PRIM_FIELD]), u_k, v_k)
             nearest = tuple(dr.select(hit_k, a, b) for a, b in zip(found, nearest))
@@ -446,16 +447,16 @@ def _write_nodes(records, wide, node_record, slot_record):
                    first_half + half)
 
 
-def _write_leaves(records, wide, slot_record, numbering, rows):
+def _write_leaves(records, wide, slot_record, numbering, test_data):
     """Write triangle j of each leaf into the j-th half of its record.
 
     ``numbering``: the caller's number of each position of the build's
     order. The triangles' own 16 floats are laid out first, in the caller's
     order, then copied leaf by leaf with packet gathers. A leaf's second
-    half, when it has one triangle, stays zero: rows of zeros never hit.
+    half, when it has one triangle, stays zero: zero rows never hit.
     """
-    m = dr.width(rows[0])
-    own = [c for row in rows for c in row]
+    m = dr.width(test_data[0])
+    own = [c for field in test_data for c in field]
     own += [dr.zeros(bk.Float, m)] * (TRIANGLE_SIZE - len(own))
     own[PRIM_FIELD] = dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m))
     triangles = dr.zeros(bk.Float, m * TRIANGLE_SIZE)
