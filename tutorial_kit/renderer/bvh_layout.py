@@ -23,11 +23,12 @@ depth-first order alone took 10 to 16 % off each query's time. Four
 children per node (each leaf's two triangles tested in one step) halved
 the steps per ray (15 and 10 on average, where the binary tree took 28 and
 18) and took a further 9 to 15 % off: a wide step computes about twice as
-much as a binary one, so the gain is the memory waited for less. Rendering
+much as a binary one, so the gain is the memory waited for less. Together
+with the per-triangle records that the scene reads at a hit, rendering
 terrains at 512 x 512 and 16 spp (``benchmarks/mesh_scale.py``, against
-Mitsuba 3 in the same run): 15 % less time at a million triangles (6.4 s
-to 5.4 s, from 3.5 to 2.9 times Mitsuba 3's), where the tree no longer fits
-in the caches; at 10,000 triangles, where it does, about the same time. The
+Mitsuba 3 in the same run) went from 3.5 to 2.6 to 2.8 times Mitsuba 3's
+time at a million triangles, where the tree no longer fits in the caches,
+and from 2.9 to 2.3 to 2.7 times at 10,000 triangles, where it does. The
 price is load time: 0.1 to 0.2 s more for a million triangles.
 """
 import numpy as np
