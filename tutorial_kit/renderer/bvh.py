@@ -84,6 +84,7 @@ import numpy as np
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.records import packet_records
 from tutorial_kit.renderer.bvh_build import build_tree
 from tutorial_kit.renderer.bvh_layout import WIDTH, collapse_to_four, depth_first_layout
 from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows
@@ -457,10 +458,9 @@ def _write_leaves(records, wide, slot_record, numbering, test_data):
     """
     m = dr.width(test_data[0])
     own = [c for field in test_data for c in field]
-    own += [dr.zeros(bk.Float, m)] * (TRIANGLE_SIZE - len(own))
-    own[PRIM_FIELD] = dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m))
-    triangles = dr.zeros(bk.Float, m * TRIANGLE_SIZE)
-    dr.scatter(triangles, bk.ArrayXf(own), dr.arange(bk.UInt32, m))
+    own += [dr.zeros(bk.Float, m)] * (PRIM_FIELD - len(own))
+    own.append(dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m)))
+    triangles = packet_records(own, m, TRIANGLE_SIZE)
     leaves = np.flatnonzero(wide['kind'].ravel() == 1)
     count, first, record = (bk.from_numpy(bk.UInt32, np.take(a.ravel(), leaves).astype(np.uint32))
                             for a in (wide['count'], wide['index'], slot_record))

@@ -23,6 +23,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.dispatch import dispatch
 from tutorial_kit.core.errors import PluginError
 from tutorial_kit.core.frame import Frame
+from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.plugins.bsdfs.base import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
@@ -161,13 +162,13 @@ class Scene(Plugin):
         fields = corner_fields(self.vertex_positions, bk.Array3f) + [
             dr.reinterpret_array(bk.Float, shape), dr.gather(bk.Float, self.shape_normal_sign, shape),
             *(dr.select(flag, 1.0, 0.0) for flag in flags)]
-        self.triangle_records = _records_of(fields, m)
+        self.triangle_records = packet_records(fields, m, TRIANGLE_RECORD)
         if self.vertex_normals is not None or self.vertex_texcoords is not None:
             normals = (corner_fields(self.vertex_normals, bk.Array3f) if self.vertex_normals is not None
                        else [dr.zeros(bk.Float, m)] * 9)
             texcoords = (corner_fields(self.vertex_texcoords, bk.Array2f) if self.vertex_texcoords is not None
                          else [dr.zeros(bk.Float, m)] * 6)
-            self.triangle_shading = _records_of(normals + texcoords, m)
+            self.triangle_shading = packet_records(normals + texcoords, m, TRIANGLE_RECORD)
 
     def prepare_render(self):
         """Join the meshes' (possibly differentiable) vertex data for one render.
@@ -379,15 +380,3 @@ class _Triangles(NamedTuple):
     smooth: object          # Bool: where ``normals`` apply
     texcoords: tuple        # three Array2f of vertex texture coordinates, or None
     textured: object        # Bool: where ``texcoords`` apply
-
-
-def _records_of(fields, count):
-    """``count`` records of TRIANGLE_RECORD floats in one Float, record ``i``
-    holding ``fields[j][i]`` at position ``j`` (the rest zero), written with
-    one packet scatter (each lane writes its whole record at once)."""
-    zero = dr.zeros(bk.Float, count)
-    records = dr.zeros(bk.Float, count * TRIANGLE_RECORD)
-    dr.scatter(records, bk.ArrayXf(list(fields) + [zero] * (TRIANGLE_RECORD - len(fields))),
-               dr.arange(bk.UInt32, count))
-    dr.eval(records)
-    return records
