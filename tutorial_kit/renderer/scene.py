@@ -7,7 +7,8 @@ rendering it answers four questions about rays and lights:
 - :meth:`ray_test`: is a segment blocked (shadow rays)?
 - :meth:`emission`: what radiance does a surface or the environment send back
   along a ray, and how likely was emitter sampling to pick that point?
-- :meth:`sample_emitter`: a point on a light, its visibility and weight.
+- :meth:`sample_emitter`: a point on a light, its visibility and weight
+  (:meth:`emitter_visible`: the visibility alone).
 
 The nearest-hit *search* runs in a bounding volume hierarchy outside of
 automatic differentiation; the hit is then *re-evaluated* from the vertex
@@ -330,12 +331,14 @@ class Scene(Plugin):
         on_emitter = si.valid & (dr.gather(bk.UInt32, self.shape_emitter, si.shape, si.valid) != NO_EMITTER)
         return on_emitter | (~si.valid & (self.environment is not None))
 
-    def sample_emitter(self, si, sample1, sample2, active):
+    def sample_emitter(self, si, sample1, sample2, active, test_visibility=True):
         """Choose a light uniformly, a point on it, and test its visibility from ``si``.
 
         Returns ``(ds, weight)``: a :class:`DirectionSample` (density per solid
         angle including the choice of light) and the Color3f radiance / pdf,
-        zero where the point is hidden.
+        zero where the point is hidden. With ``test_visibility=False`` no
+        shadow ray is traced and ``weight`` is the unoccluded one (as in
+        Mitsuba 3); :meth:`emitter_visible` then tests the rays that matter.
         """
         count = len(self._emitters)
         if count == 0:
@@ -347,11 +350,19 @@ class Scene(Plugin):
         index = dr.minimum(bk.UInt32(sample1 * count), count - 1)
         ds, weight = dispatch(self._emitters, index, 'sample_direction', si.p, sample2)
         ds = DirectionSample(ds.p, ds.n, ds.d, ds.dist, ds.pdf / count)
+        weight = dr.select(active & (ds.pdf > 0), weight * count, 0)
+        if test_visibility:
+            weight = dr.select(self.emitter_visible(si, ds, active), weight, 0)
+        return ds, weight
+
+    def emitter_visible(self, si, ds, active):
+        """Bool: whether the light point of ``ds`` (from :meth:`sample_emitter`)
+        is seen from ``si``, by a shadow ray traced where ``active``; False
+        elsewhere."""
         origin = si.offset_origin(ds.d)
         t_max = dr.select(dr.isinf(ds.dist), dr.inf, ds.dist * (1 - SHADOW_EPSILON))
         test = active & (ds.pdf > 0)
-        visible = test & ~self.ray_test(origin, ds.d, t_max, test)
-        return ds, dr.select(visible, weight * count, 0)
+        return test & ~self.ray_test(origin, ds.d, t_max, test)
 
     # -- surfaces ----------------------------------------------------------------------
     def bsdf_eval_pdf(self, si, wo, active=True):
