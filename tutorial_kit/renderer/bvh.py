@@ -380,8 +380,13 @@ class BVH:
     def _start(self, active, n):
         """Initial loop state of a walk: root reference, stack pointer, stack.
 
-        The stack's bottom entry is ``DONE``: popping it ends the walk."""
-        stack = dr.alloc_local(bk.UInt32, STACK_SIZE, dr.full(bk.UInt32, DONE, n))
+        The stack's bottom entry is ``DONE``: popping it ends the walk. The
+        other entries are written before they are read, so they are left
+        uninitialised: filling all STACK_SIZE entries at the start of every
+        walk cost 3 % of a terrain's render kernel.
+        """
+        stack = dr.alloc_local(bk.UInt32, STACK_SIZE)
+        stack[0] = dr.full(bk.UInt32, DONE, n)
         return dr.select(active, bk.UInt32(0), DONE), dr.ones(bk.UInt32, n), stack
 
     def _intersect_tree(self, o, d, nearest, active):
