@@ -157,6 +157,9 @@ def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
                              'vn 0 0 1', 'vn 0 0 -1', 'f 1/1/1 2/2/1 3/1/1',
                              'f 2/2/1 4/2/1 3/1/2', 'f\t-1/-1/-1 -2/-2/-2 -3/-1/-1']),
         'p//n': 'v 0 0 0\r\nv 1 0 0\r\nv 0 1 0\r\nvn 0 0 1\r\nf 1//1 2//1 3//1\r\n',
+        'p/p/p': '\n'.join(['v 0 0 0', 'v 1 0 0', 'v 0 1 0', 'v 1 1 0', 'vt 0 0', 'vt 1 0', 'vt 0 1',
+                             'vt 1 1', 'vn 0 0 1', 'vn 0 1 0', 'vn 1 0 0', 'vn 0 0 -1',
+                             'f 3/3/3 2/2/2 4/4/4', 'f 1/1/1 2/2/2 3/3/3']),   # the same number in each table
         'p/t': 'v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0.25\nvt 0.5 1\nf 1/1 2/2 3/1',
     }
     for name, text in texts.items():
