@@ -321,15 +321,17 @@ class BVH:
         Minimum and maximum are written as compare-and-select: no slab
         distance is NaN (``inv_d`` is finite), and ``dr.minimum`` would also
         handle NaN, which on a CPU costs several instructions each. Measured
-        on a 10,000-triangle terrain: about 10 % less kernel time.
+        on a 10,000-triangle terrain: about 10 % less kernel time for the
+        per-axis ones, and 7 % less again (terrains of 10,000 and a million
+        triangles) for the maximum and minimum over the axes.
         """
         t0 = (lo - o) * inv_d
         t1 = (hi - o) * inv_d
         closer = t0 < t1
         t_entry = dr.select(closer, t0, t1)
         t_exit = dr.select(closer, t1, t0)
-        t_near = dr.max(bk.Array3f(t_entry.x, t_entry.y, dr.select(t_entry.z > 0, t_entry.z, 0)))
-        t_far = dr.min(bk.Array3f(t_exit.x, t_exit.y, dr.select(t_exit.z < t_closest, t_exit.z, t_closest)))
+        t_near = _larger(_larger(t_entry.x, t_entry.y), _larger(t_entry.z, 0))
+        t_far = _smaller(_smaller(t_exit.x, t_exit.y), _smaller(t_exit.z, t_closest))
         return t_near <= t_far * _BOX_TFAR_SCALE, t_near
 
     @classmethod
@@ -419,6 +421,17 @@ class BVH:
             (ref, dr.zeros(bk.Bool, n), sp, stack), lambda ref, *_: ref != DONE, body,
             labels=('ref', 'hit', 'sp', 'stack'), label='bvh_occluded', mode='symbolic')
         return hit
+
+
+def _larger(a, b):
+    """max(a, b) for values that are not NaN, as one compare and one select
+    (``dr.maximum`` also handles NaN, which costs a third instruction)."""
+    return dr.select(a > b, a, b)
+
+
+def _smaller(a, b):
+    """min(a, b) for values that are not NaN (see :func:`_larger`)."""
+    return dr.select(a < b, a, b)
 
 
 def _sorted_by_distance(children):
