@@ -6,7 +6,9 @@ surface it
 
 1. adds the light the surface emits (if the previous bounce sampled the BSDF,
    weighted by multiple importance sampling, MIS),
-2. samples a point on a light and adds its contribution (MIS-weighted),
+2. samples a point on a light and adds its contribution (MIS-weighted;
+   the shadow ray that tests whether the point is visible is traced only
+   where that contribution would not be zero, see :func:`shadow_ray_needed`),
 3. samples the BSDF for the next direction and multiplies the path
    throughput by the BSDF weight,
 4. after ``rr_depth`` bounces, stops at random with Russian roulette,
