@@ -238,11 +238,11 @@ def test_shadow_rays_skipped_for_nothing_still_serve_derivatives(unbiased):
                                      width=16, height=16))
     params = tk.traverse(scene)
     key = 'floor.reflectance.value'
-    params[key] = bk_color(1.0)
+    params[key] = tk.backend.color3f(1.0)
     params.update()
     with dr.suspend_grad():
         lit = tk.render(scene, spp=16, seed=5).numpy()
-    params[key] = bk_color(0.0)
+    params[key] = tk.backend.color3f(0.0)
     dr.enable_grad(params[key])
     params.update()
     # The derivative pass draws from seed_grad when unbiased, from seed when not.
@@ -254,7 +254,3 @@ def test_shadow_rays_skipped_for_nothing_still_serve_derivatives(unbiased):
     shadowed, total = (lit[:, 8:] < 1e-6).mean(), lit.sum(axis=(0, 1))
     assert 0.05 < shadowed < 0.9               # the blocker casts a shadow on the floor
     assert np.allclose(gradient, total, rtol=1e-3)
-
-
-def bk_color(value):
-    return tk.backend.Color3f(value, value, value)

@@ -332,8 +332,8 @@ def _read_vectorised(data, path):
     text += b'\n' + bytes(-size % 4)
     if any(space in data for space in (b'\t', b'\r', b'\v', b'\f')):
         text = text.translate(_AS_SPACE)
-    words = np.frombuffer(text, np.uint8)
-    buf = words[:size]
+    padded = np.frombuffer(text, np.uint8)
+    buf = padded[:size]
     line_end = np.flatnonzero(buf == _NEWLINE)
     line_start = np.r_[0, line_end[:-1] + 1]
     if b'#' in data:                              # a comment runs to the end of its line
@@ -341,7 +341,7 @@ def _read_vectorised(data, path):
         line = np.searchsorted(line_end, hashes)
         first = np.r_[True, line[1:] != line[:-1]]
         _blank(buf, hashes[first], line_end[line[first]])
-    lines = _Lines(data, buf, line_start, line_end, words)
+    lines = _Lines(data, buf, line_start, line_end, padded)
     suspects = [lines.unknown_statements()]
 
     positions, bad = lines.numbers(_POSITION, 3, 3)

@@ -31,8 +31,8 @@ A node keeps its *children's* boxes, so one fetch tests all four. The
 references and ``prim`` hold uint32 bit patterns. A child reference is a
 record's index, with the top bit set for a leaf; ``DONE`` marks an empty
 slot. A leaf stores the triangles themselves (a corner and the precomputed
-rows of the ray test below), as a box around one triangle is almost as expensive to
-test as the triangle; a leaf of one triangle has zeros in the second place,
+rows of the ray test below), as a box around one triangle is almost as
+expensive to test as the triangle; a leaf of one triangle has zeros in the second place,
 which no ray hits.
 
 **Traversal** (near first, with a stack). Each loop iteration takes one
@@ -54,8 +54,9 @@ box's 36). The loop above pays for each step with a gather, a transpose of
 the gathered record and a few masks, and every lane computes the box test
 (and the triangle test, whenever a lane of its SIMD packet is at a leaf).
 With few triangles it is faster to emit straight-line code that tests every
-triangle, reading triangle data that is the same for all rays: on the Cornell box this is 2 to 4 times as fast as walking the
-hierarchy (``benchmarks/bvh.py``). The triangle data live in width-1 arrays,
+triangle, reading triangle data that is the same for all rays: on the
+Cornell box this is 2 to 4 times as fast as walking the hierarchy
+(``benchmarks/bvh.py``). The triangle data live in width-1 arrays,
 not in the code, so a rebuild after vertices move reuses the compiled kernel.
 The price is compile time, which grows with the triangle count (about 0.25 s
 per query at 36 triangles, 0.5 s at 64; once, as Dr.Jit caches kernels).
@@ -334,11 +335,6 @@ class BVH:
         t_far = _smaller(_smaller(t_exit.x, t_exit.y), _smaller(t_exit.z, t_closest))
         return t_near <= t_far * _BOX_TFAR_SCALE, t_near
 
-    @classmethod
-    def _box_hit(cls, o, inv_d, lo, hi, t_closest):
-        """Slab test: does the ray meet box lo..hi somewhere in [0, t_closest]?"""
-        return cls._box_distance(o, inv_d, lo, hi, t_closest)[0]
-
     def _step(self, o, inv_d, d, ref, t_closest, sp, stack, barycentrics=False):
         """One traversal step for each lane: the record fetched at ``ref``,
         the triangle tests (for lanes at a leaf), and the next reference,
@@ -398,7 +394,7 @@ class BVH:
 
         uv = (dr.zeros(bk.Float, width), dr.zeros(bk.Float, width)) if barycentrics else ()
         _, hit, *nearest = dr.while_loop(
-            (at_leaf, dr.zeros(bk.Bool, width), bk.Float(t_closest), dr.zeros(bk.UInt32, width), *uv),
+            (at_leaf, dr.zeros(bk.Bool, width), t_closest, dr.zeros(bk.UInt32, width), *uv),
             lambda todo, *_: todo, test, label='bvh_leaf', mode='symbolic')
         return hit, tuple(nearest)
 

@@ -62,9 +62,9 @@ def shadow_ray_needed(Lr_direct, active):
     part). Measured: a fifth of the kernel time of a terrain under a
     constant sky, and the same image (to the last bit, or to within a unit
     in the last place where the compiled arithmetic is ordered
-    differently). While derivatives are
-    recorded, every ray is traced: a zero value can have a non-zero
-    derivative (a reflectance of zero that the optimizer is raising).
+    differently). While derivatives are recorded, every ray is traced: a
+    zero value can have a non-zero derivative (a reflectance of zero that
+    the optimizer is raising).
     """
     if dr.grad_enabled(Lr_direct):
         return active
