@@ -41,7 +41,11 @@ def test_no_numbers():
 def corners(tokens):
     text = np.frombuffer((' '.join(tokens) + '\n').encode(), np.uint8)
     blank = text <= 32
-    return read_index_tuples(text, np.flatnonzero(~blank & np.r_[True, blank[:-1]]))
+    found = read_index_tuples(text, np.flatnonzero(~blank & np.r_[True, blank[:-1]]))
+    if found is None:
+        return None
+    values, present, slashes = found          # a column per field, joined here
+    return np.stack(values, axis=1), np.stack(present, axis=1), slashes
 
 
 def test_face_corners_of_every_form():

@@ -147,6 +147,24 @@ def test_obj_ignores_comments_groups_materials_and_blank_lines(tmp_path):
     np.testing.assert_array_equal(mesh.positions, QUAD_POSITIONS)
 
 
+def _obj_with_seams(vertices=40, faces=300, seed=5):
+    """Random faces whose positions mostly keep one texture and normal index,
+    some (seams) another, in a random order."""
+    rng = np.random.default_rng(seed)
+    texcoord, normal = rng.integers(0, vertices, (2, vertices))
+    rows = [f'v {i} {i % 3} {i % 5}' for i in range(vertices)]
+    rows += [f'vt {i / vertices} 0.5' for i in range(vertices)] + [f'vn 0 0 {i + 1}' for i in range(vertices)]
+    for _ in range(faces):
+        corner = []
+        for p in rng.choice(vertices, 3, replace=False):
+            t, n = texcoord[p], normal[p]
+            if rng.random() < 0.3:
+                t, n = rng.integers(0, vertices, 2)
+            corner.append(f'{p + 1}/{t + 1}/{n + 1}')
+        rows.append('f ' + ' '.join(corner))
+    return '\n'.join(rows) + '\n'
+
+
 def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
     """The vectorised reader takes the common forms itself (no fallback) and
     gives exactly the line reader's arrays."""
@@ -161,6 +179,7 @@ def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
                              'vt 1 1', 'vn 0 0 1', 'vn 0 1 0', 'vn 1 0 0', 'vn 0 0 -1',
                              'f 3/3/3 2/2/2 4/4/4', 'f 1/1/1 2/2/2 3/3/3']),   # the same number in each table
         'p/t': 'v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0.25\nvt 0.5 1\nf 1/1 2/2 3/1',
+        'seams': _obj_with_seams(),
     }
     for name, text in texts.items():
         data = text.encode()
@@ -186,6 +205,19 @@ def test_obj_error_in_a_large_file_names_its_line(tmp_path, monkeypatch):
                                (100, 'vx 1 2 3', 'unknown statement')):
         text = '\n'.join(rows[:bad] + [line] + rows[bad:]) + '\n'
         expect_error(read_obj, write_text(tmp_path, 'large.obj', text), problem, line=bad + 1)
+
+
+def test_obj_control_bytes_are_left_to_the_line_reader(tmp_path):
+    """Only spaces and newlines separate tokens in the whole-file reader; a
+    stray control byte hands the file to the line reader, which names the line."""
+    from tutorial_kit.io import obj
+    rows = [f'v {i} {i % 7} 0' for i in range(300)] + [f'f {i + 1} {i + 2} {i + 3}' for i in range(290)]
+    for bad, line in ((120, 'v 1 2\x013'), (400, 'f 1 2\x023')):
+        text = '\n'.join(rows[:bad] + [line] + rows[bad:]) + '\n'
+        assert obj._read_vectorised(text.encode(), 'control.obj') is None
+        expect_error(read_obj, write_text(tmp_path, 'control.obj', text), line=bad + 1)
+    clean = '\n'.join(rows) + '\n'
+    assert obj._read_vectorised(clean.encode(), 'clean.obj') is not None
 
 
 # -- OBJ: errors --------------------------------------------------------------

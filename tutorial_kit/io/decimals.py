@@ -32,17 +32,35 @@ EXACT_POWERS = 22
 _INTEGER, _FRACTION, _EXPONENT_START, _EXPONENT = 1, 2, 3, 4      # where in the number a lane is
 
 
-def device_text(text):
-    """``char(i)``: the bytes of ``text`` (uint8 NumPy array) at offsets ``i``
-    (UInt32), read on the device from the 32-bit words that hold them. Made
-    once per text, for the readers below: copying a text to the device takes
-    about as long as reading its numbers there."""
-    if len(text) % 4:
-        padded = np.zeros(-(-len(text) // 4) * 4, np.uint8)
-        padded[:len(text)] = text
-        text = padded
-    words = bk.from_numpy(bk.UInt32, text.view('<u4'))
-    return lambda i: (dr.gather(bk.UInt32, words, i >> 2) >> ((i & 3) << 3)) & 0xFF
+class DeviceText:
+    """A text's bytes on the device, for the readers below: ``text(i)`` gives
+    the bytes at offsets ``i`` (UInt32), read from the 32-bit words that hold
+    them. Made once per text (``text``: a uint8 NumPy array, of which the
+    first ``size`` bytes are the text and the rest zero padding; all of it by
+    default): copying a text to the device takes about as long as reading
+    its numbers there."""
+
+    def __init__(self, text, size=None):
+        self.size = len(text) if size is None else size
+        if len(text) % 4:
+            padded = np.zeros(-(-len(text) // 4) * 4, np.uint8)
+            padded[:len(text)] = text
+            text = padded
+        self.words = bk.from_numpy(bk.UInt32, text.view('<u4'))
+
+    def __call__(self, i):
+        return (dr.gather(bk.UInt32, self.words, i >> 2) >> ((i & 3) << 3)) & 0xFF
+
+    def has_control_bytes(self):
+        """Whether the text holds a control byte (below 32) other than the
+        newline: one pass over its words on the device, for a 100 MB text a
+        few hundredths of a second."""
+        word = dr.arange(bk.UInt32, dr.width(self.words))
+        found = dr.zeros(bk.Bool, dr.width(self.words))
+        for k in range(4):
+            byte = (self.words >> (8 * k)) & 0xFF
+            found |= (byte < 32) & (byte != ord('\n')) & (word * 4 + k < self.size)
+        return bool(dr.any(found, axis=None))
 
 
 def _walk_tokens(state, step, label):
@@ -65,14 +83,14 @@ def read_decimals(text, starts):
 
     ``text``: a uint8 NumPy array in which every number is followed by a
     byte <= 32 (a space or newline; the caller ends the text with one), or
-    what :func:`device_text` made of one; ``starts``: int array (N,).
+    a :class:`DeviceText` made of one; ``starts``: int array (N,).
     Returns a float64 NumPy array (N,) with each number correctly rounded,
     or None if some token is not a decimal number that this reads exactly
     (see the module docstring).
     """
     if not len(starts):
         return np.zeros(0)
-    char = text if callable(text) else device_text(text)
+    char = text if isinstance(text, DeviceText) else DeviceText(text)
     start = bk.from_numpy(bk.UInt32, np.asarray(starts, np.uint32))
 
     first = char(start)
@@ -143,15 +161,15 @@ def read_index_tuples(text, starts):
     ``starts`` in ``text`` (as for :func:`read_decimals`): up to three whole
     numbers separated by slashes, read a corner per lane.
 
-    Returns ``(values, present, slashes)``: int64 (N, 3) with 0 for a field
-    left empty, bool (N, 3) whether each field has digits, and int (N,) the
-    number of slashes; or None if some corner holds anything else (another
+    Returns ``(values, present, slashes)``, per field (three of each): int64
+    (N,) with 0 for a field left empty, and bool (N,) whether the field has
+    digits; and uint32 (N,) the number of slashes; or None if some corner holds anything else (another
     character, a third slash, a lone minus sign, more than 15 digits).
     """
     n = len(starts)
     if not n:
-        return np.zeros((0, 3), np.int64), np.zeros((0, 3), bool), np.zeros(0, np.int64)
-    char = text if callable(text) else device_text(text)
+        return [np.zeros(0, np.int64)] * 3, [np.zeros(0, bool)] * 3, np.zeros(0, np.uint32)
+    char = text if isinstance(text, DeviceText) else DeviceText(text)
     Int64 = dr.int64_array_t(bk.Float)
     zeros = lambda t: dr.zeros(t, n)      # noqa: E731
     state = dict(i=bk.from_numpy(bk.UInt32, np.asarray(starts, np.uint32)), field=zeros(bk.UInt32),
@@ -189,6 +207,6 @@ def read_index_tuples(text, starts):
     dr.eval(result)
     if dr.any(result['bad'], axis=None):
         return None
-    values = np.stack([result[f'v{k}'].numpy() for k in range(3)], axis=1)
-    present = np.stack([result[f'h{k}'].numpy() for k in range(3)], axis=1)
-    return values, present, result['field'].numpy().astype(np.int64)
+    values = [result[f'v{k}'].numpy() for k in range(3)]
+    present = [result[f'h{k}'].numpy() for k in range(3)]
+    return values, present, result['field'].numpy()
