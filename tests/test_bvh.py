@@ -7,7 +7,7 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.bvh import BVH, INVALID, UNROLL_LIMIT
 from tutorial_kit.renderer.bvh_layout import collapse_to_four, depth_first_layout
-from tutorial_kit.renderer.bvh_build import build_tree
+from tutorial_kit.renderer.bvh_build import build_tree, large_boxes
 
 # Both strategies: the hierarchy (limit 0 forces it) and the straight-line test.
 MODES = {'tree': 0, 'unrolled': UNROLL_LIMIT}
@@ -276,6 +276,25 @@ def test_tree_structure():
         return prims
     assert sorted(check(0)) == list(range(len(lo)))
     assert tree['depth'] < 40
+
+
+def test_a_few_large_boxes_make_a_subtree_of_their_own():
+    """Two boxes spanning the scene among small ones: the root parts them
+    from the rest, whose box stays tight; with many large boxes, nothing is
+    set apart."""
+    rng = np.random.default_rng(6)
+    lo = rng.random((2000, 3)).astype(np.float32)
+    hi = lo + 0.01
+    lo[[5, 700]], hi[[5, 700]] = -10, 10
+    assert np.flatnonzero(large_boxes(lo, hi)).tolist() == [5, 700]
+    tree = build_tree(lo, hi, leaf_size=2)
+    small = np.ones(2000, bool)
+    small[[5, 700]] = False
+    np.testing.assert_array_equal(tree['child_lo'][0, 0], lo[small].min(0))
+    np.testing.assert_array_equal(tree['child_hi'][0, 0], hi[small].max(0))
+    assert tree['child_leaf'][0, 1] and sorted(tree['order'][tree['child_index'][0, 1]:][:2]) == [5, 700]
+    hi[:100] = lo[:100] + 1                    # 5 % large: a mesh refined in places, not outliers
+    assert not large_boxes(lo, hi).any()
 
 
 def test_tree_of_coincident_boxes():
