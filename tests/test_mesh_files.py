@@ -179,6 +179,7 @@ def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
                              'vt 1 1', 'vn 0 0 1', 'vn 0 1 0', 'vn 1 0 0', 'vn 0 0 -1',
                              'f 3/3/3 2/2/2 4/4/4', 'f 1/1/1 2/2/2 3/3/3']),   # the same number in each table
         'p/t': 'v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0.25\nvt 0.5 1\nf 1/1 2/2 3/1',
+        'p/t, 1 and 3 values': 'v 0 0 0\nv 1 0 0\nv 0 1 0\nvt 0.25\nvt 0.5 1 0.75\nf 1/1 2/2 3/1',
         'seams': _obj_with_seams(),
     }
     for name, text in texts.items():

@@ -108,8 +108,12 @@ def large_boxes(lo, hi, large=LARGE_BOX, share=LARGE_SHARE):
     """
     if not len(lo):
         return np.zeros(0, bool)
-    longest = (hi - lo).max(axis=1)
-    large = longest > large * np.median(longest)
+    extent = hi - lo
+    longest = np.maximum(np.maximum(extent[:, 0], extent[:, 1]), extent[:, 2])
+    # The median of an even sample of at most 2^16 boxes (a tenth of the time
+    # of the whole median at a million, and as good a yardstick).
+    typical = np.median(longest[::max(1, len(longest) >> 16)])
+    large = longest > large * typical
     return large if np.count_nonzero(large) <= share * len(lo) else np.zeros(len(lo), bool)
 
 
