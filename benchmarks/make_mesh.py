@@ -8,7 +8,7 @@ scatter between the hills. :func:`write_ply` (binary little endian) and
 tutorial_kit and Mitsuba 3 load: the terrain seen from above at an angle,
 512 x 512, under a constant sky, path tracer with ``max_depth`` 3.
 
-    python benchmarks/make_mesh.py 1000000 /tmp/terrain   # -> .ply, .obj, _ply.xml, _obj.xml
+    python benchmarks/make_mesh.py 1000000 /tmp/terrain   # -> .ply, .obj, _ptn.obj, and a scene for each
 """
 import argparse
 import os
@@ -57,6 +57,38 @@ def write_obj(path, positions, faces):
         np.savetxt(file, faces + 1, fmt='f %d %d %d')
 
 
+def write_obj_with_attributes(path, positions, faces, seed=2):
+    """An OBJ file as exporters write one for a textured, smooth mesh: a
+    texture coordinate and a normal per vertex, each table in an order of
+    its own (so that a corner reads ``p/t/n`` with three different numbers),
+    and the statements that exporters add (``mtllib``, ``o``, ``s``, ``usemtl``)."""
+    rng = np.random.default_rng(seed)
+    count = len(positions)
+    texcoord_place, normal_place = rng.permutation(count), np.arange(count)[::-1]
+    texcoords = np.empty((count, 2), np.float32)
+    texcoords[texcoord_place] = 0.5 + 0.5 * positions[:, [0, 2]]
+    normals = np.empty((count, 3), np.float32)
+    normals[normal_place] = vertex_normals(positions, faces)
+    corners = np.stack([faces, texcoord_place[faces], normal_place[faces]], axis=-1) + 1
+    with open(path, 'w') as file:
+        file.write('# terrain written by benchmarks/make_mesh.py\nmtllib terrain.mtl\no Terrain\n')
+        np.savetxt(file, positions, fmt='v %.6f %.6f %.6f')
+        np.savetxt(file, texcoords, fmt='vt %.6f %.6f')
+        np.savetxt(file, normals, fmt='vn %.4f %.4f %.4f')
+        file.write('s 1\nusemtl Ground\n')
+        np.savetxt(file, corners.reshape(len(faces), 9), fmt='f %d/%d/%d %d/%d/%d %d/%d/%d')
+
+
+def vertex_normals(positions, faces):
+    """Unit normals per vertex: the area-weighted sum of the adjacent faces' normals."""
+    p = positions.astype(np.float64)
+    face_normal = np.cross(p[faces[:, 1]] - p[faces[:, 0]], p[faces[:, 2]] - p[faces[:, 0]])
+    total = np.zeros_like(p)
+    for corner in range(3):
+        np.add.at(total, faces[:, corner], face_normal)
+    return total / np.maximum(np.linalg.norm(total, axis=1, keepdims=True), 1e-12)
+
+
 SCENE = """<scene version="3.0.0">
     <integrator type="path">
         <integer name="max_depth" value="3"/>
@@ -95,15 +127,19 @@ def write_scene(path, mesh_path):
 
 
 def write_all(triangles, stem):
-    """Write ``stem``.ply/.obj and scene files ``stem``_ply.xml/_obj.xml; returns
-    the triangle count and the dict of paths."""
+    """Write ``stem``.ply/.obj, ``stem``_ptn.obj (with texture coordinates and
+    normals, :func:`write_obj_with_attributes`) and a scene file for each
+    (``stem``_ply.xml, _obj.xml, _ptn_obj.xml); returns the triangle count and
+    the dict of paths."""
     positions, faces = terrain(triangles)
-    paths = dict(ply=stem + '.ply', obj=stem + '.obj',
-                 ply_scene=stem + '_ply.xml', obj_scene=stem + '_obj.xml')
+    paths = dict(ply=stem + '.ply', obj=stem + '.obj', obj_ptn=stem + '_ptn.obj',
+                 ply_scene=stem + '_ply.xml', obj_scene=stem + '_obj.xml',
+                 obj_ptn_scene=stem + '_ptn_obj.xml')
     write_ply(paths['ply'], positions, faces)
     write_obj(paths['obj'], positions, faces)
-    write_scene(paths['ply_scene'], paths['ply'])
-    write_scene(paths['obj_scene'], paths['obj'])
+    write_obj_with_attributes(paths['obj_ptn'], positions, faces)
+    for kind in ('ply', 'obj', 'obj_ptn'):
+        write_scene(paths[kind + '_scene'], paths[kind])
     return len(faces), paths
 
 

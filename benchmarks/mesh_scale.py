@@ -1,14 +1,17 @@
 """Benchmark: large meshes, ours against Mitsuba 3: load and render time by size.
 
 For each triangle count, :mod:`make_mesh` writes a noisy terrain as binary
-PLY and as OBJ into a temporary folder (never into the repository), with a
+PLY and as OBJ (positions only, and with texture coordinates and normals)
+into a temporary folder (never into the repository), with a
 scene that frames it (512 x 512, 16 spp, ``max_depth`` 3, constant sky).
 Measured, tutorial_kit and Mitsuba 3 (``llvm_ad_rgb``) taking turns call by
 call so that machine load drifts into neither side:
 
 * ``load ply`` / ``load obj``: ``load_file`` of the scene, which parses the
   mesh and builds the acceleration structure (ours: the BVH; Mitsuba 3:
-  Embree's), synchronised;
+  Embree's), synchronised; ``load obj p/t/n``: the same for an OBJ file
+  with a texture coordinate and a normal per vertex, each table in its own
+  order (corners ``p/t/n`` with three different numbers, as exporters write);
 * ``render``: one 16-spp render of the loaded PLY scene (first call
   excluded; it compiles).
 
@@ -35,6 +38,11 @@ from make_mesh import write_all
 from measure import timed
 
 
+#: Load tasks and the scene each loads; the columns of the table.
+LOADS = {'load ply': 'ply_scene', 'load obj': 'obj_scene', 'load obj p/t/n': 'obj_ptn_scene'}
+TASKS = (*LOADS, 'render')
+
+
 def mitsuba():
     try:
         import mitsuba as mi
@@ -51,15 +59,16 @@ def measure_size(triangles, folder, repeats, spp, mi):
     loaders = {'tutorial_kit': tk.load_file}
     if mi is not None:
         loaders['mitsuba 3'] = mi.load_file
-    times = {(name, task): [] for name in loaders for task in ('load ply', 'load obj', 'render')}
+    times = {(name, task): [] for name in loaders for task in TASKS}
     scenes = {}
     for name, load in loaders.items():      # warm-up: compiles, fills file caches
         scenes[name] = load(paths['ply_scene'])
         load(paths['obj_scene'])
+        load(paths['obj_ptn_scene'])
     for _ in range(repeats):
         for name, load in loaders.items():
-            times[name, 'load ply'].append(timed(lambda: load(paths['ply_scene'])))
-            times[name, 'load obj'].append(timed(lambda: load(paths['obj_scene'])))
+            for task, scene in LOADS.items():
+                times[name, task].append(timed(lambda: load(paths[scene])))
     images = {}
     for name in loaders:
         # The first call compiles. Evaluated here: a lazy image would be
@@ -103,7 +112,7 @@ def main():
     args = parser.parse_args()
     mi = None if args.no_mitsuba else mitsuba()
     names = ['tutorial_kit'] + (['mitsuba 3'] if mi is not None else [])
-    tasks = ('load ply', 'load obj', 'render')
+    tasks = TASKS
 
     rows = []
     with tempfile.TemporaryDirectory(prefix='tk_mesh_') as folder:

@@ -47,7 +47,9 @@ ray, where the stackless walk of a threaded tree that this replaced (one
 box or one triangle per step, the left child always first) took 61 and 62;
 nodes of four children then halved the steps again. A step mostly waits
 for its record to arrive from memory, which is why fewer, wider steps pay
-(see :mod:`~tutorial_kit.renderer.bvh_layout`).
+(see :mod:`~tutorial_kit.renderer.bvh_layout`). Work that few rays need in a
+step (the triangle tests, pushing a third and fourth child) sits in branches
+that a SIMD packet skips when none of its rays needs it.
 
 **Small scenes** (at most :data:`UNROLL_LIMIT` triangles, like the Cornell
 box's 36). The loop above pays for each step with a gather, a transpose of
@@ -355,15 +357,45 @@ class BVH:
         children = _sorted_by_distance(children)
 
         # Visit the nearest child next; push the others, farthest first.
-        for near, child in reversed(children[1:]):
-            push = dr.isfinite(near)
-            stack.write(child, sp, push)
-            sp = dr.select(push, sp + 1, sp)
+        sp = self._push_far(children[2:], sp, stack)
+        near, child = children[1]
+        push = dr.isfinite(near)
+        stack.write(child, sp, push)
+        sp = dr.select(push, sp + 1, sp)
         nearest_hit = dr.isfinite(children[0][0])
         sp = dr.select(nearest_hit, sp, sp - 1)
         popped = stack.read(sp, ~nearest_hit)
         next_ref = dr.select(nearest_hit, children[0][1], popped)
         return hit, nearest, next_ref, sp
+
+    @staticmethod
+    def _push_far(far, sp, stack):
+        """Push the third and fourth nearest children (``far``: their
+        ``(distance, reference)``) where they were hit, farthest first;
+        returns the new stack pointer.
+
+        The pushes sit in a loop that runs at most once, a branch that a SIMD
+        packet skips when none of its lanes hit three children. Each write
+        to the stack costs a check of whether the lanes' indices agree and,
+        as they rarely do, a store per lane; a ray seldom meets three of a
+        node's four boxes. Measured on a million-triangle terrain: 10 %
+        less render kernel time at 16 spp (3997 to 3588 ms, the two BVH
+        classes taking turns in one process), 8.5 % on a model above a
+        floor, none at 10,000 triangles; the same branch around the second
+        child's push gained nothing more.
+        """
+        width = dr.width(sp)
+
+        def push(todo, sp):
+            for near, child in reversed(far):
+                hit = dr.isfinite(near) & todo
+                stack.write(child, sp, hit)
+                sp = dr.select(hit, sp + 1, sp)
+            return dr.zeros(bk.Bool, width), sp
+
+        _, sp = dr.while_loop((dr.isfinite(far[0][0]), sp), lambda todo, sp: todo, push,
+                              label='bvh_push', mode='symbolic')
+        return sp
 
     @staticmethod
     def _leaf_tests(o, d, r, at_leaf, t_closest, barycentrics):
