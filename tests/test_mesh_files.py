@@ -221,6 +221,26 @@ def test_obj_control_bytes_are_left_to_the_line_reader(tmp_path):
     assert obj._read_vectorised(clean.encode(), 'clean.obj') is not None
 
 
+def test_obj_from_a_pipe_and_with_a_byte_order_mark(tmp_path):
+    """A file that does not know its size (a named pipe) is read to its end;
+    a byte-order mark is skipped and errors still name their line."""
+    import os
+    import threading
+    text = 'v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n'
+    pipe = tmp_path / 'pipe.obj'
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=pipe.write_text, args=(text,))
+    writer.start()
+    mesh = read_obj(pipe)
+    writer.join()
+    check_layout(mesh, 3, 1)
+    marked = tmp_path / 'marked.obj'
+    marked.write_bytes(b'\xef\xbb\xbf' + text.encode())
+    np.testing.assert_array_equal(read_obj(marked).faces, [[0, 1, 2]])
+    marked.write_bytes(b'\xef\xbb\xbf' + text.replace('f 1 2 3', 'f 1 2 4').encode())
+    expect_error(read_obj, marked, 'out of range', line=4)
+
+
 # -- OBJ: errors --------------------------------------------------------------
 
 def test_obj_missing_file(tmp_path):

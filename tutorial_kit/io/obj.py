@@ -79,8 +79,10 @@ def _read_file(path, kind):
             if kind is bytes:
                 return file.read()
             data = bytearray(os.fstat(file.fileno()).st_size)
-            size = file.readinto(data)
-            del data[size:]                     # a file that shrank meanwhile
+            del data[file.readinto(data):]      # a file that shrank meanwhile
+            # What the size left out: a file that grew meanwhile, or one that
+            # does not know its size (a pipe).
+            data += file.read()
             return data
     except FileNotFoundError:
         raise MeshError('file not found', path=path) from None
@@ -326,13 +328,19 @@ def _read_vectorised(data, path):
     Anything irregular makes a *suspect* line. The first one is handed to the
     line reader, which raises its usual error naming the line; if it finds
     nothing wrong there (valid but unusual syntax such as ``1_000``), or the
-    file has non-ASCII bytes, lone carriage returns or face corners of mixed
-    forms (``1/2`` next to ``3``), this returns None and the line reader
-    reads the whole file.
+    file has non-ASCII bytes, lone carriage returns, control bytes other than
+    white space, or face corners of mixed forms (``1/2`` next to ``3``),
+    this returns None and the line reader reads the whole file.
+
+    ``data``: the file's bytes; a bytearray is the caller's to give away:
+    it is changed in place (and the file read again for a message).
     """
     owned = isinstance(data, bytearray)          # the caller's own copy, to change in place
     if data.startswith(_BYTE_ORDER_MARK):
-        data = data[len(_BYTE_ORDER_MARK):]
+        if owned:
+            del data[:len(_BYTE_ORDER_MARK)]
+        else:
+            data = data[len(_BYTE_ORDER_MARK):]
     if not data.isascii() or (b'\r' in data and data.count(b'\r') != data.count(b'\r\n')):
         return None                               # not ASCII, or lines ending in a lone '\r'
     # The text to work on (comments and keywords get blanked): the caller's
