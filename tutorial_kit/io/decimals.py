@@ -161,10 +161,11 @@ def read_index_tuples(text, starts):
     ``starts`` in ``text`` (as for :func:`read_decimals`): up to three whole
     numbers separated by slashes, read a corner per lane.
 
-    Returns ``(values, present, slashes)``, per field (three of each): int64
-    (N,) with 0 for a field left empty, and bool (N,) whether the field has
-    digits; and uint32 (N,) the number of slashes; or None if some corner holds anything else (another
-    character, a third slash, a lone minus sign, more than 15 digits).
+    Returns ``(values, present, slashes)``: per field (three of each) int64
+    (N,) with 0 for a field left empty and bool (N,) whether the field has
+    digits, and uint32 (N,) the number of slashes; or None if some corner
+    holds anything else (another character, a third slash, a lone minus
+    sign, more than 15 digits).
     """
     n = len(starts)
     if not n:

@@ -336,11 +336,7 @@ def _read_vectorised(data, path):
     it is changed in place (and the file read again for a message).
     """
     owned = isinstance(data, bytearray)          # the caller's own copy, to change in place
-    if data.startswith(_BYTE_ORDER_MARK):
-        if owned:
-            del data[:len(_BYTE_ORDER_MARK)]
-        else:
-            data = data[len(_BYTE_ORDER_MARK):]
+    data = _without_byte_order_mark(data)
     if not data.isascii() or (b'\r' in data and data.count(b'\r') != data.count(b'\r\n')):
         return None                               # not ASCII, or lines ending in a lone '\r'
     # The text to work on (comments and keywords get blanked): the caller's
@@ -391,6 +387,17 @@ def _read_vectorised(data, path):
         raise MeshError("the file has no faces ('f' statements)", path=path)
     tables = {_POSITION: positions, _TEXCOORD: texcoords, _NORMAL: normals}
     return _assemble(corners, form, corner_counts, tables)
+
+
+def _without_byte_order_mark(data):
+    """``data`` without the UTF-8 byte-order mark some editors put first
+    (a bytearray loses it in place)."""
+    if not data.startswith(_BYTE_ORDER_MARK):
+        return data
+    if isinstance(data, bytearray):
+        del data[:len(_BYTE_ORDER_MARK)]
+        return data
+    return data[len(_BYTE_ORDER_MARK):]
 
 
 def _positions(buf, test, chunk=1 << 20):
@@ -670,9 +677,7 @@ class _Lines:
         parser.normals = [None] * above[_NORMAL]
         original = self.original
         if original is None:                      # blanked in place: the file again
-            original = _read_file(path, bytes)
-            if original.startswith(_BYTE_ORDER_MARK):
-                original = original[len(_BYTE_ORDER_MARK):]
+            original = _without_byte_order_mark(_read_file(path, bytes))
         text = original[self.line_start[line]:self.line_end[line]].decode('ascii')
         parser.parse_line(text, line + 1)
 

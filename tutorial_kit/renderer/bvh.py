@@ -32,8 +32,8 @@ references and ``prim`` hold uint32 bit patterns. A child reference is a
 record's index, with the top bit set for a leaf; ``DONE`` marks an empty
 slot. A leaf stores the triangles themselves (a corner and the precomputed
 rows of the ray test below), as a box around one triangle is almost as
-expensive to test as the triangle; a leaf of one triangle has zeros in the second place,
-which no ray hits.
+expensive to test as the triangle; a leaf of one triangle has zeros in the
+second place, which no ray hits.
 
 **Traversal** (near first, with a stack). Each loop iteration takes one
 step for each ray: test the triangles of a leaf, or the four child boxes of
@@ -384,18 +384,14 @@ class BVH:
         floor, none at 10,000 triangles; the same branch around the second
         child's push gained nothing more.
         """
-        width = dr.width(sp)
-
         def push(todo, sp):
             for near, child in reversed(far):
                 hit = dr.isfinite(near) & todo
                 stack.write(child, sp, hit)
                 sp = dr.select(hit, sp + 1, sp)
-            return dr.zeros(bk.Bool, width), sp
+            return (sp,)
 
-        _, sp = dr.while_loop((dr.isfinite(far[0][0]), sp), lambda todo, sp: todo, push,
-                              label='bvh_push', mode='symbolic')
-        return sp
+        return _branch(dr.isfinite(far[0][0]), (sp,), push, 'bvh_push')[0]
 
     @staticmethod
     def _leaf_tests(o, d, r, at_leaf, t_closest, barycentrics):
@@ -422,12 +418,11 @@ class BVH:
                 t = dr.select(hit_k, t_k, t)
                 uv = [dr.select(hit_k, new, old) for new, old in zip((u_k, v_k), uv)]
                 hit |= hit_k
-            return (dr.zeros(bk.Bool, width), hit, t, prim, *uv)
+            return (hit, t, prim, *uv)
 
         uv = (dr.zeros(bk.Float, width), dr.zeros(bk.Float, width)) if barycentrics else ()
-        _, hit, *nearest = dr.while_loop(
-            (at_leaf, dr.zeros(bk.Bool, width), t_closest, dr.zeros(bk.UInt32, width), *uv),
-            lambda todo, *_: todo, test, label='bvh_leaf', mode='symbolic')
+        hit, *nearest = _branch(at_leaf, (dr.zeros(bk.Bool, width), t_closest,
+                                          dr.zeros(bk.UInt32, width), *uv), test, 'bvh_leaf')
         return hit, tuple(nearest)
 
     def _start(self, active, n):
@@ -473,6 +468,23 @@ class BVH:
             (ref, dr.zeros(bk.Bool, n), sp, stack), lambda ref, *_: ref != DONE, body,
             labels=('ref', 'hit', 'sp', 'stack'), label='bvh_occluded', mode='symbolic')
         return hit
+
+
+def _branch(todo, state, body, label):
+    """``body(todo, *state)`` for the lanes ``todo``, as a Dr.Jit loop that
+    runs at most once; returns the new state (a tuple).
+
+    Dr.Jit compiles the loop to a branch that a SIMD packet skips when none
+    of its lanes is in ``todo``: the way to keep work that few rays need in
+    a step from costing every packet. ``body`` returns the new state, and
+    must leave lanes outside ``todo`` as they were.
+    """
+    width = dr.width(todo)
+    _, *state = dr.while_loop(
+        (todo, *state), lambda todo, *_: todo,
+        lambda todo, *state: (dr.zeros(bk.Bool, width), *body(todo, *state)),
+        label=label, mode='symbolic')
+    return tuple(state)
 
 
 def _larger(a, b):

@@ -113,8 +113,8 @@ def large_boxes(lo, hi, large=LARGE_BOX, share=LARGE_SHARE):
     # The median of every k-th box, 2^16 to 2^17 of them (all where fewer):
     # a tenth of the time of the whole median at a million, as good a yardstick.
     typical = np.median(longest[::max(1, len(longest) >> 16)])
-    large = longest > large * typical
-    return large if np.count_nonzero(large) <= share * len(lo) else np.zeros(len(lo), bool)
+    marked = longest > large * typical
+    return marked if np.count_nonzero(marked) <= share * len(lo) else np.zeros(len(lo), bool)
 
 
 def _highest_bit(x):
