@@ -8,7 +8,7 @@ import pytest
 
 import tutorial_kit as tk
 from helpers import CBOX_RGB, scene_xml
-from tutorial_kit.plugins.bsdfs.base import BSDF
+from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.plugins.shapes.mesh import smooth_vertex_normals
 
 #: A cube whose eight corners are shared by its twelve triangles (a welded mesh).

@@ -18,7 +18,7 @@ import pytest
 import tutorial_kit as tk
 from tutorial_kit.io import loader
 from tutorial_kit.io.image_size import MAX_IMAGE_PIXELS
-from tutorial_kit.renderer.render import MAX_SAMPLES
+from tutorial_kit.ad.render import MAX_SAMPLES
 from helpers import CBOX, ROOT, scene_xml, small_cbox
 from time_limit import time_limit
 

@@ -124,7 +124,7 @@ def test_renders_in_passes_are_deterministic(cbox_64, monkeypatch):
     order: the same seed gives the same image bit for bit, and the passes
     together still estimate the same image."""
     one_pass = tk.render(cbox_64, spp=8, seed=3).numpy()
-    from tutorial_kit.renderer import render as render_module
+    from tutorial_kit.ad import render as render_module
     monkeypatch.setattr(render_module, 'MAX_SAMPLES_PER_PASS', 64 * 64 * 3)   # 3 passes: 3, 3, 2 spp
     a = tk.render(cbox_64, spp=8, seed=3).numpy()
     b = tk.render(cbox_64, spp=8, seed=3).numpy()

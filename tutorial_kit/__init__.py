@@ -15,11 +15,14 @@ otherwise; ``tk.set_backend('llvm')`` or ``'cuda'`` chooses before a scene
 is loaded.
 
 The package is laid out by role (see the README's "Where things are"):
-``core/`` (backend, arrays, transforms, warps, spectra), ``io/`` (the XML
-loader and the file formats), ``plugins/`` (one folder per plugin kind,
-each with the interface in ``base.py``), ``renderer/`` (the scene, the BVH,
-``render``), ``ad/`` (``traverse``, optimizers, path replay, gradient
-checks, PyTorch) and ``widgets/`` (the notebooks' figures and controls).
+``core/`` (backend, arrays, the plugin registry, random numbers,
+transforms, warps, spectra), ``io/`` (the XML loader and the file
+formats), ``renderer/`` (the interface of every plugin kind, the scene, the
+BVH, camera rays), ``plugins/`` (the implementations, one folder per kind),
+``ad/`` (``traverse``, ``render``, path replay, optimizers, gradient checks,
+PyTorch), this module (the public API) and, above it, ``widgets/`` (the
+notebooks' figures and controls), ``course`` and ``cli``. Each layer
+imports only from the layers before it (``tests/test_layers.py``).
 """
 from importlib.metadata import PackageNotFoundError, version as _package_version
 
@@ -45,12 +48,13 @@ def _metadata_version(name):
         match = re.search(r'^version\s*=\s*"([^"]+)"', pyproject.read_text(), re.M) if pyproject.is_file() else None
         return match.group(1) if match else 'unknown'
 
-# Importing the plugins registers their XML names.
+# Importing the scene and the plugins registers their XML names.
+from tutorial_kit.renderer import scene as _scene  # noqa: E402,F401
 from tutorial_kit import plugins  # noqa: E402,F401
 from tutorial_kit.io.bitmap import write_bitmap, read_bitmap  # noqa: E402
 from tutorial_kit.io.loader import load_file, load_string  # noqa: E402
 from tutorial_kit.ad.optimizers import Optimizer, SGD, Adam  # noqa: E402
-from tutorial_kit.renderer.render import render  # noqa: E402
+from tutorial_kit.ad.render import render  # noqa: E402
 from tutorial_kit.ad.gradients import check_gradient  # noqa: E402
 from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 
 from tutorial_kit.io.bitmap import SUPPORTED_EXTENSIONS, check_writable
 from tutorial_kit.core.errors import BackendError, SceneError
-from tutorial_kit.renderer.render import check_sample_budget
+from tutorial_kit.ad.render import check_sample_budget
 
 
 def _parse_define(text):

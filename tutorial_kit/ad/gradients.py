@@ -25,7 +25,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import ParameterError
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from tutorial_kit.ad.traverse import traverse
 
 
@@ -108,7 +108,7 @@ def default_spp(scene, kind):
     """Samples per pixel for a gradient check of a parameter of ``kind``: 4 for
     shading parameters; for geometry (``'positions'``, ...) about
     ``GEOMETRY_SAMPLES`` per render, at least 64 per pixel."""
-    from tutorial_kit.renderer.render import GEOMETRY_KINDS
+    from tutorial_kit.ad.render import GEOMETRY_KINDS
     if kind not in GEOMETRY_KINDS:
         return 4
     width, height = scene.sensors()[0].film().crop_size()

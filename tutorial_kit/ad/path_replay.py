@@ -7,7 +7,7 @@ SIGGRAPH 2021) instead renders the image once without derivatives and,
 when they are asked for, renders it again with the same random numbers:
 the integrator then knows, at each path vertex, the radiance still to come
 and pushes that vertex's derivative to the parameters at once
-(:meth:`~tutorial_kit.plugins.integrators.base.Integrator.sample` with
+(:meth:`~tutorial_kit.renderer.integrator.Integrator.sample` with
 ``dr.ADMode.Backward`` or ``Forward``). :class:`PathReplay` wraps this as a
 Dr.Jit custom operation, so that a replayed render is a node of the AD graph
 like any other.

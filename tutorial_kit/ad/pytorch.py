@@ -18,7 +18,7 @@ is entirely rendering, the Dr.Jit optimizers are faster.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from tutorial_kit.ad.traverse import traverse
 
 

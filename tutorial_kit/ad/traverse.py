@@ -65,7 +65,7 @@ class _Collector:
 
 def traverse(obj):
     """All parameters of ``obj`` (usually a scene) as a :class:`ParameterMap`."""
-    from tutorial_kit.plugins.plugin import Plugin
+    from tutorial_kit.renderer.plugin import Plugin
     if not isinstance(obj, Plugin):
         raise ParameterError(f'traverse expects a scene or one of its objects, '
                              f'got {type(obj).__name__}')

@@ -209,8 +209,8 @@ def _checked_extension(path):
 def _to_numpy(image, path):
     """Copy ``image`` to a float32 numpy array; Dr.Jit arrays that are not
     tensors become flat and channel-interleaved (they need ``crop_size``)."""
-    from tutorial_kit.io.image import Bitmap
-    if isinstance(image, Bitmap):
+    if callable(getattr(image, 'linear', None)):
+        # A Bitmap (io/image.py, which builds on this module) gives its linear pixels.
         return image.linear()
     if dr.is_array_v(image):
         # detach: an image that carries gradients is written by value.

@@ -15,6 +15,7 @@ import numpy as np
 
 from tutorial_kit.core.errors import ImageError
 from tutorial_kit.core.srgb import srgb_to_linear
+from tutorial_kit.io.bitmap import write_bitmap
 
 
 class Bitmap:
@@ -80,7 +81,6 @@ class Bitmap:
 
     def write(self, path):
         """Write to ``path`` (format from the extension), as ``tk.write_bitmap`` does."""
-        from tutorial_kit.io.bitmap import write_bitmap
         write_bitmap(path, self.linear())
 
     # -- display --------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 ``load_file('scenes/cbox/cbox.xml')`` parses the file, upgrades old scene
 versions the way Mitsuba does, substitutes ``$name`` parameters, follows
 ``<include>`` and ``<ref>``, and creates one plugin object per element
-through :mod:`tutorial_kit.plugins.registry`. Children are created before their
+through :mod:`tutorial_kit.core.registry`. Children are created before their
 parents, so a shape receives finished BSDF and emitter objects.
 
 Every problem raises a :class:`~tutorial_kit.core.errors.SceneError` that names
@@ -21,7 +21,7 @@ import xml.parsers.expat
 
 import numpy as np
 
-from tutorial_kit.plugins import registry as plugins
+from tutorial_kit.core import registry
 
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError, XMLError
@@ -405,7 +405,7 @@ class _Loader:
             raise node.error(f'<{category}> requires the attribute "type"')
         self._fill(node, props, category)
         depth, size = self._tree_size(props, category, node)
-        obj = plugins.create(category, props)
+        obj = registry.create(category, props)
         self.tree_sizes[id(obj)] = (obj, depth, size)
         props.warn_unused()
         obj.id = props.id
@@ -439,7 +439,7 @@ class _Loader:
                 self._fill(self._include(child), props, category, counts)
             elif child.tag in _PROPERTY_TAGS:
                 props.set(child.require('name'), _parse_value(child), child.tag, child.line)
-            elif child.tag in plugins.CATEGORIES or child.tag == 'ref':
+            elif child.tag in registry.CATEGORIES or child.tag == 'ref':
                 self._add_object(child, props, category, counts)
             elif child.tag == 'default':
                 raise child.error('<default> is only allowed directly inside <scene>')

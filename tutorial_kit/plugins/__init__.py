@@ -1,8 +1,9 @@
 """The plugins a scene file names, one folder per kind as in Mitsuba 3's source tree.
 
-Each folder's ``base.py`` holds the interface that every plugin of the kind
-implements; each other file is one plugin, registered under its XML name
-(``@register('bsdf', 'diffuse')``) in :mod:`tutorial_kit.plugins.registry`.
+Every plugin of a kind implements that kind's interface, which lives one
+layer below, in :mod:`tutorial_kit.renderer` (``renderer/bsdf.py`` for the
+BSDFs, ...); each file here is one plugin, registered under its XML name
+(``@register('bsdf', 'diffuse')``) in :mod:`tutorial_kit.core.registry`.
 Importing this package imports them all, which fills the registry.
 """
 from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, plastic,  # noqa: F401
@@ -16,4 +17,3 @@ from tutorial_kit.plugins.samplers import independent  # noqa: F401
 from tutorial_kit.plugins.sensors import perspective  # noqa: F401
 from tutorial_kit.plugins.shapes import cube, obj, ply, rectangle  # noqa: F401
 from tutorial_kit.plugins.textures import bitmap, checkerboard, srgb, uniform  # noqa: F401
-from tutorial_kit.renderer import scene  # noqa: F401  (the <scene> element itself)

@@ -7,7 +7,7 @@ which the same seed guarantees.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.samplers.independent import make_generator
+from tutorial_kit.core.random import make_generator
 
 
 def camera_rays(sensor, spp, seed):

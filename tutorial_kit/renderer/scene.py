@@ -26,17 +26,14 @@ from tutorial_kit.core.errors import PluginError
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
-from tutorial_kit.plugins.bsdfs.base import BSDF
-from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
-from tutorial_kit.plugins.emitters.base import Emitter
-from tutorial_kit.plugins.integrators.base import Integrator
-from tutorial_kit.plugins.integrators.path import PathIntegrator
-from tutorial_kit.plugins.plugin import Plugin
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.sensors.base import Sensor
-from tutorial_kit.plugins.sensors.perspective import PerspectiveCamera
-from tutorial_kit.plugins.shapes.base import Shape
-from tutorial_kit.plugins.textures.base import Texture
+from tutorial_kit.renderer.bsdf import BSDF
+from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.integrator import Integrator
+from tutorial_kit.renderer.plugin import Plugin
+from tutorial_kit.core.registry import create, register
+from tutorial_kit.renderer.sensor import Sensor
+from tutorial_kit.renderer.shape import Shape
+from tutorial_kit.renderer.texture import Texture
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import DirectionSample, SurfaceInteraction, miss
 from tutorial_kit.renderer.triangle import ray_triangle
@@ -65,8 +62,9 @@ class Scene(Plugin):
             kinds[kind].append(child)
         if len(kinds[Integrator]) > 1:
             raise PluginError('a scene takes at most one <integrator>', props.path, props.line)
-        self._integrator = (kinds[Integrator] or [PathIntegrator(Properties('path'))])[0]
-        self._sensors = kinds[Sensor] or [PerspectiveCamera(Properties('perspective'))]
+        # Mitsuba's defaults, made through the registry: the interfaces know no plugin.
+        self._integrator = (kinds[Integrator] or [create('integrator', Properties('path'))])[0]
+        self._sensors = kinds[Sensor] or [create('sensor', Properties('perspective'))]
         self._shapes = kinds[Shape]
         environments = [e for e in kinds[Emitter] if e.is_environment]
         if len(environments) != len(kinds[Emitter]) or len(environments) > 1:
@@ -103,8 +101,7 @@ class Scene(Plugin):
     def _index_materials(self):
         """Number the distinct BSDFs and emitters and map each shape to them."""
         # An empty scene still gets one (unused) BSDF so that lookups stay valid.
-        self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) \
-            or [Diffuse.with_reflectance(0)]
+        self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) or [_black_bsdf()]
         self.area_emitters = [s.emitter for s in self._shapes if s.emitter is not None]
         for shape in self._shapes:
             if shape.emitter is not None:
@@ -375,6 +372,13 @@ class Scene(Plugin):
         """``(BSDFSample, weight)`` of the hit's BSDF (see :meth:`BSDF.sample`)."""
         index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, si.valid)
         return dispatch(self.bsdfs, index, 'sample', si, sample1, sample2, active)
+
+
+def _black_bsdf():
+    """A diffuse BSDF of reflectance 0, from the registry."""
+    props = Properties('diffuse')
+    props.set('reflectance', 0.0, 'float')
+    return create('bsdf', props)
 
 
 def _has_texcoords(shape):

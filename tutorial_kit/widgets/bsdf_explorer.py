@@ -19,9 +19,9 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.io.loader import load_string
 from tutorial_kit.plugins.bsdfs.ior import conductor_presets
-from tutorial_kit.plugins.textures.base import luminance
+from tutorial_kit.renderer.texture import luminance
 from tutorial_kit.renderer.interaction import SurfaceInteraction
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from .display import display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import draw_image, figure_png, new_figure, show_figure
 

@@ -19,9 +19,9 @@ import numpy as np
 
 from tutorial_kit.ad.traverse import traverse
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.samplers.independent import mix64
+from tutorial_kit.core.random import mix64
 from tutorial_kit.renderer.camera_rays import camera_rays
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 
 
 @dataclasses.dataclass

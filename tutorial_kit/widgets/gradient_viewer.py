@@ -6,7 +6,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.io.colormap import robust_vmax
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from tutorial_kit.ad.traverse import traverse
 from .display import display_widget, import_ipywidgets, report_failure
 from .figures import draw_gradient, figure_png, new_figure, show_figure, to_srgb

@@ -11,7 +11,7 @@ import time
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from .background_run import BackgroundRun, PendingValue
 from .display import caption, display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import (draw_image, error_curves_figure, figure_png, new_figure, png_bytes,

@@ -18,7 +18,7 @@ import numpy as np
 from tutorial_kit.ad.optimizers import SGD, Adam
 from tutorial_kit.ad.traverse import traverse
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from .figures import to_numpy
 
 

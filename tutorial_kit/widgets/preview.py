@@ -1,7 +1,7 @@
 """Small, quick previews of a scene for the interactive widgets."""
 from contextlib import contextmanager
 
-from tutorial_kit.plugins.integrators.base import depth_limit
+from tutorial_kit.renderer.integrator import depth_limit
 
 #: Pixels of the square film that the interactive widgets render (fast on a CPU).
 PREVIEW_SIZE = 128

@@ -3,7 +3,7 @@ import time
 
 import drjit as dr
 
-from tutorial_kit.renderer.render import render
+from tutorial_kit.ad.render import render
 from .display import display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import draw_image, new_figure, png_bytes, show_figure, show_images
 from .preview import PREVIEW_SIZE, preview_film

@@ -1,1 +1,1 @@
-"""Bsdfs plugins; the interface is in ``base.py``."""
+"""BSDF plugins; their interface is in :mod:`tutorial_kit.renderer.bsdf`."""

@@ -16,11 +16,11 @@ and is physically meaningless but handy. Traverse names ``eta.value``,
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
 from tutorial_kit.plugins.bsdfs.ior import conductor_presets, conductor_rgb
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import texture
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import texture
 from tutorial_kit.plugins.textures.srgb import constant_color
 
 

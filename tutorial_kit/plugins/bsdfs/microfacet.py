@@ -164,7 +164,7 @@ def read_roughness(props, as_texture=True):
     PluginError naming file and line for an unknown distribution, a
     negative roughness or a mix of ``alpha`` and ``alpha_u``/``alpha_v``.
     """
-    from tutorial_kit.plugins.textures.base import constant_float, texture
+    from tutorial_kit.renderer.texture import constant_float, texture
 
     kind = props.string('distribution', 'beckmann').lower()
     if kind not in DISTRIBUTIONS:

@@ -24,11 +24,11 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, fresnel_diffuse_reflectance, reflect
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import texture
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import texture
 
 
 class Coated:

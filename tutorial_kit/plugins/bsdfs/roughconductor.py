@@ -19,12 +19,12 @@ Parameters as in Mitsuba 3: ``distribution`` (``beckmann`` default, or
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.plugins.bsdfs.conductor import read_complex_ior
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import texture
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import texture
 
 
 @register('bsdf', 'roughconductor')

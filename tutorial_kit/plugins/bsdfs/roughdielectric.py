@@ -21,12 +21,12 @@ and ``alpha.value``, differentiable.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.plugins.bsdfs.dielectric import SpecularTints
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 
 
 def mulsign(v, s):

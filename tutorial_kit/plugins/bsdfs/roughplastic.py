@@ -36,11 +36,11 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.plugins.bsdfs.base import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.plugins.bsdfs.plastic import Coated
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 
 #: Angles at which the rough transmittance is tabulated (Mitsuba's MI_ROUGH_TRANSMITTANCE_RES).
 TABLE_SIZE = 64

@@ -12,10 +12,10 @@ through. Two-sided; ``eta`` differentiable as for ``dielectric``.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.bsdfs.base import BSDFSample
+from tutorial_kit.renderer.bsdf import BSDFSample
 from tutorial_kit.plugins.bsdfs.dielectric import SmoothInterface
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 
 
 @register('bsdf', 'thindielectric')

@@ -14,8 +14,8 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.dispatch import select
-from tutorial_kit.plugins.bsdfs.base import BSDF
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.renderer.bsdf import BSDF
+from tutorial_kit.core.registry import register
 
 
 def mirror(v, where):

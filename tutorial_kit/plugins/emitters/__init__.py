@@ -1,1 +1,1 @@
-"""Emitters plugins; the interface is in ``base.py``."""
+"""Emitters plugins; their interface is in :mod:`tutorial_kit.renderer.emitter`."""

@@ -7,8 +7,8 @@ dA = r^2 / |cos theta_light| dOmega (PBR 4th ed., sec. 4.2.3).
 """
 import drjit as dr
 
-from tutorial_kit.plugins.emitters.base import Emitter
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.interaction import DirectionSample
 
 

@@ -7,8 +7,8 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.plugins.emitters.base import Emitter
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.interaction import DirectionSample
 
 

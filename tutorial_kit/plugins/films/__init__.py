@@ -1,1 +1,1 @@
-"""Films plugins; the interface is in ``base.py``."""
+"""Films plugins; their interface is in :mod:`tutorial_kit.renderer.film`."""

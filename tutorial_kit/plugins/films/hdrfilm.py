@@ -6,9 +6,10 @@ name, so the file-format options of the element are read and ignored.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.films.base import Film
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.films.rfilters import ReconstructionFilter, BoxFilter
+from tutorial_kit.renderer.film import Film
+from tutorial_kit.core.registry import register
+from tutorial_kit.plugins.films.rfilters import BoxFilter
+from tutorial_kit.renderer.rfilter import ReconstructionFilter
 from tutorial_kit.io.properties import Properties
 
 

@@ -13,21 +13,8 @@ kernel) grows with the square of the radius.
 """
 import drjit as dr
 
-from tutorial_kit.plugins.plugin import Plugin
-from tutorial_kit.plugins.registry import register
-
-
-#: The smallest and largest filter radius, in pixels.
-MIN_RADIUS, MAX_RADIUS = 0.5, 4.0
-
-
-class ReconstructionFilter(Plugin):
-    """``radius``: half-width of the support, in pixels. ``eval(x)``: the
-    weight (Float) of a sample ``x`` pixels (Float) from a pixel centre."""
-    radius = 0.5
-
-    def settings(self):
-        return dict(radius=self.radius)
+from tutorial_kit.renderer.rfilter import MAX_RADIUS, MIN_RADIUS, ReconstructionFilter
+from tutorial_kit.core.registry import register
 
 
 def checked_radius(props, name, radius, scale=1.0):

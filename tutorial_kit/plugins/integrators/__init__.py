@@ -1,1 +1,1 @@
-"""Integrators plugins; the interface is in ``base.py``."""
+"""Integrators plugins; their interface is in :mod:`tutorial_kit.renderer.integrator`."""

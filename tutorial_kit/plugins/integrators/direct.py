@@ -3,9 +3,9 @@
 Emitter and BSDF sampling are combined with MIS as in ``path``, one sample
 of each per camera ray; there is no Russian roulette.
 """
-from tutorial_kit.plugins.integrators.base import UNLIMITED
+from tutorial_kit.renderer.integrator import UNLIMITED
 from tutorial_kit.plugins.integrators.path import PathIntegrator
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 
 
 @register('integrator', 'direct')

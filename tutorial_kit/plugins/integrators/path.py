@@ -22,9 +22,9 @@ the environment), as in Mitsuba 3. All quantities are linear RGB.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.bsdfs.base import BSDFSample
-from tutorial_kit.plugins.integrators.base import Integrator, read_depth
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.renderer.bsdf import BSDFSample
+from tutorial_kit.renderer.integrator import Integrator, read_depth
+from tutorial_kit.core.registry import register
 
 
 def bsdf_ratio(scene, si, bs, bsdf_weight, direction, active):

@@ -19,7 +19,7 @@ Parameters (Mitsuba 3's): ``max_depth`` (-1 = unlimited), ``rr_depth`` (5),
 ``hide_emitters`` (false).
 """
 from tutorial_kit.plugins.integrators.path import PathIntegrator
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 
 
 @register('integrator', 'prb')

@@ -132,10 +132,10 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.integrators.base import UNLIMITED
+from tutorial_kit.renderer.integrator import UNLIMITED
 from tutorial_kit.plugins.integrators.path import PathIntegrator
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.samplers.independent import make_generator, mix64
+from tutorial_kit.core.registry import register
+from tutorial_kit.core.random import make_generator, mix64
 from tutorial_kit.plugins.sensors.perspective import x_fov
 from tutorial_kit.renderer.camera_rays import camera_rays
 from tutorial_kit.renderer.edges import moving_shapes, scene_edges

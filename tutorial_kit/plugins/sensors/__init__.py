@@ -1,1 +1,1 @@
-"""Sensors plugins; the interface is in ``base.py``."""
+"""Sensors plugins; their interface is in :mod:`tutorial_kit.renderer.sensor`."""

@@ -13,8 +13,8 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.plugins.films.hdrfilm import HDRFilm
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.sensors.base import Sensor
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.plugins.samplers.independent import IndependentSampler
 from tutorial_kit.io.properties import Properties
 

@@ -1,1 +1,1 @@
-"""Shapes plugins; the interface is in ``base.py``."""
+"""Shapes plugins; their interface is in :mod:`tutorial_kit.renderer.shape`."""

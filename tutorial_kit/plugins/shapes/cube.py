@@ -6,7 +6,7 @@ is shaded flat.
 import numpy as np
 
 from tutorial_kit.io.mesh_data import MeshData
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.mesh import Mesh
 
 

@@ -32,10 +32,10 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import MeshError, PluginError
 from tutorial_kit.io.loader import check_regular_file, resolve_path
-from tutorial_kit.plugins.bsdfs.base import BSDF
+from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
-from tutorial_kit.plugins.emitters.base import Emitter
-from tutorial_kit.plugins.shapes.base import Shape
+from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.shape import Shape
 
 #: Floats per triangle in an emitter's sampling records (a power of two: one packet gather).
 FACE_RECORD = 16

@@ -5,7 +5,7 @@ Mitsuba's, since ``traverse`` names unnamed shapes after their class
 (``OBJMesh``, ``OBJMesh_1``, ...).
 """
 from tutorial_kit.io.obj import read_obj
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.mesh import Mesh, read_mesh_file
 
 

@@ -3,7 +3,7 @@
 The reader is :func:`tutorial_kit.io.ply.read_ply`.
 """
 from tutorial_kit.io.ply import read_ply
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.mesh import Mesh, read_mesh_file
 
 

@@ -5,7 +5,7 @@ As in Mitsuba 3, its texture coordinates run from (0, 0) to (1, 1).
 import numpy as np
 
 from tutorial_kit.io.mesh_data import MeshData
-from tutorial_kit.plugins.registry import register
+from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.mesh import Mesh
 
 

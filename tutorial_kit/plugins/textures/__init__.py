@@ -1,1 +1,1 @@
-"""Textures plugins; the interface is in ``base.py``."""
+"""Textures plugins; their interface is in :mod:`tutorial_kit.renderer.texture`."""

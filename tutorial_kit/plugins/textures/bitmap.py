@@ -29,8 +29,8 @@ from tutorial_kit.core.errors import SceneError
 from tutorial_kit.core.srgb import linear_to_srgb
 from tutorial_kit.io.bitmap import read_bitmap
 from tutorial_kit.io.loader import resolve_path
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import Texture, luminance
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import Texture, luminance
 from tutorial_kit.plugins.textures.to_uv import read_to_uv, apply_to_uv
 
 EIGHT_BIT_EXTENSIONS = ('.png', '.jpg', '.jpeg')

@@ -9,8 +9,8 @@ themselves (``<id>.color0.value``, differentiable).
 import drjit as dr
 
 from tutorial_kit.core.dispatch import select
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import Texture, texture
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import Texture, texture
 from tutorial_kit.plugins.textures.to_uv import apply_to_uv, read_to_uv
 
 

@@ -9,8 +9,8 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import Texture, luminance
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import Texture, luminance
 
 
 def constant_color(value, unbounded=False):

@@ -7,8 +7,8 @@ As a colour it is grey: the same number in all three channels.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.plugins.registry import register
-from tutorial_kit.plugins.textures.base import Texture
+from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.texture import Texture
 
 
 @register('texture', 'uniform')

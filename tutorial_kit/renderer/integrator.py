@@ -16,7 +16,7 @@ from abc import abstractmethod
 
 import drjit as dr
 
-from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.renderer.plugin import Plugin
 
 UNLIMITED = 2 ** 32 - 1
 

@@ -7,7 +7,7 @@ path replay needs to send a pixel's gradient back to the samples.
 """
 from abc import abstractmethod
 
-from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.renderer.plugin import Plugin
 
 
 class Film(Plugin):

@@ -16,8 +16,8 @@ image (``<bsdf id>.reflectance.data``, a TensorXf of shape (H, W, C)).
 from abc import abstractmethod
 
 from tutorial_kit.io.properties import Properties
-from tutorial_kit.plugins.plugin import Plugin
-from tutorial_kit.plugins.registry import create
+from tutorial_kit.renderer.plugin import Plugin
+from tutorial_kit.core.registry import create
 
 #: XML tags that give a constant value in place of a texture.
 _CONSTANT_TAGS = ('rgb', 'spectrum', 'float', 'integer')

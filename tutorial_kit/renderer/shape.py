@@ -11,7 +11,7 @@ Lengths are in scene units; positions and normals in world space (the
 """
 from abc import abstractmethod
 
-from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.renderer.plugin import Plugin
 
 
 class Shape(Plugin):

@@ -1,13 +1,13 @@
 """The sensor interface: how the scene is observed.
 
 A sensor turns positions on its film into rays (Mitsuba 3's ``Sensor``). It
-owns the :class:`~tutorial_kit.plugins.films.base.Film` that collects the
+owns the :class:`~tutorial_kit.renderer.film.Film` that collects the
 image and the sampler whose settings (samples per pixel, seed) a render
 uses by default.
 """
 from abc import abstractmethod
 
-from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.renderer.plugin import Plugin
 
 
 class Sensor(Plugin):

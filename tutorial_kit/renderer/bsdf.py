@@ -24,7 +24,7 @@ entered from the other medium.
 from abc import abstractmethod
 from dataclasses import dataclass
 
-from tutorial_kit.plugins.plugin import Plugin
+from tutorial_kit.renderer.plugin import Plugin
 
 
 @dataclass

@@ -19,8 +19,8 @@ differentiable.
 """
 from abc import abstractmethod
 
-from tutorial_kit.plugins.plugin import Plugin
-from tutorial_kit.plugins.textures.base import texture
+from tutorial_kit.renderer.plugin import Plugin
+from tutorial_kit.renderer.texture import texture
 
 
 class Emitter(Plugin):

@@ -18,9 +18,9 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.ad.path_replay import PathReplay
-from tutorial_kit.plugins.integrators.base import Integrator
-from tutorial_kit.plugins.samplers.independent import make_generator, mix64
-from tutorial_kit.plugins.sensors.base import Sensor
+from tutorial_kit.renderer.integrator import Integrator
+from tutorial_kit.core.random import make_generator, mix64
+from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
 
 #: Above this many samples one render is split into passes, to bound memory:
