@@ -67,6 +67,30 @@ def set_backend(backend):
         globals()[type_name] = getattr(module, type_name)
     globals()['Color3f'] = module.Array3f
     name = backend
+    for cls, fields in _STRUCTS:
+        cls.DRJIT_STRUCT = {field: globals()[type_name] for field, type_name in fields.items()}
+
+
+#: Classes declared with :func:`drjit_struct`, with their fields' type names.
+_STRUCTS = []
+
+
+def drjit_struct(**fields):
+    """Class decorator: a record of Dr.Jit arrays (a ray, an interaction) that
+    Dr.Jit walks field by field, so that ``dr.zeros(cls, n)``, ``dr.select``,
+    ``dr.gather`` and loops take it whole.
+
+    ``fields`` maps each field to a type name of :data:`TYPE_NAMES` (or
+    ``'Color3f'``); the class's ``DRJIT_STRUCT`` holds the active backend's
+    types and follows :func:`set_backend`. ``dr.zeros`` calls the class
+    without arguments, so its constructor needs defaults for every field.
+    """
+    def declare(cls):
+        _STRUCTS.append((cls, fields))
+        if name is not None:
+            cls.DRJIT_STRUCT = {field: globals()[type_name] for field, type_name in fields.items()}
+        return cls
+    return declare
 
 
 def default_backend():
