@@ -53,6 +53,20 @@ from tutorial_kit.renderer import scene as _scene  # noqa: E402,F401
 from tutorial_kit import plugins  # noqa: E402,F401
 from tutorial_kit.io.bitmap import write_bitmap, read_bitmap  # noqa: E402
 from tutorial_kit.io.loader import load_file, load_string  # noqa: E402
+from tutorial_kit.io.dict_loader import load_dict  # noqa: E402
+from tutorial_kit.io.properties import Properties  # noqa: E402
+from tutorial_kit.core.registry import (register_plugin, register_bsdf, register_emitter,  # noqa: E402
+                                        register_film, register_integrator, register_rfilter,
+                                        register_sampler, register_sensor, register_shape,
+                                        register_texture)
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind, TraversalCallback  # noqa: E402
+from tutorial_kit.renderer.plugin import Plugin  # noqa: E402
+from tutorial_kit.renderer.bsdf import BSDF  # noqa: E402
+from tutorial_kit.renderer.emitter import Emitter  # noqa: E402
+from tutorial_kit.renderer.integrator import Integrator  # noqa: E402
+from tutorial_kit.renderer.sensor import Sensor  # noqa: E402
+from tutorial_kit.renderer.shape import Shape  # noqa: E402
+from tutorial_kit.renderer.texture import Texture  # noqa: E402
 from tutorial_kit.ad.optimizers import Optimizer, SGD, Adam  # noqa: E402
 from tutorial_kit.ad.render import render  # noqa: E402
 from tutorial_kit.ad.gradients import check_gradient  # noqa: E402
@@ -98,9 +112,13 @@ def __getattr__(name):
     raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
 
 
-__all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap',
+__all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap',
            'ad', 'util', 'variant', 'set_variant', '__version__',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f',
            'SceneError', 'XMLError', 'PluginError', 'MeshError',
-           'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning']
+           'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning',
+           'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',
+           'register_integrator', 'register_rfilter', 'register_sampler', 'register_sensor',
+           'register_shape', 'register_texture', 'ParamFlags', 'ParamKind', 'TraversalCallback',
+           'Plugin', 'BSDF', 'Emitter', 'Integrator', 'Sensor', 'Shape', 'Texture']

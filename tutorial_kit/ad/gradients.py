@@ -105,11 +105,10 @@ GEOMETRY_SAMPLES = 2 ** 16
 
 
 def default_spp(scene, kind):
-    """Samples per pixel for a gradient check of a parameter of ``kind``: 4 for
-    shading parameters; for geometry (``'positions'``, ...) about
+    """Samples per pixel for a gradient check of a parameter of ``kind`` (a ParamKind):
+    4 for shading parameters; for geometry (``ParamKind.POSITIONS``, ...) about
     ``GEOMETRY_SAMPLES`` per render, at least 64 per pixel."""
-    from tutorial_kit.ad.render import GEOMETRY_KINDS
-    if kind not in GEOMETRY_KINDS:
+    if not kind.is_geometry:
         return 4
     width, height = scene.sensors()[0].film().crop_size()
     return max(64, -(-GEOMETRY_SAMPLES // (width * height)))

@@ -20,6 +20,7 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.ad.render import render
 from tutorial_kit.ad.traverse import traverse
+from tutorial_kit.renderer.traversal import ParamKind
 
 
 def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
@@ -75,6 +76,6 @@ def torch_renderer(scene, keys, spp=1, unbiased=False, sensor_index=0):
 def _as_parameter(params, key, tensor):
     """A Dr.Jit tensor from PyTorch as the parameter's own type, keeping derivatives."""
     flat = tensor.array if isinstance(tensor, bk.TensorXf) else tensor
-    if params.parameter(key).kind == 'color':
+    if params.parameter(key).kind is ParamKind.COLOR:
         return dr.unravel(bk.Color3f, flat) if dr.width(flat) == 3 else flat
     return flat

@@ -84,7 +84,7 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
     check_sample_budget(width, height, spp)
     if tracked:
         check_sample_budget(width, height, spp if unbiased is False else spp_grad,
-                            BYTES_PER_RECORDED_SAMPLE if any(p.kind in GEOMETRY_KINDS for p in tracked)
+                            BYTES_PER_RECORDED_SAMPLE if any(p.kind.is_geometry for p in tracked)
                             else BYTES_PER_REPLAYED_SAMPLE)
     if seed is None:
         # Fresh samples for every call: the sampler's seed mixed with a call counter.
@@ -120,10 +120,10 @@ def _render_primal(scene, sensor, integrator, spp, seed, width, height):
 
 def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height):
     """The image as a node of the AD graph, with derivatives for ``tracked``."""
-    if not any(p.kind in GEOMETRY_KINDS for p in tracked):
+    if not any(p.kind.is_geometry for p in tracked):
         # Derivatives only of materials and lights: replay paths (fast).
         return dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
-                         [getattr(p.owner, p.attribute) for p in tracked])
+                         [p.value() for p in tracked])
     # Derivatives of geometry: the render is recorded in full, in one pass.
     image = _accumulate(scene, sensor, integrator, spp, seed, 1, 'evaluated', width, height)
     boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
@@ -174,10 +174,6 @@ def _render_pixel_sums(scene, sensor, integrator, spp, seed):
         lambda k, total: k < count, add_sample, labels=('k', 'total'),
         label='render_samples', mode='symbolic')
     return total / bk.Float(count)
-
-
-#: Parameter kinds whose derivatives need the fully recorded (not replayed) render.
-GEOMETRY_KINDS = ('positions', 'normals', 'texcoords')
 
 
 def _tracked_parameters(scene, params, optimizer):

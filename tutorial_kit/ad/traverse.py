@@ -21,35 +21,29 @@ from tutorial_kit.core import transform
 from tutorial_kit.core.errors import ParameterError
 from tutorial_kit.io.loader import FLOAT32_MAX
 from tutorial_kit.plugins.sensors.perspective import MAX_FOV
+from tutorial_kit.renderer.traversal import Parameter, ParamKind, TraversalCallback
 
 
-class Parameter:
-    """Where a parameter lives: ``getattr(owner, attribute)``; ``kind`` selects its checks."""
-
-    def __init__(self, owner, attribute, kind, differentiable):
-        self.owner, self.attribute = owner, attribute
-        self.kind, self.differentiable = kind, differentiable
-
-
-class _Collector:
-    """The visitor passed to each object's ``traverse(visitor)``."""
+class _Collector(TraversalCallback):
+    """The callback passed to each object's ``traverse``: gathers parameters by key."""
 
     def __init__(self):
+        super().__init__()
         self.parameters = {}
         self.visited = set()
         self.class_counts = {}
         self.prefix = None
 
-    def put(self, name, owner, attribute, kind, differentiable=False):
-        self.parameters[f'{self.prefix}.{name}'] = Parameter(owner, attribute, kind, differentiable)
+    def put_parameter(self, name, parameter):
+        self.parameters[f'{self.prefix}.{name}'] = parameter
 
-    def put_object(self, role, obj):
-        if obj is None or id(obj) in self.visited:
+    def put_object(self, name, obj, flags):
+        if id(obj) in self.visited:
             return
         self.visited.add(id(obj))
         outer = self.prefix
-        self.prefix = self._name(role, obj)
-        obj.traverse(self)
+        self.prefix = self._name(name, obj)
+        self.visit(obj)
         self.prefix = outer
 
     def _name(self, role, obj):
@@ -72,7 +66,7 @@ def traverse(obj):
     collector = _Collector()
     # The scene is only a container: its children are named from the top level.
     collector.visited.add(id(obj))
-    obj.traverse(collector)
+    collector.visit(obj)
     return ParameterMap(collector.parameters, scene=obj)
 
 
@@ -123,8 +117,13 @@ class ParameterMap:
         lines = [('  * ' if p.differentiable else '    ') + key for key, p in self._parameters.items()]
         return 'ParameterMap[\n' + ',\n'.join(lines) + ('\n' if lines else '') + ']'
 
+    def flags(self, key):
+        """The :class:`~tutorial_kit.renderer.traversal.ParamFlags` of ``key``."""
+        return self.parameter(key).flags
+
     def parameter(self, key):
-        """The :class:`Parameter` record of ``key``: its owner, attribute and kind."""
+        """The :class:`~tutorial_kit.renderer.traversal.Parameter` record of ``key``:
+        its owner, attribute, kind and flags."""
         if not isinstance(key, str):
             raise ParameterError(f'parameter keys are strings, got {type(key).__name__}')
         if key not in self._parameters:
@@ -190,44 +189,80 @@ class ParameterMap:
 
 def _convert(key, parameter, value):
     """``value`` as the type the parameter needs, or a ParameterError saying why not."""
-    current = getattr(parameter.owner, parameter.attribute)
-    kind = parameter.kind
-    if kind == 'count':
-        raise ParameterError(f'"{key}" is read-only: it follows from the mesh data')
-    if kind == 'color':
-        if isinstance(value, bk.Array3f) and dr.width(value) == 1:
-            # Keep Dr.Jit colours as they are: they may carry derivatives.
-            if not dr.all(dr.isfinite(dr.detach(value)), axis=None):
-                raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
-            return value
-        values = _floats(key, value, 'an RGB colour of 3 numbers').reshape(-1)
-        if values.size not in (1, 3):
-            raise ParameterError(f'"{key}" expects an RGB colour of 3 numbers, got {values.size}')
-        return bk.color3f(values)
-    if kind == 'float':
-        if isinstance(value, bk.Float) and dr.width(value) == 1:
-            return value
-        values = _floats(key, value, 'one number').reshape(-1)
-        if values.size != 1:
-            raise ParameterError(f'"{key}" expects one number, got {values.size}')
-        return dr.opaque(bk.Float, float(values[0]))
-    if kind == 'tensor':
-        return _tensor(key, current, value)
-    if kind in ('positions', 'normals', 'texcoords'):
-        return _vertex_attribute(key, parameter, current, value)
-    if kind == 'faces':
-        return _faces(key, parameter, value)
-    if kind == 'matrix':
-        matrix = _floats(key, value, 'a 4x4 matrix').reshape(-1)
-        if matrix.size != 16 or not transform.is_valid_affine(matrix.reshape(4, 4)):
-            raise ParameterError(f'"{key}" expects an invertible affine 4x4 matrix')
-        return matrix.reshape(4, 4).astype(np.float64)
-    if kind == 'angle':
-        values = _floats(key, value, 'an angle in degrees').reshape(-1)
-        if values.size != 1 or not 0 < values[0] <= MAX_FOV:
-            raise ParameterError(f'"{key}" expects one angle in (0, {MAX_FOV:g}] degrees')
-        return float(values[0])
-    raise AssertionError(kind)
+    if parameter.read_only:
+        raise ParameterError(f'"{key}" is read-only: it follows from other data')
+    current = parameter.value()
+    return _CONVERTERS[parameter.kind](key, parameter, current, value)
+
+
+def _color(key, parameter, current, value):
+    if isinstance(value, bk.Array3f) and dr.width(value) == 1:
+        # Keep Dr.Jit colours as they are: they may carry derivatives.
+        if not dr.all(dr.isfinite(dr.detach(value)), axis=None):
+            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+        return value
+    values = _floats(key, value, 'an RGB colour of 3 numbers').reshape(-1)
+    if values.size not in (1, 3):
+        raise ParameterError(f'"{key}" expects an RGB colour of 3 numbers, got {values.size}')
+    return bk.color3f(values)
+
+
+def _float(key, parameter, current, value):
+    if isinstance(value, bk.Float) and dr.width(value) == 1:
+        return value
+    values = _floats(key, value, 'one number').reshape(-1)
+    if values.size != 1:
+        raise ParameterError(f'"{key}" expects one number, got {values.size}')
+    return dr.opaque(bk.Float, float(values[0]))
+
+
+def _matrix(key, parameter, current, value):
+    matrix = _floats(key, value, 'a 4x4 matrix').reshape(-1)
+    if matrix.size != 16 or not transform.is_valid_affine(matrix.reshape(4, 4)):
+        raise ParameterError(f'"{key}" expects an invertible affine 4x4 matrix')
+    return matrix.reshape(4, 4).astype(np.float64)
+
+
+def _angle(key, parameter, current, value):
+    values = _floats(key, value, 'an angle in degrees').reshape(-1)
+    if values.size != 1 or not 0 < values[0] <= MAX_FOV:
+        raise ParameterError(f'"{key}" expects one angle in (0, {MAX_FOV:g}] degrees')
+    return float(values[0])
+
+
+def _array(key, parameter, current, value):
+    """A Dr.Jit array of the current type and width (a plugin's own array)."""
+    cls, width = type(current), dr.width(current)
+    if isinstance(value, cls):
+        converted = value           # may carry derivatives
+    else:
+        array = _floats(key, value, f'a {cls.__name__} of width {width}')
+        try:
+            converted = cls(array.T if array.ndim > 1 else array)
+        except (TypeError, ValueError, RuntimeError):
+            raise ParameterError(f'"{key}" expects a {cls.__name__} of width {width}, '
+                                 f'got {type(value).__name__}') from None
+    if dr.width(converted) != width:
+        raise ParameterError(f'"{key}" expects a {cls.__name__} of width {width}, '
+                             f'got width {dr.width(converted)}')
+    if dr.is_float_v(converted) and not dr.all(dr.isfinite(dr.detach(converted)), axis=None):
+        raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+    return converted
+
+
+def _scalar(key, parameter, current, value):
+    """A Python number of the current type (bool, int or float)."""
+    number_type = type(current) if isinstance(current, (bool, int, float)) else float
+    values = _floats(key, value, f'one {number_type.__name__}').reshape(-1)
+    if values.size != 1:
+        raise ParameterError(f'"{key}" expects one {number_type.__name__}, got {values.size} numbers')
+    if number_type is not float and values[0] != int(values[0]):
+        raise ParameterError(f'"{key}" expects a whole number ({number_type.__name__}), got {values[0]:g}')
+    return number_type(values[0])
+
+
+def _count(key, parameter, current, value):
+    raise ParameterError(f'"{key}" is read-only: it follows from other data')
 
 
 def _floats(key, value, expected):
@@ -248,7 +283,7 @@ def _floats(key, value, expected):
     return array
 
 
-def _tensor(key, current, value):
+def _tensor(key, parameter, current, value):
     """A TensorXf of the current shape (an image's pixels); Dr.Jit tensors keep their derivatives."""
     shape = tuple(current.shape)
     if isinstance(value, bk.TensorXf):
@@ -266,9 +301,9 @@ def _tensor(key, current, value):
 def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
     texcoords may also be emptied."""
-    per_vertex = 2 if parameter.kind == 'texcoords' else 3
+    per_vertex = 2 if parameter.kind is ParamKind.TEXCOORDS else 3
     expected = per_vertex * parameter.owner.vertex_count
-    allowed = {expected} if parameter.kind == 'positions' else {expected, 0}
+    allowed = {expected} if parameter.kind is ParamKind.POSITIONS else {expected, 0}
     if isinstance(value, bk.Float):
         # Keep Dr.Jit arrays as they are: they may carry derivatives.
         if dr.width(value) not in allowed:
@@ -283,7 +318,7 @@ def _vertex_attribute(key, parameter, current, value):
     return bk.from_numpy(bk.Float, values.astype(np.float32))
 
 
-def _faces(key, parameter, value):
+def _faces(key, parameter, current, value):
     """Flat UInt32 of 3M vertex indices, each below the vertex count."""
     if dr.is_array_v(value):
         value = dr.detach(value).numpy()
@@ -297,3 +332,13 @@ def _faces(key, parameter, value):
     if array.min() < 0 or array.max() >= count:
         raise ParameterError(f'"{key}" has vertex indices outside [0, {count - 1}]')
     return bk.from_numpy(bk.UInt32, array.astype(np.uint32))
+
+
+#: The checks and conversion of an assignment, by parameter kind.
+_CONVERTERS = {
+    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor,
+    ParamKind.POSITIONS: _vertex_attribute, ParamKind.NORMALS: _vertex_attribute,
+    ParamKind.TEXCOORDS: _vertex_attribute, ParamKind.FACES: _faces, ParamKind.MATRIX: _matrix,
+    ParamKind.ANGLE: _angle, ParamKind.COUNT: _count, ParamKind.ARRAY: _array,
+    ParamKind.SCALAR: _scalar,
+}

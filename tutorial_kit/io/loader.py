@@ -320,18 +320,24 @@ def _parse_spectrum(node):
     text = node.require('value')
     if ':' not in text:
         return _numbers(node, text, 1)[0]
+    return spectrum_from_pairs(text, node, f'<spectrum name="{node.attrib.get("name")}">')
+
+
+def spectrum_from_pairs(text, where, label='<spectrum>'):
+    """Linear sRGB (float64 (3,)) of ``"wavelength:value, ..."`` pairs; ``where.error``
+    makes the error for bad pairs, ``label`` names the spectrum in it."""
     if not text.isascii():
-        raise node.error(f'<spectrum> expects wavelength:value pairs of ASCII numbers, '
-                         f'got "{_excerpt(text)}"')
+        raise where.error(f'{label} expects wavelength:value pairs of ASCII numbers, '
+                          f'got "{_excerpt(text)}"')
     try:
         wavelengths, values = parse_spectrum(text)
     except ValueError as error:
-        raise node.error(f'<spectrum name="{node.attrib.get("name")}">: {error}') from None
+        raise where.error(f'{label}: {error}') from None
     if not np.all(np.abs(values) <= FLOAT32_MAX):
-        raise node.error('<spectrum> values must lie within the 32-bit float range')
+        raise where.error(f'{label} values must lie within the 32-bit float range')
     if np.max(wavelengths) < CIE_MIN_NM or np.min(wavelengths) > CIE_MAX_NM:
-        raise node.error(f'<spectrum> lies entirely outside the visible range '
-                         f'({CIE_MIN_NM:g}-{CIE_MAX_NM:g} nm), so it would be black')
+        raise where.error(f'{label} lies entirely outside the visible range '
+                          f'({CIE_MIN_NM:g}-{CIE_MAX_NM:g} nm), so it would be black')
     return spectrum_to_srgb(wavelengths, values)
 
 
@@ -404,15 +410,21 @@ class _Loader:
         if props.plugin is None:
             raise node.error(f'<{category}> requires the attribute "type"')
         self._fill(node, props, category)
-        depth, size = self._tree_size(props, category, node)
+        return self.instantiate(category, props, node)
+
+    def instantiate(self, category, props, where):
+        """The plugin ``props`` describes, once its tree passes the limits; its id
+        is recorded for references. ``where`` (with ``error(message, cls)``) locates errors."""
+        depth, size = self._tree_size(props, category, where)
+        ident = props.id() or None
+        if ident is not None and ident in self.objects_by_id:
+            raise where.error(f'the id "{ident}" is used twice')
         obj = registry.create(category, props)
         self.tree_sizes[id(obj)] = (obj, depth, size)
         props.warn_unused()
-        obj.id = props.id
-        if props.id is not None:
-            if props.id in self.objects_by_id:
-                raise node.error(f'the id "{props.id}" is used twice')
-            self.objects_by_id[props.id] = (category, obj)
+        obj.id = ident
+        if ident is not None:
+            self.objects_by_id[ident] = (category, obj)
         return obj
 
     def _tree_size(self, props, category, node):
@@ -515,9 +527,9 @@ def _check_child(child, category, kind, counts):
 
 
 def resolve_path(props, filename):
-    """``filename`` relative to the directory of the scene file that named it."""
-    base = os.path.dirname(props.path) if props.path else '.'
-    return os.path.normpath(os.path.join(base, filename))
+    """``filename`` relative to the directory of the scene file that named it
+    (``props.base_dir``)."""
+    return os.path.normpath(os.path.join(props.base_dir, filename))
 
 
 __all__ = ['load_file', 'load_string', 'upgrade_tree', 'resolve_path', 'read_regular_file',

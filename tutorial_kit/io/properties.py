@@ -6,13 +6,25 @@ typed getter (``props.float('fov', 45.0)``), which checks the XML type and
 raises a :class:`~tutorial_kit.core.errors.PluginError` naming file and line
 when it does not fit. Entries no getter asked for are reported afterwards as
 warnings, as Mitsuba does, because they are usually typos.
+
+Plugins written in Python may read them as Mitsuba 3's do: ``props['tint']``
+(an ``<rgb>`` comes out as a Dr.Jit scalar Array3f64, so that
+``tk.Color3f(props['tint'])`` works; a ``<transform>`` as a
+``ScalarTransform4f``), ``'eta' in props``, ``props.get('eta', 1.33)``,
+``props.keys()``, ``props.id()``, ``props.plugin_name()``; and set them,
+``props['eta'] = 1.5``.
 """
+import numbers
+import os
 import warnings
 from dataclasses import dataclass
 
+import drjit as dr
 import numpy as np
 
+from tutorial_kit.core import registry
 from tutorial_kit.core.errors import PluginError
+from tutorial_kit.core.transform4f import ScalarTransform4f, Transform4f
 
 
 class SceneWarning(UserWarning):
@@ -31,18 +43,93 @@ class Properties:
     """Typed, usage-tracked parameters of one plugin instance.
 
     ``plugin`` is the XML type (``'perspective'``), ``path`` the scene file and
-    ``line`` the element's line, for messages. ``id`` is the element's ``id``
-    attribute or None.
+    ``line`` the element's line, for messages (for a dictionary, ``path`` is
+    the entry's key path, ``scene['sphere']['bsdf']``). ``id`` is the
+    element's ``id`` attribute or None. ``base_dir``: where relative file
+    names resolve (default: the scene file's directory).
     """
 
-    def __init__(self, plugin, path=None, line=None, id=None):
+    def __init__(self, plugin=None, path=None, line=None, id=None, base_dir=None):
         self.plugin = plugin
         self.path = path
         self.line = line
-        self.id = id
+        self._id = id
+        self.base_dir = base_dir if base_dir is not None else (
+            os.path.dirname(path) if path else '.')
         self._entries = {}
         self._queried = set()
         self.children = []          # unnamed nested objects, in file order
+
+    # -- Mitsuba 3's interface -----------------------------------------------
+    def id(self):
+        """The identifier (the ``id`` attribute), or '' when there is none, as in Mitsuba."""
+        return self._id or ''
+
+    def set_id(self, id):
+        self._id = id
+
+    def plugin_name(self):
+        """The plugin's type name (``'diffuse'``)."""
+        return self.plugin
+
+    def set_plugin_name(self, name):
+        self.plugin = name
+
+    def has_property(self, name):
+        return name in self
+
+    def keys(self):
+        """The names of the parameters, in the order given."""
+        return list(self._entries)
+
+    def __iter__(self):
+        return iter(self.keys())
+
+    def items(self):
+        return [(name, self[name]) for name in self._entries]
+
+    def __getitem__(self, name):
+        """The value of parameter ``name`` as Python sees it (marks it as used).
+
+        Numbers, booleans and strings as they are; a colour (``<rgb>``,
+        ``<spectrum>``), point or vector as a Dr.Jit scalar Array3f64; a
+        transform as a :class:`~tutorial_kit.core.transform4f.ScalarTransform4f`;
+        a nested object as the object.
+        """
+        if name not in self._entries:
+            raise PluginError(f'plugin "{self.plugin}" has no parameter "{name}" '
+                              f'(given: {", ".join(self._entries) or "none"})', self.path, self.line)
+        self._queried.add(name)
+        return _python_value(self._entries[name])
+
+    def get(self, name, default=None):
+        """``props[name]``, or ``default`` when it is not given."""
+        return self[name] if name in self._entries else default
+
+    def __setitem__(self, name, value):
+        """Set (or replace) parameter ``name`` from a Python value: a bool, int,
+        float, str, three numbers (a vector), a transform or a plugin object."""
+        if not isinstance(name, str) or not name:
+            raise PluginError(f'parameter names are non-empty strings, got {name!r}', self.path)
+        self._entries.pop(name, None)
+        self._queried.discard(name)
+        self.set(name, *python_entry(name, value, self.plugin))
+
+    def __delitem__(self, name):
+        if name not in self._entries:
+            raise PluginError(f'plugin "{self.plugin}" has no parameter "{name}"', self.path, self.line)
+        del self._entries[name]
+        self._queried.discard(name)
+
+    def __repr__(self):
+        rows = ''.join(f'  {name} = {_python_value(entry)!r},\n' for name, entry in self._entries.items())
+        return f'Properties[\n  plugin_name = "{self.plugin}",\n  id = "{self.id()}",\n{rows}]'
+
+    def location(self):
+        """``path:line`` (or what of them is known), for messages."""
+        if self.path is None:
+            return '<code>'
+        return f'{self.path}:{self.line}' if self.line is not None else str(self.path)
 
     # -- filling ---------------------------------------------------------
     def set(self, name, value, kind, line=None):
@@ -145,8 +232,7 @@ class Properties:
     def warn(self, name, message):
         """A SceneWarning about parameter ``name``, naming file and line."""
         line = self._entries[name].line if name in self._entries else self.line
-        where = f'{self.path}:{line}: ' if self.path else ''
-        warnings.warn(f'{where}plugin "{self.plugin}": {message}', SceneWarning, stacklevel=3)
+        warnings.warn(f'{self._where(line)}plugin "{self.plugin}": {message}', SceneWarning, stacklevel=3)
 
     # -- after construction ----------------------------------------------
     def named_objects(self):
@@ -154,6 +240,11 @@ class Properties:
         named = [(k, e.value) for k, e in self._entries.items() if e.kind == 'object']
         self._queried.update(k for k, _ in named)
         return named
+
+    def nested_objects(self):
+        """Every nested object, unnamed (file order) then named, marked as used: for
+        plugins that tell their objects apart by kind (a sensor's film and sampler)."""
+        return self.children + [obj for _, obj in self.named_objects()]
 
     def objects(self):
         """Every nested object, unnamed and named, without marking any as used."""
@@ -163,14 +254,70 @@ class Properties:
         """Warn about each parameter the plugin never asked for."""
         for name, entry in self._entries.items():
             if name not in self._queried:
-                where = f'{self.path}:{entry.line}: ' if self.path else ''
-                warnings.warn(f'{where}parameter "{name}" is not used by plugin "{self.plugin}"',
-                              SceneWarning, stacklevel=2)
+                warnings.warn(f'{self._where(entry.line)}parameter "{name}" is not used by plugin '
+                              f'"{self.plugin}"', SceneWarning, stacklevel=2)
+
+    def _where(self, line):
+        """The prefix of a warning: ``path:line: ``, ``path: `` or nothing."""
+        if not self.path:
+            return ''
+        return f'{self.path}:{line}: ' if line is not None else f'{self.path}: '
 
 
 #: The largest colour value a scene may give (radiance or reflectance), so
 #: that products along a path stay finite in 32-bit floats (max. 3.4e38).
 MAX_COLOR = 1e15
+
+
+def python_entry(name, value, plugin=None):
+    """(stored value, kind) of a Python value given for parameter ``name``.
+
+    Objects a plugin can take (BSDFs, textures, ...) are recognised through
+    the registry's interfaces; three numbers (a list, a NumPy or Dr.Jit
+    array) are a vector, as in Mitsuba 3 (``{'type': 'rgb', 'value': ...}``
+    in a dictionary, or ``<rgb>``, makes a colour).
+    """
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value), 'boolean'
+    if isinstance(value, numbers.Integral):
+        return int(value), 'integer'
+    if isinstance(value, numbers.Real):
+        return float(value), 'float'
+    if isinstance(value, str):
+        return value, 'string'
+    if isinstance(value, (ScalarTransform4f, Transform4f)):
+        return value.matrix, 'transform'
+    if registry.category_of(value) is not None:
+        return value, 'object'
+    vector = _three_numbers(value)
+    if vector is not None:
+        return vector, 'vector'
+    where = f' of plugin "{plugin}"' if plugin else ''
+    raise PluginError(f'parameter "{name}"{where} cannot be a {type(value).__name__}: expected a '
+                      f'number, bool, string, three numbers, a transform or a plugin object')
+
+
+def _three_numbers(value):
+    """``value`` as a float64 array of shape (3,) if it holds exactly three numbers, else None."""
+    if dr.is_array_v(value):
+        value = dr.detach(value).numpy()
+    elif not isinstance(value, (list, tuple, np.ndarray)):
+        return None
+    try:
+        array = np.asarray(value, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        return None
+    return array if array.size == 3 else None
+
+
+def _python_value(entry):
+    """What ``props[name]`` returns for a stored entry (see Properties.__getitem__)."""
+    if entry.kind in ('rgb', 'point', 'vector') or (entry.kind == 'spectrum'
+                                                    and np.ndim(entry.value) == 1):
+        return dr.scalar.Array3f64(*(float(v) for v in entry.value))
+    if entry.kind == 'transform':
+        return ScalarTransform4f(entry.value)
+    return entry.value
 
 
 def _rgb_text(rgb):

@@ -24,6 +24,7 @@ entered from the other medium.
 from abc import abstractmethod
 from dataclasses import dataclass
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
 
@@ -73,3 +74,6 @@ class BSDF(Plugin):
         lobe, its reflectance divided by the lobe's probability); zero where
         no direction could be sampled.
         """
+
+
+registry.declare_interface('bsdf', BSDF)

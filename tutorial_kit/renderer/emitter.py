@@ -19,8 +19,10 @@ differentiable.
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.renderer.texture import texture
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 class Emitter(Plugin):
@@ -40,8 +42,8 @@ class Emitter(Plugin):
             raise props.error('radiance', f'the radiance of an {props.plugin} emitter must be '
                                           'one colour, not a varying texture')
 
-    def traverse(self, visitor):
-        visitor.put_object('radiance', self.radiance)
+    def traverse(self, callback):
+        callback.put('radiance', self.radiance, ParamFlags.Differentiable)
 
     @abstractmethod
     def eval(self, si, direction, active=True):
@@ -66,3 +68,6 @@ class Emitter(Plugin):
         normal, unit direction, distance, density per solid angle) and the
         Color3f radiance / pdf, ignoring occlusion (the scene tests it).
         """
+
+
+registry.declare_interface('emitter', Emitter)

@@ -7,6 +7,7 @@ path replay needs to send a pixel's gradient back to the samples.
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
 
@@ -31,3 +32,6 @@ class Film(Plugin):
     def develop_adjoint(self, position, image_gradient, spp):
         """The gradient per sample (Color3f) given one per pixel (Color3f):
         the transpose of :meth:`develop`."""
+
+
+registry.declare_interface('film', Film)

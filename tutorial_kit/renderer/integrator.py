@@ -16,6 +16,7 @@ from abc import abstractmethod
 
 import drjit as dr
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
 UNLIMITED = 2 ** 32 - 1
@@ -77,3 +78,6 @@ def read_depth(props, name, default):
         return depth_limit(value, name)
     except ValueError as error:
         raise props.error(name, str(error)) from None
+
+
+registry.declare_interface('integrator', Integrator)

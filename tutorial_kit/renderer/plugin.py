@@ -1,19 +1,26 @@
 """What every object a scene file creates has in common.
 
 A :class:`Plugin` is created from the :class:`~tutorial_kit.io.properties.Properties`
-of its XML element, lists its parameters through :meth:`Plugin.traverse`,
-refreshes what depends on them in :meth:`Plugin.parameters_changed`, and
-prints itself the way Mitsuba does: its class name, then its settings and
-parameters, nested objects indented inside it, so that ``print(scene)``
-shows the whole scene tree.
+of its XML element (or dictionary entry), lists its parameters through
+:meth:`Plugin.traverse` (:mod:`tutorial_kit.renderer.traversal`), refreshes
+what depends on them in :meth:`Plugin.parameters_changed`, and prints itself
+the way Mitsuba does: its class name, then its settings and parameters,
+nested objects indented inside it, so that ``print(scene)`` shows the whole
+scene tree.
+
+Plugins written in Python derive from an interface (``tk.BSDF``,
+``tk.Texture``, ...), call its ``__init__(self, props)`` as Mitsuba 3's do,
+and are registered with ``tk.register_bsdf(name, constructor)`` and kin.
 """
 from abc import ABC
 
 import numpy as np
 import drjit as dr
 
+from tutorial_kit.renderer.traversal import Traversable, TraversalCallback
 
-class Plugin(ABC):
+
+class Plugin(Traversable, ABC):
     """Base class of all scene objects (BSDFs, emitters, shapes, sensors, ...).
 
     ``id`` is the element's ``id`` attribute (or None); ``traverse`` names the
@@ -21,9 +28,14 @@ class Plugin(ABC):
     """
     id = None
 
-    def traverse(self, visitor):
-        """Announce parameters with ``visitor.put(name, self, attribute, kind,
-        differentiable)`` and nested objects with ``visitor.put_object(role, obj)``."""
+    def __init__(self, props=None):
+        """Keep the identifier of ``props`` (a Properties, or None)."""
+        if props is not None:
+            self.id = props.id() or None
+
+    def traverse(self, callback):
+        """Announce each parameter and nested object with ``callback.put(name, value, flags)``
+        (:class:`~tutorial_kit.renderer.traversal.TraversalCallback`)."""
 
     def parameters_changed(self, keys=None):
         """Called by ``ParameterMap.update`` after parameters of this object
@@ -41,8 +53,12 @@ class Plugin(ABC):
         return {}
 
     def __repr__(self):
+        return self.to_string()
+
+    def to_string(self):
+        """The description ``repr`` shows; a plugin may give its own, as in Mitsuba."""
         lister = _Lister()
-        self.traverse(lister)
+        lister.visit(self)
         rows = [('id', repr(self.id))] if self.id else []
         rows += [(name, _short(value)) for name, value in self.settings().items()]
         rows += lister.rows
@@ -52,18 +68,18 @@ class Plugin(ABC):
         return f'{type(self).__name__}[\n{_indent(body)}\n]'
 
 
-class _Lister:
-    """A traverse visitor that records (name, text) rows for ``repr``."""
+class _Lister(TraversalCallback):
+    """A traversal callback that records (name, text) rows for ``repr``."""
 
     def __init__(self):
+        super().__init__()
         self.rows = []
 
-    def put(self, name, owner, attribute, kind, differentiable=False):
-        self.rows.append((name, _short(getattr(owner, attribute))))
+    def put_parameter(self, name, parameter):
+        self.rows.append((name, _short(parameter.value())))
 
-    def put_object(self, role, obj):
-        if obj is not None:
-            self.rows.append((role or 'child', repr(obj)))
+    def put_object(self, name, obj, flags):
+        self.rows.append((name or 'child', repr(obj)))
 
 
 def _short(value):

@@ -7,6 +7,7 @@ themselves are in :mod:`tutorial_kit.plugins.films.rfilters`.
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
 #: The smallest and largest filter radius, in pixels.
@@ -28,3 +29,6 @@ class ReconstructionFilter(Plugin):
 
     def settings(self):
         return dict(radius=self.radius)
+
+
+registry.declare_interface('rfilter', ReconstructionFilter)

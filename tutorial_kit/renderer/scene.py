@@ -30,13 +30,14 @@ from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.renderer.emitter import Emitter
 from tutorial_kit.renderer.integrator import Integrator
 from tutorial_kit.renderer.plugin import Plugin
-from tutorial_kit.core.registry import create, register
+from tutorial_kit.core.registry import create, declare_interface, register
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.texture import Texture
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import DirectionSample, SurfaceInteraction, miss
 from tutorial_kit.renderer.triangle import ray_triangle
+from tutorial_kit.renderer.traversal import ParamFlags
 
 #: Floats per triangle in ``Scene.triangle_records`` (a power of two: one packet gather).
 TRIANGLE_RECORD = 16
@@ -51,7 +52,7 @@ class Scene(Plugin):
     """All objects of a scene file, in the order the file declares them."""
 
     def __init__(self, props):
-        self.children = props.children + [obj for _, obj in props.named_objects()]
+        self.children = props.nested_objects()
         # BSDFs and textures may stand at the top level to be used through <ref>.
         kinds = {Integrator: [], Sensor: [], Shape: [], Emitter: [], BSDF: [], Texture: []}
         for child in self.children:
@@ -88,9 +89,9 @@ class Scene(Plugin):
     def emitters(self):
         return self._emitters
 
-    def traverse(self, visitor):
+    def traverse(self, callback):
         for child in self.children:
-            visitor.put_object(None, child)
+            callback.put(None, child, ParamFlags.Differentiable)
 
     def __repr__(self):
         children = ',\n'.join(repr(child) for child in self.children)
@@ -395,3 +396,6 @@ class _Triangles(NamedTuple):
     smooth: object          # Bool: where ``normals`` apply
     texcoords: tuple        # three Array2f of vertex texture coordinates, or None
     textured: object        # Bool: where ``texcoords`` apply
+
+
+declare_interface('scene', Scene)

@@ -7,6 +7,7 @@ uses by default.
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
 
@@ -31,3 +32,6 @@ class Sensor(Plugin):
         clipping plane). Differentiable with respect to the sensor's
         parameters where they track derivatives.
         """
+
+
+registry.declare_interface('sensor', Sensor)

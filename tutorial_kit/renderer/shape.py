@@ -11,6 +11,7 @@ Lengths are in scene units; positions and normals in world space (the
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
 
@@ -40,3 +41,6 @@ class Shape(Plugin):
     def triangles_numpy(self):
         """Corner positions as three float64 NumPy arrays of shape (M, 3),
         detached, for building the scene's BVH."""
+
+
+registry.declare_interface('shape', Shape)

@@ -17,7 +17,7 @@ from abc import abstractmethod
 
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.plugin import Plugin
-from tutorial_kit.core.registry import create
+from tutorial_kit.core.registry import create, declare_interface
 
 #: XML tags that give a constant value in place of a texture.
 _CONSTANT_TAGS = ('rgb', 'spectrum', 'float', 'integer')
@@ -100,3 +100,6 @@ def constant_float(props, name, default):
     if props.kind(name) == 'object':
         raise props.error(name, f'"{name}" must be a constant <float>, not a texture')
     return props.float(name, default)
+
+
+declare_interface('texture', Texture)

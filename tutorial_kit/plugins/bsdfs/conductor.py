@@ -22,6 +22,7 @@ from tutorial_kit.plugins.bsdfs.ior import conductor_presets, conductor_rgb
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import texture
 from tutorial_kit.plugins.textures.srgb import constant_color
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 def read_complex_ior(props):
@@ -47,10 +48,10 @@ class SmoothConductor(BSDF):
         self.eta, self.k = read_complex_ior(props)
         self.specular_reflectance = texture(props, 'specular_reflectance', 1.0)
 
-    def traverse(self, visitor):
-        visitor.put_object('eta', self.eta)
-        visitor.put_object('k', self.k)
-        visitor.put_object('specular_reflectance', self.specular_reflectance)
+    def traverse(self, callback):
+        callback.put('eta', self.eta, ParamFlags.Differentiable)
+        callback.put('k', self.k, ParamFlags.Differentiable)
+        callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
     def eval(self, si, wo, active=True):
         return dr.zeros(bk.Color3f, dr.width(wo))

@@ -24,6 +24,7 @@ from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import texture
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 
 class SpecularTints:
@@ -35,9 +36,9 @@ class SpecularTints:
             else ('specular_reflectance',)
         self.tints = {name: texture(props, name, 1.0) for name in names if name in props}
 
-    def traverse_tints(self, visitor):
+    def traverse_tints(self, callback):
         for name, tint in self.tints.items():
-            visitor.put_object(name, tint)
+            callback.put(name, tint, ParamFlags.Differentiable)
 
     def tint(self, name, si, active):
         """The tint ``name`` at ``si`` (Color3f; 1 when not given)."""
@@ -53,9 +54,9 @@ class SmoothInterface(BSDF, SpecularTints):
         self.eta = dr.opaque(bk.Float, read_relative_ior(props, 'bk7', 'air'))
         self.read_tints(props)
 
-    def traverse(self, visitor):
-        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
-        self.traverse_tints(visitor)
+    def traverse(self, callback):
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        self.traverse_tints(callback)
 
     def eval(self, si, wo, active=True):
         return dr.zeros(bk.Color3f, dr.width(wo))

@@ -16,6 +16,7 @@ from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import texture
 from tutorial_kit.plugins.textures.srgb import constant_color
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('bsdf', 'diffuse')
@@ -32,8 +33,8 @@ class Diffuse(BSDF):
         bsdf.reflectance = constant_color(value)
         return bsdf
 
-    def traverse(self, visitor):
-        visitor.put_object('reflectance', self.reflectance)
+    def traverse(self, callback):
+        callback.put('reflectance', self.reflectance, ParamFlags.Differentiable)
 
     def eval(self, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)

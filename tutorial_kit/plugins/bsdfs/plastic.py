@@ -29,6 +29,7 @@ from tutorial_kit.plugins.bsdfs.fresnel import fresnel, fresnel_diffuse_reflecta
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import texture
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 
 class Coated:
@@ -41,11 +42,11 @@ class Coated:
         self.specular_reflectance = texture(props, 'specular_reflectance', 1.0)
         self.nonlinear = props.bool('nonlinear', False)
 
-    def traverse_coating(self, visitor):
-        visitor.put_object('diffuse_reflectance', self.diffuse_reflectance)
-        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
+    def traverse_coating(self, callback):
+        callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
         if self.has_specular_reflectance:
-            visitor.put_object('specular_reflectance', self.specular_reflectance)
+            callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
     def specular_sampling_weight(self):
         """Float: the share of samples the specular lobe would get if F were 1."""
@@ -69,8 +70,8 @@ class SmoothPlastic(BSDF, Coated):
     def settings(self):
         return dict(nonlinear=self.nonlinear)
 
-    def traverse(self, visitor):
-        self.traverse_coating(visitor)
+    def traverse(self, callback):
+        self.traverse_coating(callback)
 
     def _probabilities(self, f_i):
         """(prob_specular, prob_diffuse) of choosing each lobe, detached."""

@@ -25,6 +25,7 @@ from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import texture
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('bsdf', 'roughconductor')
@@ -40,15 +41,15 @@ class RoughConductor(BSDF):
     def settings(self):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
 
-    def traverse(self, visitor):
+    def traverse(self, callback):
         if self.alpha_v is None:
-            visitor.put_object('alpha', self.alpha_u)
+            callback.put('alpha', self.alpha_u, ParamFlags.Differentiable)
         else:
-            visitor.put_object('alpha_u', self.alpha_u)
-            visitor.put_object('alpha_v', self.alpha_v)
-        visitor.put_object('eta', self.eta)
-        visitor.put_object('k', self.k)
-        visitor.put_object('specular_reflectance', self.specular_reflectance)
+            callback.put('alpha_u', self.alpha_u, ParamFlags.Differentiable)
+            callback.put('alpha_v', self.alpha_v, ParamFlags.Differentiable)
+        callback.put('eta', self.eta, ParamFlags.Differentiable)
+        callback.put('k', self.k, ParamFlags.Differentiable)
+        callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
     def _distribution(self, si, active):
         alpha_v = None if self.alpha_v is None else self.alpha_v.eval_1(si, active)

@@ -27,6 +27,7 @@ from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 
 def mulsign(v, s):
@@ -46,14 +47,14 @@ class RoughDielectric(BSDF, SpecularTints):
     def settings(self):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
 
-    def traverse(self, visitor):
-        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
+    def traverse(self, callback):
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
         if self.alpha_v is None:
-            visitor.put_object('alpha', self.alpha_u)
+            callback.put('alpha', self.alpha_u, ParamFlags.Differentiable)
         else:
-            visitor.put_object('alpha_u', self.alpha_u)
-            visitor.put_object('alpha_v', self.alpha_v)
-        self.traverse_tints(visitor)
+            callback.put('alpha_u', self.alpha_u, ParamFlags.Differentiable)
+            callback.put('alpha_v', self.alpha_v, ParamFlags.Differentiable)
+        self.traverse_tints(callback)
 
     def _distribution(self, si, active):
         alpha_v = None if self.alpha_v is None else self.alpha_v.eval_1(si, active)

@@ -38,6 +38,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.plugins.bsdfs.plastic import Coated
 from tutorial_kit.core.registry import register
@@ -126,12 +127,12 @@ class RoughPlastic(BSDF, Coated):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible,
                     nonlinear=self.nonlinear)
 
-    def traverse(self, visitor):
-        visitor.put_object('diffuse_reflectance', self.diffuse_reflectance)
-        visitor.put('alpha', self, 'alpha', kind='float', differentiable=True)
-        visitor.put('eta', self, 'eta', kind='float', differentiable=True)
+    def traverse(self, callback):
+        callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
+        callback.put('alpha', self.alpha, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
         if self.has_specular_reflectance:
-            visitor.put_object('specular_reflectance', self.specular_reflectance)
+            callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
     def parameters_changed(self, keys=None):
         """Tabulate the coating's transmittance T(mu) and its internal diffuse

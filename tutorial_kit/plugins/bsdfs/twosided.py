@@ -16,6 +16,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.dispatch import select
 from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 def mirror(v, where):
@@ -34,10 +35,10 @@ class TwoSided(BSDF):
             raise props.error('bsdf', f'twosided needs one or two nested BSDFs, got {len(nested)}')
         self.front, self.back = nested[0], nested[-1]
 
-    def traverse(self, visitor):
-        visitor.put_object('brdf_0', self.front)
+    def traverse(self, callback):
+        callback.put('brdf_0', self.front, ParamFlags.Differentiable)
         if self.back is not self.front:
-            visitor.put_object('brdf_1', self.back)
+            callback.put('brdf_1', self.back, ParamFlags.Differentiable)
 
     def _front_facing(self, si):
         """``si`` seen from the front in every lane, and the mask of lanes that were mirrored."""

@@ -29,7 +29,7 @@ class HDRFilm(Film):
         if self.width * self.height > 2 ** 26:
             raise props.error('width', f'a {self.width} x {self.height} film is too large')
         _warn_unimplemented_options(props)
-        filters = [c for c in props.children if isinstance(c, ReconstructionFilter)]
+        filters = [c for c in props.nested_objects() if isinstance(c, ReconstructionFilter)]
         if len(filters) > 1:
             raise props.error('rfilter', 'a film takes at most one <rfilter>')
         self.rfilter = filters[0] if filters else _default_filter()

@@ -17,6 +17,7 @@ from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.plugins.samplers.independent import IndependentSampler
 from tutorial_kit.io.properties import Properties
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 FOV_AXES = ('x', 'y', 'diagonal', 'smaller', 'larger')
 #: The widest field of view, in degrees. Towards 180 degrees the image plane
@@ -55,9 +56,10 @@ class PerspectiveCamera(Sensor):
                               f'the field of view must lie in (0, {MAX_FOV:g}] degrees, got {self.fov:g}')
         if not 0 < self.near_clip < self.far_clip:
             raise props.error('near_clip', 'expected 0 < near_clip < far_clip')
-        self._film = next((c for c in props.children if isinstance(c, HDRFilm)), None) \
+        nested = props.nested_objects()
+        self._film = next((c for c in nested if isinstance(c, HDRFilm)), None) \
             or HDRFilm(Properties('hdrfilm'))
-        self._sampler = next((c for c in props.children if isinstance(c, IndependentSampler)), None) \
+        self._sampler = next((c for c in nested if isinstance(c, IndependentSampler)), None) \
             or IndependentSampler(Properties('independent'))
 
     def film(self):
@@ -66,9 +68,9 @@ class PerspectiveCamera(Sensor):
     def sampler(self):
         return self._sampler
 
-    def traverse(self, visitor):
-        visitor.put('to_world', self, 'to_world', kind='matrix')
-        visitor.put('fov', self, 'fov', kind='angle')
+    def traverse(self, callback):
+        callback.put('to_world', self.to_world, ParamFlags.NonDifferentiable, kind=ParamKind.MATRIX)
+        callback.put('fov', self.fov, ParamFlags.NonDifferentiable, kind=ParamKind.ANGLE)
 
     def settings(self):
         return dict(fov_axis=self.fov_axis, near_clip=self.near_clip, far_clip=self.far_clip,

@@ -36,6 +36,7 @@ from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
 from tutorial_kit.renderer.emitter import Emitter
 from tutorial_kit.renderer.shape import Shape
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 #: Floats per triangle in an emitter's sampling records (a power of two: one packet gather).
 FACE_RECORD = 16
@@ -77,7 +78,7 @@ class Mesh(Shape):
     @staticmethod
     def _nested_objects(props):
         bsdf = emitter = None
-        for child in props.children + [obj for _, obj in props.named_objects()]:
+        for child in props.nested_objects():
             if isinstance(child, BSDF) and bsdf is None:
                 bsdf = child
             elif isinstance(child, Emitter) and emitter is None:
@@ -104,16 +105,24 @@ class Mesh(Shape):
         return dr.width(self.vertex_normals) > 0
 
     # -- parameters --------------------------------------------------------------------
-    def traverse(self, visitor):
-        visitor.put('vertex_count', self, 'vertex_count', kind='count')
-        visitor.put('face_count', self, 'face_count', kind='count')
-        visitor.put('faces', self, 'faces', kind='faces')
-        visitor.put('vertex_positions', self, 'vertex_positions', kind='positions', differentiable=True)
-        visitor.put('vertex_normals', self, 'vertex_normals', kind='normals', differentiable=True)
-        visitor.put('vertex_texcoords', self, 'vertex_texcoords', kind='texcoords', differentiable=True)
-        visitor.put_object('bsdf', self.bsdf)
+    def traverse(self, callback):
+        read_only = ParamFlags.NonDifferentiable | ParamFlags.ReadOnly
+        callback.put('vertex_count', self.vertex_count, read_only, kind=ParamKind.COUNT,
+                     attribute='vertex_count')
+        callback.put('face_count', self.face_count, read_only, kind=ParamKind.COUNT,
+                     attribute='face_count')
+        # As in Mitsuba 3: moving vertices (or rewiring faces) moves silhouettes.
+        callback.put('faces', self.faces, ParamFlags.NonDifferentiable | ParamFlags.Discontinuous,
+                     kind=ParamKind.FACES)
+        callback.put('vertex_positions', self.vertex_positions,
+                     ParamFlags.Differentiable | ParamFlags.Discontinuous, kind=ParamKind.POSITIONS)
+        callback.put('vertex_normals', self.vertex_normals,
+                     ParamFlags.Differentiable | ParamFlags.Discontinuous, kind=ParamKind.NORMALS)
+        callback.put('vertex_texcoords', self.vertex_texcoords, ParamFlags.Differentiable,
+                     kind=ParamKind.TEXCOORDS)
+        callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
         if self.emitter is not None:
-            visitor.put_object('emitter', self.emitter)
+            callback.put('emitter', self.emitter, ParamFlags.Differentiable)
 
     def parameters_changed(self, keys=None):
         """Refresh what depends on the vertices: computed normals and the area table."""
@@ -251,4 +260,4 @@ def read_mesh_file(props, reader):
         return reader(path)
     except MeshError as error:
         # Keep the mesh file's own location and add the scene line that named it.
-        raise MeshError(f'{error} (mesh named in {props.path}:{props.line})') from None
+        raise MeshError(f'{error} (mesh named in {props.location()})') from None

@@ -32,6 +32,7 @@ from tutorial_kit.io.loader import resolve_path
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture, luminance
 from tutorial_kit.plugins.textures.to_uv import read_to_uv, apply_to_uv
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 EIGHT_BIT_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 
@@ -68,8 +69,8 @@ class BitmapTexture(Texture):
         return dict(filename=self.filename, filter_type=self.filter_type,
                     wrap_mode=self.wrap_mode, raw=self.raw)
 
-    def traverse(self, visitor):
-        visitor.put('data', self, 'data', kind='tensor', differentiable=True)
+    def traverse(self, callback):
+        callback.put('data', self.data, ParamFlags.Differentiable, kind=ParamKind.TENSOR)
 
     # -- lookups --------------------------------------------------------------------
     @property

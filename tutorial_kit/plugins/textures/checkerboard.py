@@ -12,6 +12,7 @@ from tutorial_kit.core.dispatch import select
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture, texture
 from tutorial_kit.plugins.textures.to_uv import apply_to_uv, read_to_uv
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('texture', 'checkerboard')
@@ -23,9 +24,9 @@ class Checkerboard(Texture):
         self.color1 = texture(props, 'color1', 0.2)
         self.to_uv = read_to_uv(props)
 
-    def traverse(self, visitor):
-        visitor.put_object('color0', self.color0)
-        visitor.put_object('color1', self.color1)
+    def traverse(self, callback):
+        callback.put('color0', self.color0, ParamFlags.Differentiable)
+        callback.put('color1', self.color1, ParamFlags.Differentiable)
 
     def _first_colour(self, si):
         """Bool: where the pattern shows ``color0``."""

@@ -11,6 +11,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture, luminance
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 
 def constant_color(value, unbounded=False):
@@ -33,8 +34,8 @@ class SRGBTexture(Texture):
             raise props.error('color', f'a reflectance must lie in [0, 1], got {color.tolist()}')
         self.value = bk.color3f(color)
 
-    def traverse(self, visitor):
-        visitor.put('value', self, 'value', kind='color', differentiable=True)
+    def traverse(self, callback):
+        callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.COLOR)
 
     def eval(self, si, active=True):
         # A new array object: Dr.Jit may widen a width-1 operand of dr.select in

@@ -9,6 +9,7 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture
+from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 
 @register('texture', 'uniform')
@@ -21,8 +22,8 @@ class UniformTexture(Texture):
         # Opaque, not a literal: a new value reuses the compiled kernels.
         self.value = dr.opaque(bk.Float, props.float("value"))
 
-    def traverse(self, visitor):
-        visitor.put('value', self, 'value', kind='float', differentiable=True)
+    def traverse(self, callback):
+        callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
 
     def eval(self, si, active=True):
         return bk.Color3f(self.value)

@@ -1,0 +1,199 @@
+"""How a scene object lists its parameters: ``traverse(callback)`` and ``callback.put``.
+
+Every scene object (a :class:`Traversable`, which every plugin is) answers
+``traverse(callback)`` by calling, for each parameter and each nested object,
+Mitsuba 3's ::
+
+    callback.put(name, value, flags)
+
+``value`` is the attribute's current object (``self.tint``, a Color3f) or a
+nested plugin (``self.reflectance``); ``flags`` are :class:`ParamFlags`
+(whether derivatives may be tracked, whether the parameter moves
+discontinuities, whether it is read-only). Two optional keywords say what
+the callback cannot guess: ``kind``, the :class:`ParamKind` whose checks an
+assignment passes (otherwise inferred from the value's type), and
+``attribute``, the name of the attribute that holds the value (otherwise the
+attribute called ``name``, or else the one holding this very object). That
+attribute is what ``params[key] = ...`` replaces and what path replay swaps
+for a gradient-tracking copy, so a plugin must read it anew whenever it
+evaluates.
+
+What the callback does with them depends on who asks: ``tk.traverse``
+collects :class:`Parameter` records into a ParameterMap, ``repr`` prints
+them. Both derive from :class:`TraversalCallback`, which turns each ``put``
+into :meth:`~TraversalCallback.put_object` or
+:meth:`~TraversalCallback.put_parameter`.
+"""
+import enum
+import numbers
+
+import drjit as dr
+import numpy as np
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import PluginError
+
+
+class ParamFlags(enum.IntFlag):
+    """Mitsuba 3's parameter flags, with its values.
+
+    ``Differentiable`` is 0, the absence of the others: combine with ``|``
+    (``ParamFlags.Differentiable | ParamFlags.Discontinuous``).
+    """
+    Differentiable = 0
+    #: Derivatives with respect to this parameter are not tracked.
+    NonDifferentiable = 1
+    #: Changing it moves discontinuities of the image (silhouettes, shadows).
+    Discontinuous = 2
+    #: It may be read but not assigned (it follows from other data).
+    ReadOnly = 4
+
+
+def is_differentiable(flags):
+    """Whether derivatives may be tracked for a parameter with ``flags``."""
+    return not flags & (ParamFlags.NonDifferentiable | ParamFlags.ReadOnly)
+
+
+class ParamKind(enum.Enum):
+    """What a parameter holds, which selects the checks of an assignment."""
+    #: Color3f of width 1 (an RGB colour).
+    COLOR = 'color'
+    #: Float of width 1.
+    FLOAT = 'float'
+    #: TensorXf whose shape stays fixed (an image's pixels).
+    TENSOR = 'tensor'
+    #: Float of 3N vertex coordinates (N: the owner's ``vertex_count``).
+    POSITIONS = 'positions'
+    #: Float of 3N normal coordinates, or empty.
+    NORMALS = 'normals'
+    #: Float of 2N texture coordinates, or empty.
+    TEXCOORDS = 'texcoords'
+    #: UInt32 of 3M vertex indices, each below the owner's ``vertex_count``.
+    FACES = 'faces'
+    #: NumPy float64 (4, 4): an invertible affine transform.
+    MATRIX = 'matrix'
+    #: A Python float: a field of view in degrees.
+    ANGLE = 'angle'
+    #: A Python int derived from other data (read-only).
+    COUNT = 'count'
+    #: Any other Dr.Jit array: the same type and width as before.
+    ARRAY = 'array'
+    #: A Python number (float, int or bool) that stays one.
+    SCALAR = 'scalar'
+
+    @property
+    def is_geometry(self):
+        """Whether the parameter is mesh data: its derivatives need the recorded
+        render (path replay covers materials and lights only)."""
+        return self in (ParamKind.POSITIONS, ParamKind.NORMALS, ParamKind.TEXCOORDS)
+
+    @staticmethod
+    def of(value):
+        """The kind a value of this type has when a plugin does not say, or None."""
+        if isinstance(value, bk.TensorXf):
+            return ParamKind.TENSOR
+        if isinstance(value, bk.Array3f) and dr.width(value) == 1:
+            return ParamKind.COLOR
+        if isinstance(value, bk.Float) and dr.width(value) == 1:
+            return ParamKind.FLOAT
+        if dr.is_array_v(value) and not dr.is_tensor_v(value):
+            return ParamKind.ARRAY
+        if isinstance(value, (numbers.Real, np.bool_)) and not isinstance(value, np.ndarray):
+            return ParamKind.SCALAR
+        return None
+
+
+class Parameter:
+    """Where a parameter lives (``getattr(owner, attribute)``), its kind and flags."""
+
+    def __init__(self, owner, attribute, kind, flags):
+        self.owner, self.attribute = owner, attribute
+        self.kind, self.flags = kind, ParamFlags(flags)
+
+    @property
+    def differentiable(self):
+        return is_differentiable(self.flags)
+
+    @property
+    def read_only(self):
+        return bool(self.flags & ParamFlags.ReadOnly)
+
+    def value(self):
+        return getattr(self.owner, self.attribute)
+
+
+class Traversable:
+    """An object that lists its parameters and nested objects (every plugin)."""
+
+    def traverse(self, callback):
+        """Call ``callback.put(name, value, flags)`` for each parameter and nested object."""
+
+    def parameters_changed(self, keys=None):
+        """Called by ``ParameterMap.update`` after parameters of this object changed;
+        ``keys`` are their names relative to the object."""
+
+
+class TraversalCallback:
+    """What ``traverse`` hands to each object: receives its ``put`` calls.
+
+    :meth:`visit` traverses one object; while it runs, ``owner`` is that
+    object, whose attributes the parameters are.
+    """
+
+    def __init__(self):
+        self.owner = None
+
+    def visit(self, obj):
+        """Let ``obj`` announce its parameters to this callback."""
+        outer, self.owner = self.owner, obj
+        try:
+            obj.traverse(self)
+        finally:
+            self.owner = outer
+
+    def put(self, name, value, flags, *, kind=None, attribute=None):
+        """Announce parameter (or nested object) ``name`` of the object being traversed.
+
+        ``value``: the parameter's current value, or a nested object (None:
+        no object, skipped). ``flags``: :class:`ParamFlags`. ``kind``: a
+        :class:`ParamKind` (default: from ``value``'s type). ``attribute``:
+        the owner's attribute holding it (default: found as described in
+        this module's documentation).
+        """
+        if value is None:
+            return
+        if isinstance(value, Traversable):
+            self.put_object(name, value, ParamFlags(flags))
+            return
+        owner = self.owner
+        if not isinstance(flags, (ParamFlags, int)) or isinstance(flags, bool):
+            raise PluginError(f'{type(owner).__name__}.traverse: the flags of "{name}" must be '
+                              f'ParamFlags, got {flags!r}')
+        if kind is None:
+            kind = ParamKind.of(value)
+        if not isinstance(kind, ParamKind):
+            raise PluginError(f'{type(owner).__name__}.traverse: cannot tell what kind of parameter '
+                              f'"{name}" is ({type(value).__name__}); pass kind=ParamKind...')
+        attribute = attribute or _attribute_holding(owner, name, value)
+        self.put_parameter(name, Parameter(owner, attribute, kind, flags))
+
+    def put_object(self, name, obj, flags):
+        """A nested object ``obj`` in the role ``name`` (None: a scene's own object)."""
+
+    def put_parameter(self, name, parameter):
+        """A :class:`Parameter` called ``name`` of the object being traversed."""
+
+
+def _attribute_holding(owner, name, value):
+    """The attribute of ``owner`` that holds ``value``: the one called ``name`` if it
+    does, else the only one holding this very object."""
+    attributes = getattr(owner, '__dict__', {})
+    if attributes.get(name) is value:
+        return name
+    holders = [key for key, held in attributes.items() if held is value]
+    if len(holders) != 1:
+        found = 'none' if not holders else 'several (' + ', '.join(holders) + ')'
+        raise PluginError(f'{type(owner).__name__}.traverse: "{name}" must be the value of one '
+                          f'attribute of the object (self.{name} or another), found {found}; '
+                          f'pass attribute="..."')
+    return holders[0]
