@@ -1,6 +1,6 @@
 """The triangle mesh that the file readers return, and the triangulation they share.
 
-Both :mod:`tutorial_kit.io.obj` and :mod:`tutorial_kit.io.ply` turn a file into a
+Both :mod:`tutorial_kit.io.obj` (with :mod:`~tutorial_kit.io.obj_fast`) and :mod:`tutorial_kit.io.ply` turn a file into a
 :class:`MeshData`: plain numpy arrays, one row per vertex or per triangle, so
 that the rest of the toolkit never needs to know which format a mesh came from.
 """
