@@ -21,8 +21,8 @@ Texture coordinates are flipped to ``1 - v``, as Mitsuba 3 does: OBJ's ``v``
 points up the image, a texture's rows run down it.
 
 This module is the reference reader, a loop over the lines that reads as the
-format is described above: read it first. It is slow in Python (about 9 s
-per million triangles), so :func:`read_obj` first hands the whole file to
+format is described above: read it first. A loop per line is slow in
+Python on large files, so :func:`read_obj` first hands the whole file to
 :mod:`tutorial_kit.io.obj_fast`, which reads the same files with array
 operations and gives the same results (a student can skip it). The line
 reader below runs when the fast one declines a file (unusual syntax, mixed

@@ -2,7 +2,7 @@
 
 A student can skip this module: it reads exactly what the line reader in
 :mod:`tutorial_kit.io.obj` reads, with the same results, and only exists
-because a loop per line in Python is slow (about 9 s per million triangles).
+because a loop per line in Python is slow on large files.
 :func:`~tutorial_kit.io.obj.read_obj` tries it first on every file. It
 classifies the lines of the whole file by their first bytes and converts the
 numbers of each statement kind at once: on the device, a number per lane
@@ -83,9 +83,8 @@ def read_obj_fast(data, path, ignored_statements) -> MeshData | SuspectLine | No
     # The text to work on (comments and keywords get blanked): the caller's
     # bytearray, or a copy; a newline after the last line, and zeros up to a
     # whole number of 32-bit words, so that the device's copy of the text
-    # needs no padded copy of its own. (A copy extended in place: for 100 MB,
-    # half the time of filling a new zeroed buffer and copying into it, as
-    # the extension moves no bytes.)
+    # needs no padded copy of its own. (Extended in place, as that moves no
+    # bytes; benchmarks/README.md, "Reading OBJ files".)
     size = len(data) + 1
     text = data if owned else bytearray(data)
     original = None if owned else data          # None: blanked in place, read again for messages
@@ -147,9 +146,8 @@ def _positions(buf, test, chunk=1 << 20):
     what it looks for in ``part``, a piece of ``buf``; ``before`` is the
     byte just before the piece, or None at the start. Reading the text a
     megabyte at a time keeps the masks in the cache and makes no array as
-    large as the text: for a 100 MB file that costs about as much as the
-    comparisons themselves (the memory of a fresh array is zeroed on first
-    use), and the pieces took 10 to 60 % less time.
+    large as the text, whose fresh memory would cost about as much as the
+    comparisons (benchmarks/README.md, "Reading OBJ files").
     """
     mask = np.empty(chunk, bool)
     found = []
@@ -254,7 +252,7 @@ class _Lines:
         # follows one that is not, or starts the text.
         self.tokens = _positions(buf, _token_starts)
         # Tokens per line, from where the lines start among the token starts
-        # (np.add.reduceat over the bytes took three times as long).
+        # (cheaper than np.add.reduceat over the bytes).
         self.token_count = np.diff(np.searchsorted(self.tokens, np.r_[line_start, len(buf)]))
         self.token_kind = np.repeat(self.kind, self.token_count)
 
@@ -447,9 +445,8 @@ def _distinct_tuples(corners, sizes):
     indices (all of them in a smooth mesh without seams, or with corners
     such as '7/7/7'). So the tuple of a position's first corner, found
     without sorting, stands for all corners that agree with it; only the
-    others (seams, hard edges) are told apart by sorting. Measured on a
-    million-triangle OBJ file with different numbers in each table: 0.1 s
-    where sorting all corners took 0.3 s.
+    others (seams, hard edges) are told apart by sorting, which costs a
+    fraction of sorting all corners (benchmarks/README.md).
     """
     positions, count = corners[0], len(corners[0])
     first_use = np.full(sizes[0], count)

@@ -17,19 +17,10 @@ Two changes of layout cut that waiting, without changing the tree's boxes:
    which the processor has fetched along with it. Leaves (their triangles)
    are placed the same way.
 
-Measured on a 100,000-triangle terrain (262,144 rays from a camera above
-it, as many scattered just over it, nearest-hit and any-hit queries):
-depth-first order alone took 10 to 16 % off each query's time. Four
-children per node (each leaf's two triangles tested in one step) halved
-the steps per ray (15 and 10 on average, where the binary tree took 28 and
-18) and took a further 9 to 15 % off: a wide step computes about twice as
-much as a binary one, so the gain is the memory waited for less. Together
-with the per-triangle records that the scene reads at a hit, rendering
-terrains at 512 x 512 and 16 spp (``benchmarks/mesh_scale.py``, against
-Mitsuba 3 in the same run) went from 3.5 to 2.6 to 2.8 times Mitsuba 3's
-time at a million triangles, where the tree no longer fits in the caches,
-and from 2.9 to 2.3 to 2.7 times at 10,000 triangles, where it does. The
-price is load time: 0.1 to 0.2 s more for a million triangles.
+Each change takes time off every query; four children halve the steps per
+ray, and as a wide step computes about twice as much as a binary one, the
+gain is the memory waited for less. The price is a little load time
+(benchmarks/README.md, "Laying the BVH out", has the figures).
 """
 import numpy as np
 
@@ -69,7 +60,7 @@ def collapse_to_four(tree):
         which[:, 2 * c + 1] = np.where(is_leaf, c, 1)
         filled[:, 2 * c + 1] = ~is_leaf
     # One flat index per slot into the (K, 2) child arrays: np.take on a flat
-    # array is several times as fast as indexing with two index arrays.
+    # array is faster than indexing with two index arrays.
     flat = parent * 2 + which
     kind = np.where(filled, np.where(np.take(leaf, flat), 1, 2), 0)
     child = np.take(index, flat)                     # binary node number, or leaf start
