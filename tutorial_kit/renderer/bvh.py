@@ -85,12 +85,11 @@ import numpy as np
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.renderer.bvh_build import build_tree
-from tutorial_kit.renderer.bvh_layout import WIDTH, collapse_to_four, depth_first_layout
+from tutorial_kit.renderer.bvh_layout import WIDTH, SlotKind, collapse_to_four, depth_first_layout
 from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows
-
-INVALID = 0xFFFFFFFF
 
 #: Scenes with at most this many triangles are tested without a hierarchy:
 #: below the break-even of run time, as compile time grows faster than the
@@ -242,20 +241,20 @@ class BVH:
         ``|direction|`` with ``0 < t < t_max``; UInt32 triangle index in the
         constructor's order; Float barycentrics, so that the hit point is
         ``(1 - u - v) p0 + u p1 + v p2``. Rays that hit nothing, or are not
-        active, get ``t = inf``, ``prim = INVALID`` (0xFFFFFFFF), ``u = v = 0``.
+        active, get ``t = inf``, ``prim = INVALID_INDEX`` (0xFFFFFFFF), ``u = v = 0``.
         With ``barycentrics=False``, ``u`` and ``v`` are None: the walk then
         carries two values fewer from step to step (the renderer, which
         recomputes the hit from the vertices, asks for that).
         """
         o, d, t_max, active, n = self._rays(origin, direction, t_max, active)
         t = dr.select(active, t_max, 0.0)       # t_closest 0: nothing can hit
-        prim = dr.full(bk.UInt32, INVALID, n)
+        prim = dr.full(bk.UInt32, INVALID_INDEX, n)
         uv = (dr.zeros(bk.Float, n), dr.zeros(bk.Float, n)) if barycentrics else ()
         if self._triangles is not None:
             t, prim, *uv = self._intersect_all(o, d, t, prim, *uv)
         elif self.node_count:
             t, prim, *uv = self._intersect_tree(o, d, (t, prim, *uv), active)
-        missed = prim == INVALID
+        missed = prim == INVALID_INDEX
         uv = [dr.select(missed, 0, x) for x in uv] if barycentrics else [None, None]
         return (dr.select(missed, dr.inf, t), prim, *uv)
 
@@ -504,7 +503,8 @@ def _write_nodes(records, wide, node_record, slot_record):
     """Write the four-wide nodes of ``wide`` into ``records`` at ``node_record``
     (see the module docstring for the fields)."""
     kind = wide['kind']
-    refs = np.where(kind == 2, slot_record, np.where(kind == 1, LEAF_BIT | slot_record, DONE))
+    refs = np.where(kind == SlotKind.NODE, slot_record,
+                    np.where(kind == SlotKind.LEAF, LEAF_BIT | slot_record, DONE))
     columns = ([wide['lo'][:, c, a] for a in range(3) for c in range(WIDTH)]
                + [wide['hi'][:, c, a] for a in range(3) for c in range(WIDTH)]
                + [refs[:, c].astype(np.uint32).view(np.float32) for c in range(WIDTH)])
@@ -529,7 +529,7 @@ def _write_leaves(records, wide, slot_record, numbering, test_data):
     own += [dr.zeros(bk.Float, m)] * (PRIM_FIELD - len(own))
     own.append(dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m)))
     triangles = packet_records(own, m, TRIANGLE_SIZE)
-    leaves = np.flatnonzero(wide['kind'].ravel() == 1)
+    leaves = np.flatnonzero(wide['kind'].ravel() == SlotKind.LEAF)
     count, first, record = (bk.from_numpy(bk.UInt32, np.take(a.ravel(), leaves).astype(np.uint32))
                             for a in (wide['count'], wide['index'], slot_record))
     numbering = bk.from_numpy(bk.UInt32, numbering.astype(np.uint32))
