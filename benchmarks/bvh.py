@@ -29,7 +29,8 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..'
 import tutorial_kit  # noqa: E402,F401  (before drjit: picks a usable libLLVM)
 import drjit as dr  # noqa: E402
 from tutorial_kit.core import backend as bk  # noqa: E402
-from tutorial_kit.renderer.bvh import BVH, INVALID
+from tutorial_kit.core.limits import INVALID_INDEX
+from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows  # noqa: E402
 
 
@@ -144,7 +145,7 @@ class BruteForceLoop:
             hit, t_k, u_k, v_k = intersect_in_triangle_space(o, d, *self._triangle(k), t)
             return (k + 1, dr.select(hit, t_k, t), dr.select(hit, k, prim),
                     dr.select(hit, u_k, u), dr.select(hit, v_k, v))
-        state = (dr.zeros(bk.UInt32, n), dr.full(bk.Float, t_max, n), dr.full(bk.UInt32, INVALID, n),
+        state = (dr.zeros(bk.UInt32, n), dr.full(bk.Float, t_max, n), dr.full(bk.UInt32, INVALID_INDEX, n),
                  dr.zeros(bk.Float, n), dr.zeros(bk.Float, n))
         return dr.while_loop(state, lambda k, *_: k < self.m, body)[1:]
 

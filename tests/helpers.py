@@ -29,17 +29,27 @@ def white_wall_experiment(scene):
     return truth, reference
 
 
-def scene_xml(body, version='3.0.0', width=16, height=16, spp=4, extra_sensor=''):
-    """A complete scene document around ``body`` with a small film."""
+def scene_xml(body, version='3.0.0', width=16, height=16, spp=4, extra_sensor='', *,
+              origin=(0, 0, 5), target=(0, 0, 0), up=(0, 1, 0), fov=40, rfilter='box'):
+    """A complete scene document around ``body``: a perspective camera at
+    ``origin`` looking at ``target`` (``up``, ``fov`` in degrees), a film of
+    ``width`` x ``height`` with reconstruction filter ``rfilter`` (a type
+    name such as ``'box'`` or ``'tent'``, or a whole ``<rfilter>`` element),
+    an independent sampler of ``spp`` samples, and ``extra_sensor`` (XML)
+    inside the sensor."""
+    def triple(values):
+        return ', '.join(f'{v:g}' for v in values)
+    if not rfilter.lstrip().startswith('<'):
+        rfilter = f'<rfilter type="{rfilter}"/>'
     return f'''<scene version="{version}">
     <sensor type="perspective">
-        <float name="fov" value="40"/>
-        <transform name="to_world"><lookat origin="0, 0, 5" target="0, 0, 0" up="0, 1, 0"/></transform>
+        <float name="fov" value="{fov:g}"/>
+        <transform name="to_world"><lookat origin="{triple(origin)}" target="{triple(target)}" up="{triple(up)}"/></transform>
         {extra_sensor}
         <sampler type="independent"><integer name="sample_count" value="{spp}"/></sampler>
         <film type="hdrfilm">
             <integer name="width" value="{width}"/><integer name="height" value="{height}"/>
-            <rfilter type="box"/>
+            {rfilter}
         </film>
     </sensor>
     {body}

@@ -133,16 +133,14 @@ def test_no_warnings_for_the_bundled_scenes():
                                     '<boolean name="sample_border" value="true"/>',
                                     '<boolean name="banner" value="true"/>'])
 def test_unimplemented_film_options_warn(option):
-    text = scene_xml('<emitter type="constant"/>').replace('<rfilter type="box"/>',
-                                                           f'<rfilter type="box"/>{option}')
+    text = scene_xml('<emitter type="constant"/>', rfilter=f'<rfilter type="box"/>{option}')
     with pytest.warns(tk.SceneWarning, match='is not implemented'):
         tk.load_string(text)
 
 
 def test_implemented_film_options_are_silent():
     option = '<string name="pixel_format" value="rgb"/><string name="component_format" value="float32"/>'
-    text = scene_xml('<emitter type="constant"/>').replace('<rfilter type="box"/>',
-                                                           f'<rfilter type="box"/>{option}')
+    text = scene_xml('<emitter type="constant"/>', rfilter=f'<rfilter type="box"/>{option}')
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         tk.load_string(text)

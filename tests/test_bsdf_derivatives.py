@@ -13,7 +13,7 @@ import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.core import backend as bk
-from helpers import interaction
+from helpers import interaction, scene_xml
 
 ROUGH = {
     'roughconductor-beckmann': '<bsdf type="roughconductor" id="b"><float name="alpha" value="0.3"/>'
@@ -246,19 +246,15 @@ def test_rough_bsdf_derivatives_match_finite_differences(name, key):
 def plane_scene(material, size=16):
     """A rough plane seen at an angle, lit from above (reflection) and from below
     (what glass lets through) by area lights and dimly by the sky; direct light only."""
-    return tk.load_string(f'''<scene version="3.0.0">
+    return tk.load_string(scene_xml(f'''
         <integrator type="path"><integer name="max_depth" value="2"/></integrator>
-        <sensor type="perspective"><float name="fov" value="45"/>
-            <transform name="to_world"><lookat origin="0, -3, 2" target="0, 0, 0" up="0, 0, 1"/></transform>
-            <film type="hdrfilm"><integer name="width" value="{size}"/><integer name="height" value="{size}"/>
-            <rfilter type="box"/></film></sensor>
         <emitter type="constant"><rgb name="radiance" value="0.2"/></emitter>
         <shape type="rectangle"><transform name="to_world"><rotate x="1" angle="180"/><scale value="0.5"/>
             <translate y="1.5" z="2"/></transform><emitter type="area"><rgb name="radiance" value="10"/></emitter></shape>
         <shape type="rectangle"><transform name="to_world"><scale value="0.7"/><translate y="0.5" z="-1.5"/></transform>
             <emitter type="area"><rgb name="radiance" value="6"/></emitter></shape>
-        <shape type="rectangle"><transform name="to_world"><scale value="1.5"/></transform>{material}</shape>
-    </scene>''')
+        <shape type="rectangle"><transform name="to_world"><scale value="1.5"/></transform>{material}</shape>''',
+            width=size, height=size, origin=(0, -3, 2), target=(0, 0, 0), up=(0, 0, 1), fov=45))
 
 
 RENDER_CASES = {

@@ -5,8 +5,9 @@ import pytest
 import tutorial_kit  # noqa: F401  (before drjit: picks a usable libLLVM)
 import drjit as dr
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bvh import BVH, INVALID, UNROLL_LIMIT
-from tutorial_kit.renderer.bvh_layout import collapse_to_four, depth_first_layout
+from tutorial_kit.core.limits import INVALID_INDEX
+from tutorial_kit.renderer.bvh import BVH, UNROLL_LIMIT
+from tutorial_kit.renderer.bvh_layout import SlotKind, collapse_to_four, depth_first_layout
 from tutorial_kit.renderer.bvh_build import build_tree, large_boxes
 
 # Both strategies: the hierarchy (limit 0 forces it) and the straight-line test.
@@ -45,7 +46,7 @@ def reference(p0, p1, p2, origin, direction, t_max):
     p0, p1, p2, origin, direction = (np.asarray(x, np.float64) for x in (p0, p1, p2, origin, direction))
     t_max = np.broadcast_to(np.asarray(t_max, np.float64), (len(origin),))
     n = len(origin)
-    out_t, out_prim = np.full(n, np.inf), np.full(n, INVALID, np.int64)
+    out_t, out_prim = np.full(n, np.inf), np.full(n, INVALID_INDEX, np.int64)
     out_u, out_v, clear = np.zeros(n), np.zeros(n), np.ones(n, bool)
     e1, e2 = p1 - p0, p2 - p0
     area = np.linalg.norm(np.cross(e1, e2), axis=1)
@@ -77,7 +78,7 @@ def reference(p0, p1, p2, origin, direction, t_max):
         before = near_edge & (t <= np.where(found, best, np.inf)[:, None] + t_tol)
         clear[s:s + 1000] = ~(tied | before.any(1) | near_range.any(1))
         out_t[s:s + 1000] = best
-        out_prim[s:s + 1000] = np.where(found, k, INVALID)
+        out_prim[s:s + 1000] = np.where(found, k, INVALID_INDEX)
         out_u[s:s + 1000] = np.where(found, u[rows, k], 0)
         out_v[s:s + 1000] = np.where(found, v[rows, k], 0)
     return out_t, out_prim, out_u, out_v, clear
@@ -102,17 +103,17 @@ def test_matches_brute_force(m, mode):
     assert (bvh.node_count > 0) == (mode == 'tree')
     t, prim, u, v, hit = query(bvh, origin, direction)
     t_ref, prim_ref, u_ref, v_ref, clear = reference(p0, p1, p2, origin, direction, np.inf)
-    assert clear.mean() > 0.9 and 0.2 < (prim_ref != INVALID).mean() < 0.98
+    assert clear.mean() > 0.9 and 0.2 < (prim_ref != INVALID_INDEX).mean() < 0.98
     c = clear
     np.testing.assert_array_equal(prim[c], prim_ref[c])
-    h = c & (prim_ref != INVALID)
+    h = c & (prim_ref != INVALID_INDEX)
     np.testing.assert_allclose(t[h], t_ref[h], rtol=1e-4)
     np.testing.assert_allclose(u[h], u_ref[h], atol=1e-4)
     np.testing.assert_allclose(v[h], v_ref[h], atol=1e-4)
-    assert np.all(np.isinf(t[prim == INVALID])) and np.all(u[prim == INVALID] == 0)
-    np.testing.assert_array_equal(hit[c], prim_ref[c] != INVALID)
+    assert np.all(np.isinf(t[prim == INVALID_INDEX])) and np.all(u[prim == INVALID_INDEX] == 0)
+    np.testing.assert_array_equal(hit[c], prim_ref[c] != INVALID_INDEX)
     # Where the answers are not judged they must still be self-consistent.
-    np.testing.assert_array_equal(prim != INVALID, np.isfinite(t))
+    np.testing.assert_array_equal(prim != INVALID_INDEX, np.isfinite(t))
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -125,13 +126,13 @@ def test_per_lane_t_max_and_active(mode):
     bvh = BVH(p0, p1, p2, unroll_limit=MODES[mode])
     t, prim, u, v, hit = query(bvh, origin, direction, t_max, active)
     t_ref, prim_ref, _, _, clear = reference(p0, p1, p2, origin, direction, t_max)
-    prim_ref = np.where(active, prim_ref, INVALID)
+    prim_ref = np.where(active, prim_ref, INVALID_INDEX)
     c = clear
-    assert 0.2 < (prim_ref[c] != INVALID).mean() < 0.8
+    assert 0.2 < (prim_ref[c] != INVALID_INDEX).mean() < 0.8
     np.testing.assert_array_equal(prim[c], prim_ref[c])
-    np.testing.assert_array_equal(hit[c], prim_ref[c] != INVALID)
-    assert not hit[~active].any() and np.all(prim[~active] == INVALID) and np.all(np.isinf(t[~active]))
-    assert np.all(t[prim != INVALID] < t_max[prim != INVALID])
+    np.testing.assert_array_equal(hit[c], prim_ref[c] != INVALID_INDEX)
+    assert not hit[~active].any() and np.all(prim[~active] == INVALID_INDEX) and np.all(np.isinf(t[~active]))
+    assert np.all(t[prim != INVALID_INDEX] < t_max[prim != INVALID_INDEX])
 
 
 def one_ray(bvh, origin, direction, t_max=np.inf):
@@ -150,7 +151,7 @@ def test_zero_triangles(mode):
     bvh = BVH(empty, empty, empty, unroll_limit=MODES[mode])
     origin, direction = random_rays(100, seed=4)
     t, prim, u, v, hit = query(bvh, origin, direction)
-    assert np.all(np.isinf(t)) and np.all(prim == INVALID) and not hit.any()
+    assert np.all(np.isinf(t)) and np.all(prim == INVALID_INDEX) and not hit.any()
     assert np.all(u == 0) and np.all(v == 0)
 
 
@@ -164,10 +165,10 @@ def test_one_triangle(mode):
     t, prim, _, _, _ = one_ray(bvh, [0.25, 0.5, 3], [0, 0, -1])
     assert prim == 0 and t == pytest.approx(2)
     # Beyond t_max, behind the origin, and beside the triangle: misses.
-    assert one_ray(bvh, [0.25, 0.5, 0], [0, 0, 1], t_max=0.999)[1] == INVALID
+    assert one_ray(bvh, [0.25, 0.5, 0], [0, 0, 1], t_max=0.999)[1] == INVALID_INDEX
     assert not one_ray(bvh, [0.25, 0.5, 0], [0, 0, 1], t_max=0.999)[4]
-    assert one_ray(bvh, [0.25, 0.5, 2], [0, 0, 1])[1] == INVALID
-    assert one_ray(bvh, [0.75, 0.5, 0], [0, 0, 1])[1] == INVALID
+    assert one_ray(bvh, [0.25, 0.5, 2], [0, 0, 1])[1] == INVALID_INDEX
+    assert one_ray(bvh, [0.75, 0.5, 0], [0, 0, 1])[1] == INVALID_INDEX
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -182,7 +183,7 @@ def test_degenerate_triangles_are_never_hit(mode):
         assert prim == 2 and t == pytest.approx(2)
     # A ray along the line segment itself.
     _, prim, _, _, hit = one_ray(bvh, [-1, -1, 1], [1, 1, 0])
-    assert prim == INVALID and not hit
+    assert prim == INVALID_INDEX and not hit
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -190,11 +191,11 @@ def test_parallel_rays_and_rays_starting_on_a_triangle(mode):
     bvh = BVH(*TRI, unroll_limit=MODES[mode])
     # In the triangle's plane, and parallel beside it: no hit.
     for origin in ([-1, 0.2, 1], [-1, 0.2, 1.5]):
-        assert one_ray(bvh, origin, [1, 0, 0])[1] == INVALID
+        assert one_ray(bvh, origin, [1, 0, 0])[1] == INVALID_INDEX
     # Starting exactly on the triangle: t = 0 is excluded either way.
     for direction in ([0, 0, 1], [0, 0, -1], [0.3, 0.1, 1]):
         t, prim, _, _, hit = one_ray(bvh, [0.25, 0.25, 1], direction)
-        assert prim == INVALID and not hit
+        assert prim == INVALID_INDEX and not hit
 
 
 @pytest.mark.parametrize('mode', MODES)
@@ -213,7 +214,7 @@ def test_axis_aligned_rays_on_box_faces(mode):
     t, prim, _, _, hit = query(bvh, origin, np.tile([[-1, 0, 0]], (1000, 1)))
     t_ref, prim_ref, _, _, clear = reference(p0, p1, p2, origin, np.tile([[-1, 0, 0]], (1000, 1)), np.inf)
     np.testing.assert_array_equal(prim[clear], prim_ref[clear])
-    assert hit.all() and (prim != INVALID).all()
+    assert hit.all() and (prim != INVALID_INDEX).all()
 
 
 def test_inside_symbolic_and_evaluated_loops():
@@ -234,7 +235,7 @@ def test_inside_symbolic_and_evaluated_loops():
             _, prim, blocked = dr.while_loop(state, lambda i, *_: i < 2, body, mode=mode)
             prim = prim.numpy().astype(np.int64)
             np.testing.assert_array_equal(prim[clear], prim_ref[clear])
-            np.testing.assert_array_equal(blocked.numpy()[clear], prim_ref[clear] != INVALID)
+            np.testing.assert_array_equal(blocked.numpy()[clear], prim_ref[clear] != INVALID_INDEX)
 
 
 def test_queries_ignore_gradients():
@@ -387,10 +388,10 @@ def test_cornell_box(mode):
     direction = np.concatenate([direction, rng.normal(size=(4000, 3)).astype(np.float32)])
     t, prim, u, v, hit = query(bvh, origin, direction)
     t_ref, prim_ref, u_ref, v_ref, clear = reference(p0, p1, p2, origin, direction, np.inf)
-    assert clear.mean() > 0.97 and (prim_ref != INVALID).mean() > 0.9
+    assert clear.mean() > 0.97 and (prim_ref != INVALID_INDEX).mean() > 0.9
     np.testing.assert_array_equal(prim[clear], prim_ref[clear])
     np.testing.assert_allclose(t[clear], t_ref[clear], rtol=1e-4)
-    np.testing.assert_array_equal(hit[clear], prim_ref[clear] != INVALID)
+    np.testing.assert_array_equal(hit[clear], prim_ref[clear] != INVALID_INDEX)
     # Shadow rays from the hits to points just below the light (t_max = 1 - 1e-4).
     found = np.isfinite(t)
     start = origin[found] + direction[found] * (t[found, None] - 1e-3)
@@ -399,8 +400,8 @@ def test_cornell_box(mode):
     toward = (light - start).astype(np.float32)
     blocked = query(bvh, start, toward, np.float32(1 - 1e-4))[4]
     _, prim_ref, _, _, clear = reference(p0, p1, p2, start, toward, 1 - 1e-4)
-    assert 0.05 < (prim_ref[clear] != INVALID).mean() < 0.5
-    np.testing.assert_array_equal(blocked[clear], prim_ref[clear] != INVALID)
+    assert 0.05 < (prim_ref[clear] != INVALID_INDEX).mean() < 0.5
+    np.testing.assert_array_equal(blocked[clear], prim_ref[clear] != INVALID_INDEX)
 
 
 def test_four_wide_tree_keeps_every_leaf_and_box():
@@ -412,13 +413,13 @@ def test_four_wide_tree_keeps_every_leaf_and_box():
     tree = build_tree(lo, lo + 0.01, leaf_size=2)
     wide = collapse_to_four(tree)
     kind = wide['kind']
-    leaf_starts = np.sort(wide['index'][kind == 1])
+    leaf_starts = np.sort(wide['index'][kind == SlotKind.LEAF])
     assert np.array_equal(leaf_starts, np.sort(tree['child_index'][tree['child_leaf']]))
-    assert np.array_equal(np.sort(wide['count'][kind == 1]), np.sort(tree['child_count'][tree['child_leaf']]))
+    assert np.array_equal(np.sort(wide['count'][kind == SlotKind.LEAF]), np.sort(tree['child_count'][tree['child_leaf']]))
     # Every node but the root is some slot's child, once.
-    assert np.array_equal(np.sort(wide['index'][kind == 2]), np.arange(1, len(kind)))
+    assert np.array_equal(np.sort(wide['index'][kind == SlotKind.NODE]), np.arange(1, len(kind)))
     root_lo, root_hi = tree['child_lo'][0].min(0), tree['child_hi'][0].max(0)
-    filled = kind > 0
+    filled = kind != SlotKind.EMPTY
     assert np.all(wide['lo'][filled] >= root_lo) and np.all(wide['hi'][filled] <= root_hi)
     assert len(wide['level_start']) - 1 == (len(tree['level_start']) - 1 + 1) // 2
 
@@ -430,7 +431,7 @@ def test_depth_first_layout():
     wide = collapse_to_four(build_tree(lo, lo + 0.01, leaf_size=2))
     node_record, slot_record, total = depth_first_layout(wide)
     kind = wide['kind']
-    taken = np.concatenate([node_record, slot_record[kind == 1]])
+    taken = np.concatenate([node_record, slot_record[kind == SlotKind.LEAF]])
     assert total == len(taken) and np.array_equal(np.sort(taken), np.arange(total))
     assert np.array_equal(slot_record[:, 0], node_record + 1)      # slot 0 is never empty
-    assert np.array_equal(node_record[wide['index'][kind == 2]], slot_record[kind == 2])
+    assert np.array_equal(node_record[wide['index'][kind == SlotKind.NODE]], slot_record[kind == SlotKind.NODE])

@@ -6,7 +6,7 @@ import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.ad.gradients import check_gradient
-from helpers import small_cbox
+from helpers import scene_xml, small_cbox
 
 RED = 'red.reflectance.value'
 TRUE_RED = np.array([0.569717, 0.0430141, 0.0443234])
@@ -136,18 +136,14 @@ def test_gradient_check_cbox(key):
 
 def test_gradient_check_vertex_position():
     """Lift a floor towards a light: only interior derivatives, no silhouette moves."""
-    scene = tk.load_string('''<scene version="3.0.0">
+    scene = tk.load_string(scene_xml('''
         <integrator type="path"><integer name="max_depth" value="2"/></integrator>
-        <sensor type="perspective"><float name="fov" value="30"/>
-            <transform name="to_world"><lookat origin="0, -5, 1" target="0, 0, 0" up="0, 0, 1"/></transform>
-            <film type="hdrfilm"><integer name="width" value="24"/><integer name="height" value="24"/>
-                <rfilter type="box"/></film></sensor>
         <shape type="rectangle" id="floor"><transform name="to_world"><scale value="20"/></transform>
             <bsdf type="diffuse"><rgb name="reflectance" value="0.8"/></bsdf></shape>
         <shape type="rectangle"><transform name="to_world"><rotate x="1" angle="180"/><scale value="0.3"/>
             <translate z="2"/></transform>
-            <emitter type="area"><rgb name="radiance" value="10"/></emitter></shape>
-    </scene>''')
+            <emitter type="area"><rgb name="radiance" value="10"/></emitter></shape>''',
+                width=24, height=24, origin=(0, -5, 1), target=(0, 0, 0), up=(0, 0, 1), fov=30))
     up = np.tile([0.0, 0.0, 1.0], 4)
     result = check_gradient(scene, 'floor.vertex_positions', direction=up, spp=16, seed=1, step=0.01)
     # Camera rays now meet the floor nearer the camera, farther from the light: darker.

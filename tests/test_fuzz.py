@@ -12,6 +12,7 @@ a small, seeded (derandomized) set of cases runs with the test suite;
 ``make fuzz`` (``TK_FUZZ=1``) runs many more, with fresh random inputs.
 """
 import os
+import re
 import warnings
 import xml.etree.ElementTree as ElementTree
 
@@ -21,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
 import tutorial_kit as tk
+from tutorial_kit.core.limits import FLOAT32_MAX
 from tutorial_kit.io.obj import read_obj
 from tutorial_kit.io.ply import read_ply
 from helpers import scene_xml, small_cbox
@@ -317,12 +319,35 @@ def test_assignments_are_checked_and_change_nothing_when_refused(cbox, data, val
 @fuzz_settings(40)
 @given(keys=ANYTHING | st.lists(st.text(max_size=12), max_size=3) | st.text(max_size=10))
 def test_keep_and_lookup_accept_names_or_raise(cbox, keys):
+    """keep: a list (tuple, set) of existing names, or a regular expression
+    that matches at least one name whole; a lookup: an existing name. Any
+    other argument raises ParameterError."""
     params = tk.traverse(cbox)
-    for call in (lambda: params.keep(keys), lambda: params[keys]):
+    names = set(params.keys())
+    if isinstance(keys, str):
         try:
-            call()
-        except tk.ParameterError:
-            pass
+            pattern = re.compile(keys)
+            kept = {name for name in names if pattern.fullmatch(name) or name == keys}
+        except re.error:
+            kept = set()
+    elif isinstance(keys, (list, tuple, set, frozenset)):
+        kept = set(keys) if all(isinstance(k, str) and k in names for k in keys) else set()
+        if not keys:
+            kept = None                     # an empty list is accepted and keeps nothing
+    else:
+        kept = set()
+    if kept or kept is None:
+        params.keep(keys)
+        assert set(params.keys()) == (kept or set())
+    else:
+        with pytest.raises(tk.ParameterError):
+            params.keep(keys)
+        assert set(params.keys()) == names           # nothing half-changed
+    if isinstance(keys, str) and keys in params:
+        params[keys]
+    else:
+        with pytest.raises(tk.ParameterError):
+            params[keys]
 
 
 @fuzz_settings(40)
@@ -331,11 +356,25 @@ def test_keep_and_lookup_accept_names_or_raise(cbox, keys):
        seed=st.one_of(st.none(), st.integers(-5, 2 ** 70), st.floats(), st.text(max_size=3)),
        sensor_index=st.one_of(st.integers(-2, 2), st.none(), st.floats(), st.booleans()))
 def test_render_arguments_give_an_image_or_a_render_error(cbox, spp, seed, sensor_index):
+    """An image for valid arguments, RenderError for any invalid one: ``spp``
+    None, an int >= 0 whose samples fit in 2^32 (0: the sampler's count) or
+    a pair of such; ``seed`` None or an int in [0, 2^64); ``sensor_index``
+    None or the index of a sensor (the box has one). Floats, bools, text
+    and out-of-range numbers are refused."""
+    def is_int(value):
+        return isinstance(value, int) and not isinstance(value, bool)
+    pixels = 8 * 8
+    valid_spp = (spp is None or (is_int(spp) and 0 <= spp and pixels * spp < 2 ** 32)
+                 or (isinstance(spp, tuple) and all(is_int(n) and n >= 0 for n in spp)))
+    valid_seed = seed is None or (is_int(seed) and 0 <= seed < 2 ** 64)
+    valid_sensor = sensor_index is None or (is_int(sensor_index) and sensor_index == 0)
     with time_limit(CASE_SECONDS):
-        try:
-            image = tk.render(cbox, spp=spp, seed=seed, sensor_index=sensor_index)
-        except tk.RenderError:
+        if not (valid_spp and valid_seed and valid_sensor):
+            with pytest.raises(tk.RenderError):
+                tk.render(cbox, spp=spp, seed=seed, sensor_index=sensor_index)
             return
+        image = tk.render(cbox, spp=spp, seed=seed, sensor_index=sensor_index)
+    assert np.asarray(image).shape == (8, 8, 3)
     assert np.all(np.isfinite(np.asarray(image)))
 
 
@@ -350,10 +389,27 @@ def test_optimizer_arguments_are_checked(cbox, lr, extra, adam):
         extra.pop('beta_1', None), extra.pop('beta_2', None), extra.pop('epsilon', None)
     else:
         extra.pop('momentum', None)
+    # Valid: a learning rate in (0, FLOAT32_MAX] (a dict would have to name
+    # the kept key, which the drawn ones never do), momentum and betas in
+    # [0, 1), epsilon in (0, FLOAT32_MAX], clamp None or an empty dict (the
+    # drawn keys name no parameter). Bools are not numbers here.
+    def is_real(value):
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+    def in_range(value, low, high, closed_low):
+        return is_real(value) and (low <= value if closed_low else low < value) and value <= high
+    checks = {'momentum': lambda v: in_range(v, 0, 1, True) and v < 1,
+              'beta_1': lambda v: in_range(v, 0, 1, True) and v < 1,
+              'beta_2': lambda v: in_range(v, 0, 1, True) and v < 1,
+              'epsilon': lambda v: in_range(v, 0, FLOAT32_MAX, False),
+              'clamp': lambda v: v is None or v == {}}
+    valid = in_range(lr, 0, FLOAT32_MAX, False) and all(checks[name](v) for name, v in extra.items())
     try:
-        (tk.Adam if adam else tk.SGD)(params, lr=lr, **extra)
-    except tk.ParameterError:
-        pass
+        if valid:
+            (tk.Adam if adam else tk.SGD)(params, lr=lr, **extra)
+        else:
+            with pytest.raises(tk.ParameterError):
+                (tk.Adam if adam else tk.SGD)(params, lr=lr, **extra)
     finally:
         for key in params:
             dr.disable_grad(params[key])

@@ -218,19 +218,15 @@ def test_bad_material_input_names_file_and_line(tmp_path, body, message):
 def sphere_scene(folder, material, size=12, max_depth=4):
     write_sphere_obj(str(folder / 'sphere.obj'), rings=12, segments=24)
     tk.write_bitmap(str(folder / 'texture.exr'), np.random.default_rng(2).random((4, 8, 3)).astype(np.float32) * 0.8 + 0.1)
-    return tk.load_string(f'''<scene version="3.0.0">
+    return tk.load_string(scene_xml(f'''
         <integrator type="path"><integer name="max_depth" value="{max_depth}"/></integrator>
-        <sensor type="perspective"><float name="fov" value="30"/>
-            <transform name="to_world"><lookat origin="0, -4, 1" target="0, 0, 0" up="0, 0, 1"/></transform>
-            <film type="hdrfilm"><integer name="width" value="{size}"/><integer name="height" value="{size}"/>
-            <rfilter type="box"/></film></sensor>
         <emitter type="constant"><rgb name="radiance" value="0.3"/></emitter>
         <shape type="rectangle"><transform name="to_world"><rotate x="1" angle="150"/><translate x="1" y="-1" z="3"/></transform>
             <emitter type="area"><rgb name="radiance" value="8"/></emitter></shape>
         <shape type="rectangle"><transform name="to_world"><scale value="3"/><translate z="-1"/></transform>
             <bsdf type="diffuse"><texture type="checkerboard" name="reflectance"><transform name="to_uv"><scale value="4"/></transform></texture></bsdf></shape>
-        <shape type="obj" id="ball"><string name="filename" value="sphere.obj"/>{material}</shape>
-    </scene>''', base_dir=str(folder))
+        <shape type="obj" id="ball"><string name="filename" value="sphere.obj"/>{material}</shape>''',
+            width=size, height=size, origin=(0, -4, 1), target=(0, 0, 0), up=(0, 0, 1), fov=30), base_dir=str(folder))
 
 
 #: (material, key, spp, step, tolerance). Where a parameter only scales what a path
@@ -269,10 +265,8 @@ def test_texture_recovered_from_several_sensors(tmp_path):
     """Optimise a bitmap seen by two cameras (render(..., sensor_index=i)) towards references."""
     scene = sphere_scene(tmp_path, '<bsdf type="diffuse"><texture type="bitmap" name="reflectance">'
                                    '<string name="filename" value="texture.exr"/></texture></bsdf>', size=16)
-    second = tk.load_string('''<scene version="3.0.0"><sensor type="perspective"><float name="fov" value="30"/>
-        <transform name="to_world"><lookat origin="0, 4, 1" target="0, 0, 0" up="0, 0, 1"/></transform>
-        <film type="hdrfilm"><integer name="width" value="16"/><integer name="height" value="16"/>
-        <rfilter type="box"/></film></sensor></scene>''').sensors()[0]
+    second = tk.load_string(scene_xml('', width=16, height=16, origin=(0, 4, 1), up=(0, 0, 1),
+                                      fov=30)).sensors()[0]
     scene.sensors().append(second)
     key = 'ball.bsdf.reflectance.data'
     params = tk.traverse(scene)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from helpers import write_sphere_obj
+from helpers import scene_xml, write_sphere_obj
 
 mi = pytest.importorskip('mitsuba')
 pytestmark = pytest.mark.mitsuba
@@ -60,15 +60,8 @@ MATERIALS = {
 
 
 def sphere_scene(material, size=48):
-    return f'''<scene version="3.0.0">
+    return scene_xml(f'''
     <integrator type="path"><integer name="max_depth" value="10"/></integrator>
-    <sensor type="perspective">
-        <float name="fov" value="35"/>
-        <transform name="to_world"><lookat origin="0, -4.2, 1.6" target="0, 0, 0.1" up="0, 0, 1"/></transform>
-        <sampler type="independent"><integer name="sample_count" value="{SPP}"/></sampler>
-        <film type="hdrfilm"><integer name="width" value="{size}"/><integer name="height" value="{size}"/>
-            <rfilter type="box"/></film>
-    </sensor>
     <emitter type="constant"><rgb name="radiance" value="0.4, 0.45, 0.5"/></emitter>
     <shape type="rectangle">
         <transform name="to_world"><scale value="0.8"/><rotate x="1" angle="160"/>
@@ -84,8 +77,8 @@ def sphere_scene(material, size=48):
     <shape type="obj">
         <string name="filename" value="sphere.obj"/>
         {material}
-    </shape>
-</scene>'''
+    </shape>''',
+        width=size, height=size, spp=SPP, origin=(0, -4.2, 1.6), target=(0, 0, 0.1), up=(0, 0, 1), fov=35)
 
 
 @pytest.fixture(scope='module')

@@ -168,7 +168,7 @@ def _obj_with_seams(vertices=40, faces=300, seed=5):
 def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
     """The vectorised reader takes the common forms itself (no fallback) and
     gives exactly the line reader's arrays."""
-    from tutorial_kit.io import obj
+    from tutorial_kit.io import obj, obj_fast
     texts = {
         'p': '# c/d\nv 0 0 0\nv 1 0 0 1\nv 1 1 0\n  v 0 1 0 # note\ns off\nf 1 2 3 4\nf -4 -2 -1\n',
         'p/t/n': '\n'.join(['v 0 0 0', 'v 1 0 0', 'v 0 1 0', 'v 1 1 0', 'vt 0 0', 'vt 1',
@@ -184,8 +184,9 @@ def test_obj_whole_file_reader_agrees_with_line_reader(tmp_path):
     }
     for name, text in texts.items():
         data = text.encode()
-        fast, reference = obj._read_vectorised(data, name), obj._read_by_line(data, name)
-        assert fast is not None, name
+        fast = obj_fast.read_obj_fast(data, name, obj.IGNORED_STATEMENTS)
+        reference = obj._read_by_line(data, name)
+        assert isinstance(fast, MeshData), name
         for field in ('positions', 'faces', 'normals', 'texcoords'):
             a, b = getattr(fast, field), getattr(reference, field)
             assert (a is None) == (b is None), (name, field)
@@ -211,14 +212,14 @@ def test_obj_error_in_a_large_file_names_its_line(tmp_path, monkeypatch):
 def test_obj_control_bytes_are_left_to_the_line_reader(tmp_path):
     """Only spaces and newlines separate tokens in the whole-file reader; a
     stray control byte hands the file to the line reader, which names the line."""
-    from tutorial_kit.io import obj
+    from tutorial_kit.io import obj, obj_fast
     rows = [f'v {i} {i % 7} 0' for i in range(300)] + [f'f {i + 1} {i + 2} {i + 3}' for i in range(290)]
     for bad, line in ((120, 'v 1 2\x013'), (400, 'f 1 2\x023')):
         text = '\n'.join(rows[:bad] + [line] + rows[bad:]) + '\n'
-        assert obj._read_vectorised(text.encode(), 'control.obj') is None
+        assert obj_fast.read_obj_fast(text.encode(), 'control.obj', obj.IGNORED_STATEMENTS) is None
         expect_error(read_obj, write_text(tmp_path, 'control.obj', text), line=bad + 1)
     clean = '\n'.join(rows) + '\n'
-    assert obj._read_vectorised(clean.encode(), 'clean.obj') is not None
+    assert isinstance(obj_fast.read_obj_fast(clean.encode(), 'clean.obj', obj.IGNORED_STATEMENTS), MeshData)
 
 
 def test_obj_from_a_pipe_and_with_a_byte_order_mark(tmp_path):

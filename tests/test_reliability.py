@@ -79,14 +79,13 @@ def test_shared_objects_in_a_scene_are_not_limited(monkeypatch):
     '<rfilter type="gaussian"><float name="stddev" value="1e30"/></rfilter>',
 ])
 def test_huge_filters_are_refused_with_the_bound(rfilter):
-    text = scene_xml(EMITTING_RECTANGLE).replace('<rfilter type="box"/>', rfilter)
+    text = scene_xml(EMITTING_RECTANGLE, rfilter=rfilter)
     with time_limit(10), pytest.raises(tk.PluginError, match=r'\[0\.\d+, [14]\] pixels'):
         tk.load_string(text)
 
 
 def test_largest_filter_renders():
-    text = scene_xml(EMITTING_RECTANGLE).replace(
-        '<rfilter type="box"/>', '<rfilter type="tent"><float name="radius" value="4"/></rfilter>')
+    text = scene_xml(EMITTING_RECTANGLE, rfilter='<rfilter type="tent"><float name="radius" value="4"/></rfilter>')
     with time_limit(60):
         assert_finite_image(tk.render(tk.load_string(text), spp=1, seed=0))
 
@@ -371,7 +370,7 @@ def test_a_sensor_takes_one_film_and_one_sampler(extra, message):
 
 
 def test_a_film_inside_a_film_and_objects_in_films_are_refused():
-    text = scene_xml('').replace('<rfilter type="box"/>', '<rfilter type="box"/><emitter type="constant"/>')
+    text = scene_xml('', rfilter='<rfilter type="box"/><emitter type="constant"/>')
     with pytest.raises(tk.PluginError, match='<emitter> cannot stand inside <film>'):
         tk.load_string(text)
 
@@ -385,7 +384,7 @@ def test_a_film_inside_a_film_and_objects_in_films_are_refused():
 ])
 def test_filters_too_small_to_reach_a_pixel_are_refused(rfilter):
     with pytest.raises(tk.PluginError, match='pixels'):
-        tk.load_string(scene_xml('').replace('<rfilter type="box"/>', rfilter))
+        tk.load_string(scene_xml('', rfilter=rfilter))
 
 
 @pytest.mark.parametrize('fov', ['179.9999', '180', '0'])

@@ -27,14 +27,8 @@ def test_direct_light_on_a_patch_matches_the_closed_form():
     """A square light above a diffuse floor: reflected radiance is albedo / pi times the
     irradiance of a uniformly emitting polygon (Lambert's formula), pixel by pixel."""
     albedo, radiance, height, half = 0.8, 10.0, 2.0, 0.25
-    scene = tk.load_string(f'''<scene version="3.0.0">
+    scene = tk.load_string(scene_xml(f'''
         <integrator type="path"><integer name="max_depth" value="2"/></integrator>
-        <sensor type="perspective">
-            <float name="fov" value="30"/>
-            <transform name="to_world"><lookat origin="0, -5, 1" target="0, 0, 0" up="0, 0, 1"/></transform>
-            <film type="hdrfilm"><integer name="width" value="24"/><integer name="height" value="24"/>
-                <rfilter type="box"/></film>
-        </sensor>
         <shape type="rectangle">
             <transform name="to_world"><scale value="20"/></transform>
             <bsdf type="diffuse"><rgb name="reflectance" value="{albedo}"/></bsdf>
@@ -43,7 +37,7 @@ def test_direct_light_on_a_patch_matches_the_closed_form():
             <transform name="to_world"><rotate x="1" angle="180"/><scale value="{half}"/>
                 <translate z="{height}"/></transform>
             <emitter type="area"><rgb name="radiance" value="{radiance}"/></emitter>
-        </shape></scene>''')
+        </shape>''', width=24, height=24, origin=(0, -5, 1), up=(0, 0, 1), fov=30))
     image = tk.render(scene, spp=256, seed=1).numpy()[..., 0]
     sensor = scene.sensors()[0]
     # A pixel is the mean over its area: average the formula over 4 x 4
@@ -119,16 +113,37 @@ def test_seed_determinism_and_fresh_samples(cbox_64):
     assert not np.array_equal(c, d)
 
 
-def test_renders_in_passes_are_deterministic(cbox_64, monkeypatch):
+def test_renders_in_passes_are_deterministic(monkeypatch):
     """A render split into passes (to bound memory) adds them in a fixed
     order: the same seed gives the same image bit for bit, and the passes
-    together still estimate the same image."""
-    one_pass = tk.render(cbox_64, spp=8, seed=3).numpy()
+    together still estimate the same image. A tent filter spreads samples
+    over neighbouring pixels, so the render cannot sum each pixel's samples
+    in place and must take the passes: counted here, one camera-ray batch
+    per pass."""
+    scene = tk.load_string(scene_xml('''
+        <shape type="rectangle"><transform name="to_world"><scale value="3"/></transform>
+            <bsdf type="diffuse"><rgb name="reflectance" value="0.6"/></bsdf></shape>
+        <shape type="rectangle"><transform name="to_world"><rotate x="1" angle="180"/>
+            <scale value="0.3"/><translate z="1"/></transform>
+            <emitter type="area"><rgb name="radiance" value="10"/></emitter></shape>''',
+        width=64, height=64, rfilter='tent'))
     from tutorial_kit.ad import render as render_module
+    batches = []
+
+    def counted_camera_rays(sensor, spp, seed):
+        batches.append(spp)
+        return camera_rays(sensor, spp, seed)
+    camera_rays = render_module.camera_rays
+    monkeypatch.setattr(render_module, 'camera_rays', counted_camera_rays)
+    one_pass = tk.render(scene, spp=8, seed=3).numpy()
+    assert batches == [8]
     monkeypatch.setattr(render_module, 'MAX_SAMPLES_PER_PASS', 64 * 64 * 3)   # 3 passes: 3, 3, 2 spp
-    a = tk.render(cbox_64, spp=8, seed=3).numpy()
-    b = tk.render(cbox_64, spp=8, seed=3).numpy()
+    batches.clear()
+    a = tk.render(scene, spp=8, seed=3).numpy()
+    assert batches == [3, 3, 2]
+    b = tk.render(scene, spp=8, seed=3).numpy()
     assert np.array_equal(a, b)
+    assert not np.array_equal(a, one_pass)          # other samples, the same estimate
     assert abs(a.mean() - one_pass.mean()) < 0.05 * one_pass.mean()
 
 
@@ -171,8 +186,8 @@ def test_bad_sensor_index(cbox_64, index):
 def test_filters_preserve_brightness():
     """Every reconstruction filter averages a uniformly lit scene to the same value."""
     for rfilter in ('box', 'tent', 'gaussian'):
-        scene = tk.load_string(scene_xml('<emitter type="constant"><rgb name="radiance" value="0.7"/></emitter>')
-                               .replace('<rfilter type="box"/>', f'<rfilter type="{rfilter}"/>'))
+        scene = tk.load_string(scene_xml('<emitter type="constant"><rgb name="radiance" value="0.7"/></emitter>',
+                                         rfilter=rfilter))
         image = tk.render(scene, spp=4, seed=0).numpy()
         assert np.allclose(image, 0.7, rtol=1e-5), rfilter
 

@@ -109,16 +109,12 @@ def shadow_scene(tmp_path, integrator, welded, light='lamp'):
     above, or (``light='sky'``) a uniform sky instead."""
     mesh = _obj(tmp_path, 'occluder.obj', *(SQUARE if welded else unweld(*SQUARE)))
     sky = '<emitter type="constant"><rgb name="radiance" value="1"/></emitter>'
-    return tk.load_string(f'''<scene version="3.0.0">
+    return tk.load_string(scene_xml(f'''
         <integrator type="{integrator}"><integer name="max_depth" value="2"/></integrator>
-        <sensor type="perspective"><float name="fov" value="60"/>
-            <transform name="to_world"><lookat origin="0, 1, 0" target="0, 0, 0" up="0, 0, -1"/></transform>
-            <film type="hdrfilm"><integer name="width" value="16"/><integer name="height" value="16"/>
-                <rfilter type="box"/></film></sensor>
         {ground(0.5)}
         {occluder(mesh)}
-        {LAMP if light == 'lamp' else sky}
-    </scene>''')
+        {LAMP if light == 'lamp' else sky}''',
+            width=16, height=16, origin=(0, 1, 0), target=(0, 0, 0), up=(0, 0, -1), fov=60))
 
 
 @pytest.mark.parametrize('welded', [True, False])
@@ -147,19 +143,14 @@ def reflected_shadow_scene(tmp_path, integrator):
     """The shadow of shadow_scene's occluder on the ground, seen only in the light that
     the ground reflects onto a white wall: the camera sees nothing but the wall, which
     lies outside every shadow."""
-    return tk.load_string(f'''<scene version="3.0.0">
+    return tk.load_string(scene_xml(f'''
         <integrator type="{integrator}"><integer name="max_depth" value="3"/></integrator>
-        <sensor type="perspective"><float name="fov" value="40"/>
-            <transform name="to_world"><lookat origin="0.5, 1, 0" target="2.5, 1, 0" up="0, 1, 0"/></transform>
-            <film type="hdrfilm"><integer name="width" value="16"/><integer name="height" value="16"/>
-                <rfilter type="box"/></film></sensor>
         {ground(0.8)}
         <shape type="rectangle"><transform name="to_world"><scale value="3"/><rotate y="1" angle="-90"/>
             <translate x="2.5" y="1.5"/></transform>
             <bsdf type="diffuse"><rgb name="reflectance" value="0.8"/></bsdf></shape>
         {occluder(_obj(tmp_path, 'occluder.obj', *SQUARE))}
-        {LAMP}
-    </scene>''')
+        {LAMP}''', width=16, height=16, origin=(0.5, 1, 0), target=(2.5, 1, 0), up=(0, 1, 0), fov=40))
 
 
 def test_shadow_seen_after_a_bounce_matches_finite_differences(tmp_path):

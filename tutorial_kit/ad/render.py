@@ -145,6 +145,19 @@ def _accumulate(scene, sensor, integrator, spp, seed, passes, loop_mode, width, 
     return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
 
 
+def render_recorded(scene, sensor, spp, seed):
+    """The image of ``render(scene, sensor=sensor, spp=spp, seed=seed,
+    unbiased=False)``, drawn as a render that tracks geometry draws it: one
+    pass whose every bounce is recorded for AD (the loop over bounces in
+    Dr.Jit's evaluated mode), without the visibility term. ``sensor``: a
+    Sensor; ``seed``: an int. Returns TensorXf (H, W, 3). For comparing the
+    cost of recording everything with path replay.
+    """
+    width, height = _checked_film_size(sensor)
+    scene.prepare_render()
+    return _accumulate(scene, sensor, scene.integrator(), spp, seed, 1, 'evaluated', width, height)
+
+
 def _render_pixel_sums(scene, sensor, integrator, spp, seed):
     """Pixel means (Color3f, one per pixel) of ``spp`` samples each, for a
     film whose pixels are plain means of their own samples.

@@ -2,8 +2,8 @@
 
 Where a kernel needs several values of the same element (a triangle's
 corners, its shape, its normals), one gather per value costs a memory access
-per lane each, and on CPUs whose gathers LLVM judges slow (AMD Zen 3, for
-one) every gather runs lane by lane. Laid out as one record of a
+per lane each, and on CPUs whose gathers LLVM judges slow every gather
+runs lane by lane (benchmarks/README.md, "Per-element records"). Laid out as one record of a
 power-of-two size, the values arrive with a single packet gather
 (``dr.gather(ArrayXf, records, index, shape=(size, n))``), and the records
 are written with a single packet scatter, each lane writing its whole record.

@@ -2,10 +2,9 @@
 
 Mesh files written as text (OBJ, ASCII PLY) hold millions of numbers such as
 ``-0.997171`` or ``1.5e-3``. NumPy converts them one after another
-(``np.fromstring``: about 0.3 microseconds each, 0.45 s for the 1.5 million
-coordinates of a million-triangle OBJ file). Here each number gets a lane of
-a Dr.Jit kernel that walks its characters, so all of them are read at once:
-the same file's coordinates take about 0.03 s.
+(``np.fromstring``). Here each number gets a lane of a Dr.Jit kernel that
+walks its characters, so all of them are read at once, an order of magnitude
+faster (benchmarks/README.md, "Reading decimal numbers on the device").
 
 A lane reads ``[+-] digits [. digits] [(e|E) [+-] digits]`` up to the next
 byte that is a space or a control character, accumulating the significant

@@ -1,8 +1,8 @@
 """The triangle mesh that the file readers return, and the triangulation they share.
 
-Both :mod:`tutorial_kit.io.obj` and :mod:`tutorial_kit.io.ply` turn a file into a
-:class:`MeshData`: plain numpy arrays, one row per vertex or per triangle, so
-that the rest of the toolkit never needs to know which format a mesh came from.
+Both :mod:`tutorial_kit.io.obj` (with :mod:`~tutorial_kit.io.obj_fast`) and
+:mod:`tutorial_kit.io.ply` turn a file into a :class:`MeshData`: plain numpy
+arrays, one row per vertex or per triangle, so that the rest of the toolkit never needs to know which format a mesh came from.
 """
 from __future__ import annotations
 

@@ -41,11 +41,10 @@ a node. Of the children hit, the ray visits the nearest next and pushes the
 others on a short stack in local memory (``dr.alloc_local``), farthest
 first; with none hit, or after a leaf, it pops the stack. Visiting near
 subtrees first finds the closest hit early, and then the ``t`` bound culls
-the boxes behind it. Measured on a 100,000-triangle terrain (65,536 camera
-rays, as many rays bounced off it), with a binary tree: 29 and 30 steps per
-ray, where the stackless walk of a threaded tree that this replaced (one
-box or one triangle per step, the left child always first) took 61 and 62;
-nodes of four children then halved the steps again. A step mostly waits
+the boxes behind it: about half the steps per ray of the stackless walk of
+a threaded tree that this replaced (one box or one triangle per step, the
+left child always first), and nodes of four children halve them again
+(benchmarks/README.md, "Walking the BVH"). A step mostly waits
 for its record to arrive from memory, which is why fewer, wider steps pay
 (see :mod:`~tutorial_kit.renderer.bvh_layout`). Work that few rays need in a
 step (the triangle tests, pushing a third and fourth child) sits in branches
@@ -56,12 +55,11 @@ box's 36). The loop above pays for each step with a gather, a transpose of
 the gathered record and a few masks, and every lane computes the box test
 (and the triangle test, whenever a lane of its SIMD packet is at a leaf).
 With few triangles it is faster to emit straight-line code that tests every
-triangle, reading triangle data that is the same for all rays: on the
-Cornell box this is 2 to 4 times as fast as walking the hierarchy
-(``benchmarks/bvh.py``). The triangle data live in width-1 arrays,
-not in the code, so a rebuild after vertices move reuses the compiled kernel.
-The price is compile time, which grows with the triangle count (about 0.25 s
-per query at 36 triangles, 0.5 s at 64; once, as Dr.Jit caches kernels).
+triangle, reading triangle data that is the same for all rays
+(``benchmarks/bvh.py`` compares the two). The triangle data live in width-1
+arrays, not in the code, so a rebuild after vertices move reuses the
+compiled kernel. The price is compile time, which grows with the triangle
+count (once, as Dr.Jit caches kernels).
 
 **The ray-triangle test** moves each ray into its triangle's own space,
 where the triangle is the unit right triangle in the plane ``z = 0``
@@ -87,17 +85,15 @@ import numpy as np
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.renderer.bvh_build import build_tree
-from tutorial_kit.renderer.bvh_layout import WIDTH, collapse_to_four, depth_first_layout
+from tutorial_kit.renderer.bvh_layout import WIDTH, SlotKind, collapse_to_four, depth_first_layout
 from tutorial_kit.renderer.triangle import intersect_in_triangle_space, triangle_space_rows
 
-INVALID = 0xFFFFFFFF
-
-#: Scenes with at most this many triangles are tested without a hierarchy.
-#: Measured on a 2-core CPU: straight-line code for 56 triangles is 2.5 to 4
-#: times as fast as walking the hierarchy, and break-even comes near 100; but
-#: compile time grows faster than the triangle count, so the limit stays low.
+#: Scenes with at most this many triangles are tested without a hierarchy:
+#: below the break-even of run time, as compile time grows faster than the
+#: triangle count (benchmarks/README.md, "Walking the BVH").
 UNROLL_LIMIT = 64
 
 #: Floats per record, fetched in one packet gather (128 bytes, two cache
@@ -203,8 +199,8 @@ class BVH:
         per triangle, four Array3f in the caller's order).
 
         Both kinds of record are written with packet scatters, each lane
-        writing 16 consecutive floats at once: for a million triangles about
-        seven times as fast as writing the fields one by one.
+        writing 16 consecutive floats at once, several times as fast as
+        writing the fields one by one.
         """
         node_record, slot_record, total = depth_first_layout(wide)
         if total >= DONE:
@@ -245,20 +241,20 @@ class BVH:
         ``|direction|`` with ``0 < t < t_max``; UInt32 triangle index in the
         constructor's order; Float barycentrics, so that the hit point is
         ``(1 - u - v) p0 + u p1 + v p2``. Rays that hit nothing, or are not
-        active, get ``t = inf``, ``prim = INVALID`` (0xFFFFFFFF), ``u = v = 0``.
+        active, get ``t = inf``, ``prim = INVALID_INDEX`` (0xFFFFFFFF), ``u = v = 0``.
         With ``barycentrics=False``, ``u`` and ``v`` are None: the walk then
         carries two values fewer from step to step (the renderer, which
         recomputes the hit from the vertices, asks for that).
         """
         o, d, t_max, active, n = self._rays(origin, direction, t_max, active)
         t = dr.select(active, t_max, 0.0)       # t_closest 0: nothing can hit
-        prim = dr.full(bk.UInt32, INVALID, n)
+        prim = dr.full(bk.UInt32, INVALID_INDEX, n)
         uv = (dr.zeros(bk.Float, n), dr.zeros(bk.Float, n)) if barycentrics else ()
         if self._triangles is not None:
             t, prim, *uv = self._intersect_all(o, d, t, prim, *uv)
         elif self.node_count:
             t, prim, *uv = self._intersect_tree(o, d, (t, prim, *uv), active)
-        missed = prim == INVALID
+        missed = prim == INVALID_INDEX
         uv = [dr.select(missed, 0, x) for x in uv] if barycentrics else [None, None]
         return (dr.select(missed, dr.inf, t), prim, *uv)
 
@@ -294,9 +290,8 @@ class BVH:
 
         No early exit: a branch per group of triangles (skip the group when
         no ray in a SIMD packet needs it) costs more to trace than it saves
-        in the kernel once each test is six dot products. Measured on the
-        Cornell box at 256 x 256: the same render time at 4 and 64 spp, and
-        a tenth less time per iteration of Mitsuba 3's tutorial loop.
+        in the kernel once each test is six dot products
+        (benchmarks/README.md, "Walking the BVH").
         """
         for _, p0, row_u, row_v, row_n in self._triangles:
             hit |= intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t_max)[0]
@@ -323,10 +318,7 @@ class BVH:
 
         Minimum and maximum are written as compare-and-select: no slab
         distance is NaN (``inv_d`` is finite), and ``dr.minimum`` would also
-        handle NaN, which on a CPU costs several instructions each. Measured
-        on a 10,000-triangle terrain: about 10 % less kernel time for the
-        per-axis ones, and 7 % less again (terrains of 10,000 and a million
-        triangles) for the maximum and minimum over the axes.
+        handle NaN, which on a CPU costs several instructions each.
         """
         t0 = (lo - o) * inv_d
         t1 = (hi - o) * inv_d
@@ -378,11 +370,7 @@ class BVH:
         packet skips when none of its lanes hit three children. Each write
         to the stack costs a check of whether the lanes' indices agree and,
         as they rarely do, a store per lane; a ray seldom meets three of a
-        node's four boxes. Measured on a million-triangle terrain: 10 %
-        less render kernel time at 16 spp (3997 to 3588 ms, the two BVH
-        classes taking turns in one process), 8.5 % on a model above a
-        floor, none at 10,000 triangles; the same branch around the second
-        child's push gained nothing more.
+        node's four boxes, so large scenes render faster this way.
         """
         def push(todo, sp):
             for near, child in reversed(far):
@@ -401,11 +389,9 @@ class BVH:
 
         The tests sit in a loop that runs at most once: Dr.Jit compiles it
         to a branch, which a SIMD packet skips when none of its lanes is at
-        a leaf. A walk visits about 2 leaves among 20 nodes (a million
-        triangles), so every other step or so skips the tests; measured on
-        terrains, 5 % less render time at 10,000 and at a million
-        triangles, 9 % at 100,000. The boxes are tested on every step, as
-        almost every step needs them.
+        a leaf. A walk visits few leaves among many nodes, so most steps
+        skip the tests. The boxes are tested on every step, as almost every
+        step needs them.
         """
         width = dr.width(at_leaf)
 
@@ -430,8 +416,7 @@ class BVH:
 
         The stack's bottom entry is ``DONE``: popping it ends the walk. The
         other entries are written before they are read, so they are left
-        uninitialised: filling all STACK_SIZE entries at the start of every
-        walk cost 3 % of a terrain's render kernel.
+        uninitialised, which spares every walk filling STACK_SIZE entries.
         """
         stack = dr.alloc_local(bk.UInt32, STACK_SIZE)
         stack[0] = dr.full(bk.UInt32, DONE, n)
@@ -518,7 +503,8 @@ def _write_nodes(records, wide, node_record, slot_record):
     """Write the four-wide nodes of ``wide`` into ``records`` at ``node_record``
     (see the module docstring for the fields)."""
     kind = wide['kind']
-    refs = np.where(kind == 2, slot_record, np.where(kind == 1, LEAF_BIT | slot_record, DONE))
+    refs = np.where(kind == SlotKind.NODE, slot_record,
+                    np.where(kind == SlotKind.LEAF, LEAF_BIT | slot_record, DONE))
     columns = ([wide['lo'][:, c, a] for a in range(3) for c in range(WIDTH)]
                + [wide['hi'][:, c, a] for a in range(3) for c in range(WIDTH)]
                + [refs[:, c].astype(np.uint32).view(np.float32) for c in range(WIDTH)])
@@ -543,7 +529,7 @@ def _write_leaves(records, wide, slot_record, numbering, test_data):
     own += [dr.zeros(bk.Float, m)] * (PRIM_FIELD - len(own))
     own.append(dr.reinterpret_array(bk.Float, dr.arange(bk.UInt32, m)))
     triangles = packet_records(own, m, TRIANGLE_SIZE)
-    leaves = np.flatnonzero(wide['kind'].ravel() == 1)
+    leaves = np.flatnonzero(wide['kind'].ravel() == SlotKind.LEAF)
     count, first, record = (bk.from_numpy(bk.UInt32, np.take(a.ravel(), leaves).astype(np.uint32))
                             for a in (wide['count'], wide['index'], slot_record))
     numbering = bk.from_numpy(bk.UInt32, numbering.astype(np.uint32))

@@ -21,15 +21,10 @@ the Construction of BVHs, Octrees, and k-d Trees", HPG 2012):
 3. **Leaves** hold up to :data:`LEAF_SIZE` consecutive triangles; boxes are
    reduced bottom up.
 
-Measured on a 2-core CPU under load, in one run: 100,000 triangles take
-1.7 s (layout included) where the binned surface-area-heuristic (SAH) build
-that this replaced took 13.6 s (since then, with the Morton codes and the
-triangles' records computed by Dr.Jit kernels and the boxes gathered
-without boolean masks: a million triangles in 0.6 s on an idle machine); the queries then take half as many steps
-per ray, mostly thanks to the near-first traversal (see
-:mod:`~tutorial_kit.renderer.bvh`). Morton splits cut space in the middle
-rather than where the triangles' areas balance, so SAH trees are somewhat
-cheaper to trace at equal traversal.
+This build is several times as fast as the binned surface-area-heuristic
+(SAH) build it replaced (benchmarks/README.md, "Building the BVH"). Morton
+splits cut space in the middle rather than where the triangles' areas
+balance, so SAH trees are somewhat cheaper to trace at equal traversal.
 
 :func:`build_tree` returns the tree as flat arrays;
 :mod:`~tutorial_kit.renderer.bvh_layout` folds them into nodes of four
@@ -41,9 +36,8 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 
-#: Most triangles per leaf. Measured on a 10,000-triangle terrain (camera
-#: rays): 22.7 steps per ray with 2, 23.7 with 4, 27.7 with 8; fewer
-#: triangles per leaf mean more nodes to build.
+#: Most triangles per leaf: larger leaves cost rays more steps, smaller
+#: ones more nodes to build (benchmarks/README.md, "Building the BVH").
 LEAF_SIZE = 2
 
 #: Levels split by Morton bits before the middle split takes over: 63 bits
@@ -66,16 +60,16 @@ def _spread_bits(x):
 def morton_codes(points):
     """63-bit Morton codes (uint64, shape (M,)) of points (M, 3) within their bounds.
 
-    The bit interleaving runs as one Dr.Jit kernel: for a million points
-    0.02 s, where the same operations on NumPy arrays took 0.16 s.
+    The bit interleaving runs as one Dr.Jit kernel, several times as fast
+    as the same operations on NumPy arrays.
     """
     p = dr.gather(bk.Array3f, bk.from_numpy(bk.Float, points.astype(np.float32)),
                   dr.arange(bk.UInt32, len(points)))
     lo = [dr.min(p[axis], axis=None).numpy().item() for axis in range(3)]
     hi = [dr.max(p[axis], axis=None).numpy().item() for axis in range(3)]
     # Cubic cells: a flat scene (a terrain, a floor) gets few splits across
-    # its thin axis, whose halves would overlap (measured: 1.27 times as
-    # many traversal steps per ray on a terrain with cells scaled per axis).
+    # its thin axis, whose halves would overlap (cells scaled per axis cost
+    # rays more traversal steps).
     extent = max(h - low for low, h in zip(lo, hi))
     scale = (2 ** MORTON_BITS - 1) / extent if extent > 0 else 0
     cell = [bk.UInt64((p[axis] - lo[axis]) * scale) for axis in range(3)]
@@ -100,9 +94,8 @@ def large_boxes(lo, hi, large=LARGE_BOX, share=LARGE_SHARE):
     these boxes the top bit of their Morton codes, so that they sort after
     all others and the first split parts them: the large ones make one
     subtree next to the root, and the boxes of the others stay tight (about
-    where a surface-area-heuristic build would put them). Measured on a
-    million-triangle model above a floor of two triangles: 7.6 % less
-    render kernel time. Only a few outliers are set apart: where many boxes
+    where a surface-area-heuristic build would put them), which shortens
+    renders of a model above a floor. Only a few outliers are set apart: where many boxes
     are large (a mesh refined in some places only), the two subtrees would
     overlap everywhere and each ray would walk both.
     """
@@ -111,7 +104,7 @@ def large_boxes(lo, hi, large=LARGE_BOX, share=LARGE_SHARE):
     extent = hi - lo
     longest = np.maximum(np.maximum(extent[:, 0], extent[:, 1]), extent[:, 2])
     # The median of every k-th box, 2^16 to 2^17 of them (all where fewer):
-    # a tenth of the time of the whole median at a million, as good a yardstick.
+    # as good a yardstick as the whole median, in a fraction of its time.
     typical = np.median(longest[::max(1, len(longest) >> 16)])
     marked = longest > large * typical
     return marked if np.count_nonzero(marked) <= share * len(lo) else np.zeros(len(lo), bool)
@@ -212,8 +205,8 @@ def build_tree(lo, hi, leaf_size=LEAF_SIZE):
 
     k_nodes = len(child_leaf)
     # Boxes of the interior nodes (0 .. K-1), then of the leaves (K ...), so
-    # that a child's box is one gather (boolean masks per level took 4 times as
-    # long; and np.take gathers rows 2 to 3 times as fast as indexing).
+    # that a child's box is one gather (cheaper than boolean masks per level;
+    # np.take gathers rows faster than indexing).
     box_of_child = child_id.copy()
     leaf_number = np.cumsum(is_leaf_start) - 1          # of the leaf starting at each position
     box_of_child[child_leaf] = k_nodes + leaf_number[child_start[child_leaf]]

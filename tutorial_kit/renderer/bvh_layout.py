@@ -17,24 +17,26 @@ Two changes of layout cut that waiting, without changing the tree's boxes:
    which the processor has fetched along with it. Leaves (their triangles)
    are placed the same way.
 
-Measured on a 100,000-triangle terrain (262,144 rays from a camera above
-it, as many scattered just over it, nearest-hit and any-hit queries):
-depth-first order alone took 10 to 16 % off each query's time. Four
-children per node (each leaf's two triangles tested in one step) halved
-the steps per ray (15 and 10 on average, where the binary tree took 28 and
-18) and took a further 9 to 15 % off: a wide step computes about twice as
-much as a binary one, so the gain is the memory waited for less. Together
-with the per-triangle records that the scene reads at a hit, rendering
-terrains at 512 x 512 and 16 spp (``benchmarks/mesh_scale.py``, against
-Mitsuba 3 in the same run) went from 3.5 to 2.6 to 2.8 times Mitsuba 3's
-time at a million triangles, where the tree no longer fits in the caches,
-and from 2.9 to 2.3 to 2.7 times at 10,000 triangles, where it does. The
-price is load time: 0.1 to 0.2 s more for a million triangles.
+Each change takes time off every query; four children halve the steps per
+ray, and as a wide step computes about twice as much as a binary one, the
+gain is the memory waited for less. The price is a little load time
+(benchmarks/README.md, "Laying the BVH out", has the figures).
 """
+from enum import IntEnum
+
 import numpy as np
 
 #: Children per node of the laid-out tree.
 WIDTH = 4
+
+
+class SlotKind(IntEnum):
+    """What a slot of a four-wide node holds. The values are stored in the
+    int arrays of :func:`collapse_to_four` (an IntEnum compares equal to
+    its value, so ``kind == SlotKind.LEAF`` works on whole arrays)."""
+    EMPTY = 0
+    LEAF = 1
+    NODE = 2
 
 
 def collapse_to_four(tree):
@@ -47,7 +49,7 @@ def collapse_to_four(tree):
     and slot ``s = 0 .. 3``:
 
     * ``lo``, ``hi`` (N, 4, 3): the slot's box;
-    * ``kind`` (N, 4): 0 for an empty slot, 1 for a leaf, 2 for a node;
+    * ``kind`` (N, 4): a :class:`SlotKind` value (empty, leaf or node);
     * ``index`` (N, 4): a node's number, or a leaf's first position in the
       binary tree's ``order``; ``count`` (N, 4): a leaf's primitives;
     * ``level_start``: the first node number of each level, and N at the end.
@@ -69,16 +71,17 @@ def collapse_to_four(tree):
         which[:, 2 * c + 1] = np.where(is_leaf, c, 1)
         filled[:, 2 * c + 1] = ~is_leaf
     # One flat index per slot into the (K, 2) child arrays: np.take on a flat
-    # array is several times as fast as indexing with two index arrays.
+    # array is faster than indexing with two index arrays.
     flat = parent * 2 + which
-    kind = np.where(filled, np.where(np.take(leaf, flat), 1, 2), 0)
+    kind = np.where(filled, np.where(np.take(leaf, flat), SlotKind.LEAF, SlotKind.NODE), SlotKind.EMPTY)
     child = np.take(index, flat)                     # binary node number, or leaf start
-    index = np.where(kind == 2, np.take(number, np.where(kind == 2, child, 0)), child)
+    is_node = kind == SlotKind.NODE
+    index = np.where(is_node, np.take(number, np.where(is_node, child, 0)), child)
     levels = np.bincount(level[kept] // 2)
     boxes = [np.take(tree[key].reshape(-1, 3), flat.ravel(), axis=0).reshape(*flat.shape, 3)
              for key in ('child_lo', 'child_hi')]
-    return dict(lo=boxes[0], hi=boxes[1], kind=kind, index=np.where(kind == 0, 0, index),
-                count=np.where(kind == 1, np.take(tree['child_count'], flat), 0),
+    return dict(lo=boxes[0], hi=boxes[1], kind=kind, index=np.where(kind == SlotKind.EMPTY, 0, index),
+                count=np.where(kind == SlotKind.LEAF, np.take(tree['child_count'], flat), 0),
                 level_start=np.concatenate([[0], np.cumsum(levels)]))
 
 
@@ -93,10 +96,10 @@ def depth_first_layout(wide):
     holds (unused for empty slots), and the number of records.
     """
     kind, index = wide['kind'], wide['index']
-    is_node = kind == 2
+    is_node = kind == SlotKind.NODE
     levels = list(zip(wide['level_start'][:-1], wide['level_start'][1:]))
     # Records in each slot's subtree, from the deepest level up.
-    slot_size = (kind == 1).astype(np.int64)
+    slot_size = (kind == SlotKind.LEAF).astype(np.int64)
     subtree = np.ones(len(kind), np.int64)
     for start, end in reversed(levels):
         nodes = slice(start, end)

@@ -42,8 +42,7 @@ def triangle_space_rows(p0, p1, p2):
     its normal to z (Baldwin and Weber 2016). As ``n`` is orthogonal to both
     edges, the inverse has a closed form: the rows are ``(e2 x n) / |n|^2``,
     ``(n x e1) / |n|^2`` and ``n / |n|^2``, computed in double precision (a
-    Dr.Jit kernel: for a million triangles about 20 times as fast as the
-    same in NumPy). A triangle of zero area (``n = 0``), or one too small
+    Dr.Jit kernel, far faster than the same in NumPy). A triangle of zero area (``n = 0``), or one too small
     for single-precision rows, gets rows that are not finite.
     """
     double = dr.float64_array_t(type(p0))
@@ -69,9 +68,9 @@ def intersect_in_triangle_space(o, d, p0, row_u, row_v, row_n, t_closest):
     apply: that difference is exact for origins near the triangle, so ``t``
     stays accurate where rays leave surfaces. Folding ``-row . p0`` into
     each row instead (the three affine rows of a 3 x 4 matrix) saves a few
-    operations but loses that accuracy: tried, it made the Cornell box's
-    queries 6 to 9 % faster and broke visibility derivatives
-    (``prb_projective``'s gradient on notebook 6's pose fell by 40 %).
+    operations but loses that accuracy: tried, it made queries a little
+    faster and broke visibility derivatives (benchmarks/README.md, "The
+    ray-triangle test").
 
     ``o``, ``d``, ``p0``, rows: Array3f; ``t_closest``: Float. Returns
     ``(hit, t, u, v)``. A ray parallel to the plane has ``d_z = 0``, so a

@@ -15,13 +15,7 @@ import tempfile
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.core import backend as bk
-from tutorial_kit.core.frame import Frame
-from tutorial_kit.io.loader import load_string
-from tutorial_kit.plugins.bsdfs.ior import conductor_presets
-from tutorial_kit.renderer.texture import luminance
-from tutorial_kit.renderer.interaction import SurfaceInteraction
-from tutorial_kit.ad.render import render
+import tutorial_kit as tk
 from .display import display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import draw_image, figure_png, new_figure, show_figure
 
@@ -84,27 +78,27 @@ def polar_lobe(bsdf, incidence_degrees=45, count=721):
     """
     theta_i = np.radians(incidence_degrees)
     angles = np.linspace(-np.pi, np.pi, count)
-    wo = bk.Array3f(bk.Float(np.sin(angles).astype(np.float32)), dr.zeros(bk.Float, count),
-                    bk.Float(np.cos(angles).astype(np.float32)))
-    values = np.asarray(luminance(bsdf.eval(_interaction(-theta_i, count), wo)))
+    wo = tk.Array3f(tk.Float(np.sin(angles).astype(np.float32)), dr.zeros(tk.Float, count),
+                    tk.Float(np.cos(angles).astype(np.float32)))
+    values = np.asarray(tk.luminance(bsdf.eval(_interaction(-theta_i, count), wo)))
     spokes = []
     for choice in (0.0, 0.99999):          # the first and the last lobe of the BSDF
         si = _interaction(-theta_i, 1)
-        bs, weight = bsdf.sample(si, bk.Float(choice), bk.Array2f(0.5, 0.5))
+        bs, weight = bsdf.sample(si, tk.Float(choice), tk.Array2f(0.5, 0.5))
         if bool(bs.delta[0]) and float(bs.pdf[0]) > 0:
-            energy = float(luminance(weight)[0]) * float(bs.pdf[0]) * float(bs.eta[0]) ** 2
+            energy = float(tk.luminance(weight)[0]) * float(bs.pdf[0]) * float(bs.eta[0]) ** 2
             spokes.append((float(np.arctan2(bs.wo.x[0], bs.wo.z[0])), energy))
     return angles, values, spokes
 
 
 def _interaction(theta_i, width):
     """Lanes looking from angle ``theta_i`` in the x-z plane, shading frame = world frame."""
-    n = bk.Array3f(dr.zeros(bk.Float, width), dr.zeros(bk.Float, width), dr.full(bk.Float, 1, width))
-    wi = bk.Array3f(dr.full(bk.Float, float(np.sin(theta_i)), width), dr.zeros(bk.Float, width),
-                    dr.full(bk.Float, float(np.cos(theta_i)), width))
-    return SurfaceInteraction(t=dr.full(bk.Float, 1, width), p=dr.zeros(bk.Array3f, width), n=n,
-                              frame=Frame(n), wi=wi, uv=dr.full(bk.Array2f, 0.5, width),
-                              shape=dr.zeros(bk.UInt32, width), valid=dr.full(bk.Bool, True, width))
+    n = tk.Array3f(dr.zeros(tk.Float, width), dr.zeros(tk.Float, width), dr.full(tk.Float, 1, width))
+    wi = tk.Array3f(dr.full(tk.Float, float(np.sin(theta_i)), width), dr.zeros(tk.Float, width),
+                    dr.full(tk.Float, float(np.cos(theta_i)), width))
+    return tk.SurfaceInteraction3f(t=dr.full(tk.Float, 1, width), p=dr.zeros(tk.Array3f, width), n=n,
+                                   frame=tk.Frame3f(n), wi=wi, uv=dr.full(tk.Array2f, 0.5, width),
+                                   shape=dr.zeros(tk.UInt32, width), valid=dr.full(tk.Bool, True, width))
 
 
 def sphere_scene_xml(bsdf, size=64, spp=16):
@@ -146,14 +140,14 @@ class BSDFExplorer:
 
     def bsdf(self):
         """The BSDF object of the current settings."""
-        return load_string(f'<scene version="3.0.0">{bsdf_xml(**self.settings)}</scene>').children[0]
+        return tk.load_string(f'<scene version="3.0.0">{bsdf_xml(**self.settings)}</scene>').children[0]
 
     def render_sphere(self):
         """The sphere of the current material (NumPy, H x W x 3, linear RGB)."""
-        scene = load_string(sphere_scene_xml(bsdf_xml(**self.settings), self.size, self.spp),
+        scene = tk.load_string(sphere_scene_xml(bsdf_xml(**self.settings), self.size, self.spp),
                             base_dir=self._folder)
         with dr.suspend_grad():
-            return render(scene, seed=0).numpy()
+            return tk.render(scene, seed=0).numpy()
 
     def figure(self):
         """A matplotlib figure: the polar lobe and the rendered sphere."""
@@ -185,7 +179,7 @@ class BSDFExplorer:
                                     description='alpha', continuous_update=False, style=style)
         ior = widgets.FloatSlider(value=self.settings['ior'], min=1.01, max=3, step=0.01,
                                   description='IOR', continuous_update=False, style=style)
-        material = widgets.Dropdown(options=[m for m in conductor_presets() if m != 'none'],
+        material = widgets.Dropdown(options=[m for m in tk.conductor_presets() if m != 'none'],
                                     value=self.settings['material'], description='material', style=style)
         image = image_widget(widgets, 420)
         info = widgets.Label()

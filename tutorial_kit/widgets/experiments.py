@@ -17,11 +17,7 @@ import time
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.ad.traverse import traverse
-from tutorial_kit.core import backend as bk
-from tutorial_kit.core.random import mix64
-from tutorial_kit.renderer.camera_rays import camera_rays
-from tutorial_kit.ad.render import render
+import tutorial_kit as tk
 
 
 @dataclasses.dataclass
@@ -58,7 +54,7 @@ def fit(scene, key, image_ref, true_value, start, make_optimizer, iterations, sp
     ``set_learning_rate`` before each step (a schedule). The parameter keeps
     its final value; derivative tracking is switched off at the end.
     """
-    params = traverse(scene)
+    params = tk.traverse(scene)
     params.keep([key])
     params[key] = start
     params.update()
@@ -69,8 +65,8 @@ def fit(scene, key, image_ref, true_value, start, make_optimizer, iterations, sp
         started = time.perf_counter()
         if learning_rates is not None:
             optimizer.set_learning_rate(learning_rates(it))
-        image = render(scene, optimizer=optimizer, unbiased=unbiased, spp=spp,
-                       seed=int(mix64(seed * 1_000_003 + it) & 0x7FFFFFFF))
+        image = tk.render(scene, optimizer=optimizer, unbiased=unbiased, spp=spp,
+                          seed=int(tk.mix64(seed * 1_000_003 + it) & 0x7FFFFFFF))
         value = objective(image, image_ref)
         dr.backward(value)
         optimizer.step()
@@ -90,15 +86,14 @@ def objective_gradients(scene, key, value, image_ref, seeds, spp=1, unbiased=Tru
     image and its derivative come from the same samples. The parameter keeps
     ``value`` afterwards, without derivative tracking.
     """
-    from tutorial_kit.ad.optimizers import SGD
-    params = traverse(scene)
+    params = tk.traverse(scene)
     params.keep([key])
     params[key] = value
     params.update()
-    holder = SGD(params, lr=1)              # enables derivatives; only its gradient bookkeeping is used
+    holder = tk.SGD(params, lr=1)              # enables derivatives; only its gradient bookkeeping is used
     gradients = []
     for seed in seeds:
-        image = render(scene, optimizer=holder, unbiased=unbiased, spp=spp, seed=int(seed))
+        image = tk.render(scene, optimizer=holder, unbiased=unbiased, spp=spp, seed=int(seed))
         dr.backward(objective(image, image_ref))
         gradients.append(dr.grad(params[key]).numpy().ravel().copy())
         dr.clear_grad(params[key])
@@ -109,19 +104,15 @@ def objective_gradients(scene, key, value, image_ref, seeds, spp=1, unbiased=Tru
 def recorded_render(scene, spp, seed):
     """A render whose every operation is recorded for automatic differentiation.
 
-    The same image as ``render(scene, spp=spp, seed=seed, unbiased=False)``
-    when no geometry is tracked, but instead of path replay the loop over bounces runs in
-    Dr.Jit's *evaluated* mode with derivative tracking on: the AD graph then
-    holds every bounce of every path, until ``dr.backward`` consumes it.
-    Returns TensorXf (H, W, 3). Only for comparing costs with path replay.
+    The same image as ``render(scene, spp=spp, seed=seed, unbiased=False)``,
+    but drawn the way a render that tracks geometry draws it
+    (:func:`tk.ad.render_recorded <tutorial_kit.ad.render.render_recorded>`):
+    instead of path replay the loop over bounces runs in Dr.Jit's *evaluated*
+    mode with derivative tracking on, so the AD graph holds every bounce of
+    every path until ``dr.backward`` consumes it. Returns TensorXf (H, W, 3).
+    Only for comparing costs with path replay.
     """
-    sensor = scene.sensors()[0]
-    scene.prepare_render()
-    position, sampler, ray = camera_rays(sensor, spp, mix64(seed))
-    radiance = scene.integrator().sample(scene, sampler, *ray, loop_mode='evaluated')
-    width, height = sensor.film().crop_size()
-    return bk.TensorXf(dr.ravel(sensor.film().develop(position, radiance, spp)),
-                       shape=(height, width, 3))
+    return tk.ad.render_recorded(scene, scene.sensors()[0], spp, seed)
 
 
 def replay_and_recording(scene, key, spp, seed=0):
@@ -134,9 +125,8 @@ def replay_and_recording(scene, key, spp, seed=0):
     rounding). Each is computed once beforehand, so that compiling the kernels
     is not timed.
     """
-    from tutorial_kit.core.measure import with_added_memory
-    value = traverse(scene)[key]
-    renders = {'path replay': lambda: render(scene, spp=spp, seed=seed, unbiased=False),
+    value = tk.traverse(scene)[key]
+    renders = {'path replay': lambda: tk.render(scene, spp=spp, seed=seed, unbiased=False),
                'recorded': lambda: recorded_render(scene, spp, seed)}
 
     def gradient(make_image):
@@ -152,6 +142,6 @@ def replay_and_recording(scene, key, spp, seed=0):
     for name, make_image in renders.items():
         gradient(make_image)
         started = time.perf_counter()
-        result, mebibytes = with_added_memory(lambda: gradient(make_image))
+        result, mebibytes = tk.with_added_memory(lambda: gradient(make_image))
         results[name] = (time.perf_counter() - started, mebibytes, result)
     return results

@@ -4,10 +4,7 @@ import time
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.core import backend as bk
-from tutorial_kit.io.colormap import robust_vmax
-from tutorial_kit.ad.render import render
-from tutorial_kit.ad.traverse import traverse
+import tutorial_kit as tk
 from .display import display_widget, import_ipywidgets, report_failure
 from .figures import draw_gradient, figure_png, new_figure, show_figure, to_srgb
 from .preview import PREVIEW_SIZE, preview_film
@@ -28,7 +25,7 @@ class GradientViewer:
     def __init__(self, scene, spp=16, size=PREVIEW_SIZE, seed=0, key='red.reflectance.value'):
         widgets = import_ipywidgets()
         self.scene, self.spp, self.size, self.seed = scene, spp, size, seed
-        self.params = traverse(scene)
+        self.params = tk.traverse(scene)
         self.keys = [k for k in self.params.differentiable_keys() if dr.width(self.params[k]) > 0]
         self.cache = {}
         self.dropdown = widgets.Dropdown(options=self.keys, description='parameter',
@@ -62,9 +59,9 @@ class GradientViewer:
                 param = self.params[key]
                 dr.enable_grad(param)
                 # Only the derivative is shown: it may share the image's samples (one pass fewer).
-                image = render(self.scene, spp=self.spp, seed=self.seed, unbiased=False)
+                image = tk.render(self.scene, spp=self.spp, seed=self.seed, unbiased=False)
                 push = (dr.full(type(param), 1, dr.width(param)) if direction is None
-                        else dr.unravel(type(param), bk.Float(direction)) if dr.size_v(param) == 3
+                        else dr.unravel(type(param), tk.Float(direction)) if dr.size_v(param) == 3
                         else type(param)(direction))
                 dr.set_grad(param, push)
                 dr.forward_to(image)
@@ -80,7 +77,7 @@ class GradientViewer:
         gradient = self.gradient(key)
         figure = new_figure(7.0, 3.0)
         rgb_axes, signed_axes = figure.subplots(1, 2)
-        scale = robust_vmax(np.abs(gradient).max(axis=2))
+        scale = tk.robust_vmax(np.abs(gradient).max(axis=2))
         rgb_axes.imshow(to_srgb(gradient / scale), interpolation='nearest')
         rgb_axes.set_title('dI/dp as an image (sRGB, scaled)', fontsize=10)
         rgb_axes.set_xticks([])
@@ -95,7 +92,7 @@ class GradientViewer:
         count = dr.width(self.params[key]) // 3
         pushes = {axis: np.tile(np.eye(3)[k], count) for k, axis in enumerate('xyz')}
         gradients = {axis: self.gradient(key, push) for axis, push in pushes.items()}
-        vmax = max(robust_vmax(g.mean(axis=2)) for g in gradients.values())
+        vmax = max(tk.robust_vmax(g.mean(axis=2)) for g in gradients.values())
         figure = new_figure(11.0, 3.0)
         for axes, (axis, gradient) in zip(figure.subplots(1, 3), gradients.items()):
             draw_gradient(figure, axes, gradient, f'push along {axis} only', vmax=vmax)

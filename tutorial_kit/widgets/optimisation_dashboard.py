@@ -11,7 +11,7 @@ import time
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.ad.render import render
+import tutorial_kit as tk
 from .background_run import BackgroundRun, PendingValue
 from .display import caption, display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import (draw_image, error_curves_figure, figure_png, new_figure, png_bytes,
@@ -193,7 +193,7 @@ class OptimisationDashboard:
     def render_preview(self):
         """Render the scene as it is now (no derivatives) at the chosen spp and show it."""
         with self._lock, dr.suspend_grad():
-            image = render(self.scene, spp=self.spp).numpy()
+            image = tk.render(self.scene, spp=self.spp).numpy()
         self._count_render()
         self._show_current(image, f'current ({self.spp} spp)')
         return image

@@ -15,23 +15,20 @@ from dataclasses import dataclass
 import drjit as dr
 import numpy as np
 
-from tutorial_kit.ad.optimizers import SGD, Adam
-from tutorial_kit.ad.traverse import traverse
-from tutorial_kit.core import backend as bk
-from tutorial_kit.ad.render import render
+import tutorial_kit as tk
 from .figures import to_numpy
 
 
 def _make_adam(params, lr):
-    return Adam(params, lr=lr)
+    return tk.Adam(params, lr=lr)
 
 
 def _make_sgd(params, lr):
-    return SGD(params, lr=lr)
+    return tk.SGD(params, lr=lr)
 
 
 def _make_sgd_momentum(params, lr):
-    return SGD(params, lr=lr, momentum=0.9)
+    return tk.SGD(params, lr=lr, momentum=0.9)
 
 
 #: The optimizers a run can use, by the names the dashboard's drop-down shows.
@@ -94,13 +91,13 @@ class OptimisationLoop:
 
     def __init__(self, scene, key, reference, true_value):
         self.scene, self.key = scene, key
-        self.params = traverse(scene)
+        self.params = tk.traverse(scene)
         self.params.keep([key])
         self.start_value = dr.detach(self.params[key])
         dr.eval(self.start_value)
         self.true_value = to_numpy(true_value).reshape(to_numpy(self.start_value).shape)
         self.reference = to_numpy(reference)
-        self._reference = bk.TensorXf(bk.from_numpy(bk.Float, self.reference), self.reference.shape)
+        self._reference = _owned_tensor(self.reference)
         dr.eval(self._reference)
         #: Per iteration of the latest run: the squared error to the true value,
         #: and the seconds it took (the first one includes compiling the kernels).
@@ -156,11 +153,22 @@ class OptimisationLoop:
     def _step(self, optimizer, settings):
         """One iteration: render, loss, backward, optimizer step; record error and time."""
         started = time.perf_counter()
-        image = render(self.scene, optimizer=optimizer, spp=settings.spp,
-                       unbiased=settings.gradients == 'unbiased')
+        image = tk.render(self.scene, optimizer=optimizer, spp=settings.spp,
+                          unbiased=settings.gradients == 'unbiased')
         loss = dr.mean(dr.square(image - self._reference), axis=None)
         dr.backward(loss)
         optimizer.step()
         self.errors.append(self.error_to_truth())       # reading the value waits for the GPU/CPU
         self.iteration_times.append(time.perf_counter() - started)
         return image
+
+
+def _owned_tensor(values):
+    """TensorXf holding its own copy of ``values`` (a float32 NumPy array):
+    built straight from NumPy, a tensor on the CPU would borrow NumPy's
+    memory, which must then outlive it, up to the interpreter's exit."""
+    flat = np.ascontiguousarray(values, dtype=np.float32).reshape(-1)
+    owned = dr.empty(tk.Float, flat.size)
+    dr.scatter(owned, tk.Float(flat), dr.arange(tk.UInt32, flat.size))
+    dr.eval(owned)
+    return tk.TensorXf(owned, values.shape)

@@ -3,7 +3,7 @@ import time
 
 import drjit as dr
 
-from tutorial_kit.ad.render import render
+import tutorial_kit as tk
 from .display import display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import draw_image, new_figure, png_bytes, show_figure, show_images
 from .preview import PREVIEW_SIZE, preview_film
@@ -36,7 +36,7 @@ class RenderExplorer:
     def render(self, spp, max_depth, seed=None):
         """One image (NumPy, H x W x 3, linear RGB) at the explorer's size."""
         with preview_film(self.scene, self.size, max_depth), dr.suspend_grad():
-            image = render(self.scene, spp=spp, seed=seed).numpy()
+            image = tk.render(self.scene, spp=spp, seed=seed).numpy()
         self.renders += 1
         return image
 

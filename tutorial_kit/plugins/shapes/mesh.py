@@ -144,8 +144,8 @@ class Mesh(Shape):
         """Forget the area table after the vertices changed; an emitter's is
         rebuilt at once, as lights are sampled inside the path tracer's loop,
         where reading arrays back to NumPy is not possible. Other meshes build
-        theirs on first use: most are never sampled, and for a 1M-triangle
-        mesh the table costs about 0.3 s of loading."""
+        theirs on first use: most are never sampled, and for a large mesh
+        the table is a noticeable part of loading."""
         self._areas = None
         if self.emitter is not None:
             self._area_table()
