@@ -60,6 +60,7 @@ from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
 from tutorial_kit.core.transform4f import Transform4f, ScalarTransform4f  # noqa: E402
 from tutorial_kit.core.ray import Ray3f  # noqa: E402
+from tutorial_kit.core.registry import register_integrator  # noqa: E402
 from tutorial_kit.io.image import Bitmap  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
@@ -101,6 +102,6 @@ def __getattr__(name):
 __all__ = ['load_file', 'load_string', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap',
            'ad', 'util', 'variant', 'set_variant', '__version__',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
-           'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f',
+           'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f', 'register_integrator',
            'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning']

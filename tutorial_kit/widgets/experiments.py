@@ -21,6 +21,7 @@ from tutorial_kit.ad.traverse import traverse
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.random import mix64
 from tutorial_kit.renderer.camera_rays import camera_rays
+from tutorial_kit.renderer.integrator import evaluated_loops, sample_radiance
 from tutorial_kit.ad.render import render
 
 
@@ -118,7 +119,8 @@ def recorded_render(scene, spp, seed):
     sensor = scene.sensors()[0]
     scene.prepare_render()
     position, sampler, ray = camera_rays(sensor, spp, mix64(seed))
-    radiance = scene.integrator().sample(scene, sampler, *ray, loop_mode='evaluated')
+    with evaluated_loops():
+        radiance = sample_radiance(scene.integrator(), dr.ADMode.Primal, scene, sampler, ray)[0]
     width, height = sensor.film().crop_size()
     return bk.TensorXf(dr.ravel(sensor.film().develop(position, radiance, spp)),
                        shape=(height, width, 3))

@@ -132,12 +132,12 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.integrator import UNLIMITED
 from tutorial_kit.plugins.integrators.path import PathIntegrator
 from tutorial_kit.core.registry import register
-from tutorial_kit.core.random import make_generator, mix64
+from tutorial_kit.core.random import mix64
+from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.plugins.sensors.perspective import x_fov
-from tutorial_kit.renderer.camera_rays import camera_rays
+from tutorial_kit.renderer.camera_rays import camera_rays, seeded_sampler
 from tutorial_kit.renderer.edges import moving_shapes, scene_edges
 
 #: How far either side of an edge the two radiance samples are taken:
@@ -190,8 +190,9 @@ class ProjectiveIntegrator(PathIntegrator):
             width, height = sensor.film().crop_size()
             for k, emitter in enumerate(scene.area_emitters):
                 # One set of shadow edge points serves parts 4 and 5.
-                shadow = _shadow_edge_points(scene, edges, emitter, width * height * spp_i,
-                                             mix64(seed + 2 + 2 * k))
+                shadow = _shadow_edge_points(scene, edges, emitter,
+                                             seeded_sampler(sensor, mix64(seed + 2 + 2 * k),
+                                                            width * height * spp_i))
                 if shadow is not None:
                     parts += [self.shadow_boundary(scene, sensor, emitter, shadow),
                               self.reflected_shadow_boundary(scene, sensor, emitter, shadow, spp_i,
@@ -218,9 +219,9 @@ class ProjectiveIntegrator(PathIntegrator):
         cdf = _cdf(length[usable])
 
         lanes = width * height * spp
-        sampler = make_generator(lanes, seed)
-        edge = _sample_discrete(cdf, sampler.next_float32())
-        s = sampler.next_float32()
+        sampler = seeded_sampler(sensor, seed, lanes)
+        edge = _sample_discrete(cdf, sampler.next_1d())
+        s = sampler.next_1d()
         p0, p1 = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
                   for v in (v0, v1))
         position = camera.project(p0 + (p1 - p0) * s)        # pixels, differentiable
@@ -240,8 +241,8 @@ class ProjectiveIntegrator(PathIntegrator):
 
     def _camera_radiance(self, scene, sensor, film_position, size, lanes, seed):
         origin, direction, t_max = sensor.sample_ray(film_position / size)
-        sampler = make_generator(lanes, mix64(seed + 2))      # the same numbers on both sides
-        return self._path(0).sample(scene, sampler, origin, direction, t_max)
+        sampler = seeded_sampler(sensor, mix64(seed + 2), lanes)  # the same numbers on both sides
+        return self.sample(dr.ADMode.Primal, scene, sampler, Ray3f(origin, direction, t_max))[0]
 
     # -- secondary visibility: edges seen from the first surface point ---------------------
     def secondary_boundary(self, scene, sensor, edges, spp, seed):
@@ -259,10 +260,10 @@ class ProjectiveIntegrator(PathIntegrator):
 
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        si = scene.ray_intersect(*ray, True)                  # x follows the moving vertices
-        sampler = make_generator(lanes, mix64(seed + 3))
-        edge = _sample_discrete(cdf, sampler.next_float32())
-        s = sampler.next_float32()
+        si = scene.ray_intersect(ray.o, ray.d, ray.maxt, True)  # x follows the moving vertices
+        sampler = seeded_sampler(sensor, mix64(seed + 3), lanes)
+        edge = _sample_discrete(cdf, sampler.next_1d())
+        s = sampler.next_1d()
         a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
                 for v in (v0, v1))
         point = a + (b - a) * s
@@ -279,7 +280,7 @@ class ProjectiveIntegrator(PathIntegrator):
             plane = dr.cross(dr.detach(a) - x, dr.detach(b) - x)
             silhouette = dr.dot(plane, thirds[0] - x) * dr.dot(plane, thirds[1] - x) > 0
             use = si.valid & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
-            f = [self._reflected(scene, si, dr.normalize(w + normal * side), use, lanes, seed)
+            f = [self._reflected(scene, sensor, si, dr.normalize(w + normal * side), use, lanes, seed)
                  for side in (-ANGLE_OFFSET, ANGLE_OFFSET)]
             # The edge's angular length |w x (b - a)| / r per unit s, divided by the
             # density length / total (the other 1 / r is in the motion below).
@@ -343,7 +344,7 @@ class ProjectiveIntegrator(PathIntegrator):
             return None
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        x1 = scene.ray_intersect(*ray, True)                  # follows the moving vertices
+        x1 = scene.ray_intersect(ray.o, ray.d, ray.maxt, True)  # follows the moving vertices
         direction = shadow.x - x1.p
         w_moving = direction / dr.norm(direction)             # differentiable in x and x1
         with dr.suspend_grad():
@@ -378,25 +379,18 @@ class ProjectiveIntegrator(PathIntegrator):
         pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
         return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
 
-    def _reflected(self, scene, si, direction, active, lanes, seed):
+    def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
         value, _ = scene.bsdf_eval_pdf(si, si.to_local(direction), active)
         origin = si.offset_origin(direction)
-        sampler = make_generator(lanes, mix64(seed + 4))       # the same numbers on both sides
-        incoming = self._path(1).sample(scene, sampler, origin, direction,
-                                        dr.full(bk.Float, dr.inf, lanes))
+        sampler = seeded_sampler(sensor, mix64(seed + 4), lanes)  # the same numbers on both sides
+        # The light arriving at the camera path's second vertex: a path starting at depth 1.
+        ray = Ray3f(origin, direction, dr.full(bk.Float, dr.inf, lanes))
+        incoming = self.sample(dr.ADMode.Primal, scene, sampler, ray, depth=1)[0]
         # Area lights seen directly are the shadow part's (shadow_boundary): leave them out.
         hit = scene.ray_intersect(origin, direction, dr.full(bk.Float, dr.inf, lanes), active)
         incoming -= scene.emission(hit, direction, active & hit.valid)[0]
         return dr.select(active, value * incoming, 0)
-
-    def _path(self, depth):
-        """A path tracer for the light arriving at a vertex ``depth`` bounces from the camera."""
-        path = PathIntegrator.__new__(PathIntegrator)
-        shift = lambda d: d if d == UNLIMITED else max(d - depth, 0)  # noqa: E731
-        path.max_depth, path.rr_depth = shift(self.max_depth), max(shift(self.rr_depth), 1)
-        path.hide_emitters = self.hide_emitters and depth == 0
-        return path
 
 
 class _FilmProjection:
@@ -441,8 +435,9 @@ class _ShadowEdgePoints:
         self.__dict__.update(fields)
 
 
-def _shadow_edge_points(scene, edges, emitter, lanes, seed):
-    """Sample points of the edges of ``emitter``'s shadows in ``lanes`` lanes.
+def _shadow_edge_points(scene, edges, emitter, sampler):
+    """Sample points of the edges of ``emitter``'s shadows, one per lane of ``sampler``
+    (a seeded Sampler).
 
     A moving edge is chosen in proportion to length among those that can be
     silhouettes seen from the light (:meth:`Edges.silhouette_from_any`; on a
@@ -470,10 +465,10 @@ def _shadow_edge_points(scene, edges, emitter, lanes, seed):
     if not length.sum() > 0:
         return None
     v0, v1, c0, c1, _ = edges.device(candidate)
-    sampler = make_generator(lanes, seed)
-    edge = _sample_discrete(_cdf(length), sampler.next_float32())
-    s = sampler.next_float32()
-    light_sample = bk.Array2f(sampler.next_float32(), sampler.next_float32())
+    lanes = sampler.wavefront_size()
+    edge = _sample_discrete(_cdf(length), sampler.next_1d())
+    s = sampler.next_1d()
+    light_sample = sampler.next_2d()
     a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
             for v in (v0, v1))
     point = a + (b - a) * s
