@@ -119,7 +119,8 @@ def test_interfaces_are_abstract():
 def test_integrator_mode_is_an_ad_mode():
     scene = tk.load_string(scene_xml('<emitter type="constant"/>'))
     with pytest.raises(TypeError, match='ADMode'):
-        scene.integrator().sample(scene, None, None, None, None, mode='backward')
+        scene.integrator().sample(mode='backward', scene=scene, sampler=None, ray=None,
+                                  δL=None, state_in=None, active=True)
 
 
 def test_no_warnings_for_the_bundled_scenes():

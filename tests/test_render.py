@@ -115,8 +115,9 @@ def test_seed_determinism_and_fresh_samples(cbox_64):
 
 def test_renders_in_passes_are_deterministic(monkeypatch):
     """A render split into passes (to bound memory) adds them in a fixed
-    order: the same seed gives the same image bit for bit, and the passes
-    together still estimate the same image. A tent filter spreads samples
+    order: the same seed gives the same image (to float rounding: the tent
+    filter's atomic additions inside a pass have no fixed order), and the
+    passes together still estimate the same image. A tent filter spreads samples
     over neighbouring pixels, so the render cannot sum each pixel's samples
     in place and must take the passes: counted here, one camera-ray batch
     per pass."""
@@ -142,8 +143,8 @@ def test_renders_in_passes_are_deterministic(monkeypatch):
     a = tk.render(scene, spp=8, seed=3).numpy()
     assert batches == [3, 3, 2]
     b = tk.render(scene, spp=8, seed=3).numpy()
-    assert np.array_equal(a, b)
-    assert not np.array_equal(a, one_pass)          # other samples, the same estimate
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    assert not np.allclose(a, one_pass, rtol=1e-3)          # other samples, the same estimate
     assert abs(a.mean() - one_pass.mean()) < 0.05 * one_pass.mean()
 
 

@@ -210,7 +210,7 @@ def test_parameters_are_checked():
                                  '</integrator>'))
     integrator = tk.load_string(scene_xml('<integrator type="prb_projective"><integer name="sppi" value="8"/>'
                                           '<string name="guiding" value="grid"/></integrator>')).integrator()
-    assert type(integrator).__name__ == 'ProjectiveIntegrator'
+    assert type(integrator).__name__ == 'EdgeSamplingIntegrator'
     assert (integrator.sppi, integrator.sppp) == (8, 0)
 
 

@@ -74,6 +74,7 @@ from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
 from tutorial_kit.core.transform4f import Transform4f, ScalarTransform4f  # noqa: E402
 from tutorial_kit.core.ray import Ray3f  # noqa: E402
+from tutorial_kit.core.registry import register_integrator  # noqa: E402
 from tutorial_kit.io.image import Bitmap  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402

@@ -10,7 +10,8 @@ and pushes that vertex's derivative to the parameters at once
 (:meth:`~tutorial_kit.renderer.integrator.Integrator.sample` with
 ``dr.ADMode.Backward`` or ``Forward``). :class:`PathReplay` wraps this as a
 Dr.Jit custom operation, so that a replayed render is a node of the AD graph
-like any other.
+like any other. It drives any integrator written on that contract (Mitsuba
+3's ``RBIntegrator``), ours or a user's.
 
 It applies to parameters that do not move geometry (reflectances, emitted
 radiance); derivatives with respect to vertex positions record the render.
@@ -22,15 +23,17 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.renderer.camera_rays import camera_rays
+from tutorial_kit.renderer.integrator import sample_radiance
 
 
 class PathReplay(dr.CustomOp):
     """A render whose derivatives come from replaying its paths.
 
-    ``eval`` renders the image without recording derivatives and keeps each
-    sample's radiance. ``backward`` and ``forward`` regenerate the same
-    paths from the same seed and let the integrator push derivatives to (or
-    pull them from) the parameters one vertex at a time. The parameters are
+    ``eval`` renders the image without recording derivatives and keeps the
+    state that the integrator's primal pass returned (each sample's
+    radiance). ``backward`` and ``forward`` regenerate the same paths from
+    the same seed and hand that state back to the integrator, which pushes
+    derivatives to (or pulls them from) the parameters one vertex at a time. The parameters are
     swapped for fresh copies meanwhile, so the derivatives found here enter
     the rest of the AD graph exactly once, through this operation's inputs.
     """
@@ -41,33 +44,33 @@ class PathReplay(dr.CustomOp):
         self.film_size = sensor.film().crop_size()
         with dr.suspend_grad():         # the parameters are read from the scene itself
             position, sampler, ray = camera_rays(sensor, spp, seed)
-            self.radiance = integrator.sample(scene, sampler, *ray)
-            dr.eval(self.radiance)
-            image = sensor.film().develop(position, self.radiance, spp)
+            radiance, _, _, self.state = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)
+            dr.eval(radiance, self.state)
+            image = sensor.film().develop(position, radiance, spp)
         width, height = sensor.film().crop_size()
         return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
 
     def backward(self):
         gradient = dr.unravel(bk.Color3f, self.grad_out().array)
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
-            position, sampler, ray = self._replayedcamera_rays()
-            dL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
+            position, sampler, ray = self._replayed_camera_rays()
+            δL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
             with dr.suspend_grad():
-                self.integrator.sample(self.scene, sampler, *ray, mode=dr.ADMode.Backward,
-                                               dL=dL, L_path=self.radiance)
+                sample_radiance(self.integrator, dr.ADMode.Backward, self.scene, sampler, ray,
+                                δL=δL, state_in=self.state)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
     def forward(self):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True):
-            position, sampler, ray = self._replayedcamera_rays()
+            position, sampler, ray = self._replayed_camera_rays()
             with dr.suspend_grad():
-                dL = self.integrator.sample(self.scene, sampler, *ray, mode=dr.ADMode.Forward,
-                                                    L_path=self.radiance)
+                δL = sample_radiance(self.integrator, dr.ADMode.Forward, self.scene, sampler, ray,
+                                     state_in=self.state)[0]
         width, height = self.sensor.film().crop_size()
-        image = self.sensor.film().develop(position, dL, self.spp)
+        image = self.sensor.film().develop(position, δL, self.spp)
         self.set_grad_out(bk.TensorXf(dr.ravel(image), shape=(height, width, 3)))
 
-    def _replayedcamera_rays(self):
+    def _replayed_camera_rays(self):
         """The camera rays of ``eval`` again (same seed), if the film is still the same."""
         if self.sensor.film().crop_size() != self.film_size:
             raise RenderError(f'the film changed from {self.film_size} to {self.sensor.film().crop_size()} '

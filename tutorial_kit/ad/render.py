@@ -18,8 +18,8 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.ad.path_replay import PathReplay
-from tutorial_kit.renderer.integrator import Integrator
-from tutorial_kit.core.random import make_generator, mix64
+from tutorial_kit.renderer.integrator import Integrator, evaluated_loops, sample_radiance
+from tutorial_kit.core.random import mix64
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
 
@@ -27,7 +27,9 @@ from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
 #: a pass keeps each sample's radiance (12 bytes) until it is averaged into
 #: pixels, so 2^20 samples take 12 MiB (a 64-spp 512 x 512 render added 199
 #: MiB in one pass; in 16 passes, 25 MiB). Passes are added up in a fixed
-#: order, so that a seed always gives the same image, bit for bit.
+#: order; within a pass, a filter wider than a pixel adds samples into
+#: pixels in no fixed order, so a seed gives the same image to float
+#: rounding (bit for bit with the default box filter, which sums in place).
 MAX_SAMPLES_PER_PASS = 2 ** 20
 #: The most samples one render may draw: Dr.Jit's arrays are indexed by 32-bit integers.
 MAX_SAMPLES = 2 ** 32 - 1
@@ -88,7 +90,7 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
                             else BYTES_PER_REPLAYED_SAMPLE)
     if seed is None:
         # Fresh samples for every call: the sampler's seed mixed with a call counter.
-        seed = mix64(sensor.sampler().seed) ^ scene.render_count
+        seed = mix64(sensor.sampler().base_seed) ^ scene.render_count
     scene.render_count += 1
     scene.prepare_render()
     for owner in {id(p.owner): p.owner for p in tracked}.values():
@@ -115,7 +117,7 @@ def _render_primal(scene, sensor, integrator, spp, seed, width, height):
         return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
     # A wider filter spreads samples over pixels: passes bound the memory of one kernel.
     passes = -(-width * height * spp // MAX_SAMPLES_PER_PASS)
-    return _accumulate(scene, sensor, integrator, spp, seed, passes, 'symbolic', width, height)
+    return _accumulate(scene, sensor, integrator, spp, seed, passes, width, height)
 
 
 def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height):
@@ -124,20 +126,22 @@ def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width,
         # Derivatives only of materials and lights: replay paths (fast).
         return dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
                          [p.value() for p in tracked])
-    # Derivatives of geometry: the render is recorded in full, in one pass.
-    image = _accumulate(scene, sensor, integrator, spp, seed, 1, 'evaluated', width, height)
+    # Derivatives of geometry: the render is recorded in full, in one pass, its loops
+    # evaluated (reverse-mode AD cannot go back through a symbolic loop).
+    with evaluated_loops():
+        image = _accumulate(scene, sensor, integrator, spp, seed, 1, width, height)
     boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
     if boundary is not None:
         image = image + bk.TensorXf(dr.ravel(boundary), shape=(height, width, 3))
     return image
 
 
-def _accumulate(scene, sensor, integrator, spp, seed, passes, loop_mode, width, height):
+def _accumulate(scene, sensor, integrator, spp, seed, passes, width, height):
     spp_per_pass = [spp // passes + (k < spp % passes) for k in range(passes)]
     image = None
     for k, count in enumerate(spp_per_pass):
         position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
-        radiance = integrator.sample(scene, sampler, *ray, loop_mode=loop_mode)
+        radiance = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)[0]
         block = sensor.film().develop(position, radiance, count) * (count / spp)
         image = block if image is None else image + block
         if passes > 1:
@@ -155,7 +159,8 @@ def render_recorded(scene, sensor, spp, seed):
     """
     width, height = _checked_film_size(sensor)
     scene.prepare_render()
-    return _accumulate(scene, sensor, scene.integrator(), spp, seed, 1, 'evaluated', width, height)
+    with evaluated_loops():
+        return _accumulate(scene, sensor, scene.integrator(), spp, seed, 1, width, height)
 
 
 def _render_pixel_sums(scene, sensor, integrator, spp, seed):
@@ -176,11 +181,14 @@ def _render_pixel_sums(scene, sensor, integrator, spp, seed):
     pixel = dr.arange(bk.UInt32, lanes)
 
     count = dr.opaque(bk.UInt32, spp)       # another spp reuses the kernel
+    template = sensor.sampler().clone()
+    template.set_sample_count(spp)
 
     def add_sample(k, total):
-        sampler = make_generator(lanes, seed, bk.UInt64(pixel) * bk.UInt64(count) + bk.UInt64(k))
+        sampler = template.clone()
+        sampler.seed(seed, lanes, sample_index=bk.UInt64(pixel) * bk.UInt64(count) + bk.UInt64(k))
         _, ray = pixel_rays(sensor, pixel, sampler)
-        return k + 1, total + integrator.sample(scene, sampler, *ray)
+        return k + 1, total + sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)[0]
 
     _, total = dr.while_loop(
         (dr.zeros(bk.UInt32, lanes), dr.zeros(bk.Color3f, lanes)),

@@ -7,18 +7,29 @@ which the same seed guarantees.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.core.random import make_generator
+from tutorial_kit.core.ray import Ray3f
+
+
+def seeded_sampler(sensor, seed, lanes, spp=None):
+    """A clone of the sensor's sampler seeded with ``seed`` (an int) for a
+    wavefront of ``lanes`` lanes, with ``spp`` samples per pixel if given
+    (Mitsuba 3's ``ADIntegrator.prepare``)."""
+    sampler = sensor.sampler().clone()
+    if spp is not None:
+        sampler.set_sample_count(spp)
+    sampler.seed(seed, lanes)
+    return sampler
 
 
 def camera_rays(sensor, spp, seed):
-    """Film positions (Array2f, pixels), the sampler, and the camera rays of one pass.
+    """Film positions (Array2f, pixels), the sampler, and the camera rays (Ray3f) of one pass.
 
     Sample ``k`` of pixel ``j`` is lane ``j * spp + k``, so that pixels are
     contiguous blocks. The same seed gives the same positions and rays.
     """
     width, height = sensor.film().crop_size()
     lanes = width * height * spp
-    sampler = make_generator(lanes, seed)
+    sampler = seeded_sampler(sensor, seed, lanes, spp)
     # Opaque sizes: another spp or film size reuses the compiled kernels.
     pixel = dr.arange(bk.UInt32, lanes) // dr.opaque(bk.UInt32, spp)
     position, ray = pixel_rays(sensor, pixel, sampler)
@@ -26,10 +37,11 @@ def camera_rays(sensor, spp, seed):
 
 
 def pixel_rays(sensor, pixel, sampler):
-    """Film positions (Array2f, pixels) and camera rays of one sample in each
-    of the given pixels (UInt32 indices, row by row), drawn from ``sampler``."""
+    """Film positions (Array2f, pixels) and camera rays (Ray3f) of one sample in
+    each of the given pixels (UInt32 indices, row by row), drawn from ``sampler``."""
     width, height = sensor.film().crop_size()
     width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
     position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
-    position += bk.Array2f(sampler.next_float32(), sampler.next_float32())
-    return position, sensor.sample_ray(position / bk.Array2f(width, height))
+    position += sampler.next_2d()
+    origin, direction, t_max = sensor.sample_ray(position / bk.Array2f(width, height))
+    return position, Ray3f(origin, direction, t_max)

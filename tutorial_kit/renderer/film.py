@@ -33,5 +33,18 @@ class Film(Plugin):
         """The gradient per sample (Color3f) given one per pixel (Color3f):
         the transpose of :meth:`develop`."""
 
+    @abstractmethod
+    def splat(self, position, value, active=True):
+        """Spread samples over the pixels the reconstruction filter reaches.
+
+        ``position``: Array2f film positions in pixels; ``value``: Color3f;
+        ``active``: Bool. Each value is added to the pixels around its
+        position, weighted by the filter normalised to unit integral, with
+        no division by the weights' sum (unlike :meth:`develop`): for
+        estimates at points that are not spread evenly over the film, such
+        as points on edges, each of which carries its own density. Returns
+        a Color3f with one entry per pixel; linear in ``value``.
+        """
+
 
 registry.declare_interface('film', Film)

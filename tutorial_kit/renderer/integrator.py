@@ -5,18 +5,45 @@ integration. :func:`tutorial_kit.render` generates camera rays and asks
 :meth:`Integrator.sample` for the radiance along each; the film averages
 the samples into pixels.
 
-Differentiation follows Mitsuba 3's ``ADIntegrator.sample``: besides the
-primal radiance (``mode=dr.ADMode.Primal``), the same method replays the
-same paths to propagate derivatives to the scene parameters
-(``dr.ADMode.Backward``) or from them (``dr.ADMode.Forward``), which is path
-replay backpropagation (Vicini, Speierer and Jakob, SIGGRAPH 2021).
+The contract is Mitsuba 3's for radiative-backpropagation integrators
+(``mi.ad.integrators.common.RBIntegrator``), so that an integrator written
+for Mitsuba 3's tutorials runs here unchanged::
+
+    class Occlusion(tk.ad.common.RBIntegrator):
+        def sample(self, mode, scene, sampler, ray, δL, state_in, active, **kwargs):
+            ...
+            return L, valid, [], L
+
+    tk.register_integrator('occlusion', lambda props: Occlusion(props))
+
+One method serves three passes, told apart by ``mode`` (a ``dr.ADMode``):
+
+- ``Primal``: estimate the radiance along ``ray``.
+- ``Backward``: the same paths again (the sampler is seeded as for the
+  primal pass), with ``δL`` the adjoint radiance of each ray (the gradient of
+  the objective with respect to it) and ``state_in`` what the primal pass
+  returned as ``state_out`` (the radiance). Re-evaluate each contribution with
+  derivatives switched on (``dr.resume_grad``) and push ``δL * contribution``
+  to the parameters (``dr.backward_from``).
+- ``Forward``: the same paths, returning the derivative of the radiance with
+  respect to the parameters' gradients (``dr.forward_to``).
+
+This is radiative backpropagation (Nimier-David, Speierer, Ruiz and Jakob,
+SIGGRAPH 2020) in its path replay form (Vicini, Speierer and Jakob, SIGGRAPH
+2021): derivatives without recording the render, at the cost of rendering it
+again. ``tk.render`` and path replay (:mod:`tutorial_kit.ad.path_replay`)
+drive the passes; derivatives with respect to geometry instead record a
+primal pass whose loops run in Dr.Jit's evaluated mode
+(:func:`evaluated_loops`).
 """
 import numbers
 from abc import abstractmethod
 
 import drjit as dr
 
+from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
+from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.plugin import Plugin
 
 UNLIMITED = 2 ** 32 - 1
@@ -26,29 +53,31 @@ class Integrator(Plugin):
     """Base class of integrator plugins (XML ``<integrator>``)."""
 
     @abstractmethod
-    def sample(self, scene, sampler, origin, direction, t_max, mode=dr.ADMode.Primal,
-               dL=None, L_path=None, loop_mode='symbolic'):
-        """Radiance along rays ``origin + t direction``, 0 < t < ``t_max``.
+    def sample(self, mode, scene, sampler, ray, δL, state_in, active, **kwargs):
+        """Radiance along ``ray``, or its derivative (see the module docstring).
 
+        ``mode``: ``dr.ADMode.Primal``, ``Forward`` or ``Backward``;
         ``scene``: the :class:`~tutorial_kit.renderer.scene.Scene`;
-        ``sampler``: a PCG32 with one stream per ray; ``origin``,
-        ``direction`` (unit): Array3f, world space; ``t_max``: Float.
+        ``sampler``: a seeded :class:`~tutorial_kit.renderer.sampler.Sampler`,
+        one lane per ray; ``ray``: a :class:`~tutorial_kit.core.ray.Ray3f`
+        (world space); ``δL``: Color3f, the adjoint radiance in ``Backward``
+        mode, else None; ``state_in``: in ``Forward`` and ``Backward`` mode
+        the ``state_out`` of the primal pass on the same paths, else None;
+        ``active``: Bool, the rays to trace.
 
-        ``mode``:
+        Keywords the renderer also passes (Mitsuba 3's): ``depth`` (UInt32,
+        the path depth of ``ray``: 0 for camera rays), ``δaovs`` (None).
 
-        - ``dr.ADMode.Primal``: return the radiance (Color3f, linear RGB).
-          If a parameter has gradients enabled and ``loop_mode`` is
-          ``'evaluated'``, automatic differentiation records the whole
-          computation.
-        - ``dr.ADMode.Backward``: ``dL`` (Color3f) is the adjoint radiance of
-          each ray; push ``dL * dL/dparameter`` to the parameters' gradients
-          and return nothing useful.
-        - ``dr.ADMode.Forward``: return the derivative of the radiance
-          (Color3f) with respect to the parameters' gradients.
-
-        In both replay modes ``L_path`` is the radiance that the primal pass
-        found with the same sampler seed.
+        Returns ``(L, valid, aovs, state_out)``: ``L`` the radiance (Color3f,
+        linear RGB) in ``Primal`` mode, its derivative in ``Forward`` mode
+        (anything in ``Backward`` mode); ``valid`` (Bool) where the ray met the
+        scene; ``aovs`` a list of Float (empty here); ``state_out`` what the
+        replay passes need, usually ``L``.
         """
+
+    def aov_names(self):
+        """Names of the arbitrary output variables that ``sample`` returns (none)."""
+        return []
 
     def visibility_image(self, scene, sensor, spp, seed):
         """The visibility (boundary) terms of a geometry derivative, or None.
@@ -60,6 +89,42 @@ class Integrator(Plugin):
         ``prb_projective`` adds them.
         """
         return None
+
+
+class ADIntegrator(Integrator):
+    """An integrator with Mitsuba 3's depth parameters: ``max_depth``
+    (:data:`DEFAULT_MAX_DEPTH`; -1 = unlimited, stored as :data:`UNLIMITED`)
+    and ``rr_depth`` (5), the depth at which Russian roulette starts.
+
+    ``props``: the element's Properties (default: none given, all defaults),
+    as Mitsuba 3's ``ADIntegrator(props)``.
+    """
+    DEFAULT_MAX_DEPTH = 6
+
+    def __init__(self, props=None):
+        props = Properties('') if props is None else props
+        self.max_depth = read_depth(props, 'max_depth', self.DEFAULT_MAX_DEPTH)
+        self.rr_depth = read_depth(props, 'rr_depth', 5)
+
+    def settings(self):
+        return dict(max_depth=self.max_depth, rr_depth=self.rr_depth)
+
+
+class RBIntegrator(ADIntegrator):
+    """Base class of radiative-backpropagation integrators: those whose
+    ``sample`` replays paths in ``Forward`` and ``Backward`` mode (Mitsuba
+    3's ``RBIntegrator``; reached as ``tk.ad.common.RBIntegrator``)."""
+
+
+def evaluated_loops():
+    """A context in which Dr.Jit runs loops that name no mode in evaluated mode.
+
+    A render that records derivatives of geometry needs it: reverse-mode
+    automatic differentiation through a loop needs the loop evaluated (or
+    a known iteration count). Dr.Jit's own switch, ``JitFlag.SymbolicLoops``,
+    so that it reaches every integrator's ``while`` loop, ours or a user's.
+    """
+    return dr.scoped_set_flag(dr.JitFlag.SymbolicLoops, False)
 
 
 def depth_limit(value, name='max_depth'):
@@ -78,6 +143,16 @@ def read_depth(props, name, default):
         return depth_limit(value, name)
     except ValueError as error:
         raise props.error(name, str(error)) from None
+
+
+def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=None):
+    """Call ``integrator.sample`` for camera rays as Mitsuba 3's renderer does:
+    every argument by keyword, ``depth`` 0, no AOV adjoints, all rays active.
+
+    Returns what ``sample`` returns, ``(L, valid, aovs, state_out)``.
+    """
+    return integrator.sample(mode=mode, scene=scene, sampler=sampler, ray=ray, depth=bk.UInt32(0),
+                             δL=δL, δaovs=None, state_in=state_in, active=bk.Bool(True))
 
 
 registry.declare_interface('integrator', Integrator)

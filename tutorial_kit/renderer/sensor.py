@@ -33,5 +33,21 @@ class Sensor(Plugin):
         parameters where they track derivatives.
         """
 
+    @abstractmethod
+    def project(self, points):
+        """Where world-space points appear on the film, in pixels (the inverse
+        of :meth:`sample_ray`; (0, 0) the top left corner).
+
+        ``points``: an Array3f (returns Array2f, differentiable in the points
+        and the sensor's parameters) or a NumPy (N, 3) array (returns float64
+        (N, 2), NaN for points that have no position: behind the near plane).
+        Integrators that sample points in the scene and splat them on the
+        film (edge sampling) use it.
+        """
+
+    @abstractmethod
+    def origin(self):
+        """The centre of projection: world-space float64 NumPy array of shape (3,)."""
+
 
 registry.declare_interface('sensor', Sensor)

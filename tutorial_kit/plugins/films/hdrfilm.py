@@ -4,6 +4,7 @@ Output formats are chosen by :func:`tutorial_kit.write_bitmap` from the file
 name, so the file-format options of the element are read and ignored.
 """
 import drjit as dr
+import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.film import Film
@@ -74,6 +75,20 @@ class HDRFilm(Film):
         for index, weight, inside in self._footprint(position):
             result += dr.gather(bk.Color3f, per_weight, index, inside) * weight
         return result
+
+    def splat(self, position, value, active=True):
+        """See :meth:`Film.splat`."""
+        # The filter's integral over the plane is that over one axis squared
+        # (the filter is separable), found numerically by the trapezoid rule.
+        radius = self.rfilter.radius
+        grid = np.linspace(-radius, radius, 4001)
+        weights = np.asarray(self.rfilter.eval(bk.from_numpy(bk.Float, grid.astype(np.float32))).numpy(),
+                             np.float64)
+        integral = float(np.sum((weights[1:] + weights[:-1]) / 2 * np.diff(grid)))
+        image = dr.zeros(bk.Color3f, self.width * self.height)
+        for index, weight, inside in self._footprint(position):
+            dr.scatter_add(image, value * (weight / integral ** 2), index, active & inside)
+        return image
 
     def pixel_box(self):
         """Whether every sample counts in its own pixel only, all with equal

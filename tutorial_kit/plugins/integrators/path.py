@@ -23,7 +23,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.bsdf import BSDFSample
-from tutorial_kit.renderer.integrator import Integrator, read_depth
+from tutorial_kit.renderer.integrator import RBIntegrator
 from tutorial_kit.core.registry import register
 
 
@@ -79,52 +79,59 @@ def is_replay(mode):
 
 
 @register('integrator', 'path')
-class PathIntegrator(Integrator):
+class PathIntegrator(RBIntegrator):
     """``max_depth`` (-1), ``rr_depth`` (5), ``hide_emitters`` (false)."""
+    DEFAULT_MAX_DEPTH = -1
 
     def __init__(self, props):
-        self.max_depth = read_depth(props, 'max_depth', -1)
-        self.rr_depth = read_depth(props, 'rr_depth', 5)
+        super().__init__(props)
         self.hide_emitters = props.bool('hide_emitters', False)
 
     def settings(self):
-        return dict(max_depth=self.max_depth, rr_depth=self.rr_depth,
-                    hide_emitters=self.hide_emitters)
+        return dict(super().settings(), hide_emitters=self.hide_emitters)
 
     @dr.syntax
-    def sample(self, scene, sampler, origin, direction, t_max, mode=dr.ADMode.Primal,
-               dL=None, L_path=None, loop_mode='symbolic'):
-        """See :meth:`Integrator.sample`.
+    def sample(self, mode, scene, sampler, ray, δL=None, state_in=None, active=True, depth=0,
+               **kwargs):
+        """See :meth:`Integrator.sample`; ``depth`` (int or UInt32): the path
+        depth of ``ray``, 0 for camera rays. A path that starts deeper (the
+        light arriving at a later vertex) stops and begins its roulette as
+        the rest of the camera path would, and sees hidden emitters.
 
         In replay (``mode`` Backward or Forward) ``L`` starts as the whole
-        radiance the primal pass found and each vertex subtracts what it
-        added, so that ``L`` is always the light still to come along the
-        path. Each vertex's contribution is then re-evaluated with
-        derivatives switched on locally and pushed to the parameters at once
-        (backward) or gathered into the returned derivative (forward): this
-        costs about one more primal pass and no memory per bounce.
+        radiance the primal pass found (``state_in``) and each vertex
+        subtracts what it added, so that ``L`` is always the light still to
+        come along the path. Each vertex's contribution is then re-evaluated
+        with derivatives switched on locally and pushed to the parameters at
+        once (backward, weighted by the adjoint radiance ``δL``) or gathered
+        into the returned derivative (forward): this costs about one more
+        primal pass and no memory per bounce.
         """
         replay = is_replay(mode)
-        width = dr.width(origin)
-        L = bk.Color3f(dr.detach(L_path)) if replay else dr.zeros(bk.Color3f, width)
+        origin, direction, t_max = ray.o, ray.d, ray.maxt
+        width = dr.width(ray)
+        L = bk.Color3f(dr.detach(state_in)) if replay else dr.zeros(bk.Color3f, width)
         dL_forward = dr.zeros(bk.Color3f, width)
         throughput = dr.full(bk.Color3f, 1, width)
-        depth = dr.zeros(bk.UInt32, width)
+        depth = dr.zeros(bk.UInt32, width) + depth
         eta = dr.full(bk.Float, 1, width)                # relative IOR crossed so far
         prev_bsdf_pdf = dr.full(bk.Float, 1, width)     # 'from the camera' at depth 0
         prev_bsdf_delta = dr.full(bk.Bool, True, width)  # the camera ray: no MIS
-        active = dr.full(bk.Bool, self.max_depth > 0, width)
+        valid = dr.zeros(bk.Bool, width)                 # the ray met a surface
         # Opaque: a new max_depth reuses the compiled kernel instead of making another.
         max_depth = dr.opaque(bk.UInt32, self.max_depth)
         rr_depth = dr.opaque(bk.UInt32, self.rr_depth)
         hide_emitters = dr.opaque(bk.Bool, self.hide_emitters)
+        active = bk.Bool(active) & (depth < max_depth)
 
         # Read-only values stay out of the loop state, and Dr.Jit is asked not to
         # prune unchanged state: either would make it trace the body a second time.
+        # The loop runs symbolically, or evaluated where Dr.Jit's JitFlag.SymbolicLoops
+        # is off (a render that records derivatives: renderer.integrator.evaluated_loops).
         with dr.scoped_set_flag(dr.JitFlag.OptimizeLoops, False):
-            while dr.hint(active, mode=loop_mode, label='path',
-                          exclude=[max_depth, rr_depth, hide_emitters]):
+            while dr.hint(active, label='path', exclude=[max_depth, rr_depth, hide_emitters]):
                 si = scene.ray_intersect(origin, direction, t_max, active)
+                valid |= active & si.valid
 
                 # A camera ray that meets an emitter (or escapes) while emitters are
                 # hidden contributes nothing, as in Mitsuba 3: the pixel is black there.
@@ -141,9 +148,7 @@ class PathIntegrator(Integrator):
 
                 # 2. Emitter sampling.
                 with dr.resume_grad(when=replay):
-                    ds, emitter_weight = scene.sample_emitter(si, sampler.next_float32(),
-                                                              bk.Array2f(sampler.next_float32(),
-                                                                         sampler.next_float32()),
+                    ds, emitter_weight = scene.sample_emitter(si, sampler.next_1d(), sampler.next_2d(),
                                                               active, test_visibility=False)
                     wo = si.to_local(ds.d)
                     bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo, active)
@@ -155,8 +160,8 @@ class PathIntegrator(Integrator):
                     Lr_direct = dr.select(visible, Lr_direct, 0)
 
                 # 3. BSDF sampling: the direction of the next bounce.
-                sample1 = sampler.next_float32()
-                sample2 = bk.Array2f(sampler.next_float32(), sampler.next_float32())
+                sample1 = sampler.next_1d()
+                sample2 = sampler.next_2d()
                 with dr.resume_grad(when=replay):
                     bs, bsdf_weight = scene.bsdf_sample(si, sample1, sample2, active)
                 L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
@@ -169,7 +174,7 @@ class PathIntegrator(Integrator):
                         Lr_indirect = L * bsdf_ratio(scene, si, bs, bsdf_weight, fixed, active)
                         Lo = Le + Lr_direct + Lr_indirect
                         if mode == dr.ADMode.Backward:
-                            dr.backward_from(dL * Lo)
+                            dr.backward_from(δL * Lo)
                         else:
                             dL_forward += dr.forward_to(Lo)
                     # The path itself follows the detached sample, as in the primal pass.
@@ -199,7 +204,7 @@ class PathIntegrator(Integrator):
                 # on leaving it; the roulette looks through that, as Mitsuba's does.
                 rr_prob = dr.minimum(dr.max(dr.detach(throughput)) * dr.square(dr.detach(eta)), 0.95)
                 roulette = depth >= rr_depth
-                survive = sampler.next_float32() < rr_prob
+                survive = sampler.next_1d() < rr_prob
                 throughput = dr.select(roulette, throughput / dr.maximum(rr_prob, 1e-8), throughput)
                 active &= (~roulette | survive) & (dr.max(dr.detach(throughput)) > 0)
-        return dL_forward if mode == dr.ADMode.Forward else L
+        return (dL_forward if mode == dr.ADMode.Forward else L), valid, [], L

@@ -1,4 +1,10 @@
-"""``prb_projective``: path tracing whose geometry derivatives include visibility.
+"""``prb_projective``: path tracing whose geometry derivatives include visibility,
+by edge sampling (Li, Aittala, Durand and Lehtinen 2018).
+
+The plugin answers to Mitsuba 3's name, ``prb_projective``, so that scene
+files and tutorials that ask for it load; the method is not Mitsuba's
+projective sampling (Zhang et al. 2023) but edge sampling, as
+:class:`EdgeSamplingIntegrator` says (see below for why).
 
 Moving a vertex changes an image in two ways. Inside each surface the
 shading changes smoothly; automatic differentiation of the path tracer sees
@@ -46,13 +52,13 @@ This integrator uses edge sampling, in five parts:
    while the vertex it leaves follows the geometry (the BSDF's value along it
    is differentiated), the parameterisation in which the boundary parts below
    measure an edge's motion;
-2. *primary visibility* (:meth:`ProjectiveIntegrator.primary_boundary`): the
+2. *primary visibility* (:meth:`EdgeSamplingIntegrator.primary_boundary`): the
    moving edges that are silhouettes or shading creases *seen from the
    camera* (decided on the host, once per render) are projected to the
    film; points are sampled on them in proportion to projected length,
    ``sppp`` per pixel on average, and each adds ``(L_minus - L_plus) v_n``
    times its filter weight to the pixels around it;
-3. *secondary visibility* (:meth:`ProjectiveIntegrator.secondary_boundary`):
+3. *secondary visibility* (:meth:`EdgeSamplingIntegrator.secondary_boundary`):
    at the first surface point ``x`` seen through a pixel (``sppi`` per
    pixel), a point ``p`` is sampled on the moving edges in proportion to
    length; if the edge is a silhouette or crease seen from ``x``, the
@@ -63,13 +69,13 @@ This integrator uses edge sampling, in five parts:
    that the side rays receive straight from area lights is left to parts 4
    and 5; the rest (the environment, light reflected by other surfaces)
    stays here;
-4. *shadows of area lights* (:meth:`ProjectiveIntegrator.shadow_boundary`):
+4. *shadows of area lights* (:meth:`EdgeSamplingIntegrator.shadow_boundary`):
    edges sampled from points on each light, whose shadows are then found on
    the film (a small light seen from ``x`` would almost never line up with
    an edge sampled from ``x``). Only edges that can be silhouettes seen from
    some point of the light are sampled;
 5. *shadows seen after one bounce*
-   (:meth:`ProjectiveIntegrator.reflected_shadow_boundary`): the same points
+   (:meth:`EdgeSamplingIntegrator.reflected_shadow_boundary`): the same points
    of shadow edges, seen from the first surface point through each pixel,
    where they make the light reflected there jump (the ground's shadow in
    the light that the ground throws onto the underside of the object).
@@ -126,19 +132,17 @@ render call overrides (the interior part always uses that).
 Mitsuba's projective sampling and are accepted but unused: edge sampling
 needs no guiding structure.
 """
-import math
-
 import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.integrator import UNLIMITED
 from tutorial_kit.plugins.integrators.path import PathIntegrator
 from tutorial_kit.core.registry import register
-from tutorial_kit.core.random import make_generator, mix64
-from tutorial_kit.plugins.sensors.perspective import x_fov
-from tutorial_kit.renderer.camera_rays import camera_rays
+from tutorial_kit.core.random import mix64
+from tutorial_kit.core.ray import Ray3f
+from tutorial_kit.renderer.camera_rays import camera_rays, seeded_sampler
 from tutorial_kit.renderer.edges import moving_shapes, scene_edges
+from tutorial_kit.renderer.scene import SHADOW_EPSILON
 
 #: How far either side of an edge the two radiance samples are taken:
 #: in pixels on the film, in radians on the sphere around a shading point.
@@ -147,8 +151,11 @@ ANGLE_OFFSET = 2e-3
 
 
 @register('integrator', 'prb_projective')
-class ProjectiveIntegrator(PathIntegrator):
-    """Path tracing with edge-sampled visibility derivatives (see the module docstring)."""
+class EdgeSamplingIntegrator(PathIntegrator):
+    """Path tracing with visibility derivatives by edge sampling (Li et al. 2018),
+    registered as ``prb_projective`` (see the module docstring): the ``path``
+    integrator's image and interior derivatives, plus the boundary terms of
+    :meth:`visibility_image`."""
 
     def __init__(self, props):
         super().__init__(props)
@@ -190,8 +197,9 @@ class ProjectiveIntegrator(PathIntegrator):
             width, height = sensor.film().crop_size()
             for k, emitter in enumerate(scene.area_emitters):
                 # One set of shadow edge points serves parts 4 and 5.
-                shadow = _shadow_edge_points(scene, edges, emitter, width * height * spp_i,
-                                             mix64(seed + 2 + 2 * k))
+                shadow = _shadow_edge_points(scene, edges, emitter,
+                                             seeded_sampler(sensor, mix64(seed + 2 + 2 * k),
+                                                            width * height * spp_i))
                 if shadow is not None:
                     parts += [self.shadow_boundary(scene, sensor, emitter, shadow),
                               self.reflected_shadow_boundary(scene, sensor, emitter, shadow, spp_i,
@@ -204,9 +212,8 @@ class ProjectiveIntegrator(PathIntegrator):
         """Edge samples on the film (see the module docstring, part 2). Color3f per pixel."""
         film = sensor.film()
         width, height = film.crop_size()
-        camera = _FilmProjection(sensor)
-        seen = edges.silhouette_from(camera.origin)
-        a, b = camera.project_numpy(edges.positions[edges.v0]), camera.project_numpy(edges.positions[edges.v1])
+        seen = edges.silhouette_from(sensor.origin())
+        a, b = sensor.project(edges.positions[edges.v0]), sensor.project(edges.positions[edges.v1])
         length = np.linalg.norm(b - a, axis=1)
         usable = seen & np.all(np.isfinite(a), axis=1) & np.all(np.isfinite(b), axis=1) & (length > 0)
         if not usable.any():
@@ -218,12 +225,12 @@ class ProjectiveIntegrator(PathIntegrator):
         cdf = _cdf(length[usable])
 
         lanes = width * height * spp
-        sampler = make_generator(lanes, seed)
-        edge = _sample_discrete(cdf, sampler.next_float32())
-        s = sampler.next_float32()
+        sampler = seeded_sampler(sensor, seed, lanes)
+        edge = _sample_discrete(cdf, sampler.next_1d())
+        s = sampler.next_1d()
         p0, p1 = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
                   for v in (v0, v1))
-        position = camera.project(p0 + (p1 - p0) * s)        # pixels, differentiable
+        position = sensor.project(p0 + (p1 - p0) * s)        # pixels, differentiable
         with dr.suspend_grad():
             tangent = dr.gather(bk.Array2f, film_b, edge) - dr.gather(bk.Array2f, film_a, edge)
             normal = dr.normalize(bk.Array2f(-tangent.y, tangent.x))
@@ -236,12 +243,12 @@ class ProjectiveIntegrator(PathIntegrator):
             inside &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
         motion = dr.dot(normal, position - at)                 # value 0, derivative v_n
         # select, not a product with 0: it also keeps NaN derivatives of unused lanes out.
-        return _splat(film, at, dr.select(inside, jump * motion, 0), inside)
+        return film.splat(at, dr.select(inside, jump * motion, 0), inside)
 
     def _camera_radiance(self, scene, sensor, film_position, size, lanes, seed):
         origin, direction, t_max = sensor.sample_ray(film_position / size)
-        sampler = make_generator(lanes, mix64(seed + 2))      # the same numbers on both sides
-        return self._path(0).sample(scene, sampler, origin, direction, t_max)
+        sampler = seeded_sampler(sensor, mix64(seed + 2), lanes)  # the same numbers on both sides
+        return self.sample(dr.ADMode.Primal, scene, sampler, Ray3f(origin, direction, t_max))[0]
 
     # -- secondary visibility: edges seen from the first surface point ---------------------
     def secondary_boundary(self, scene, sensor, edges, spp, seed):
@@ -259,10 +266,10 @@ class ProjectiveIntegrator(PathIntegrator):
 
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        si = scene.ray_intersect(*ray, True)                  # x follows the moving vertices
-        sampler = make_generator(lanes, mix64(seed + 3))
-        edge = _sample_discrete(cdf, sampler.next_float32())
-        s = sampler.next_float32()
+        si = scene.ray_intersect(ray.o, ray.d, ray.maxt, True)  # x follows the moving vertices
+        sampler = seeded_sampler(sensor, mix64(seed + 3), lanes)
+        edge = _sample_discrete(cdf, sampler.next_1d())
+        s = sampler.next_1d()
         a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
                 for v in (v0, v1))
         point = a + (b - a) * s
@@ -279,7 +286,7 @@ class ProjectiveIntegrator(PathIntegrator):
             plane = dr.cross(dr.detach(a) - x, dr.detach(b) - x)
             silhouette = dr.dot(plane, thirds[0] - x) * dr.dot(plane, thirds[1] - x) > 0
             use = si.valid & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
-            f = [self._reflected(scene, si, dr.normalize(w + normal * side), use, lanes, seed)
+            f = [self._reflected(scene, sensor, si, dr.normalize(w + normal * side), use, lanes, seed)
                  for side in (-ANGLE_OFFSET, ANGLE_OFFSET)]
             # The edge's angular length |w x (b - a)| / r per unit s, divided by the
             # density length / total (the other 1 / r is in the motion below).
@@ -305,12 +312,11 @@ class ProjectiveIntegrator(PathIntegrator):
         """
         film = sensor.film()
         width, height = film.crop_size()
-        camera = _FilmProjection(sensor)
-        position = camera.project(shadow.x)
+        position = sensor.project(shadow.x)
         with dr.suspend_grad():
             at = dr.detach(position)
             use = shadow.use & (at.x >= 0) & (at.x < width) & (at.y >= 0) & (at.y < height)
-            tangent = (camera.project(shadow.x_after) - camera.project(shadow.x_before)) / (2 * shadow.h)
+            tangent = (sensor.project(shadow.x_after) - sensor.project(shadow.x_before)) / (2 * shadow.h)
             normal = dr.normalize(bk.Array2f(-tangent.y, tangent.x))
             size = bk.Array2f(width, height)
             direct = []
@@ -322,7 +328,7 @@ class ProjectiveIntegrator(PathIntegrator):
             jump = (direct[0] - direct[1]) * weight
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
         motion = dr.dot(normal, position - at)
-        return _splat(film, at, dr.select(use, jump * motion, 0), use)
+        return film.splat(at, dr.select(use, jump * motion, 0), use)
 
     def reflected_shadow_boundary(self, scene, sensor, emitter, shadow, spp, seed):
         """Shadow edges of one area light seen after one bounce (module docstring, part 5).
@@ -343,7 +349,7 @@ class ProjectiveIntegrator(PathIntegrator):
             return None
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        x1 = scene.ray_intersect(*ray, True)                  # follows the moving vertices
+        x1 = scene.ray_intersect(ray.o, ray.d, ray.maxt, True)  # follows the moving vertices
         direction = shadow.x - x1.p
         w_moving = direction / dr.norm(direction)             # differentiable in x and x1
         with dr.suspend_grad():
@@ -372,65 +378,24 @@ class ProjectiveIntegrator(PathIntegrator):
         active = active & si.valid
         ds, weight = emitter.sample_direction(si.p, light_sample, active)
         shadow_origin = si.offset_origin(ds.d)
-        blocked = scene.ray_test(shadow_origin, ds.d, ds.dist * (1 - 1e-3), active)
+        blocked = scene.ray_test(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON), active)
         value, _ = scene.bsdf_eval_pdf(si, si.to_local(ds.d), active)
         # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area:
         pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
         return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
 
-    def _reflected(self, scene, si, direction, active, lanes, seed):
+    def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
         value, _ = scene.bsdf_eval_pdf(si, si.to_local(direction), active)
         origin = si.offset_origin(direction)
-        sampler = make_generator(lanes, mix64(seed + 4))       # the same numbers on both sides
-        incoming = self._path(1).sample(scene, sampler, origin, direction,
-                                        dr.full(bk.Float, dr.inf, lanes))
+        sampler = seeded_sampler(sensor, mix64(seed + 4), lanes)  # the same numbers on both sides
+        # The light arriving at the camera path's second vertex: a path starting at depth 1.
+        ray = Ray3f(origin, direction, dr.full(bk.Float, dr.inf, lanes))
+        incoming = self.sample(dr.ADMode.Primal, scene, sampler, ray, depth=1)[0]
         # Area lights seen directly are the shadow part's (shadow_boundary): leave them out.
         hit = scene.ray_intersect(origin, direction, dr.full(bk.Float, dr.inf, lanes), active)
         incoming -= scene.emission(hit, direction, active & hit.valid)[0]
         return dr.select(active, value * incoming, 0)
-
-    def _path(self, depth):
-        """A path tracer for the light arriving at a vertex ``depth`` bounces from the camera."""
-        path = PathIntegrator.__new__(PathIntegrator)
-        shift = lambda d: d if d == UNLIMITED else max(d - depth, 0)  # noqa: E731
-        path.max_depth, path.rr_depth = shift(self.max_depth), max(shift(self.rr_depth), 1)
-        path.hide_emitters = self.hide_emitters and depth == 0
-        return path
-
-
-class _FilmProjection:
-    """Where a point appears on a perspective camera's film, in pixels.
-
-    The inverse of :meth:`PerspectiveCamera.sample_ray`: a point ``p`` goes
-    to camera space ``q = R^T (p - o)`` and then to film position
-    ``((1 - q.x / (q.z t)) / 2 W, (1 - q.y / (q.z t H / W)) / 2 H)`` with
-    ``t = tan(fov_x / 2)``. Points behind the near plane have no position.
-    """
-
-    def __init__(self, sensor):
-        matrix = np.asarray(sensor.to_world, dtype=np.float64)
-        self.rotation, self.origin = matrix[:3, :3], matrix[:3, 3]
-        self.width, self.height = (int(n) for n in sensor.film().crop_size())
-        self.tan_half = math.tan(math.radians(x_fov(sensor.fov, sensor.fov_axis, self.width, self.height)) / 2)
-        self.near = sensor.near_clip
-
-    def project_numpy(self, points):
-        """(N, 3) -> (N, 2) film positions; NaN behind the near plane."""
-        q = (points - self.origin) @ self.rotation
-        with np.errstate(divide='ignore', invalid='ignore'):
-            x = (1 - q[:, 0] / (q[:, 2] * self.tan_half)) / 2 * self.width
-            y = (1 - q[:, 1] / (q[:, 2] * self.tan_half * self.height / self.width)) / 2 * self.height
-        front = q[:, 2] > self.near
-        return np.where(front[:, None], np.stack([x, y], axis=1), np.nan)
-
-    def project(self, p):
-        """Array3f -> Array2f film positions (differentiable in ``p``)."""
-        d = p - bk.Array3f(*(float(v) for v in self.origin))
-        q = [sum(float(self.rotation[j, i]) * d[j] for j in range(3)) for i in range(3)]
-        x = (1 - q[0] / (q[2] * self.tan_half)) * (self.width / 2)
-        y = (1 - q[1] / (q[2] * self.tan_half * self.height / self.width)) * (self.height / 2)
-        return bk.Array2f(x, y)
 
 
 class _ShadowEdgePoints:
@@ -441,8 +406,9 @@ class _ShadowEdgePoints:
         self.__dict__.update(fields)
 
 
-def _shadow_edge_points(scene, edges, emitter, lanes, seed):
-    """Sample points of the edges of ``emitter``'s shadows in ``lanes`` lanes.
+def _shadow_edge_points(scene, edges, emitter, sampler):
+    """Sample points of the edges of ``emitter``'s shadows, one per lane of ``sampler``
+    (a seeded Sampler).
 
     A moving edge is chosen in proportion to length among those that can be
     silhouettes seen from the light (:meth:`Edges.silhouette_from_any`; on a
@@ -470,10 +436,10 @@ def _shadow_edge_points(scene, edges, emitter, lanes, seed):
     if not length.sum() > 0:
         return None
     v0, v1, c0, c1, _ = edges.device(candidate)
-    sampler = make_generator(lanes, seed)
-    edge = _sample_discrete(_cdf(length), sampler.next_float32())
-    s = sampler.next_float32()
-    light_sample = bk.Array2f(sampler.next_float32(), sampler.next_float32())
+    lanes = sampler.wavefront_size()
+    edge = _sample_discrete(_cdf(length), sampler.next_1d())
+    s = sampler.next_1d()
+    light_sample = sampler.next_2d()
     a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
             for v in (v0, v1))
     point = a + (b - a) * s
@@ -520,26 +486,3 @@ def _sample_discrete(cdf, u):
     index = dr.binary_search(0, dr.width(values) - 1, lambda i: dr.gather(bk.Float, values, i) <= u)
     # Rounding may leave the last real entry a little below 1.
     return dr.minimum(index, dr.opaque(bk.UInt32, count - 1))
-
-
-def _splat(film, position, value, active):
-    """Spread ``value`` at film ``position`` (pixels) over the pixels the filter reaches,
-    weighted by the filter normalised to unit integral: Color3f, one value per pixel."""
-    width, height = film.crop_size()
-    rfilter = film.rfilter
-    radius = rfilter.radius
-    grid = np.linspace(-radius, radius, 4001)
-    weights = np.asarray(rfilter.eval(bk.from_numpy(bk.Float, grid.astype(np.float32))).numpy(), np.float64)
-    integral = float(np.sum((weights[1:] + weights[:-1]) / 2 * np.diff(grid)))
-    image = dr.zeros(bk.Color3f, width * height)
-    low = bk.Array2i(dr.ceil(position - 0.5 - radius))
-    reach = int(2 * radius) + 1
-    for dy in range(reach):
-        y = low.y + dy
-        wy = rfilter.eval(bk.Float(y) + 0.5 - position.y)
-        for dx in range(reach):
-            x = low.x + dx
-            weight = wy * rfilter.eval(bk.Float(x) + 0.5 - position.x) / integral ** 2
-            inside = active & (x >= 0) & (x < width) & (y >= 0) & (y < height) & (weight > 0)
-            dr.scatter_add(image, value * weight, bk.UInt32(dr.select(inside, y * width + x, 0)), inside)
-    return image

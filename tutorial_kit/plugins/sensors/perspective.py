@@ -99,6 +99,34 @@ class PerspectiveCamera(Sensor):
         origin = bk.Array3f(*[float(v) for v in matrix[:3, 3]]) + direction * near_t
         return origin, direction, far_t - near_t
 
+    def origin(self):
+        """See :meth:`Sensor.origin`: the translation of ``to_world``."""
+        return np.asarray(self.to_world, dtype=np.float64)[:3, 3]
+
+    def project(self, points):
+        """See :meth:`Sensor.project`.
+
+        A point ``p`` goes to camera space ``q = R^T (p - o)`` and then to
+        film position ``((1 - q.x / (q.z t)) / 2 W, (1 - q.y / (q.z t H / W)) / 2 H)``
+        with ``t = tan(fov_x / 2)``, the inverse of :meth:`sample_ray`.
+        """
+        matrix = np.asarray(self.to_world, dtype=np.float64)
+        rotation, origin = matrix[:3, :3], matrix[:3, 3]
+        width, height = (int(n) for n in self._film.crop_size())
+        tan_half = math.tan(math.radians(x_fov(self.fov, self.fov_axis, width, height)) / 2)
+        if isinstance(points, np.ndarray):
+            q = (points - origin) @ rotation
+            with np.errstate(divide='ignore', invalid='ignore'):
+                x = (1 - q[:, 0] / (q[:, 2] * tan_half)) / 2 * width
+                y = (1 - q[:, 1] / (q[:, 2] * tan_half * height / width)) / 2 * height
+            front = q[:, 2] > self.near_clip
+            return np.where(front[:, None], np.stack([x, y], axis=1), np.nan)
+        d = points - bk.Array3f(*(float(v) for v in origin))
+        q = [sum(float(rotation[j, i]) * d[j] for j in range(3)) for i in range(3)]
+        x = (1 - q[0] / (q[2] * tan_half)) * (width / 2)
+        y = (1 - q[1] / (q[2] * tan_half * height / width)) * (height / 2)
+        return bk.Array2f(x, y)
+
 
 def _fov_from_focal_length(props):
     """Mitsuba's alternative: a focal length on a 35 mm film (36 x 24 mm), e.g. ``50mm``."""

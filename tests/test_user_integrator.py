@@ -1,0 +1,159 @@
+"""An integrator written outside the package on the radiative-backpropagation
+contract (``tk.ad.common.RBIntegrator``), as a student following Mitsuba 3's
+tutorials would write it: registered with ``tk.register_integrator``, loaded
+from a scene file, rendered, and differentiated in both modes by ``tk.render``.
+
+The scene: a diffuse square of reflectance rho facing the camera under a
+constant sky of radiance E. The square sees only sky in its upper
+hemisphere, so it reflects rho * E; the sky seen directly is E. The
+student's estimator is linear in rho, so its derivative is the image over
+rho exactly, and central differences with the same seed reproduce it.
+"""
+import drjit as dr
+import numpy as np
+import pytest
+
+import tutorial_kit as tk
+from tutorial_kit.core import backend as bk
+from helpers import scene_xml
+
+SKY = 0.8
+RHO = 0.5
+KEY = 'square.reflectance.value'
+
+
+class StudentDirect(tk.ad.common.RBIntegrator):
+    """Direct light by emitter sampling only, ``samples`` light samples per ray
+    in a loop (the sampler is loop state). In replay each sample's contribution
+    is differentiated where it is made, inside the loop, as Mitsuba 3's
+    ``prb`` does: a symbolic loop runs without derivatives."""
+    samples = 2
+
+    @dr.syntax
+    def sample(self, mode, scene, sampler, ray, δL, state_in, active, **kwargs):
+        primal = mode == dr.ADMode.Primal
+        si = scene.ray_intersect(ray.o, ray.d, ray.maxt, active)
+        L, _ = scene.emission(si, ray.d, active)       # the sky: no parameter to differentiate
+        δ = dr.zeros(bk.Color3f, dr.width(ray))
+        i = bk.UInt32(0)
+        while i < self.samples:
+            lit = active & si.valid
+            with dr.resume_grad(when=not primal):
+                ds, weight = scene.sample_emitter(si, sampler.next_1d(), sampler.next_2d(), lit)
+                f, _ = scene.bsdf_eval_pdf(si, si.to_local(ds.d), lit)
+                Lr = dr.select(lit, f * weight, 0) / self.samples
+                if mode == dr.ADMode.Backward:
+                    dr.backward_from(δL * Lr)
+                elif mode == dr.ADMode.Forward:
+                    δ += dr.forward_to(Lr)
+            L += dr.detach(Lr)
+            i += 1
+        return (L if primal else δ), si.valid, [], L
+
+
+tk.register_integrator('student_direct', lambda props: StudentDirect(props))
+
+
+def load(integrator='student_direct', size=16, spp=64):
+    body = f'''<integrator type="{integrator}"/>
+    <emitter type="constant"><rgb name="radiance" value="{SKY}"/></emitter>
+    <shape type="rectangle">
+        <bsdf type="diffuse" id="square"><rgb name="reflectance" value="{RHO}"/></bsdf>
+    </shape>'''
+    return tk.load_string(scene_xml(body, width=size, height=size, spp=spp))
+
+
+def square_pixels(size=16):
+    """Pixels well inside the square (a 2 x 2 square at distance 5, fov 40)."""
+    half = size * np.tan(np.radians(20)) ** -1 / 5 / 2        # the square's half width in pixels
+    centre = np.abs(np.arange(size) + 0.5 - size / 2) < half - 1
+    return np.outer(centre, centre)
+
+
+def test_the_student_integrator_is_loaded_from_xml():
+    scene = load()
+    assert isinstance(scene.integrator(), StudentDirect)
+    assert isinstance(scene.integrator(), tk.ad.integrators.common.RBIntegrator)
+
+
+def test_primal_image_matches_the_analytic_value_and_direct():
+    scene = load()
+    image = tk.render(scene, spp=256, seed=1).numpy()
+    inside = square_pixels()
+    corners = image[[0, 0, -1, -1], [0, -1, 0, -1]]
+    assert np.allclose(corners, SKY, rtol=1e-5)                # the sky seen directly
+    assert image[inside].mean() == pytest.approx(RHO * SKY, rel=0.02)
+    # Our direct integrator (MIS of emitter and BSDF samples) has the same expected image.
+    reference = tk.render(load('direct'), spp=256, seed=2).numpy()
+    assert np.abs(image - reference).mean() < 0.01 * SKY
+    assert image.mean() == pytest.approx(reference.mean(), rel=0.01)
+
+
+def finite_difference(scene, h=0.05, spp=16, seed=3):
+    """Central difference of the image with respect to rho (all channels), same seed."""
+    params = tk.traverse(scene)
+    images = []
+    for rho in (RHO + h, RHO - h):
+        params[KEY] = [rho] * 3
+        params.update()
+        images.append(tk.render(scene, spp=spp, seed=seed).numpy())
+    params[KEY] = [RHO] * 3
+    params.update()
+    return (images[0] - images[1]) / (2 * h)
+
+
+def test_forward_derivative_matches_finite_differences():
+    scene = load()
+    reference = finite_difference(scene)
+    params = tk.traverse(scene)
+    dr.enable_grad(params[KEY])
+    params.update()
+    image = tk.render(scene, params=params, spp=16, seed=3, unbiased=False)
+    dr.set_grad(params[KEY], [1, 1, 1])
+    gradient = dr.forward_to(image).numpy()
+    assert np.abs(reference[square_pixels()]).min() > 0.1 * SKY     # the derivative is not zero
+    assert np.allclose(gradient, reference, atol=1e-4 * SKY)
+
+
+def test_reverse_derivative_matches_finite_differences():
+    scene = load()
+    reference = finite_difference(scene)
+    params = tk.traverse(scene)
+    dr.enable_grad(params[KEY])
+    params.update()
+    image = tk.render(scene, params=params, spp=16, seed=3, unbiased=False)
+    weights = np.random.default_rng(0).uniform(size=image.shape).astype(np.float32)
+    dr.backward(dr.sum(image * tk.TensorXf(weights)))
+    gradient = dr.grad(params[KEY]).numpy().ravel()
+    expected = (reference * weights).sum(axis=(0, 1))
+    assert np.all(expected > 1)
+    assert np.allclose(gradient, expected, rtol=1e-4)
+
+
+def test_unbiased_render_takes_seed_grad_and_spp_grad():
+    """With independent samples for the derivative pass, the image is the primal
+    render of ``seed`` and the derivative that of ``seed_grad`` and ``spp_grad``."""
+    scene = load()
+    primal = tk.render(scene, spp=4, seed=5).numpy()
+    params = tk.traverse(scene)
+    dr.enable_grad(params[KEY])
+    params.update()
+    image = tk.render(scene, params=params, spp=4, seed=5, seed_grad=6, spp_grad=8)
+    assert np.array_equal(image.numpy(), primal)
+    dr.backward(dr.mean(image))
+    gradient = dr.grad(params[KEY]).numpy().ravel()
+    # d mean(image) / d rho_c: the mean over all H * W * 3 entries, one channel in three.
+    expected = finite_difference(scene, spp=8, seed=6).mean(axis=(0, 1)) / 3
+    assert np.allclose(gradient, expected, rtol=1e-3)
+    assert not np.allclose(expected, finite_difference(scene, spp=4, seed=5).mean(axis=(0, 1)) / 3,
+                           rtol=1e-3)
+
+
+def test_register_plugin_refuses_bad_input():
+    from tutorial_kit.core.registry import register_plugin
+    with pytest.raises(tk.PluginError, match='category'):
+        register_plugin('lens', 'thin', StudentDirect)
+    with pytest.raises(tk.PluginError, match='callable'):
+        tk.register_integrator('broken', 3)
+    with pytest.raises(tk.PluginError, match='name'):
+        tk.register_integrator('', StudentDirect)

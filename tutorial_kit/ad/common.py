@@ -1,0 +1,6 @@
+"""Where Mitsuba 3's tutorials find the base classes of differentiable
+integrators (``mi.ad.common.RBIntegrator``): the interface of
+:mod:`tutorial_kit.renderer.integrator`, under the same names."""
+from tutorial_kit.renderer.integrator import ADIntegrator, Integrator, RBIntegrator  # noqa: F401
+
+__all__ = ['ADIntegrator', 'Integrator', 'RBIntegrator']
