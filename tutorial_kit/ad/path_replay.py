@@ -41,7 +41,7 @@ class PathReplay(dr.CustomOp):
         self.film_size = sensor.film().crop_size()
         with dr.suspend_grad():         # the parameters are read from the scene itself
             position, sampler, ray = camera_rays(sensor, spp, seed)
-            self.radiance = integrator.sample(scene, sampler, *ray)
+            self.radiance = integrator.sample(scene, sampler, ray.o, ray.d, ray.maxt)
             dr.eval(self.radiance)
             image = sensor.film().develop(position, self.radiance, spp)
         width, height = sensor.film().crop_size()
@@ -53,7 +53,7 @@ class PathReplay(dr.CustomOp):
             position, sampler, ray = self._replayedcamera_rays()
             dL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
             with dr.suspend_grad():
-                self.integrator.sample(self.scene, sampler, *ray, mode=dr.ADMode.Backward,
+                self.integrator.sample(self.scene, sampler, ray.o, ray.d, ray.maxt, mode=dr.ADMode.Backward,
                                                dL=dL, L_path=self.radiance)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
@@ -61,7 +61,7 @@ class PathReplay(dr.CustomOp):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True):
             position, sampler, ray = self._replayedcamera_rays()
             with dr.suspend_grad():
-                dL = self.integrator.sample(self.scene, sampler, *ray, mode=dr.ADMode.Forward,
+                dL = self.integrator.sample(self.scene, sampler, ray.o, ray.d, ray.maxt, mode=dr.ADMode.Forward,
                                                     L_path=self.radiance)
         width, height = self.sensor.film().crop_size()
         image = self.sensor.film().develop(position, dL, self.spp)

@@ -137,7 +137,7 @@ def _accumulate(scene, sensor, integrator, spp, seed, passes, loop_mode, width, 
     image = None
     for k, count in enumerate(spp_per_pass):
         position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
-        radiance = integrator.sample(scene, sampler, *ray, loop_mode=loop_mode)
+        radiance = integrator.sample(scene, sampler, ray.o, ray.d, ray.maxt, loop_mode=loop_mode)
         block = sensor.film().develop(position, radiance, count) * (count / spp)
         image = block if image is None else image + block
         if passes > 1:
@@ -167,7 +167,7 @@ def _render_pixel_sums(scene, sensor, integrator, spp, seed):
     def add_sample(k, total):
         sampler = make_generator(lanes, seed, bk.UInt64(pixel) * bk.UInt64(count) + bk.UInt64(k))
         _, ray = pixel_rays(sensor, pixel, sampler)
-        return k + 1, total + integrator.sample(scene, sampler, *ray)
+        return k + 1, total + integrator.sample(scene, sampler, ray.o, ray.d, ray.maxt)
 
     _, total = dr.while_loop(
         (dr.zeros(bk.UInt32, lanes), dr.zeros(bk.Color3f, lanes)),

@@ -25,6 +25,25 @@ def register(category, name):
     return decorate
 
 
+def register_plugin(category, name, constructor):
+    """Make ``<category type="name">`` call ``constructor(props)``: a class or any
+    function returning a plugin, as Mitsuba 3's ``register_bsdf`` takes it.
+    A later registration of the same name replaces the earlier one."""
+    if category not in CATEGORIES:
+        raise PluginError(f'unknown plugin category "{category}" (known: {", ".join(CATEGORIES)})')
+    if not callable(constructor):
+        raise PluginError(f'the constructor of {category} plugin "{name}" must be callable, '
+                          f'got {type(constructor).__name__}')
+    REGISTRY[(category, name)] = constructor
+
+
+def register_bsdf(name, constructor):
+    """Mitsuba 3's ``register_bsdf``: ``<bsdf type="name">`` (or a dictionary's
+    ``'type': name``) creates ``constructor(props)``, e.g. a subclass of
+    :class:`tutorial_kit.renderer.bsdf.BSDF` written in Python."""
+    register_plugin('bsdf', name, constructor)
+
+
 def create(category, props):
     """Instantiate the plugin ``props.plugin`` of ``category`` from ``props``."""
     cls = REGISTRY.get((category, props.plugin))

@@ -11,7 +11,7 @@ from tutorial_kit.core.random import make_generator
 
 
 def camera_rays(sensor, spp, seed):
-    """Film positions (Array2f, pixels), the sampler, and the camera rays of one pass.
+    """Film positions (Array2f, pixels), the sampler, and the camera rays (Ray3f) of one pass.
 
     Sample ``k`` of pixel ``j`` is lane ``j * spp + k``, so that pixels are
     contiguous blocks. The same seed gives the same positions and rays.
@@ -26,10 +26,11 @@ def camera_rays(sensor, spp, seed):
 
 
 def pixel_rays(sensor, pixel, sampler):
-    """Film positions (Array2f, pixels) and camera rays of one sample in each
-    of the given pixels (UInt32 indices, row by row), drawn from ``sampler``."""
+    """Film positions (Array2f, pixels) and camera rays (Ray3f) of one sample in
+    each of the given pixels (UInt32 indices, row by row), drawn from ``sampler``."""
     width, height = sensor.film().crop_size()
     width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
     position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
     position += bk.Array2f(sampler.next_float32(), sampler.next_float32())
-    return position, sensor.sample_ray(position / bk.Array2f(width, height))
+    ray, _ = sensor.sample_ray(0.0, 0.0, position / bk.Array2f(width, height), bk.Array2f(0.5, 0.5))
+    return position, ray

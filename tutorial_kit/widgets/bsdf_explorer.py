@@ -20,7 +20,8 @@ from tutorial_kit.core.frame import Frame
 from tutorial_kit.io.loader import load_string
 from tutorial_kit.plugins.bsdfs.ior import conductor_presets
 from tutorial_kit.renderer.texture import luminance
-from tutorial_kit.renderer.interaction import SurfaceInteraction
+from tutorial_kit.renderer.bsdf import BSDFContext
+from tutorial_kit.renderer.interaction import SurfaceInteraction3f
 from tutorial_kit.ad.render import render
 from .display import display_widget, image_widget, import_ipywidgets, report_failure
 from .figures import draw_image, figure_png, new_figure, show_figure
@@ -86,12 +87,13 @@ def polar_lobe(bsdf, incidence_degrees=45, count=721):
     angles = np.linspace(-np.pi, np.pi, count)
     wo = bk.Array3f(bk.Float(np.sin(angles).astype(np.float32)), dr.zeros(bk.Float, count),
                     bk.Float(np.cos(angles).astype(np.float32)))
-    values = np.asarray(luminance(bsdf.eval(_interaction(-theta_i, count), wo)))
+    ctx = BSDFContext()
+    values = np.asarray(luminance(bsdf.eval(ctx, _interaction(-theta_i, count), wo)))
     spokes = []
     for choice in (0.0, 0.99999):          # the first and the last lobe of the BSDF
         si = _interaction(-theta_i, 1)
-        bs, weight = bsdf.sample(si, bk.Float(choice), bk.Array2f(0.5, 0.5))
-        if bool(bs.delta[0]) and float(bs.pdf[0]) > 0:
+        bs, weight = bsdf.sample(ctx, si, bk.Float(choice), bk.Array2f(0.5, 0.5))
+        if bool(bs.is_delta()[0]) and float(bs.pdf[0]) > 0:
             energy = float(luminance(weight)[0]) * float(bs.pdf[0]) * float(bs.eta[0]) ** 2
             spokes.append((float(np.arctan2(bs.wo.x[0], bs.wo.z[0])), energy))
     return angles, values, spokes
@@ -102,9 +104,9 @@ def _interaction(theta_i, width):
     n = bk.Array3f(dr.zeros(bk.Float, width), dr.zeros(bk.Float, width), dr.full(bk.Float, 1, width))
     wi = bk.Array3f(dr.full(bk.Float, float(np.sin(theta_i)), width), dr.zeros(bk.Float, width),
                     dr.full(bk.Float, float(np.cos(theta_i)), width))
-    return SurfaceInteraction(t=dr.full(bk.Float, 1, width), p=dr.zeros(bk.Array3f, width), n=n,
-                              frame=Frame(n), wi=wi, uv=dr.full(bk.Array2f, 0.5, width),
-                              shape=dr.zeros(bk.UInt32, width), valid=dr.full(bk.Bool, True, width))
+    return SurfaceInteraction3f(t=dr.full(bk.Float, 1, width), p=dr.zeros(bk.Array3f, width), n=n,
+                                sh_frame=Frame(n), wi=wi, uv=dr.full(bk.Array2f, 0.5, width),
+                                shape=dr.zeros(bk.UInt32, width))
 
 
 def sphere_scene_xml(bsdf, size=64, spp=16):

@@ -118,7 +118,7 @@ def recorded_render(scene, spp, seed):
     sensor = scene.sensors()[0]
     scene.prepare_render()
     position, sampler, ray = camera_rays(sensor, spp, mix64(seed))
-    radiance = scene.integrator().sample(scene, sampler, *ray, loop_mode='evaluated')
+    radiance = scene.integrator().sample(scene, sampler, ray.o, ray.d, ray.maxt, loop_mode='evaluated')
     width, height = sensor.film().crop_size()
     return bk.TensorXf(dr.ravel(sensor.film().develop(position, radiance, spp)),
                        shape=(height, width, 3))

@@ -132,6 +132,8 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.ray import Ray3f
+from tutorial_kit.renderer.bsdf import BSDFContext
 from tutorial_kit.renderer.integrator import UNLIMITED
 from tutorial_kit.plugins.integrators.path import PathIntegrator
 from tutorial_kit.core.registry import register
@@ -239,9 +241,9 @@ class ProjectiveIntegrator(PathIntegrator):
         return _splat(film, at, dr.select(inside, jump * motion, 0), inside)
 
     def _camera_radiance(self, scene, sensor, film_position, size, lanes, seed):
-        origin, direction, t_max = sensor.sample_ray(film_position / size)
+        ray, _ = sensor.sample_ray(0.0, 0.0, film_position / size, bk.Array2f(0.5, 0.5))
         sampler = make_generator(lanes, mix64(seed + 2))      # the same numbers on both sides
-        return self._path(0).sample(scene, sampler, origin, direction, t_max)
+        return self._path(0).sample(scene, sampler, ray.o, ray.d, ray.maxt)
 
     # -- secondary visibility: edges seen from the first surface point ---------------------
     def secondary_boundary(self, scene, sensor, edges, spp, seed):
@@ -259,7 +261,7 @@ class ProjectiveIntegrator(PathIntegrator):
 
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        si = scene.ray_intersect(*ray, True)                  # x follows the moving vertices
+        si = scene.ray_intersect(ray)                         # x follows the moving vertices
         sampler = make_generator(lanes, mix64(seed + 3))
         edge = _sample_discrete(cdf, sampler.next_float32())
         s = sampler.next_float32()
@@ -278,7 +280,7 @@ class ProjectiveIntegrator(PathIntegrator):
                       for c in (c0, c1)]
             plane = dr.cross(dr.detach(a) - x, dr.detach(b) - x)
             silhouette = dr.dot(plane, thirds[0] - x) * dr.dot(plane, thirds[1] - x) > 0
-            use = si.valid & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
+            use = si.is_valid() & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
             f = [self._reflected(scene, si, dr.normalize(w + normal * side), use, lanes, seed)
                  for side in (-ANGLE_OFFSET, ANGLE_OFFSET)]
             # The edge's angular length |w x (b - a)| / r per unit s, divided by the
@@ -315,9 +317,8 @@ class ProjectiveIntegrator(PathIntegrator):
             size = bk.Array2f(width, height)
             direct = []
             for side in (-FILM_OFFSET, FILM_OFFSET):
-                origin, direction, t_max = sensor.sample_ray((at + normal * side) / size)
-                direct.append(self._direct_light(scene, emitter, origin, direction, t_max,
-                                                 shadow.light_sample, use))
+                ray, _ = sensor.sample_ray(0.0, 0.0, (at + normal * side) / size, bk.Array2f(0.5, 0.5))
+                direct.append(self._direct_light(scene, emitter, ray, shadow.light_sample, use))
             weight = dr.norm(tangent) * shadow.weight * dr.opaque(bk.Float, 1 / dr.width(shadow.x))
             jump = (direct[0] - direct[1]) * weight
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
@@ -343,7 +344,7 @@ class ProjectiveIntegrator(PathIntegrator):
             return None
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        x1 = scene.ray_intersect(*ray, True)                  # follows the moving vertices
+        x1 = scene.ray_intersect(ray)                         # follows the moving vertices
         direction = shadow.x - x1.p
         w_moving = direction / dr.norm(direction)             # differentiable in x and x1
         with dr.suspend_grad():
@@ -352,42 +353,41 @@ class ProjectiveIntegrator(PathIntegrator):
             ends = [dr.normalize(x - start) for x in (shadow.x_before, shadow.x_after)]
             tangent = (ends[1] - ends[0]) / (2 * shadow.h)
             normal = dr.normalize(dr.cross(w, tangent))
-            use = shadow.use & x1.valid
+            use = shadow.use & x1.is_valid()
             reflected = []
             for side in (-ANGLE_OFFSET, ANGLE_OFFSET):
                 w_side = dr.normalize(w + normal * side)
-                value, _ = scene.bsdf_eval_pdf(x1, x1.to_local(w_side), use)
-                light = self._direct_light(scene, emitter, x1.offset_origin(w_side), w_side,
-                                           dr.full(bk.Float, dr.inf, lanes), shadow.light_sample, use)
+                value = x1.bsdf().eval(BSDFContext(), x1, x1.to_local(w_side), use)
+                light = self._direct_light(scene, emitter, x1.spawn_ray(w_side), shadow.light_sample, use)
                 reflected.append(value * light)
             jump = (reflected[0] - reflected[1]) * (dr.norm(tangent) * shadow.weight)
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
         motion = dr.dot(normal, w_moving - w)
         return sensor.film().develop(film_position, dr.select(use, jump * motion, 0), spp)
 
-    def _direct_light(self, scene, emitter, origin, direction, t_max, light_sample, active):
-        """Light from the given point of ``emitter`` reflected back along the ray at its
-        first hit, divided by the point's density per area (Color3f)."""
-        si = scene.ray_intersect(origin, direction, t_max, active)
-        active = active & si.valid
-        ds, weight = emitter.sample_direction(si.p, light_sample, active)
+    def _direct_light(self, scene, emitter, ray, light_sample, active):
+        """Light from the given point of ``emitter`` reflected back along ``ray`` (Ray3f)
+        at its first hit, divided by the point's density per area (Color3f)."""
+        si = scene.ray_intersect(ray, active)
+        active = active & si.is_valid()
+        ds, weight = emitter.sample_direction(si, light_sample, active)
         shadow_origin = si.offset_origin(ds.d)
-        blocked = scene.ray_test(shadow_origin, ds.d, ds.dist * (1 - 1e-3), active)
-        value, _ = scene.bsdf_eval_pdf(si, si.to_local(ds.d), active)
+        blocked = scene.ray_test(Ray3f(shadow_origin, ds.d, ds.dist * (1 - 1e-3)), active)
+        value = si.bsdf().eval(BSDFContext(), si, si.to_local(ds.d), active)
         # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area:
         pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
         return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
 
     def _reflected(self, scene, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
-        value, _ = scene.bsdf_eval_pdf(si, si.to_local(direction), active)
+        value = si.bsdf().eval(BSDFContext(), si, si.to_local(direction), active)
         origin = si.offset_origin(direction)
         sampler = make_generator(lanes, mix64(seed + 4))       # the same numbers on both sides
         incoming = self._path(1).sample(scene, sampler, origin, direction,
                                         dr.full(bk.Float, dr.inf, lanes))
         # Area lights seen directly are the shadow part's (shadow_boundary): leave them out.
-        hit = scene.ray_intersect(origin, direction, dr.full(bk.Float, dr.inf, lanes), active)
-        incoming -= scene.emission(hit, direction, active & hit.valid)[0]
+        hit = scene.ray_intersect(Ray3f(origin, direction), active)
+        incoming -= scene.emission(hit, direction, active & hit.is_valid())[0]
         return dr.select(active, value * incoming, 0)
 
     def _path(self, depth):
@@ -485,11 +485,11 @@ def _shadow_edge_points(scene, edges, emitter, lanes, seed):
                   for c in (c0, c1)]
         plane = dr.cross(dr.detach(a) - y, dr.detach(b) - y)
         use = dr.dot(plane, thirds[0] - y) * dr.dot(plane, thirds[1] - y) > 0
-        use &= ~scene.ray_test(y, to_edge / dist, dist * (1 - 1e-4), use)   # the light sees p
+        use &= ~scene.ray_test(Ray3f(y, to_edge / dist, dist * (1 - 1e-4)), use)   # the light sees p
     # Where the grazing ray lands, differentiably in the edge (and receiver) positions.
     direction = dr.normalize(point - dr.detach(y))
     start = point + direction * (1e-4 * dr.detach(dist))
-    receiver = scene.ray_intersect(start, direction, dr.full(bk.Float, dr.inf, lanes), use)
+    receiver = scene.ray_intersect(Ray3f(start, direction), use)
     h = 1e-3
     with dr.suspend_grad():
         x0, n_r = dr.detach(receiver.p), dr.detach(receiver.n)
@@ -501,7 +501,7 @@ def _shadow_edge_points(scene, edges, emitter, lanes, seed):
             ends.append(q + w * (dr.dot(x0 - q, n_r) / dr.dot(w, n_r)))
         weight = dr.opaque(bk.Float, float(length.sum())) / (dr.norm(along) * pdf_y)
     return _ShadowEdgePoints(x=receiver.p, x_before=ends[0], x_after=ends[1], h=h,
-                             light_sample=light_sample, weight=weight, use=use & receiver.valid)
+                             light_sample=light_sample, weight=weight, use=use & receiver.is_valid())
 
 
 def _cdf(weights):
