@@ -236,35 +236,40 @@ class BSDFPtr:
         self.index = index
 
     def _call(self, call, active):
-        result = dispatch(self.bsdfs, self.index, call, active)
-        return result
+        return dispatch(self.bsdfs, self.index, call, active)
+
+    def _width(self, *arrays):
+        return max([dr.width(self.index)] + [dr.width(a) for a in arrays])
 
     def eval(self, ctx, si, wo, active=True):
-        value = self._call(lambda b: _color(b.eval(ctx, si, wo, active), wo), active)
-        return dr.zeros(bk.Color3f, dr.width(wo)) if value is None else value
+        width = self._width(wo)
+        value = self._call(lambda b: _color(b.eval(ctx, si, wo, active), width), active)
+        return dr.zeros(bk.Color3f, width) if value is None else value
 
     def pdf(self, ctx, si, wo, active=True):
-        value = self._call(lambda b: _float(b.pdf(ctx, si, wo, active), wo), active)
-        return dr.zeros(bk.Float, dr.width(wo)) if value is None else value
+        width = self._width(wo)
+        value = self._call(lambda b: _float(b.pdf(ctx, si, wo, active), width), active)
+        return dr.zeros(bk.Float, width) if value is None else value
 
     def eval_pdf(self, ctx, si, wo, active=True):
+        width = self._width(wo)
+
         def both(b):
             value, pdf = b.eval_pdf(ctx, si, wo, active)
-            return _color(value, wo), _float(pdf, wo)
+            return _color(value, width), _float(pdf, width)
         result = self._call(both, active)
-        if result is None:
-            return dr.zeros(bk.Color3f, dr.width(wo)), dr.zeros(bk.Float, dr.width(wo))
-        return result
+        return (dr.zeros(bk.Color3f, width), dr.zeros(bk.Float, width)) if result is None else result
 
     def sample(self, ctx, si, sample1, sample2, active=True):
+        width = self._width(sample1)
+
         def draw(b):
             bs, weight = b.sample(ctx, si, sample1, sample2, active)
-            return bs, _color(weight, sample1)
+            # Fields a Python BSDF left as plain numbers become arrays.
+            bs = BSDFSample3f(bs.wo, bs.pdf, bs.eta, bs.sampled_type, bs.sampled_component)
+            return bs, _color(weight, width)
         result = self._call(draw, active)
-        if result is None:
-            width = dr.width(sample1)
-            return dr.zeros(BSDFSample3f, width), dr.zeros(bk.Color3f, width)
-        return result
+        return (dr.zeros(BSDFSample3f, width), dr.zeros(bk.Color3f, width)) if result is None else result
 
     def flags(self, active=True):
         """UInt32 per lane: the BSDFFlags of each lane's BSDF (0 where none)."""
@@ -275,24 +280,34 @@ class BSDFPtr:
         return f'BSDFPtr[{", ".join(type(b).__name__ for b in self.bsdfs)}; index = {self.index}]'
 
 
-def _color(value, like):
-    """``value`` as a Color3f; a plain number becomes one value per lane of ``like``."""
+def _color(value, width):
+    """``value`` as a Color3f; a plain number becomes ``width`` lanes of it."""
     if isinstance(value, (int, float)):
-        return dr.full(bk.Color3f, value, dr.width(like))
+        return dr.full(bk.Color3f, value, width)
     return value if isinstance(value, bk.Color3f) else bk.Color3f(value)
 
 
-def _float(value, like):
+def _float(value, width):
+    """``value`` as a Float; a plain number becomes ``width`` lanes of it."""
     if isinstance(value, (int, float)):
-        return dr.full(bk.Float, value, dr.width(like))
+        return dr.full(bk.Float, value, width)
     return value if isinstance(value, bk.Float) else bk.Float(value)
+
+
+#: The index of no BSDF (lanes that hit nothing).
+NO_BSDF = 0xFFFFFFFF
 
 
 class ShapeBSDFs:
     """Which BSDF each shape of a scene has: ``bsdfs`` (the distinct BSDFs) and
     ``of_shape`` (UInt32, per shape the index of its BSDF). A scene's
     interactions carry it, so that ``si.bsdf()`` finds each lane's BSDF;
-    the default (from ``dr.zeros``) has none."""
+    the default (from ``dr.zeros``) has none.
+
+    Dr.Jit carries it through ``dr.select`` and loops as it is, and refuses to
+    choose between two different tables: select between interactions of the
+    same scene (or set the field by hand).
+    """
 
     def __init__(self, bsdfs=(), of_shape=None):
         self.bsdfs = list(bsdfs)
@@ -302,7 +317,8 @@ class ShapeBSDFs:
         """The :class:`BSDFPtr` of the shapes ``shape`` (UInt32), read where ``active``."""
         if not self.bsdfs:
             return BSDFPtr([], dr.zeros(bk.UInt32, dr.width(shape)))
-        return BSDFPtr(self.bsdfs, dr.gather(bk.UInt32, self.of_shape, shape, active))
+        index = dr.gather(bk.UInt32, self.of_shape, shape, active)
+        return BSDFPtr(self.bsdfs, dr.select(active, index, NO_BSDF))
 
     def __repr__(self):
         return f'ShapeBSDFs[{len(self.bsdfs)} BSDFs]'
