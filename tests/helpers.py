@@ -64,21 +64,21 @@ def load_bsdf(xml):
 
 
 def interaction(wi, width, uv=(0.5, 0.5)):
-    """A SurfaceInteraction of ``width`` lanes, shading frame = world frame, looking from local ``wi``."""
+    """A SurfaceInteraction3f of ``width`` lanes, shading frame = world frame, looking from local ``wi``."""
     import drjit as dr
     import numpy as np
     from tutorial_kit.core import backend as bk
     from tutorial_kit.core.frame import Frame
-    from tutorial_kit.renderer.interaction import SurfaceInteraction
+    from tutorial_kit.renderer.interaction import SurfaceInteraction3f
     wi = np.asarray(wi, dtype=np.float64)
     wi = wi / np.linalg.norm(wi)
     n = dr.full(bk.Array3f, 0, width)
     n.z = dr.full(bk.Float, 1, width)
-    return SurfaceInteraction(
-        t=dr.full(bk.Float, 1, width), p=dr.zeros(bk.Array3f, width), n=n, frame=Frame(n),
+    return SurfaceInteraction3f(
+        t=dr.full(bk.Float, 1, width), p=dr.zeros(bk.Array3f, width), n=n, sh_frame=Frame(n),
         wi=bk.Array3f(*(dr.full(bk.Float, float(c), width) for c in wi)),
         uv=bk.Array2f(dr.full(bk.Float, uv[0], width), dr.full(bk.Float, uv[1], width)),
-        shape=dr.zeros(bk.UInt32, width), valid=dr.full(bk.Bool, True, width))
+        shape=dr.zeros(bk.UInt32, width))
 
 
 def write_sphere_obj(path, rings=32, segments=64):

@@ -13,6 +13,7 @@ import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.core import backend as bk
+from tutorial_kit.renderer.bsdf import BSDFContext
 from helpers import interaction, scene_xml
 
 ROUGH = {
@@ -72,7 +73,7 @@ def evaluate(bsdf, wi, wo):
     """eval at lanes (wi[j], wo[j]): Color3f."""
     si = interaction((0, 0, 1), len(wi))
     si.wi = vectors(wi)
-    return bsdf.eval(si, vectors(wo))
+    return bsdf.eval(BSDFContext(), si, vectors(wo))
 
 
 def fixed_directions(lower_too, count=32):

@@ -6,6 +6,9 @@ import pytest
 import tutorial_kit  # noqa: F401  (selects the backend)
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
+from tutorial_kit.core.ray import Ray3f
+from tutorial_kit.renderer.bsdf import BSDFContext
+from tutorial_kit.renderer.interaction import DirectionSample3f, Interaction3f
 from tests.chi2 import chi2_sf, chi2_test
 from tests.helpers import interaction, load_bsdf
 
@@ -50,13 +53,13 @@ CASES = [(name, direction) for name in BSDFS for direction in DIRECTIONS] + \
 def bsdf_sampler(bsdf, wi):
     def sample(sample1, sample2):
         si = interaction(wi, dr.width(sample1))
-        bs, weight = bsdf.sample(si, sample1, sample2)
-        return bs.wo, (bs.pdf > 0) & ~bs.delta
+        bs, weight = bsdf.sample(BSDFContext(), si, sample1, sample2)
+        return bs.wo, (bs.pdf > 0) & ~bs.is_delta()
     return sample
 
 
 def bsdf_pdf(bsdf, wi):
-    return lambda wo: bsdf.pdf(interaction(wi, dr.width(wo.x)), wo)
+    return lambda wo: bsdf.pdf(BSDFContext(), interaction(wi, dr.width(wo.x)), wo)
 
 
 def test_chi2_distribution_function():
@@ -88,9 +91,10 @@ def test_chi2_constant_emitter_sampling():
     emitter = scene.environment
 
     def sample(s1, s2):
-        ds, weight = emitter.sample_direction(dr.zeros(bk.Array3f, dr.width(s1)), s2)
+        ds, weight = emitter.sample_direction(dr.zeros(Interaction3f, dr.width(s1)), s2)
         return ds.d, ds.pdf > 0
-    result = chi2_test(sample, lambda d: emitter.pdf_direction(None, d), test_count=TEST_COUNT)
+    result = chi2_test(sample, lambda d: emitter.pdf_direction(None, DirectionSample3f(d=d)),
+                       test_count=TEST_COUNT)
     assert result.passed, result.message
 
 
@@ -108,9 +112,10 @@ def test_sample_weight_is_eval_over_pdf(name):
     bsdf = load_bsdf(BSDFS[name])
     rng = bk.PCG32(2000, 7)
     si = interaction(DIRECTIONS['oblique'], 2000)
-    bs, weight = bsdf.sample(si, rng.next_float32(), bk.Array2f(rng.next_float32(), rng.next_float32()))
-    value, pdf = bsdf.eval(si, bs.wo), bsdf.pdf(si, bs.wo)
-    keep = np.asarray((bs.pdf > 1e-3) & ~bs.delta)
+    ctx = BSDFContext()
+    bs, weight = bsdf.sample(ctx, si, rng.next_float32(), bk.Array2f(rng.next_float32(), rng.next_float32()))
+    value, pdf = bsdf.eval(ctx, si, bs.wo), bsdf.pdf(ctx, si, bs.wo)
+    keep = np.asarray((bs.pdf > 1e-3) & ~bs.is_delta())
     assert keep.sum() > 1000
     assert np.allclose(np.asarray(bs.pdf)[keep], np.asarray(pdf)[keep], rtol=2e-3)
     expected = np.asarray(value).T[keep] / np.asarray(pdf)[keep, None]
@@ -130,12 +135,12 @@ def test_chi2_area_emitter_sampling():
     emitter = scene.area_emitters[0]
 
     def sample(s1, s2):
-        ds, weight = emitter.sample_direction(dr.zeros(bk.Array3f, dr.width(s1)), s2)
+        ds, weight = emitter.sample_direction(dr.zeros(Interaction3f, dr.width(s1)), s2)
         return ds.d, ds.pdf > 0
 
     def pdf(d):
         origin = dr.zeros(bk.Array3f, dr.width(d))
-        si = scene.ray_intersect(origin, d, dr.full(bk.Float, dr.inf, dr.width(d)), dr.full(bk.Bool, True, dr.width(d)))
-        return dr.select(si.valid, emitter.pdf_direction(si, d), 0)
+        si = scene.ray_intersect(Ray3f(origin, d))
+        return dr.select(si.is_valid(), emitter.pdf_direction(si, DirectionSample3f.from_hit(si, d)), 0)
     result = chi2_test(sample, pdf, test_count=TEST_COUNT)
     assert result.passed, result.message

@@ -15,7 +15,7 @@ DIRECTIONS = [(0.0, 0.0, 1.0), (0.6, 0.3, 0.5), (0.9, -0.2, 0.2)]
 def sample_many(bsdf, wi, count=200_000, seed=1):
     rng = bk.PCG32(count, seed)
     si = interaction(wi, count)
-    bs, weight = bsdf.sample(si, rng.next_float32(), bk.Array2f(rng.next_float32(), rng.next_float32()))
+    bs, weight = bsdf.sample(tk.BSDFContext(), si, rng.next_float32(), bk.Array2f(rng.next_float32(), rng.next_float32()))
     return si, bs, np.asarray(weight).T
 
 
@@ -86,7 +86,7 @@ def test_reciprocity(xml):
     def f(wi, wo):
         si = interaction((0, 0, 1), len(wi))
         si.wi = bk.Array3f(*(bk.Float(c.astype(np.float32)) for c in wi.T))
-        value = bsdf.eval(si, bk.Array3f(*(bk.Float(c.astype(np.float32)) for c in wo.T)))
+        value = bsdf.eval(tk.BSDFContext(), si, bk.Array3f(*(bk.Float(c.astype(np.float32)) for c in wo.T)))
         return np.asarray(value).T / wo[:, 2:3]
     forward, backward = f(a, b), f(b, a)
     assert np.allclose(forward, backward, rtol=2e-3, atol=1e-6)

@@ -46,8 +46,8 @@ def test_direct_light_on_a_patch_matches_the_closed_form():
     sub = (np.arange(4) + 0.5) / 4
     x = (np.arange(24)[:, None] + sub).ravel() / 24
     u, v = np.meshgrid(x, x)
-    origin, direction, _ = sensor.sample_ray(tk.Array2f(u.ravel(), v.ravel()))
-    o, d = origin.numpy().T, direction.numpy().T
+    ray, _ = sensor.sample_ray(0.0, 0.0, tk.Array2f(u.ravel(), v.ravel()), tk.Array2f(0.5, 0.5))
+    o, d = ray.o.numpy().T, ray.d.numpy().T
     hit = o + d * (-o[:, 2:3] / d[:, 2:3])             # where each ray meets z = 0
     corners = np.array([[-half, -half, height], [half, -half, height], [half, half, height],
                         [-half, half, height]])

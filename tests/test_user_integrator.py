@@ -32,15 +32,17 @@ class StudentDirect(tk.ad.common.RBIntegrator):
     @dr.syntax
     def sample(self, mode, scene, sampler, ray, δL, state_in, active, **kwargs):
         primal = mode == dr.ADMode.Primal
-        si = scene.ray_intersect(ray.o, ray.d, ray.maxt, active)
-        L, _ = scene.emission(si, ray.d, active)       # the sky: no parameter to differentiate
-        δ = dr.zeros(bk.Color3f, dr.width(ray))
-        i = bk.UInt32(0)
+        si = scene.ray_intersect(ray, active)
+        # The sky seen directly: no parameter to differentiate.
+        L = dr.select(active, si.emitter(scene).eval(si, active), 0)
+        δ = dr.zeros(tk.Color3f, dr.width(ray))
+        ctx = tk.BSDFContext()
+        i = tk.UInt32(0)
         while i < self.samples:
-            lit = active & si.valid
+            lit = active & si.is_valid()
             with dr.resume_grad(when=not primal):
-                ds, weight = scene.sample_emitter(si, sampler.next_1d(), sampler.next_2d(), lit)
-                f, _ = scene.bsdf_eval_pdf(si, si.to_local(ds.d), lit)
+                ds, weight = scene.sample_emitter_direction(si, sampler.next_2d(), True, lit)
+                f = si.bsdf().eval(ctx, si, si.to_local(ds.d), lit)
                 Lr = dr.select(lit, f * weight, 0) / self.samples
                 if mode == dr.ADMode.Backward:
                     dr.backward_from(δL * Lr)
@@ -48,7 +50,7 @@ class StudentDirect(tk.ad.common.RBIntegrator):
                     δ += dr.forward_to(Lr)
             L += dr.detach(Lr)
             i += 1
-        return (L if primal else δ), si.valid, [], L
+        return (L if primal else δ), si.is_valid(), [], L
 
 
 tk.register_integrator('student_direct', lambda props: StudentDirect(props))

@@ -74,13 +74,26 @@ from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
 from tutorial_kit.core.transform4f import Transform4f, ScalarTransform4f  # noqa: E402
 from tutorial_kit.core.ray import Ray3f  # noqa: E402
-from tutorial_kit.core.registry import register_integrator  # noqa: E402
+# Mitsuba 3's scripting API: records, interfaces and helpers of the renderer.
+from tutorial_kit.core import warp  # noqa: E402
+from tutorial_kit.core.bbox import ScalarBoundingBox3f  # noqa: E402
+from tutorial_kit.core.frame import coordinate_system  # noqa: E402
+from tutorial_kit.renderer.bsdf import (BSDFContext, BSDFFlags, BSDFPtr, BSDFSample3f,  # noqa: E402
+                                        TransportMode, has_flag)
+from tutorial_kit.renderer.emitter import EmitterPtr  # noqa: E402
+from tutorial_kit.renderer.interaction import DirectionSample3f, Interaction3f  # noqa: E402
+from tutorial_kit.renderer.scene import Scene  # noqa: E402
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect  # noqa: E402
+from tutorial_kit.plugins.bsdfs import fresnel as _fresnel  # noqa: E402
+
+#: Mitsuba 3 returns scene bounds as a scalar box; both names lead to it here.
+BoundingBox3f = ScalarBoundingBox3f
 from tutorial_kit.io.image import Bitmap  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
 # Under Mitsuba 3's names: a shading frame, a surface interaction, luminance.
 from tutorial_kit.core.frame import Frame as Frame3f  # noqa: E402
-from tutorial_kit.renderer.interaction import SurfaceInteraction as SurfaceInteraction3f  # noqa: E402
+from tutorial_kit.renderer.interaction import SurfaceInteraction3f  # noqa: E402
 from tutorial_kit.renderer.texture import luminance  # noqa: E402
 # Beyond Mitsuba 3's API, what the notebooks' widgets and experiments use: the
 # sRGB curve and colour-map range of figures, seeds derived from a run and
@@ -118,9 +131,22 @@ def set_variant(*names):
 _inline_images.register([getattr(getattr(dr, name).ad, 'TensorXf') for name in ('llvm', 'cuda')])
 
 
+def refract(wi, *args):
+    """Mitsuba 3's ``refract``: ``refract(wi, cos_theta_t, eta_ti)`` through the
+    normal +z, or ``refract(wi, m, cos_theta_t, eta_ti)`` through the unit
+    vector ``m``; ``cos_theta_t`` and ``eta_ti`` as :func:`fresnel` returns them."""
+    if len(args) == 2:
+        return _fresnel.refract(wi, *args)
+    if len(args) == 3:
+        m, cos_theta_t, eta_ti = args
+        return _fresnel.refract(wi, cos_theta_t, eta_ti, m)
+    raise TypeError('refract(wi, cos_theta_t, eta_ti) or refract(wi, m, cos_theta_t, eta_ti)')
+
+
 def __getattr__(name):
-    """Array types of the active backend: ``tk.Float``, ``tk.Color3f``, ``tk.TensorXf``, ..."""
-    if name in backend.TYPE_NAMES or name == 'Color3f':
+    """Array types of the active backend: ``tk.Float``, ``tk.Color3f``, ``tk.Point3f``,
+    ``tk.TensorXf``, ``tk.PCG32``, ..."""
+    if name in backend.TYPE_NAMES or name in backend.ALIASES:
         return getattr(backend, name)
     raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
 
@@ -131,6 +157,10 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f',
            'Frame3f', 'SurfaceInteraction3f', 'luminance', 'linear_to_srgb', 'robust_vmax', 'mix64',
            'with_added_memory', 'conductor_presets',
+           'warp', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
+           'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
+           'EmitterPtr', 'DirectionSample3f', 'Interaction3f',
+           'Scene', 'fresnel', 'reflect', 'refract',
            'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning',
            'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',

@@ -19,11 +19,18 @@ from tutorial_kit.core.errors import BackendError
 Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
 Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
 TensorXf = PCG32 = None
+Point3f = Vector3f = Normal3f = Point2f = Vector2f = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 
 TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
                'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
+
+#: Mitsuba 3's names for the roles a 3- or 2-vector plays. Mitsuba gives each
+#: role its own type (a point moves under a translation, a vector does not);
+#: here they are one type, and the role is only a name for the reader.
+ALIASES = {'Color3f': 'Array3f', 'Point3f': 'Array3f', 'Vector3f': 'Array3f', 'Normal3f': 'Array3f',
+           'Point2f': 'Array2f', 'Vector2f': 'Array2f'}
 
 _LLVM_HELP = (
     "Dr.Jit's CPU backend needs libLLVM 16 or newer{found}. Install one with\n"
@@ -65,10 +72,11 @@ def set_backend(backend):
     module = importlib.import_module(f'drjit.{backend}.ad')
     for type_name in TYPE_NAMES:
         globals()[type_name] = getattr(module, type_name)
-    globals()['Color3f'] = module.Array3f
+    for alias, type_name in ALIASES.items():
+        globals()[alias] = getattr(module, type_name)
     name = backend
     for cls, fields in _STRUCTS:
-        cls.DRJIT_STRUCT = {field: globals()[type_name] for field, type_name in fields.items()}
+        cls.DRJIT_STRUCT = _struct_types(fields)
 
 
 #: Classes declared with :func:`drjit_struct`, with their fields' type names.
@@ -80,17 +88,24 @@ def drjit_struct(**fields):
     Dr.Jit walks field by field, so that ``dr.zeros(cls, n)``, ``dr.select``,
     ``dr.gather`` and loops take it whole.
 
-    ``fields`` maps each field to a type name of :data:`TYPE_NAMES` (or
-    ``'Color3f'``); the class's ``DRJIT_STRUCT`` holds the active backend's
-    types and follows :func:`set_backend`. ``dr.zeros`` calls the class
-    without arguments, so its constructor needs defaults for every field.
+    ``fields`` maps each field to a type name of :data:`TYPE_NAMES` or
+    :data:`ALIASES` (``'Color3f'``, ``'Point3f'``...), or to a class: another
+    such record (a frame inside an interaction) or a plain Python class whose
+    instances Dr.Jit carries along unchanged. The class's ``DRJIT_STRUCT``
+    holds the active backend's types and follows :func:`set_backend`.
+    ``dr.zeros`` calls the class (and each field's class) without arguments,
+    so constructors need defaults for every field.
     """
     def declare(cls):
         _STRUCTS.append((cls, fields))
         if name is not None:
-            cls.DRJIT_STRUCT = {field: globals()[type_name] for field, type_name in fields.items()}
+            cls.DRJIT_STRUCT = _struct_types(fields)
         return cls
     return declare
+
+
+def _struct_types(fields):
+    return {field: globals()[kind] if isinstance(kind, str) else kind for field, kind in fields.items()}
 
 
 def default_backend():

@@ -21,12 +21,29 @@ def coordinate_system(n):
     return s, t
 
 
+@bk.drjit_struct(s='Array3f', t='Array3f', n='Array3f')
 class Frame:
-    """Orthonormal basis (s, t, n); all members are Array3f."""
+    """Orthonormal basis (s, t, n); all members are Array3f (Mitsuba 3's ``Frame3f``).
 
-    def __init__(self, n):
-        self.n = n
-        self.s, self.t = coordinate_system(n)
+    ``Frame(n)`` completes the unit normal ``n`` with :func:`coordinate_system`;
+    ``Frame(s, t, n)`` takes the three axes as given; ``Frame()`` is the
+    world frame. A Dr.Jit record: ``dr.zeros``, ``dr.select`` and loops take
+    it whole. Differentiable: the axes carry the derivatives of ``n``.
+
+    The static helpers read angles of a *local* direction ``v`` (Array3f)
+    as BSDFs need them: theta from the normal (+z), phi around it from s (+x).
+    """
+
+    def __init__(self, *axes):
+        if len(axes) == 0:
+            self.s, self.t, self.n = bk.Array3f(1, 0, 0), bk.Array3f(0, 1, 0), bk.Array3f(0, 0, 1)
+        elif len(axes) == 1:
+            self.n = axes[0]
+            self.s, self.t = coordinate_system(axes[0])
+        elif len(axes) == 3:
+            self.s, self.t, self.n = axes
+        else:
+            raise TypeError(f'Frame takes no axes, the normal n, or s, t and n; got {len(axes)} arguments')
 
     def to_local(self, v):
         """World direction ``v`` (Array3f) in this frame's coordinates."""
@@ -48,3 +65,65 @@ class Frame:
         frame.s = dr.select(usable, projected / dr.select(usable, length, 1), frame.s)
         frame.t = dr.select(usable, dr.cross(n, frame.s), frame.t)
         return frame
+
+    # -- angles of local directions (Float), as Mitsuba 3's Frame3f offers them -------------
+    @staticmethod
+    def cos_theta(v):
+        return v.z
+
+    @staticmethod
+    def cos_theta_2(v):
+        return dr.square(v.z)
+
+    @staticmethod
+    def sin_theta_2(v):
+        return dr.fma(v.x, v.x, dr.square(v.y))
+
+    @staticmethod
+    def sin_theta(v):
+        return dr.safe_sqrt(Frame.sin_theta_2(v))
+
+    @staticmethod
+    def tan_theta(v):
+        return dr.safe_sqrt(dr.fma(-v.z, v.z, 1)) / v.z
+
+    @staticmethod
+    def tan_theta_2(v):
+        return dr.maximum(dr.fma(-v.z, v.z, 1), 0) / dr.square(v.z)
+
+    @staticmethod
+    def sincos_phi(v):
+        """(sin phi, cos phi); (0, 1) along the normal, where phi is undefined."""
+        sin_theta_2 = Frame.sin_theta_2(v)
+        inv = dr.rsqrt(sin_theta_2)
+        undefined = dr.abs(sin_theta_2) <= 4 * dr.epsilon(bk.Float)
+        return (dr.select(undefined, 0, dr.clip(v.y * inv, -1, 1)),
+                dr.select(undefined, 1, dr.clip(v.x * inv, -1, 1)))
+
+    @staticmethod
+    def sin_phi(v):
+        return Frame.sincos_phi(v)[0]
+
+    @staticmethod
+    def cos_phi(v):
+        return Frame.sincos_phi(v)[1]
+
+    @staticmethod
+    def sincos_phi_2(v):
+        """(sin^2 phi, cos^2 phi); (0, 1) along the normal."""
+        sin_theta_2 = Frame.sin_theta_2(v)
+        inv = dr.rcp(sin_theta_2)
+        undefined = dr.abs(sin_theta_2) <= 4 * dr.epsilon(bk.Float)
+        return (dr.select(undefined, 0, dr.clip(dr.square(v.y) * inv, 0, 1)),
+                dr.select(undefined, 1, dr.clip(dr.square(v.x) * inv, 0, 1)))
+
+    @staticmethod
+    def sin_phi_2(v):
+        return Frame.sincos_phi_2(v)[0]
+
+    @staticmethod
+    def cos_phi_2(v):
+        return Frame.sincos_phi_2(v)[1]
+
+    def __repr__(self):
+        return f'Frame3f[\n  s = {self.s},\n  t = {self.t},\n  n = {self.n}\n]'

@@ -20,13 +20,30 @@ def square_to_uniform_disk_concentric(sample):
 
 def square_to_cosine_hemisphere(sample):
     """Direction on the z > 0 hemisphere with density cos(theta) / pi."""
-    p = square_to_uniform_disk_concentric(sample)
+    p = square_to_uniform_disk_concentric(bk.Array2f(sample))
     z = dr.safe_sqrt(1 - dr.squared_norm(p))
     return bk.Array3f(p.x, p.y, z)
 
 
 def square_to_cosine_hemisphere_pdf(v):
     return dr.select(v.z > 0, v.z * dr.inv_pi, 0)
+
+
+def square_to_uniform_hemisphere(sample):
+    """Direction uniformly distributed on the z > 0 hemisphere (density 1 / 2 pi).
+
+    ``sample``: Array2f in [0, 1)^2 (or a pair of Floats). Mitsuba 3 draws
+    it through the concentric disk map, so that neighbouring samples stay
+    close; the result is the same distribution.
+    """
+    p = square_to_uniform_disk_concentric(bk.Array2f(sample))
+    z = 1 - dr.squared_norm(p)
+    p *= dr.sqrt(z + 1)
+    return bk.Array3f(p.x, p.y, z)
+
+
+def square_to_uniform_hemisphere_pdf(v):
+    return dr.select(v.z >= 0, dr.inv_two_pi, 0)
 
 
 def square_to_uniform_sphere(sample):

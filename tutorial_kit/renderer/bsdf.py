@@ -1,17 +1,21 @@
-"""The BSDF interface: how a surface scatters light.
+"""The BSDF interface: how a surface scatters light (Mitsuba 3's ``BSDF``).
 
 A bidirectional scattering distribution function f(wi, wo) says how much of
 the light arriving from direction ``wo`` leaves towards ``wi`` (Pharr, Jakob
 and Humphreys, *Physically Based Rendering*, 4th ed., ch. 9; Mitsuba 3's
 ``BSDF`` class). Every BSDF works in the *local shading frame* of the hit
-(``si.frame``): ``z`` is the cosine to the shading normal, and both
+(``si.sh_frame``): ``z`` is the cosine to the shading normal, and both
 ``si.wi`` (towards the viewer) and ``wo`` (towards the light) are local,
 unit Array3f.
 
-All methods take a :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction`
-``si`` for a batch of lanes and return one value per lane. Lanes where
-``active`` is False may hold anything; callers mask them. Every returned
-quantity is differentiable with respect to the BSDF's parameters (those its
+Every method takes a :class:`BSDFContext` ``ctx`` first (the transport mode
+and which lobes to consider), then a
+:class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f` ``si`` for
+a batch of lanes, and returns one value per lane. Lanes where ``active`` is
+False may hold anything; callers mask them (:class:`BSDFPtr` does). Our
+BSDFs consider every lobe and render radiance: ``ctx`` is passed on
+(``twosided``) but not otherwise read. Every returned quantity is
+differentiable with respect to the BSDF's parameters (those its
 ``traverse`` marks differentiable): the path tracer's path replay relies on
 ``eval`` for that, and, for Dirac lobes (mirrors, glass), on the weight
 ``sample`` returns, which must carry the derivatives of its reflectance and
@@ -20,37 +24,168 @@ Fresnel factors while the lobe's probability stays detached.
 Opaque BSDFs see only the front side (``si.wi.z > 0``); dielectrics are
 two-sided: seen from below (``si.wi.z < 0``), the interface is the same one
 entered from the other medium.
-"""
-from abc import abstractmethod
-from dataclasses import dataclass
 
+A BSDF may be written in Python by subclassing :class:`BSDF` as in
+Mitsuba 3 (set ``m_flags`` and ``m_components`` in ``__init__``, return
+plain numbers where a value is constant) and registered with
+``tk.register_bsdf(name, constructor)``.
+"""
+import enum
+from abc import abstractmethod
+
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
+from tutorial_kit.core.dispatch import dispatch
+from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.renderer.plugin import Plugin
 
 
-@dataclass
-class BSDFSample:
-    """A direction chosen by :meth:`BSDF.sample`.
+class BSDFFlags(enum.IntFlag):
+    """What kinds of lobes a BSDF has (Mitsuba 3's bit values).
+
+    A lobe is diffuse, glossy or a Dirac delta (``Null``: light passes
+    straight through), and reflects or transmits; the combinations below
+    name the groups integrators ask about (``Delta``: any Dirac lobe).
+    """
+    Empty = 0
+    Null = 1
+    DiffuseReflection = 2
+    DiffuseTransmission = 4
+    GlossyReflection = 8
+    GlossyTransmission = 16
+    DeltaReflection = 32
+    DeltaTransmission = 64
+    Anisotropic = 4096
+    SpatiallyVarying = 8192
+    NonSymmetric = 16384
+    FrontSide = 32768
+    BackSide = 65536
+    Reflection = DiffuseReflection | GlossyReflection | DeltaReflection | 128
+    Transmission = DiffuseTransmission | GlossyTransmission | DeltaTransmission | Null | 256
+    Diffuse = DiffuseReflection | DiffuseTransmission
+    Glossy = GlossyReflection | GlossyTransmission
+    Smooth = Diffuse | Glossy
+    Delta = Null | DeltaReflection | DeltaTransmission
+    Delta1D = 384
+    All = Diffuse | Glossy | Delta | Delta1D
+
+
+def has_flag(flags, flag):
+    """Whether ``flags`` (an int, or UInt32 per lane) has any bit of ``flag``:
+    a bool, or a Bool per lane."""
+    if isinstance(flags, int):
+        return (flags & int(flag)) != 0
+    return (flags & bk.UInt32(int(flag))) != 0
+
+
+class TransportMode(enum.IntEnum):
+    """What a path carries: ``Radiance`` (from the camera towards lights, as our
+    integrators trace) or ``Importance`` (from lights towards the camera)."""
+    Radiance = 0
+    Importance = 1
+
+
+class BSDFContext:
+    """How a BSDF is queried (Mitsuba 3's ``BSDFContext``): the transport ``mode``,
+    a ``type_mask`` of :class:`BSDFFlags` to consider and one ``component``
+    (index) or all of them (0xFFFFFFFF). A plain Python object: the choices it
+    holds are the same for every lane."""
+
+    ALL_COMPONENTS = INVALID_INDEX
+
+    def __init__(self, mode=TransportMode.Radiance, type_mask=BSDFFlags.All, component=None):
+        self.mode = TransportMode(mode)
+        self.type_mask = int(type_mask)
+        self.component = self.ALL_COMPONENTS if component is None else int(component)
+
+    def reverse(self):
+        """Swap the transport mode (radiance <-> importance)."""
+        self.mode = TransportMode(1 - self.mode)
+
+    def is_enabled(self, type_, component=0):
+        """Whether lobes of kind ``type_`` (BSDFFlags), component ``component``, are considered."""
+        return ((self.component == self.ALL_COMPONENTS or self.component == component)
+                and (self.type_mask & int(type_)) != 0)
+
+    def __repr__(self):
+        component = 'all' if self.component == self.ALL_COMPONENTS else self.component
+        return (f'BSDFContext[\n  mode = {self.mode.name.lower()},\n'
+                f'  type_mask = {BSDFFlags(self.type_mask)!r},\n  component = {component}\n]')
+
+
+@bk.drjit_struct(wo='Array3f', pdf='Float', eta='Float', sampled_type='UInt32', sampled_component='UInt32')
+class BSDFSample3f:
+    """A direction chosen by :meth:`BSDF.sample` (Mitsuba 3's record).
 
     ``wo``: Array3f, local unit direction. ``pdf``: Float, its density per
     unit solid angle (1/sr); for a Dirac lobe (a mirror, glass) the
-    probability of choosing that lobe instead. ``delta``: Bool, True where
-    a Dirac lobe was chosen: no other strategy (emitter sampling) can
-    produce that direction, so multiple importance sampling gives it full
-    weight. ``eta``: Float, the relative index of refraction crossed
-    (1 for reflection).
+    probability of choosing that lobe instead. ``eta``: Float, the relative
+    index of refraction crossed (1 for reflection). ``sampled_type``:
+    UInt32, the :class:`BSDFFlags` of the lobe chosen; where it has a
+    ``Delta`` bit (see :meth:`is_delta`) no other strategy (emitter
+    sampling) can produce the direction, so multiple importance sampling
+    gives it full weight. ``sampled_component``: UInt32, that lobe's index
+    in ``m_components``.
     """
-    wo: object
-    pdf: object
-    delta: object
-    eta: object
+
+    def __init__(self, wo=None, pdf=None, eta=None, sampled_type=None, sampled_component=None):
+        self.wo = bk.Array3f(0) if wo is None else bk.Array3f(wo)
+        self.pdf = bk.Float(0) if pdf is None else bk.Float(pdf)
+        self.eta = bk.Float(1) if eta is None else bk.Float(eta)
+        self.sampled_type = bk.UInt32(0) if sampled_type is None else bk.UInt32(sampled_type)
+        self.sampled_component = bk.UInt32(0) if sampled_component is None else bk.UInt32(sampled_component)
+
+    def is_delta(self):
+        """Bool: where a Dirac lobe was chosen."""
+        return has_flag(self.sampled_type, BSDFFlags.Delta)
+
+    def __repr__(self):
+        return (f'BSDFSample3f[\n  wo = {self.wo},\n  pdf = {self.pdf},\n  eta = {self.eta},\n'
+                f'  sampled_type = {self.sampled_type},\n  sampled_component = {self.sampled_component}\n]')
+
+
+def lobe(flag):
+    """A lobe's type as the UInt32 that ``BSDFSample3f.sampled_type`` holds."""
+    return bk.UInt32(int(flag))
 
 
 class BSDF(Plugin):
-    """Base class of BSDF plugins (XML ``<bsdf>``)."""
+    """Base class of BSDF plugins (XML ``<bsdf>``).
+
+    ``m_components``: the BSDFFlags of each lobe; ``m_flags``: their union.
+    Plugins set both in ``__init__``; a Python subclass calls
+    ``BSDF.__init__(self, props)`` first, as in Mitsuba 3.
+    """
+    m_flags = BSDFFlags.Empty
+    m_components = ()
+
+    def __init__(self, props=None):
+        self.m_flags = BSDFFlags.Empty
+        self.m_components = []
+        if props is not None:
+            self.id = props.id
+
+    def set_components(self, *components):
+        """Declare the lobes (BSDFFlags each): sets ``m_components`` and ``m_flags``."""
+        self.m_components = [BSDFFlags(c) for c in components]
+        flags = BSDFFlags.Empty
+        for component in self.m_components:
+            flags |= component
+        self.m_flags = flags
+
+    def flags(self, index=None, active=True):
+        """The BSDFFlags of all lobes together, or of lobe ``index``."""
+        if index is None:
+            return BSDFFlags(int(self.m_flags))
+        return BSDFFlags(int(self.m_components[index]))
+
+    def component_count(self, active=True):
+        return len(self.m_components)
 
     @abstractmethod
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         """f(si.wi, wo) * |cos theta_o|: Color3f, per steradian.
 
         The reflected radiance per unit incident radiance and solid angle,
@@ -60,20 +195,123 @@ class BSDF(Plugin):
         """
 
     @abstractmethod
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         """Float: density per unit solid angle (1/sr) with which :meth:`sample`
         picks ``wo``; zero for directions only Dirac lobes reach."""
 
+    def eval_pdf(self, ctx, si, wo, active=True):
+        """``(eval, pdf)`` at once (a BSDF may share work between the two)."""
+        return self.eval(ctx, si, wo, active), self.pdf(ctx, si, wo, active)
+
     @abstractmethod
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         """Importance-sample an outgoing direction.
 
         ``sample1``: Float in [0, 1) (chooses a lobe); ``sample2``: Array2f in
         [0, 1)^2 (chooses a direction within it). Returns ``(bs, weight)``:
-        a :class:`BSDFSample` and the Color3f ``eval / pdf`` (for a Dirac
+        a :class:`BSDFSample3f` and the Color3f ``eval / pdf`` (for a Dirac
         lobe, its reflectance divided by the lobe's probability); zero where
         no direction could be sampled.
         """
+
+class BSDFPtr:
+    """A BSDF per lane (Mitsuba 3's ``BSDFPtr``), as ``si.bsdf()`` returns it.
+
+    ``bsdfs``: the candidate BSDFs; ``index``: UInt32, which of them each lane
+    has (out of range: none). Each method has the signature of the
+    :class:`BSDF` method of the same name and calls every candidate, keeping
+    in each lane the result of that lane's BSDF; lanes without a BSDF, or
+    not ``active``, receive zeros. Plain numbers that a Python BSDF returns
+    (``return 0.0``) are widened to one value per lane.
+    """
+
+    def __init__(self, bsdfs, index):
+        self.bsdfs = list(bsdfs)
+        self.index = index
+
+    def _call(self, call, active):
+        return dispatch(self.bsdfs, self.index, call, active)
+
+    def _width(self, *arrays):
+        return max([dr.width(self.index)] + [dr.width(a) for a in arrays])
+
+    def eval(self, ctx, si, wo, active=True):
+        width = self._width(wo)
+        value = self._call(lambda b: _color(b.eval(ctx, si, wo, active), width), active)
+        return dr.zeros(bk.Color3f, width) if value is None else value
+
+    def pdf(self, ctx, si, wo, active=True):
+        width = self._width(wo)
+        value = self._call(lambda b: _float(b.pdf(ctx, si, wo, active), width), active)
+        return dr.zeros(bk.Float, width) if value is None else value
+
+    def eval_pdf(self, ctx, si, wo, active=True):
+        width = self._width(wo)
+
+        def both(b):
+            value, pdf = b.eval_pdf(ctx, si, wo, active)
+            return _color(value, width), _float(pdf, width)
+        result = self._call(both, active)
+        return (dr.zeros(bk.Color3f, width), dr.zeros(bk.Float, width)) if result is None else result
+
+    def sample(self, ctx, si, sample1, sample2, active=True):
+        width = self._width(sample1)
+
+        def draw(b):
+            bs, weight = b.sample(ctx, si, sample1, sample2, active)
+            # Fields a Python BSDF left as plain numbers become arrays.
+            bs = BSDFSample3f(bs.wo, bs.pdf, bs.eta, bs.sampled_type, bs.sampled_component)
+            return bs, _color(weight, width)
+        result = self._call(draw, active)
+        return (dr.zeros(BSDFSample3f, width), dr.zeros(bk.Color3f, width)) if result is None else result
+
+    def flags(self, active=True):
+        """UInt32 per lane: the BSDFFlags of each lane's BSDF (0 where none)."""
+        value = self._call(lambda b: bk.UInt32(int(b.flags())), active)
+        return dr.zeros(bk.UInt32, dr.width(self.index)) if value is None else value
+
+    def __repr__(self):
+        return f'BSDFPtr[{", ".join(type(b).__name__ for b in self.bsdfs)}; index = {self.index}]'
+
+
+def _color(value, width):
+    """``value`` as a Color3f; a plain number becomes ``width`` lanes of it."""
+    if isinstance(value, (int, float)):
+        return dr.full(bk.Color3f, value, width)
+    return value if isinstance(value, bk.Color3f) else bk.Color3f(value)
+
+
+def _float(value, width):
+    """``value`` as a Float; a plain number becomes ``width`` lanes of it."""
+    if isinstance(value, (int, float)):
+        return dr.full(bk.Float, value, width)
+    return value if isinstance(value, bk.Float) else bk.Float(value)
+
+
+class ShapeBSDFs:
+    """Which BSDF each shape of a scene has: ``bsdfs`` (the distinct BSDFs) and
+    ``of_shape`` (UInt32, per shape the index of its BSDF). A scene's
+    interactions carry it, so that ``si.bsdf()`` finds each lane's BSDF;
+    the default (from ``dr.zeros``) has none.
+
+    Dr.Jit carries it through ``dr.select`` and loops as it is, and refuses to
+    choose between two different tables: select between interactions of the
+    same scene (or set the field by hand).
+    """
+
+    def __init__(self, bsdfs=(), of_shape=None):
+        self.bsdfs = list(bsdfs)
+        self.of_shape = bk.UInt32(0) if of_shape is None else of_shape
+
+    def ptr(self, shape, active):
+        """The :class:`BSDFPtr` of the shapes ``shape`` (UInt32), read where ``active``."""
+        if not self.bsdfs:
+            return BSDFPtr([], dr.zeros(bk.UInt32, dr.width(shape)))
+        index = dr.gather(bk.UInt32, self.of_shape, shape, active)
+        return BSDFPtr(self.bsdfs, dr.select(active, index, INVALID_INDEX))
+
+    def __repr__(self):
+        return f'ShapeBSDFs[{len(self.bsdfs)} BSDFs]'
 
 
 registry.declare_interface('bsdf', BSDF)

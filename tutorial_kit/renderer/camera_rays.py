@@ -43,5 +43,5 @@ def pixel_rays(sensor, pixel, sampler):
     width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
     position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
     position += sampler.next_2d()
-    origin, direction, t_max = sensor.sample_ray(position / bk.Array2f(width, height))
-    return position, Ray3f(origin, direction, t_max)
+    ray, _ = sensor.sample_ray(0.0, 0.0, position / bk.Array2f(width, height), bk.Array2f(0.5, 0.5))
+    return position, ray

@@ -10,16 +10,22 @@ so every emitter answers both:
 - *hit*: a ray found it. :meth:`Emitter.eval` gives the radiance it sends
   back along the ray, :meth:`Emitter.pdf_direction` how likely emitter
   sampling from the ray's origin was to choose the same direction.
+  ``si.emitter(scene)`` (an :class:`EmitterPtr`) finds each lane's emitter.
 - *sampled*: :meth:`Emitter.sample_direction` picks a point on it as seen
   from a reference point.
 
 Radiance is linear RGB in W/(m^2 sr) (scene units for m); densities are per
 unit solid angle at the reference point (1/sr). The emitter's radiance is
-differentiable.
+differentiable. The signatures are Mitsuba 3's.
 """
 from abc import abstractmethod
 
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
+from tutorial_kit.core.dispatch import dispatch
+from tutorial_kit.renderer.interaction import DirectionSample3f
 from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.renderer.texture import texture
 from tutorial_kit.renderer.traversal import ParamFlags
@@ -46,28 +52,67 @@ class Emitter(Plugin):
         callback.put('radiance', self.radiance, ParamFlags.Differentiable)
 
     @abstractmethod
-    def eval(self, si, direction, active=True):
-        """Color3f radiance arriving at the ray's origin along ``direction``.
+    def eval(self, si, active=True):
+        """Color3f radiance (W/(m^2 sr)) that the emitter sends towards ``si.wi``.
 
-        ``si``: the :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction`
-        where the ray ended (on this emitter's shape, or invalid for an
-        escaped ray); ``direction``: the ray's unit world-space Array3f.
+        ``si``: the :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f`
+        where a ray ended: on this emitter's shape (``si.wi`` local to the
+        shading frame), or, for an environment, an escaped ray (``si.wi``
+        the world direction back along it).
         """
 
     @abstractmethod
-    def pdf_direction(self, si, direction, active=True):
-        """Float density (1/sr) with which :meth:`sample_direction`, called from
-        the ray's origin, would have produced the ray that ended in ``si``."""
+    def pdf_direction(self, it, ds, active=True):
+        """Float density (1/sr) with which :meth:`sample_direction`, called from the
+        reference point ``it`` (an Interaction3f), would have produced the point
+        and direction of ``ds`` (a DirectionSample3f: ``p``, ``n``, ``d``,
+        ``dist`` are read; e.g. ``DirectionSample3f.from_hit``)."""
 
     @abstractmethod
-    def sample_direction(self, ref_p, sample2, active=True):
-        """A point on the emitter seen from ``ref_p`` (world Array3f).
+    def sample_direction(self, it, sample, active=True):
+        """A point on the emitter seen from ``it.p`` (``it``: an Interaction3f,
+        e.g. a SurfaceInteraction3f).
 
-        ``sample2``: Array2f in [0, 1)^2. Returns ``(ds, weight)``: a
-        :class:`~tutorial_kit.renderer.interaction.DirectionSample` (point,
+        ``sample``: Array2f in [0, 1)^2. Returns ``(ds, weight)``: a
+        :class:`~tutorial_kit.renderer.interaction.DirectionSample3f` (point,
         normal, unit direction, distance, density per solid angle) and the
         Color3f radiance / pdf, ignoring occlusion (the scene tests it).
+        Differentiable in the emitter's radiance and in ``it.p``.
         """
+
+
+class EmitterPtr:
+    """An emitter per lane (Mitsuba 3's ``EmitterPtr``), as ``si.emitter(scene)``
+    returns it: ``emitters`` (the candidates) and ``index`` (UInt32, out of
+    range: none). The methods have the :class:`Emitter` signatures, call each
+    lane's own emitter and give zeros on lanes without one or not ``active``."""
+
+    def __init__(self, emitters, index):
+        self.emitters = list(emitters)
+        self.index = index
+
+    def eval(self, si, active=True):
+        value = dispatch(self.emitters, self.index, lambda e: e.eval(si, active), active)
+        return dr.zeros(bk.Color3f, dr.width(si.t)) if value is None else value
+
+    def pdf_direction(self, it, ds, active=True):
+        value = dispatch(self.emitters, self.index, lambda e: e.pdf_direction(it, ds, active), active)
+        return dr.zeros(bk.Float, dr.width(ds.d)) if value is None else value
+
+    def sample_direction(self, it, sample, active=True):
+        result = dispatch(self.emitters, self.index, lambda e: e.sample_direction(it, sample, active), active)
+        if result is None:
+            width = dr.width(sample)
+            return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width)
+        return result
+
+    def is_environment(self):
+        """Bool per lane: whether the lane's emitter is an environment."""
+        value = dispatch(self.emitters, self.index, lambda e: bk.Bool(e.is_environment))
+        return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
+
+    def __repr__(self):
+        return f'EmitterPtr[{", ".join(type(e).__name__ for e in self.emitters)}; index = {self.index}]'
 
 
 registry.declare_interface('emitter', Emitter)

@@ -16,7 +16,12 @@ class Film(Plugin):
 
     @abstractmethod
     def crop_size(self):
-        """``(width, height)`` in pixels."""
+        """``(width, height)`` in pixels of the part of the film that is rendered."""
+
+    def size(self):
+        """``(width, height)`` in pixels of the whole film (Mitsuba 3's ``size``);
+        the same as :meth:`crop_size`, as our films are never cropped."""
+        return self.crop_size()
 
     @abstractmethod
     def develop(self, position, value, spp):

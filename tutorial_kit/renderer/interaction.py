@@ -1,60 +1,179 @@
-"""What the renderer knows about a point where a ray meets the scene.
+"""What the renderer knows about a point where a ray meets the scene (Mitsuba 3's records).
 
-A :class:`SurfaceInteraction` is returned for every lane of a ray batch;
-lanes whose ray escaped have ``valid`` False. Directions in ``wi`` are
-*local* (see :mod:`tutorial_kit.core.frame`): ``wi.z`` is the cosine between the
-shading normal and the direction back towards the ray's origin.
+- :class:`Interaction3f`: a point ``p`` with normal ``n`` at distance ``t``
+  along a ray; the reference point of emitter sampling.
+- :class:`SurfaceInteraction3f`: what :meth:`Scene.ray_intersect` returns
+  for every lane of a ray batch: the hit point, its geometric normal, its
+  shading frame ``sh_frame``, texture coordinates and the direction back to
+  the ray's origin ``wi``, *local* to the shading frame (see
+  :mod:`tutorial_kit.core.frame`): ``wi.z`` is the cosine between the
+  shading normal and that direction. ``is_valid()`` is False where the ray
+  escaped; there ``wi`` is the world-space direction back along the ray
+  (an environment emitter looks it up), as in Mitsuba 3.
+- :class:`DirectionSample3f`: a point chosen on an emitter, seen from a
+  reference point.
+
+All three are Dr.Jit records (``core.backend.drjit_struct``): one value per
+lane in each field; ``dr.zeros(tk.SurfaceInteraction3f, n)``, ``dr.select``
+and ``@dr.syntax`` loops take them whole. Lengths are in scene units,
+densities per unit solid angle (1/sr). Every field is differentiable: the
+scene computes the hit from the vertex data with differentiable operations.
 """
-from dataclasses import dataclass
-
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.frame import Frame
+from tutorial_kit.core.ray import Ray3f
+from tutorial_kit.renderer.bsdf import ShapeBSDFs
 
 #: Relative offset that lifts a new ray off the surface it starts on, so that
 #: it does not hit that surface again through rounding.
 RAY_EPSILON = 2.0 ** -24 * 1500
 
+#: The shadow ray of :meth:`Interaction3f.spawn_ray_to` stops this fraction short of its target.
+SHADOW_EPSILON = 1e-3
 
-@dataclass
-class SurfaceInteraction:
-    t: object          # Float: distance along the (unit-length) ray, inf on a miss
-    p: object          # Array3f: hit position
-    n: object          # Array3f: unit geometric normal of the front side
-    frame: Frame       # shading frame around the shading normal
-    wi: object         # Array3f: direction towards the ray origin, local
-    uv: object         # Array2f: texture coordinates (barycentrics on meshes without them)
-    shape: object      # UInt32: index into scene.shapes
-    valid: object      # Bool: whether the ray hit anything
 
-    def to_world(self, v):
-        return self.frame.to_world(v)
+def _field(value, array_type, default):
+    return array_type(default) if value is None else array_type(value)
 
-    def to_local(self, v):
-        return self.frame.to_local(v)
+
+@bk.drjit_struct(t='Float', time='Float', p='Array3f', n='Array3f')
+class Interaction3f:
+    """A point in the scene: ``t`` (Float, distance along the ray that found
+    it; inf where it found nothing), ``time`` (Float, unused: scenes are
+    static), ``p`` (Array3f, world position), ``n`` (Array3f, unit geometric
+    normal; zero for a point in space)."""
+
+    def __init__(self, t=None, time=None, p=None, n=None):
+        self.t = _field(t, bk.Float, dr.inf)
+        self.time = _field(time, bk.Float, 0)
+        self.p = _field(p, bk.Array3f, 0)
+        self.n = _field(n, bk.Array3f, 0)
+
+    def is_valid(self):
+        """Bool: whether the ray found a point (``t`` is finite), as in Mitsuba 3."""
+        return self.t != dr.inf
 
     def offset_origin(self, direction):
-        """The hit point moved off the surface towards ``direction`` (Array3f)."""
+        """The point moved off its surface towards ``direction`` (world Array3f), by a
+        distance relative to its magnitude, so that a ray started there does not
+        hit the same surface again through rounding (Mitsuba 3's ``offset_p``)."""
         offset = RAY_EPSILON * (1 + dr.max(dr.abs(dr.detach(self.p))))
         side = dr.select(dr.dot(self.n, direction) >= 0, 1.0, -1.0)
         return self.p + self.n * (offset * side)
 
+    def spawn_ray(self, d):
+        """The ray (:class:`Ray3f`, unbounded) leaving this point along the world direction ``d``."""
+        return Ray3f(self.offset_origin(d), d, dr.inf, self.time)
 
-@dataclass
-class DirectionSample:
-    """A point chosen on an emitter, seen from a reference point."""
-    p: object          # Array3f: point on the emitter (far away for environments)
-    n: object          # Array3f: emitter normal at p
-    d: object          # Array3f: unit direction from the reference point to p
-    dist: object       # Float: distance to p (inf for environments)
-    pdf: object        # Float: density per unit solid angle at the reference point (1/sr)
+    def spawn_ray_to(self, target):
+        """The ray from this point towards the world point ``target`` (Array3f), ending
+        just short of it: ``d`` is unit, ``maxt`` the distance less SHADOW_EPSILON of it."""
+        origin = self.offset_origin(target - self.p)
+        to_target = target - origin
+        dist = dr.norm(to_target)
+        return Ray3f(origin, to_target / dist, dist * (1 - SHADOW_EPSILON), self.time)
 
 
-def miss(width):
-    """Placeholder interaction for lanes whose ray hit nothing."""
-    zero3 = dr.zeros(bk.Array3f, width)
-    n = bk.Array3f(0, 0, 1)
-    return SurfaceInteraction(dr.full(bk.Float, dr.inf, width), zero3, n, Frame(n), zero3,
-                              dr.zeros(bk.Array2f, width), dr.zeros(bk.UInt32, width),
-                              dr.zeros(bk.Bool, width))
+@bk.drjit_struct(t='Float', time='Float', p='Array3f', n='Array3f', shape='UInt32', uv='Array2f',
+                 sh_frame=Frame, dp_du='Array3f', wi='Array3f', prim_index='UInt32',
+                 shape_bsdfs=ShapeBSDFs)
+class SurfaceInteraction3f(Interaction3f):
+    """A ray's hit on a surface; see the module docstring.
+
+    Fields besides :class:`Interaction3f`'s: ``shape`` (UInt32, index into
+    ``scene.shapes()``), ``uv`` (Array2f, texture coordinates; the
+    barycentric coordinates on meshes without them), ``sh_frame``
+    (:class:`~tutorial_kit.core.frame.Frame`, shading frame around the
+    interpolated normal, ``s`` along dp/du), ``dp_du`` (Array3f),
+    ``wi`` (Array3f, unit, local), ``prim_index`` (UInt32, triangle index
+    within the scene), ``shape_bsdfs`` (which BSDF each shape of the
+    scene has: what :meth:`bsdf` looks up; not an array).
+    """
+
+    def __init__(self, t=None, time=None, p=None, n=None, shape=None, uv=None, sh_frame=None,
+                 dp_du=None, wi=None, prim_index=None, shape_bsdfs=None):
+        super().__init__(t, time, p, n)
+        self.shape = _field(shape, bk.UInt32, 0)
+        self.uv = _field(uv, bk.Array2f, 0)
+        self.sh_frame = Frame() if sh_frame is None else sh_frame
+        self.dp_du = _field(dp_du, bk.Array3f, 0)
+        self.wi = _field(wi, bk.Array3f, 0)
+        self.prim_index = _field(prim_index, bk.UInt32, 0)
+        self.shape_bsdfs = ShapeBSDFs() if shape_bsdfs is None else shape_bsdfs
+
+    def to_world(self, v):
+        """Local direction ``v`` (Array3f, shading frame) in world space."""
+        return self.sh_frame.to_world(v)
+
+    def to_local(self, v):
+        """World direction ``v`` (Array3f) in the shading frame."""
+        return self.sh_frame.to_local(v)
+
+    def bsdf(self, active=True):
+        """The BSDF of each lane's shape (:class:`~tutorial_kit.renderer.bsdf.BSDFPtr`):
+        its ``eval``, ``sample``, ``pdf`` and ``eval_pdf`` call each lane's own
+        BSDF, and give zero on lanes that hit nothing."""
+        return self.shape_bsdfs.ptr(self.shape, active & self.is_valid())
+
+    def emitter(self, scene, active=True):
+        """The emitter each lane found (:class:`~tutorial_kit.renderer.emitter.EmitterPtr`):
+        the area light on the shape it hit, or the scene's environment where it
+        escaped; none elsewhere."""
+        return scene.emitter_ptr(self, active)
+
+    def __repr__(self):
+        fields = ('t', 'p', 'n', 'uv', 'wi', 'shape', 'prim_index')
+        body = ',\n'.join(f'  {name} = {getattr(self, name)}' for name in fields)
+        return f'SurfaceInteraction3f[\n{body}\n]'
+
+
+@bk.drjit_struct(p='Array3f', n='Array3f', uv='Array2f', time='Float', pdf='Float', delta='Bool',
+                 d='Array3f', dist='Float', emitter='UInt32')
+class DirectionSample3f:
+    """A point on an emitter seen from a reference point (Mitsuba 3's record).
+
+    ``p`` (Array3f, the point; far away for environments), ``n`` (Array3f,
+    the emitter's normal there), ``uv`` (Array2f, unused: zero), ``time``
+    (Float), ``pdf`` (Float, density per unit solid angle at the reference
+    point, 1/sr; includes the choice of the emitter when the scene sampled
+    it), ``delta`` (Bool: a Dirac distribution, never for our emitters),
+    ``d`` (Array3f, unit direction from the reference point to ``p``),
+    ``dist`` (Float, distance to ``p``; inf for environments), ``emitter``
+    (UInt32, index into ``scene.emitters()``, set by the scene).
+    """
+
+    def __init__(self, p=None, n=None, uv=None, time=None, pdf=None, delta=None, d=None, dist=None,
+                 emitter=None):
+        self.p = _field(p, bk.Array3f, 0)
+        self.n = _field(n, bk.Array3f, 0)
+        self.uv = _field(uv, bk.Array2f, 0)
+        self.time = _field(time, bk.Float, 0)
+        self.pdf = _field(pdf, bk.Float, 0)
+        self.delta = _field(delta, bk.Bool, False)
+        self.d = _field(d, bk.Array3f, 0)
+        self.dist = _field(dist, bk.Float, 0)
+        self.emitter = _field(emitter, bk.UInt32, 0)
+
+    @classmethod
+    def from_hit(cls, si, direction, emitter=None):
+        """The record of a ray (unit world ``direction``) that ended in ``si``, as
+        emitter sampling from the ray's origin would have described that point:
+        what :meth:`Emitter.pdf_direction` needs to weigh a hit against it."""
+        return cls(p=si.p, n=si.n, uv=si.uv, time=si.time, d=direction, dist=si.t, emitter=emitter)
+
+    def __repr__(self):
+        fields = ('p', 'n', 'd', 'dist', 'pdf', 'delta', 'emitter')
+        body = ',\n'.join(f'  {name} = {getattr(self, name)}' for name in fields)
+        return f'DirectionSample3f[\n{body}\n]'
+
+
+def miss(width, direction=None):
+    """The interaction of ``width`` lanes whose rays hit nothing: t = inf, ``wi`` the
+    world direction back along the rays (``direction``, Array3f) where given."""
+    si = dr.zeros(SurfaceInteraction3f, width)
+    si.t = dr.full(bk.Float, dr.inf, width)
+    if direction is not None:
+        si.wi = -direction
+    return si

@@ -1,33 +1,45 @@
 """The scene: everything a file describes, and the queries the integrator asks.
 
 A :class:`Scene` owns the shapes, emitters, sensors and the integrator. For
-rendering it answers four questions about rays and lights:
+rendering it answers questions about rays and lights, with Mitsuba 3's
+names and signatures where Mitsuba 3 has them:
 
-- :meth:`ray_intersect`: where does a ray first hit a surface?
-- :meth:`ray_test`: is a segment blocked (shadow rays)?
+- :meth:`ray_intersect` (a :class:`~tutorial_kit.core.ray.Ray3f` in, a
+  :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f` out):
+  where does a ray first hit a surface? ``si.bsdf()`` and
+  ``si.emitter(scene)`` then give each lane's BSDF and emitter.
+- :meth:`ray_test`: is a ray blocked before ``maxt`` (shadow rays)?
+- :meth:`sample_emitter_direction`, :meth:`pdf_emitter_direction`: a point on
+  a light seen from a reference point, its weight and density.
 - :meth:`emission`: what radiance does a surface or the environment send back
   along a ray, and how likely was emitter sampling to pick that point?
-- :meth:`sample_emitter`: a point on a light, its visibility and weight
-  (:meth:`emitter_visible`: the visibility alone).
+- :meth:`sample_emitter`: emitter sampling as the path tracer draws it (one
+  number to choose the light, two for the point; :meth:`emitter_visible`:
+  the visibility alone).
+- :meth:`bbox`: the box around all shapes.
 
 The nearest-hit *search* runs in a bounding volume hierarchy outside of
 automatic differentiation; the hit is then *re-evaluated* from the vertex
 data with differentiable operations, so derivatives reach the vertices and
 everything downstream without differentiating the search itself.
 """
-from typing import NamedTuple
+from __future__ import annotations
+
+from typing import NamedTuple, Optional, Tuple
 
 import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.core.dispatch import dispatch
+from tutorial_kit.core.bbox import ScalarBoundingBox3f
+from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.errors import PluginError
 from tutorial_kit.core.frame import Frame
+from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
-from tutorial_kit.renderer.bsdf import BSDF
-from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.bsdf import BSDF, ShapeBSDFs
+from tutorial_kit.renderer.emitter import Emitter, EmitterPtr
 from tutorial_kit.renderer.integrator import Integrator
 from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.core.registry import create, declare_interface, register
@@ -35,16 +47,12 @@ from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.texture import Texture
 from tutorial_kit.renderer.bvh import BVH
-from tutorial_kit.renderer.interaction import DirectionSample, SurfaceInteraction, miss
+from tutorial_kit.renderer.interaction import SHADOW_EPSILON, DirectionSample3f, SurfaceInteraction3f, miss
 from tutorial_kit.renderer.triangle import ray_triangle
 from tutorial_kit.renderer.traversal import ParamFlags
 
 #: Floats per triangle in ``Scene.triangle_records`` (a power of two: one packet gather).
 TRIANGLE_RECORD = 16
-
-#: Shadow rays stop this fraction short of the light, so they do not hit it.
-SHADOW_EPSILON = 1e-3
-NO_EMITTER = 0xFFFFFFFF
 
 
 @register('scene', 'scene')
@@ -111,11 +119,12 @@ class Scene(Plugin):
         bsdf_index = {id(b): k for k, b in enumerate(self.bsdfs)}
         emitter_index = {id(e): k for k, e in enumerate(self.area_emitters)}
         self.shape_bsdf = bk.UInt32([bsdf_index[id(s.bsdf)] for s in self._shapes] or [0])
-        self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter), NO_EMITTER)
-                                        for s in self._shapes] or [NO_EMITTER])
+        self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter), INVALID_INDEX)
+                                        for s in self._shapes] or [INVALID_INDEX])
         self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
         self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes] or [False])
         self.shape_has_texcoords = bk.Bool([_has_texcoords(s) for s in self._shapes] or [False])
+        self.shape_bsdfs = ShapeBSDFs(self.bsdfs, self.shape_bsdf)
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):
@@ -267,17 +276,24 @@ class Scene(Plugin):
         return _Triangles(corners, shape, sign, normals, smooth, texcoords, textured)
 
     # -- ray queries ---------------------------------------------------------------------
-    def ray_intersect(self, origin, direction, t_max, active):
+    def ray_intersect(self, ray, active=True):
         """Nearest hit along each ray, re-evaluated differentiably.
 
-        ``origin``, ``direction`` (unit): Array3f; ``t_max``: Float;
-        ``active``: Bool. Returns a :class:`SurfaceInteraction`.
+        ``ray``: a :class:`~tutorial_kit.core.ray.Ray3f` (``d`` unit, so that
+        ``t`` is a length); ``active``: Bool. Returns a
+        :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f`; where
+        the ray hits nothing, ``is_valid()`` is False and ``wi`` is ``-ray.d``.
+        The search runs outside automatic differentiation; ``t``, ``p``,
+        ``n``, ``uv``, ``dp_du``, ``sh_frame`` and ``wi`` are computed again
+        from the hit triangle's vertex data, so that derivatives reach the
+        vertices, the ray and the texture coordinates.
         """
+        origin, direction = ray.o, ray.d
         if not self._shapes:
-            return miss(dr.width(origin))
+            return miss(dr.width(origin), direction)
         t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
-                                           dr.detach(t_max), active, barycentrics=False)
-        valid = active & (prim != 0xFFFFFFFF)
+                                           dr.detach(ray.maxt), active, barycentrics=False)
+        valid = active & (prim != INVALID_INDEX)
         hit = self._hit_triangles(prim, valid)
         p0, p1, p2 = hit.corners
         # Moller-Trumbore again, now differentiable: t, u, v follow the vertices.
@@ -293,16 +309,41 @@ class Scene(Plugin):
             shading_n = dr.select(hit.smooth, interpolated, n)
         uv, dp_du = self._texture_coordinates(hit.texcoords, hit.textured, u, v, e1, e2, n)
         frame = Frame.with_tangent(shading_n, dp_du)
-        return SurfaceInteraction(t=t, p=p, n=n, frame=frame, wi=frame.to_local(-direction),
-                                  uv=uv, shape=hit.shape, valid=valid)
+        return SurfaceInteraction3f(t=t, time=ray.time, p=p, n=n, shape=hit.shape, uv=uv, sh_frame=frame,
+                                    dp_du=dp_du, wi=dr.select(valid, frame.to_local(-direction), -direction),
+                                    prim_index=prim, shape_bsdfs=self.shape_bsdfs)
 
-    def ray_test(self, origin, direction, t_max, active):
-        """True where something blocks the segment ``origin + t direction``, t < t_max."""
-        return self.bvh.occluded(dr.detach(origin), dr.detach(direction), dr.detach(t_max), active)
+    def ray_test(self, ray, active=True):
+        """Bool: True where something blocks the ray (``ray``: Ray3f) before ``ray.maxt``.
+        Not differentiable (a yes or no)."""
+        return self.bvh.occluded(dr.detach(ray.o), dr.detach(ray.d), dr.detach(ray.maxt), active)
+
+    def bbox(self):
+        """The :class:`~tutorial_kit.core.bbox.ScalarBoundingBox3f` of all shapes
+        (invalid, min > max, for a scene without shapes)."""
+        box = ScalarBoundingBox3f()
+        corners = [s.triangles_numpy() for s in self._shapes]
+        points = [c for shape in corners for c in shape if len(c)]
+        if points:
+            points = np.concatenate(points)
+            box = ScalarBoundingBox3f(points.min(axis=0), points.max(axis=0))
+        return box
 
     # -- light -------------------------------------------------------------------------
+    def emitter_ptr(self, si, active=True):
+        """The emitter of each lane of ``si`` (an
+        :class:`~tutorial_kit.renderer.emitter.EmitterPtr` over :meth:`emitters`):
+        the area light of the shape hit, the environment where the ray escaped."""
+        index = dr.full(bk.UInt32, INVALID_INDEX, dr.width(si.t))
+        valid = si.is_valid()
+        if self.area_emitters:
+            index = dr.select(valid, dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid), index)
+        if self.environment is not None:
+            index = dr.select(valid, index, len(self.area_emitters))
+        return EmitterPtr(self._emitters, dr.select(active, index, INVALID_INDEX))
+
     def emission(self, si, direction, active):
-        """Radiance arriving along rays ``direction`` that ended in ``si``.
+        """Radiance arriving along rays ``direction`` (unit world Array3f) that ended in ``si``.
 
         Returns ``(radiance, pdf)``: Color3f, and the solid-angle density with
         which :meth:`sample_emitter` would have produced the same direction
@@ -311,47 +352,84 @@ class Scene(Plugin):
         radiance = dr.zeros(bk.Color3f, dr.width(si.t))
         pdf = dr.zeros(bk.Float, dr.width(si.t))
         choice = 1.0 / max(len(self._emitters), 1)
+        valid = si.is_valid()
+        ds = DirectionSample3f.from_hit(si, direction)
         if self.area_emitters:
-            index = dr.gather(bk.UInt32, self.shape_emitter, si.shape, si.valid)
-            emissive = active & si.valid & (index != NO_EMITTER)
-            radiance = dr.select(emissive, dispatch(self.area_emitters, index, 'eval', si, direction), radiance)
-            pdf = dr.select(emissive, dispatch(self.area_emitters, index, 'pdf_direction', si, direction)
-                            * choice, pdf)
+            index = dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid)
+            emissive = active & valid & (index != INVALID_INDEX)
+            lights = EmitterPtr(self.area_emitters, index)
+            radiance = dr.select(emissive, lights.eval(si, emissive), radiance)
+            pdf = dr.select(emissive, lights.pdf_direction(si, ds, emissive) * choice, pdf)
         if self.environment is not None:
-            escaped = active & ~si.valid
-            radiance = dr.select(escaped, self.environment.eval(si, direction), radiance)
-            pdf = dr.select(escaped, self.environment.pdf_direction(si, direction) * choice, pdf)
+            escaped = active & ~valid
+            radiance = dr.select(escaped, self.environment.eval(si, escaped), radiance)
+            pdf = dr.select(escaped, self.environment.pdf_direction(si, ds, escaped) * choice, pdf)
         return radiance, pdf
 
     def is_emitter(self, si):
         """Bool: whether ``si`` lies on an area emitter, or is an escaped ray
         that the environment (if any) lights."""
-        on_emitter = si.valid & (dr.gather(bk.UInt32, self.shape_emitter, si.shape, si.valid) != NO_EMITTER)
-        return on_emitter | (~si.valid & (self.environment is not None))
+        valid = si.is_valid()
+        on_emitter = valid & (dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid) != INVALID_INDEX)
+        return on_emitter | (~valid & (self.environment is not None))
 
     def sample_emitter(self, si, sample1, sample2, active, test_visibility=True):
-        """Choose a light uniformly, a point on it, and test its visibility from ``si``.
+        """Choose a light uniformly with ``sample1`` (Float), a point on it with
+        ``sample2`` (Array2f), and test its visibility from ``si``.
 
-        Returns ``(ds, weight)``: a :class:`DirectionSample` (density per solid
-        angle including the choice of light) and the Color3f radiance / pdf,
-        zero where the point is hidden. With ``test_visibility=False`` no
-        shadow ray is traced and ``weight`` is the unoccluded one (as in
-        Mitsuba 3); :meth:`emitter_visible` then tests the rays that matter.
+        Returns ``(ds, weight)``: a :class:`DirectionSample3f` (density per solid
+        angle including the choice of light; ``emitter`` its index) and the
+        Color3f radiance / pdf, zero where the point is hidden. With
+        ``test_visibility=False`` no shadow ray is traced and ``weight`` is the
+        unoccluded one (as in Mitsuba 3); :meth:`emitter_visible` then tests
+        the rays that matter. :meth:`sample_emitter_direction` is the same with
+        Mitsuba 3's signature.
         """
         count = len(self._emitters)
         if count == 0:
             # No light at all: nothing to sample, and the image is black, as in Mitsuba.
-            zero = dr.zeros(bk.Array3f, dr.width(si.p))
-            return (DirectionSample(zero, zero, zero, dr.zeros(bk.Float, dr.width(si.p)),
-                                    dr.zeros(bk.Float, dr.width(si.p))),
-                    dr.zeros(bk.Color3f, dr.width(si.p)))
+            width = dr.width(si.p)
+            return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width)
         index = dr.minimum(bk.UInt32(sample1 * count), count - 1)
-        ds, weight = dispatch(self._emitters, index, 'sample_direction', si.p, sample2)
-        ds = DirectionSample(ds.p, ds.n, ds.d, ds.dist, ds.pdf / count)
+        return self._sample_chosen_emitter(si, index, sample2, active, test_visibility)
+
+    def _sample_chosen_emitter(self, ref, index, sample, active, test_visibility):
+        """A point on emitter ``index`` (UInt32 per lane, chosen with probability
+        1 / count) seen from ``ref``: ``(ds, weight)`` as :meth:`sample_emitter`."""
+        count = len(self._emitters)
+        ds, weight = EmitterPtr(self._emitters, index).sample_direction(ref, sample)
+        ds.pdf = ds.pdf / count
+        ds.emitter = index
         weight = dr.select(active & (ds.pdf > 0), weight * count, 0)
         if test_visibility:
-            weight = dr.select(self.emitter_visible(si, ds, active), weight, 0)
+            weight = dr.select(self.emitter_visible(ref, ds, active), weight, 0)
         return ds, weight
+
+    def sample_emitter_direction(self, ref, sample, test_visibility=True, active=True):
+        """Emitter sampling as Mitsuba 3 offers it: from the reference point ``ref``
+        (an Interaction3f), choose a light uniformly with ``sample.x``, reuse
+        what is left of ``sample.x`` and ``sample.y`` (Array2f in [0, 1)^2) for a
+        point on it.
+
+        Returns ``(ds, weight)``: a :class:`DirectionSample3f` (``pdf`` per
+        solid angle, including the choice of light) and the Color3f
+        radiance / pdf, zero where the point is hidden (``test_visibility``).
+        Differentiable in the emitters' radiance and in ``ref.p``.
+        """
+        sample = bk.Array2f(sample)
+        count = len(self._emitters)
+        if count == 0:
+            return self.sample_emitter(ref, sample.x, sample, active, test_visibility)
+        scaled = sample.x * count
+        index = dr.minimum(bk.UInt32(scaled), count - 1)
+        reused = bk.Array2f(dr.minimum(scaled - bk.Float(index), dr.one_minus_epsilon(bk.Float)), sample.y)
+        return self._sample_chosen_emitter(ref, index, reused, active, test_visibility)
+
+    def pdf_emitter_direction(self, ref, ds, active=True):
+        """Float: the density (1/sr) with which :meth:`sample_emitter_direction` from
+        ``ref`` produces the point of ``ds`` on the emitter ``ds.emitter``."""
+        count = max(len(self._emitters), 1)
+        return EmitterPtr(self._emitters, ds.emitter).pdf_direction(ref, ds, active) / count
 
     def emitter_visible(self, si, ds, active):
         """Bool: whether the light point of ``ds`` (from :meth:`sample_emitter`)
@@ -360,19 +438,7 @@ class Scene(Plugin):
         origin = si.offset_origin(ds.d)
         t_max = dr.select(dr.isinf(ds.dist), dr.inf, ds.dist * (1 - SHADOW_EPSILON))
         test = active & (ds.pdf > 0)
-        return test & ~self.ray_test(origin, ds.d, t_max, test)
-
-    # -- surfaces ----------------------------------------------------------------------
-    def bsdf_eval_pdf(self, si, wo, active=True):
-        """BSDF value (Color3f, times cos) and sampling density (Float) for local ``wo``."""
-        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, si.valid)
-        return (dispatch(self.bsdfs, index, 'eval', si, wo, active),
-                dispatch(self.bsdfs, index, 'pdf', si, wo, active))
-
-    def bsdf_sample(self, si, sample1, sample2, active=True):
-        """``(BSDFSample, weight)`` of the hit's BSDF (see :meth:`BSDF.sample`)."""
-        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, si.valid)
-        return dispatch(self.bsdfs, index, 'sample', si, sample1, sample2, active)
+        return test & ~self.ray_test(Ray3f(origin, ds.d, t_max), test)
 
 
 def _black_bsdf():
@@ -389,13 +455,13 @@ def _has_texcoords(shape):
 
 class _Triangles(NamedTuple):
     """Data of the triangles that rays hit (see :meth:`Scene._hit_triangles`)."""
-    corners: tuple          # three Array3f
-    shape: object           # UInt32: index into scene.shapes
-    sign: object            # Float: -1 where the shape's normals are flipped, else 1
-    normals: tuple          # three Array3f of vertex normals, or None
-    smooth: object          # Bool: where ``normals`` apply
-    texcoords: tuple        # three Array2f of vertex texture coordinates, or None
-    textured: object        # Bool: where ``texcoords`` apply
+    corners: Tuple[bk.Array3f, bk.Array3f, bk.Array3f]
+    shape: bk.UInt32                    # index into scene.shapes
+    sign: bk.Float                      # -1 where the shape's normals are flipped, else 1
+    normals: Optional[Tuple[bk.Array3f, bk.Array3f, bk.Array3f]]       # vertex normals
+    smooth: bk.Bool                     # where ``normals`` apply
+    texcoords: Optional[Tuple[bk.Array2f, bk.Array2f, bk.Array2f]]     # vertex texture coordinates
+    textured: bk.Bool                   # where ``texcoords`` apply
 
 
 declare_interface('scene', Scene)

@@ -23,14 +23,18 @@ class Sensor(Plugin):
         """The sampler plugin: ``sample_count()`` and ``seed``."""
 
     @abstractmethod
-    def sample_ray(self, position):
-        """Rays through film positions.
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """Rays through film positions, with Mitsuba 3's signature.
 
-        ``position``: Array2f in [0, 1]^2, (0, 0) the top left corner of the
-        film. Returns ``(origin, direction, t_max)``: world-space Array3f,
-        unit Array3f and the Float distance the ray may travel (to the far
-        clipping plane). Differentiable with respect to the sensor's
-        parameters where they track derivatives.
+        ``time``: Float (unused: scenes are static); ``sample1``: Float
+        (unused: it chooses wavelengths in spectral renderers);
+        ``sample2``: Array2f in [0, 1]^2, the position on the film (relative to
+        its crop window), (0, 0) the top left corner; ``sample3``: Array2f,
+        the position on the aperture (unused by a pinhole). Returns
+        ``(ray, weight)``: a :class:`~tutorial_kit.core.ray.Ray3f` (world
+        space, unit ``d``, ``maxt`` the distance to the far clipping plane)
+        and the Color3f importance weight (1 for a pinhole). Differentiable
+        with respect to the sensor's parameters where they track derivatives.
         """
 
     @abstractmethod

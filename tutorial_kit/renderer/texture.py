@@ -4,7 +4,7 @@ Any colour or float parameter of a BSDF or emitter is a :class:`Texture`,
 as in Mitsuba 3: a plain ``<rgb>`` becomes an ``srgb`` texture, a plain
 ``<float>`` a ``uniform`` one, and an image or a pattern is given by a
 nested ``<texture type="bitmap">`` (or a ``<ref>`` to one). A texture is
-looked up at a :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction`
+looked up at a :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f`
 through its texture coordinates ``si.uv`` (Array2f; a mesh without
 texture coordinates gives the barycentric coordinates of the hit instead,
 as Mitsuba does).

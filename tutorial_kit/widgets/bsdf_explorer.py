@@ -80,12 +80,13 @@ def polar_lobe(bsdf, incidence_degrees=45, count=721):
     angles = np.linspace(-np.pi, np.pi, count)
     wo = tk.Array3f(tk.Float(np.sin(angles).astype(np.float32)), dr.zeros(tk.Float, count),
                     tk.Float(np.cos(angles).astype(np.float32)))
-    values = np.asarray(tk.luminance(bsdf.eval(_interaction(-theta_i, count), wo)))
+    ctx = tk.BSDFContext()
+    values = np.asarray(tk.luminance(bsdf.eval(ctx, _interaction(-theta_i, count), wo)))
     spokes = []
     for choice in (0.0, 0.99999):          # the first and the last lobe of the BSDF
         si = _interaction(-theta_i, 1)
-        bs, weight = bsdf.sample(si, tk.Float(choice), tk.Array2f(0.5, 0.5))
-        if bool(bs.delta[0]) and float(bs.pdf[0]) > 0:
+        bs, weight = bsdf.sample(ctx, si, tk.Float(choice), tk.Array2f(0.5, 0.5))
+        if bool(bs.is_delta()[0]) and float(bs.pdf[0]) > 0:
             energy = float(tk.luminance(weight)[0]) * float(bs.pdf[0]) * float(bs.eta[0]) ** 2
             spokes.append((float(np.arctan2(bs.wo.x[0], bs.wo.z[0])), energy))
     return angles, values, spokes
@@ -97,8 +98,8 @@ def _interaction(theta_i, width):
     wi = tk.Array3f(dr.full(tk.Float, float(np.sin(theta_i)), width), dr.zeros(tk.Float, width),
                     dr.full(tk.Float, float(np.cos(theta_i)), width))
     return tk.SurfaceInteraction3f(t=dr.full(tk.Float, 1, width), p=dr.zeros(tk.Array3f, width), n=n,
-                                   frame=tk.Frame3f(n), wi=wi, uv=dr.full(tk.Array2f, 0.5, width),
-                                   shape=dr.zeros(tk.UInt32, width), valid=dr.full(tk.Bool, True, width))
+                                   sh_frame=tk.Frame3f(n), wi=wi, uv=dr.full(tk.Array2f, 0.5, width),
+                                   shape=dr.zeros(tk.UInt32, width))
 
 
 def sphere_scene_xml(bsdf, size=64, spp=16):

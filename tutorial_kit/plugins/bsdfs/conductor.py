@@ -16,7 +16,7 @@ and is physically meaningless but handy. Traverse names ``eta.value``,
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
 from tutorial_kit.plugins.bsdfs.ior import conductor_presets, conductor_rgb
 from tutorial_kit.core.registry import register
@@ -45,26 +45,29 @@ class SmoothConductor(BSDF):
     """``material`` or ``eta``/``k``; ``specular_reflectance``."""
 
     def __init__(self, props):
+        BSDF.__init__(self, props)
         self.eta, self.k = read_complex_ior(props)
         self.specular_reflectance = texture(props, 'specular_reflectance', 1.0)
+        self.set_components(BSDFFlags.DeltaReflection | BSDFFlags.FrontSide)
 
     def traverse(self, callback):
         callback.put('eta', self.eta, ParamFlags.Differentiable)
         callback.put('k', self.k, ParamFlags.Differentiable)
         callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         return dr.zeros(bk.Color3f, dr.width(wo))
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         return dr.zeros(bk.Float, dr.width(wo))
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         cos_theta_i = si.wi.z
         valid = cos_theta_i > 0
         width = dr.width(cos_theta_i)
         reflectance = fresnel_conductor(cos_theta_i, self.eta.eval(si, active), self.k.eval(si, active))
         weight = reflectance * self.specular_reflectance.eval(si, active)
-        bs = BSDFSample(wo=reflect(si.wi), pdf=dr.select(valid, 1, dr.zeros(bk.Float, width)),
-                        delta=dr.full(bk.Bool, True, width), eta=dr.full(bk.Float, 1, width))
+        bs = BSDFSample3f(wo=reflect(si.wi), pdf=dr.select(valid, 1, dr.zeros(bk.Float, width)),
+                          eta=dr.full(bk.Float, 1, width), sampled_type=lobe(BSDFFlags.DeltaReflection),
+                          sampled_component=0)
         return bs, dr.select(valid, weight, 0)

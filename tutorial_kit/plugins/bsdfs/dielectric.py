@@ -19,7 +19,7 @@ reaches the Fresnel weights, not the bent directions).
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.core.registry import register
@@ -50,18 +50,29 @@ class SmoothInterface(BSDF, SpecularTints):
     differentiable), the optional tints, and only Dirac lobes (``eval`` and
     ``pdf`` are zero everywhere)."""
 
+    #: The second lobe: refraction (``dielectric``) or straight passage (``thindielectric``).
+    TRANSMISSION = BSDFFlags.DeltaTransmission
+
     def __init__(self, props):
+        BSDF.__init__(self, props)
         self.eta = dr.opaque(bk.Float, read_relative_ior(props, 'bk7', 'air'))
         self.read_tints(props)
+        sides = BSDFFlags.FrontSide | BSDFFlags.BackSide
+        self.set_components(BSDFFlags.DeltaReflection | sides, self.TRANSMISSION | sides)
+
+    def sampled_lobe(self, reflected):
+        """``(sampled_type, sampled_component)`` (UInt32 each) of the lobe chosen where ``reflected``."""
+        return (dr.select(reflected, lobe(BSDFFlags.DeltaReflection), lobe(self.TRANSMISSION)),
+                dr.select(reflected, bk.UInt32(0), bk.UInt32(1)))
 
     def traverse(self, callback):
         callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
         self.traverse_tints(callback)
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         return dr.zeros(bk.Color3f, dr.width(wo))
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         return dr.zeros(bk.Float, dr.width(wo))
 
 
@@ -69,7 +80,7 @@ class SmoothInterface(BSDF, SpecularTints):
 class SmoothDielectric(SmoothInterface):
     """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         r_i, cos_theta_t, eta_it, eta_ti = fresnel(si.wi.z, self.eta)
         t_i = 1 - r_i
         reflected = sample1 <= dr.detach(r_i)
@@ -81,6 +92,7 @@ class SmoothDielectric(SmoothInterface):
                            t_i * dr.square(eta_ti) * self.tint('specular_transmittance', si, active))
         valid = pdf > 0
         width = dr.width(pdf)
-        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.full(bk.Bool, True, width),
-                        eta=dr.select(reflected, 1, eta_it))
+        sampled_type, sampled_component = self.sampled_lobe(reflected)
+        bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=dr.select(reflected, 1, eta_it),
+                          sampled_type=sampled_type, sampled_component=sampled_component)
         return bs, dr.select(valid, weight / dr.select(valid, pdf, 1), 0)

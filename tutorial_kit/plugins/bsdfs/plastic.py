@@ -24,7 +24,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, fresnel_diffuse_reflectance, reflect
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.core.registry import register
@@ -65,7 +65,10 @@ class SmoothPlastic(BSDF, Coated):
     """See the module docstring."""
 
     def __init__(self, props):
+        BSDF.__init__(self, props)
         self.read_coating(props)
+        self.set_components(BSDFFlags.DeltaReflection | BSDFFlags.FrontSide,
+                            BSDFFlags.DiffuseReflection | BSDFFlags.FrontSide)
 
     def settings(self):
         return dict(nonlinear=self.nonlinear)
@@ -87,17 +90,17 @@ class SmoothPlastic(BSDF, Coated):
         return base * (warp.square_to_cosine_hemisphere_pdf(wo) * (1 - f_i) * (1 - f_o)
                        / dr.square(self.eta))
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
         f_i = fresnel(si.wi.z, self.eta)[0]
         return dr.select(front, self._diffuse(si, wo, f_i, active), 0)
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
         prob_diffuse = self._probabilities(fresnel(si.wi.z, self.eta)[0])[1]
         return dr.select(front, prob_diffuse * warp.square_to_cosine_hemisphere_pdf(wo), 0)
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         f_i = fresnel(si.wi.z, self.eta)[0]
         prob_specular, prob_diffuse = self._probabilities(f_i)
         specular = sample1 < prob_specular
@@ -108,6 +111,8 @@ class SmoothPlastic(BSDF, Coated):
         specular_weight = f_i * self.specular_reflectance.eval(si, active) / prob_specular
         diffuse_weight = self._diffuse(si, diffuse_wo, f_i, active) / diffuse_pdf
         valid = (si.wi.z > 0) & (pdf > 0)
-        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=specular,
-                        eta=dr.full(bk.Float, 1, dr.width(pdf)))
+        bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=dr.full(bk.Float, 1, dr.width(pdf)),
+                          sampled_type=dr.select(specular, lobe(BSDFFlags.DeltaReflection),
+                                                 lobe(BSDFFlags.DiffuseReflection)),
+                          sampled_component=dr.select(specular, bk.UInt32(0), bk.UInt32(1)))
         return bs, dr.select(valid, dr.select(specular, specular_weight, diffuse_weight), 0)

@@ -19,7 +19,7 @@ Parameters as in Mitsuba 3: ``distribution`` (``beckmann`` default, or
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.conductor import read_complex_ior
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
@@ -34,9 +34,12 @@ class RoughConductor(BSDF):
     ``material`` or ``eta``/``k``, ``specular_reflectance``."""
 
     def __init__(self, props):
+        BSDF.__init__(self, props)
         self.distribution, self.alpha_u, self.alpha_v, self.sample_visible = read_roughness(props)
         self.eta, self.k = read_complex_ior(props)
         self.specular_reflectance = texture(props, 'specular_reflectance', 1.0)
+        flags = BSDFFlags.GlossyReflection | BSDFFlags.FrontSide
+        self.set_components(flags | (BSDFFlags.Anisotropic if self.alpha_v is not None else 0))
 
     def settings(self):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
@@ -61,7 +64,7 @@ class RoughConductor(BSDF):
         return (fresnel_conductor(cos_theta, self.eta.eval(si, active), self.k.eval(si, active))
                 * self.specular_reflectance.eval(si, active))
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         cos_theta_i, cos_theta_o = si.wi.z, wo.z
         front = (cos_theta_i > 0) & (cos_theta_o > 0)
         h = dr.normalize(si.wi + wo)
@@ -71,13 +74,13 @@ class RoughConductor(BSDF):
         value = self._fresnel(si, dr.dot(si.wi, h), active) * (D * G / (4 * cos_theta_i))
         return dr.select(front & (D != 0), value, 0)
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
         h = dr.normalize(si.wi + wo)
         pdf = self._distribution(si, active).pdf(si.wi, h) / (4 * dr.abs(dr.dot(wo, h)))
         return dr.select(front & (dr.dot(wo, h) > 0), pdf, 0)
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         distribution = self._distribution(si, active)
         m, pdf_m = distribution.sample(si.wi, sample2)
         wo = reflect(si.wi, m)
@@ -89,6 +92,6 @@ class RoughConductor(BSDF):
             weight = distribution.G(si.wi, wo, m) * dr.dot(si.wi, m) / (si.wi.z * m.z)
         weight = self._fresnel(si, dr.dot(si.wi, m), active) * weight
         width = dr.width(pdf)
-        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, width),
-                        eta=dr.full(bk.Float, 1, width))
+        bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=dr.full(bk.Float, 1, width),
+                          sampled_type=lobe(BSDFFlags.GlossyReflection), sampled_component=0)
         return bs, dr.select(valid, weight, 0)

@@ -21,7 +21,7 @@ and ``alpha.value``, differentiable.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.dielectric import SpecularTints
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
@@ -40,9 +40,14 @@ class RoughDielectric(BSDF, SpecularTints):
     """See the module docstring."""
 
     def __init__(self, props):
+        BSDF.__init__(self, props)
         self.distribution, self.alpha_u, self.alpha_v, self.sample_visible = read_roughness(props)
         self.eta = dr.opaque(bk.Float, read_relative_ior(props, 'bk7', 'air', must_differ=True))
         self.read_tints(props)
+        sides = BSDFFlags.FrontSide | BSDFFlags.BackSide
+        anisotropic = BSDFFlags.Anisotropic if self.alpha_v is not None else BSDFFlags.Empty
+        self.set_components(BSDFFlags.GlossyReflection | sides | anisotropic,
+                            BSDFFlags.GlossyTransmission | sides | BSDFFlags.NonSymmetric | anisotropic)
 
     def settings(self):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
@@ -77,7 +82,7 @@ class RoughDielectric(BSDF, SpecularTints):
         m = dr.normalize(si.wi + wo * dr.select(is_reflection, 1.0, eta))
         return is_reflection, eta, mulsign(m, m.z)
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         cos_theta_i, cos_theta_o = si.wi.z, wo.z
         is_reflection, eta, m = self._half_vector(si, wo)
         distribution = self._distribution(si, active)
@@ -93,7 +98,7 @@ class RoughDielectric(BSDF, SpecularTints):
         valid = (cos_theta_i != 0) & (wi_m * cos_theta_i > 0) & (wo_m * cos_theta_o > 0)
         return dr.select(valid, dr.select(is_reflection, reflected, transmitted), 0)
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         cos_theta_i, cos_theta_o = si.wi.z, wo.z
         is_reflection, eta, m = self._half_vector(si, wo)
         wi_m, wo_m = dr.dot(si.wi, m), dr.dot(wo, m)
@@ -107,7 +112,7 @@ class RoughDielectric(BSDF, SpecularTints):
         valid = (cos_theta_i != 0) & (wi_m * cos_theta_i > 0) & (wo_m * cos_theta_o > 0)
         return dr.select(valid, pdf, 0)
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         cos_theta_i = si.wi.z
         distribution = self._distribution(si, active)
         sampling = self._sampling_distribution(si, distribution)
@@ -133,5 +138,8 @@ class RoughDielectric(BSDF, SpecularTints):
         side_ok = dr.select(reflected, wo.z * cos_theta_i > 0, wo.z * cos_theta_i < 0)
         valid = (cos_theta_i != 0) & (pdf_m > 0) & (pdf > 0) & side_ok & (wo_m * wo.z > 0)
         width = dr.width(pdf)
-        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, width), eta=eta)
+        bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=eta,
+                          sampled_type=dr.select(reflected, lobe(BSDFFlags.GlossyReflection),
+                                                 lobe(BSDFFlags.GlossyTransmission)),
+                          sampled_component=dr.select(reflected, bk.UInt32(0), bk.UInt32(1)))
         return bs, dr.select(valid, dr.abs(weight), 0)

@@ -36,7 +36,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.renderer.bsdf import BSDF, BSDFSample
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
@@ -116,11 +116,14 @@ class RoughPlastic(BSDF, Coated):
     """See the module docstring."""
 
     def __init__(self, props):
+        BSDF.__init__(self, props)
         self.distribution, alpha, alpha_v, self.sample_visible = read_roughness(props, as_texture=False)
         if alpha_v is not None:
             raise props.error('alpha_u', 'roughplastic supports isotropic roughness only ("alpha")')
         self.alpha = dr.opaque(bk.Float, alpha)
         self.read_coating(props, must_differ=True)
+        self.set_components(BSDFFlags.GlossyReflection | BSDFFlags.FrontSide,
+                            BSDFFlags.DiffuseReflection | BSDFFlags.FrontSide)
         self.parameters_changed()
 
     def settings(self):
@@ -190,7 +193,7 @@ class RoughPlastic(BSDF, Coated):
         specular = (1 - t_i) * weight
         return dr.detach(specular / (specular + t_i * (1 - weight)))
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         cos_theta_i, cos_theta_o = si.wi.z, wo.z
         front = (cos_theta_i > 0) & (cos_theta_o > 0)
         distribution = self._distribution()
@@ -203,7 +206,7 @@ class RoughPlastic(BSDF, Coated):
             / dr.square(self.eta))
         return dr.select(front, specular + diffuse, 0)
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
         prob_specular = self._prob_specular(self._transmittance(si.wi.z))
         h = dr.normalize(wo + si.wi)
@@ -212,15 +215,17 @@ class RoughPlastic(BSDF, Coated):
         pdf = prob_specular * specular + (1 - prob_specular) * diffuse
         return dr.select(front & (dr.dot(wo, h) > 0), pdf, 0)
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         prob_specular = self._prob_specular(self._transmittance(si.wi.z))
         m, _ = self._distribution().sample(si.wi, sample2)
-        wo = dr.select(sample1 < prob_specular, reflect(si.wi, m),
-                       warp.square_to_cosine_hemisphere(sample2))
-        pdf = self.pdf(si, wo, active)
-        value = self.eval(si, wo, active)
+        specular = sample1 < prob_specular
+        wo = dr.select(specular, reflect(si.wi, m), warp.square_to_cosine_hemisphere(sample2))
+        pdf = self.pdf(ctx, si, wo, active)
+        value = self.eval(ctx, si, wo, active)
         valid = (si.wi.z > 0) & (pdf > 0)
         width = dr.width(pdf)
-        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.zeros(bk.Bool, width),
-                        eta=dr.full(bk.Float, 1, width))
+        bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=dr.full(bk.Float, 1, width),
+                          sampled_type=dr.select(specular, lobe(BSDFFlags.GlossyReflection),
+                                                 lobe(BSDFFlags.DiffuseReflection)),
+                          sampled_component=dr.select(specular, bk.UInt32(0), bk.UInt32(1)))
         return bs, dr.select(valid, value / dr.select(valid, pdf, 1), 0)

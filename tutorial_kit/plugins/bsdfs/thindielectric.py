@@ -12,7 +12,7 @@ through. Two-sided; ``eta`` differentiable as for ``dielectric``.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDFSample
+from tutorial_kit.renderer.bsdf import BSDFFlags, BSDFSample3f
 from tutorial_kit.plugins.bsdfs.dielectric import SmoothInterface
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect
 from tutorial_kit.core.registry import register
@@ -21,8 +21,9 @@ from tutorial_kit.core.registry import register
 @register('bsdf', 'thindielectric')
 class ThinDielectric(SmoothInterface):
     """``int_ior``, ``ext_ior``, ``specular_reflectance``, ``specular_transmittance``."""
+    TRANSMISSION = BSDFFlags.Null        # light passes straight through, as if nothing were there
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         r = fresnel(dr.abs(si.wi.z), self.eta)[0]
         r = 2 * r / (1 + r)                     # all the light the pane sends back
         t = 1 - r
@@ -33,6 +34,7 @@ class ThinDielectric(SmoothInterface):
                            t * self.tint('specular_transmittance', si, active))
         valid = pdf > 0
         width = dr.width(pdf)
-        bs = BSDFSample(wo=wo, pdf=dr.select(valid, pdf, 0), delta=dr.full(bk.Bool, True, width),
-                        eta=dr.full(bk.Float, 1, width))
+        sampled_type, sampled_component = self.sampled_lobe(reflected)
+        bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=dr.full(bk.Float, 1, width),
+                          sampled_type=sampled_type, sampled_component=sampled_component)
         return bs, dr.select(valid, weight / dr.select(valid, pdf, 1), 0)

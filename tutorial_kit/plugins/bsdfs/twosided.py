@@ -8,13 +8,13 @@ direction is mirrored back afterwards. Each nested BSDF is called once per
 query, whatever side each lane sees, so nesting costs linear, not
 exponential, time.
 """
-from dataclasses import replace
+import copy
 
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.dispatch import select
-from tutorial_kit.renderer.bsdf import BSDF
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.traversal import ParamFlags
 
@@ -34,6 +34,12 @@ class TwoSided(BSDF):
         if not 1 <= len(nested) <= 2:
             raise props.error('bsdf', f'twosided needs one or two nested BSDFs, got {len(nested)}')
         self.front, self.back = nested[0], nested[-1]
+        BSDF.__init__(self, props)
+        # Each side's lobes, now seen from both sides.
+        sides = BSDFFlags.FrontSide | BSDFFlags.BackSide
+        self.set_components(*(BSDFFlags(c) | sides for c in self.front.m_components),
+                            *((BSDFFlags(c) | sides for c in self.back.m_components)
+                              if self.back is not self.front else ()))
 
     def traverse(self, callback):
         callback.put('brdf_0', self.front, ParamFlags.Differentiable)
@@ -43,25 +49,28 @@ class TwoSided(BSDF):
     def _front_facing(self, si):
         """``si`` seen from the front in every lane, and the mask of lanes that were mirrored."""
         back = si.wi.z < 0
-        return replace(si, wi=mirror(si.wi, back)), back
+        front_facing = copy.copy(si)
+        front_facing.wi = mirror(si.wi, back)
+        return front_facing, back
 
-    def _per_side(self, method, back, *args):
-        """``method`` of the front BSDF on front lanes and of the back BSDF on back lanes."""
-        front_value = getattr(self.front, method)(*args)
+    def _per_side(self, call, back):
+        """``call(bsdf)`` of the front BSDF on front lanes and of the back BSDF on back lanes."""
+        front_value = call(self.front)
         if self.back is self.front:
             return front_value
-        return select(back, getattr(self.back, method)(*args), front_value)
+        return select(back, call(self.back), front_value)
 
-    def eval(self, si, wo, active=True):
+    def eval(self, ctx, si, wo, active=True):
         si, back = self._front_facing(si)
-        return self._per_side('eval', back, si, mirror(wo, back), active)
+        return self._per_side(lambda b: b.eval(ctx, si, mirror(wo, back), active), back)
 
-    def pdf(self, si, wo, active=True):
+    def pdf(self, ctx, si, wo, active=True):
         si, back = self._front_facing(si)
-        return self._per_side('pdf', back, si, mirror(wo, back), active)
+        return self._per_side(lambda b: b.pdf(ctx, si, mirror(wo, back), active), back)
 
-    def sample(self, si, sample1, sample2, active=True):
+    def sample(self, ctx, si, sample1, sample2, active=True):
         si, back = self._front_facing(si)
-        bs, weight = self._per_side('sample', back, si, sample1, sample2, active)
-        return replace(bs, wo=mirror(bs.wo, back)), weight
+        bs, weight = self._per_side(lambda b: b.sample(ctx, si, sample1, sample2, active), back)
+        bs.wo = mirror(bs.wo, back)
+        return bs, weight
 

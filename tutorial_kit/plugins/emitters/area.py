@@ -9,7 +9,7 @@ import drjit as dr
 
 from tutorial_kit.renderer.emitter import Emitter
 from tutorial_kit.core.registry import register
-from tutorial_kit.renderer.interaction import DirectionSample
+from tutorial_kit.renderer.interaction import DirectionSample3f
 
 
 @register('emitter', 'area')
@@ -17,22 +17,22 @@ class AreaLight(Emitter):
     """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
     shape = None                      # set by the scene: the Mesh this light covers
 
-    def eval(self, si, direction, active=True):
+    def eval(self, si, active=True):
         return dr.select(si.wi.z > 0, self.radiance.eval(si, active), 0)
 
-    def pdf_direction(self, si, direction, active=True):
-        """``si.t`` is the distance from the ray's origin (rays are unit length)."""
-        cos_light = dr.dot(si.n, -direction)
+    def pdf_direction(self, it, ds, active=True):
+        """``ds.dist`` and ``ds.d``: distance and unit direction from ``it.p`` to ``ds.p``."""
+        cos_light = dr.dot(ds.n, -ds.d)
         return dr.select(cos_light > 0,
-                         dr.square(si.t) / (self.shape.surface_area() * dr.abs(cos_light)), 0)
+                         dr.square(ds.dist) / (self.shape.surface_area() * dr.abs(cos_light)), 0)
 
-    def sample_direction(self, ref_p, sample2, active=True):
-        p, n, pdf_area = self.shape.sample_position(sample2)
-        to_light = p - ref_p
+    def sample_direction(self, it, sample, active=True):
+        p, n, pdf_area = self.shape.sample_position(sample)
+        to_light = p - it.p
         dist = dr.norm(to_light)
         d = to_light / dist
         cos_light = dr.dot(n, -d)
         pdf = dr.select(cos_light > 0, pdf_area * dr.square(dist) / dr.abs(cos_light), 0)
         radiance = dr.select(cos_light > 0, self.radiance.eval(None, active), 0)
         weight = dr.select(pdf > 0, radiance / pdf, 0)
-        return DirectionSample(p, n, d, dist, pdf), weight
+        return DirectionSample3f(p=p, n=n, d=d, dist=dist, pdf=pdf), weight

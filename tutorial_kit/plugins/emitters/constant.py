@@ -9,7 +9,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.emitter import Emitter
 from tutorial_kit.core.registry import register
-from tutorial_kit.renderer.interaction import DirectionSample
+from tutorial_kit.renderer.interaction import DirectionSample3f
 
 
 @register('emitter', 'constant')
@@ -17,14 +17,14 @@ class ConstantEmitter(Emitter):
     """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
     is_environment = True
 
-    def eval(self, si, direction, active=True):
-        return dr.zeros(bk.Color3f, dr.width(direction)) + self.radiance.eval(si, active)
+    def eval(self, si, active=True):
+        return dr.zeros(bk.Color3f, dr.width(si.wi)) + self.radiance.eval(si, active)
 
-    def pdf_direction(self, si, direction, active=True):
-        return warp.square_to_uniform_sphere_pdf(direction)
+    def pdf_direction(self, it, ds, active=True):
+        return warp.square_to_uniform_sphere_pdf(ds.d)
 
-    def sample_direction(self, ref_p, sample2, active=True):
-        d = warp.square_to_uniform_sphere(sample2)
+    def sample_direction(self, it, sample, active=True):
+        d = warp.square_to_uniform_sphere(sample)
         pdf = warp.square_to_uniform_sphere_pdf(d)
-        sample = DirectionSample(ref_p + d, -d, d, dr.full(bk.Float, dr.inf, dr.width(d)), pdf)
-        return sample, self.radiance.eval(None, active) / pdf
+        ds = DirectionSample3f(p=it.p + d, n=-d, d=d, dist=dr.full(bk.Float, dr.inf, dr.width(d)), pdf=pdf)
+        return ds, self.radiance.eval(None, active) / pdf

@@ -22,7 +22,8 @@ the environment), as in Mitsuba 3. All quantities are linear RGB.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDFSample
+from tutorial_kit.core.ray import Ray3f
+from tutorial_kit.renderer.bsdf import BSDFContext, BSDFSample3f
 from tutorial_kit.renderer.integrator import RBIntegrator
 from tutorial_kit.core.registry import register
 
@@ -40,8 +41,8 @@ def bsdf_ratio(scene, si, bs, bsdf_weight, direction, active):
     ``sample`` computed with derivatives switched on (reflectance times
     Fresnel term over the detached lobe probability), stands in for it.
     """
-    value = scene.bsdf_eval_pdf(si, si.to_local(direction), active)[0]
-    value = dr.select(bs.delta, bsdf_weight * dr.detach(bs.pdf), value)
+    value = si.bsdf().eval(BSDFContext(), si, si.to_local(direction), active)
+    value = dr.select(bs.is_delta(), bsdf_weight * dr.detach(bs.pdf), value)
     value_detached = dr.detach(bsdf_weight * bs.pdf)
     ratio = dr.select(value_detached > 0, value / value_detached, 0)
     return dr.replace_grad(dr.full(bk.Color3f, 1, dr.width(ratio)), ratio)
@@ -108,6 +109,7 @@ class PathIntegrator(RBIntegrator):
         primal pass and no memory per bounce.
         """
         replay = is_replay(mode)
+        ctx = BSDFContext()
         origin, direction, t_max = ray.o, ray.d, ray.maxt
         width = dr.width(ray)
         L = bk.Color3f(dr.detach(state_in)) if replay else dr.zeros(bk.Color3f, width)
@@ -130,8 +132,9 @@ class PathIntegrator(RBIntegrator):
         # is off (a render that records derivatives: renderer.integrator.evaluated_loops).
         with dr.scoped_set_flag(dr.JitFlag.OptimizeLoops, False):
             while dr.hint(active, label='path', exclude=[max_depth, rr_depth, hide_emitters]):
-                si = scene.ray_intersect(origin, direction, t_max, active)
-                valid |= active & si.valid
+                si = scene.ray_intersect(Ray3f(origin, direction, t_max), active)
+                bsdf = si.bsdf()
+                valid |= active & si.is_valid()
 
                 # A camera ray that meets an emitter (or escapes) while emitters are
                 # hidden contributes nothing, as in Mitsuba 3: the pixel is black there.
@@ -144,14 +147,14 @@ class PathIntegrator(RBIntegrator):
                     Le = throughput * emitted * weight
 
                 # Stop after this vertex when the next would exceed max_depth or the ray escaped.
-                active &= si.valid & (depth + 1 < max_depth)
+                active &= si.is_valid() & (depth + 1 < max_depth)
 
                 # 2. Emitter sampling.
                 with dr.resume_grad(when=replay):
                     ds, emitter_weight = scene.sample_emitter(si, sampler.next_1d(), sampler.next_2d(),
                                                               active, test_visibility=False)
                     wo = si.to_local(ds.d)
-                    bsdf_value, bsdf_pdf = scene.bsdf_eval_pdf(si, wo, active)
+                    bsdf_value, bsdf_pdf = bsdf.eval_pdf(ctx, si, wo, active)
                     # The MIS weight stays detached: its partner at the next vertex (the
                     # weight of the BSDF-sampled hit) is, and the two must sum to one.
                     Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
@@ -163,7 +166,7 @@ class PathIntegrator(RBIntegrator):
                 sample1 = sampler.next_1d()
                 sample2 = sampler.next_2d()
                 with dr.resume_grad(when=replay):
-                    bs, bsdf_weight = scene.bsdf_sample(si, sample1, sample2, active)
+                    bs, bsdf_weight = bsdf.sample(ctx, si, sample1, sample2, active)
                 L = dr.detach(L - Le - Lr_direct) if replay else L + Le + Lr_direct
 
                 fixed = dr.detach(si.to_world(bs.wo))      # the sampled direction, in world space
@@ -178,9 +181,10 @@ class PathIntegrator(RBIntegrator):
                         else:
                             dL_forward += dr.forward_to(Lo)
                     # The path itself follows the detached sample, as in the primal pass.
-                    bs = BSDFSample(dr.detach(bs.wo), dr.detach(bs.pdf), bs.delta, dr.detach(bs.eta))
+                    bs = BSDFSample3f(dr.detach(bs.wo), dr.detach(bs.pdf), dr.detach(bs.eta),
+                                      bs.sampled_type, bs.sampled_component)
                     bsdf_weight = dr.detach(bsdf_weight)
-                elif dr.grad_enabled(si.frame.n):
+                elif dr.grad_enabled(si.sh_frame.n):
                     # Derivatives recorded in full (geometry): a direction drawn in the
                     # shading frame would turn with the normal while its weight
                     # BSDF cos / pdf stays constant, losing how the light a surface
@@ -189,13 +193,13 @@ class PathIntegrator(RBIntegrator):
                     bsdf_weight = dr.detach(bsdf_weight) * bsdf_ratio(scene, si, bs, bsdf_weight, fixed, active)
 
                 # A Dirac lobe's direction (mirror, refraction) turns with the surface.
-                direction = dr.select(bs.delta, si.to_world(bs.wo), fixed)
+                direction = dr.select(bs.is_delta(), si.to_world(bs.wo), fixed)
                 origin = si.offset_origin(direction)
                 t_max = dr.full(bk.Float, dr.inf, width)
                 throughput *= bsdf_weight
                 eta *= bs.eta
                 prev_bsdf_pdf = bs.pdf
-                prev_bsdf_delta = bs.delta
+                prev_bsdf_delta = bs.is_delta()
                 depth += 1
                 active &= bs.pdf > 0
 

@@ -136,13 +136,14 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.renderer.bsdf import BSDFContext
 from tutorial_kit.plugins.integrators.path import PathIntegrator
 from tutorial_kit.core.registry import register
 from tutorial_kit.core.random import mix64
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.renderer.camera_rays import camera_rays, seeded_sampler
 from tutorial_kit.renderer.edges import moving_shapes, scene_edges
-from tutorial_kit.renderer.scene import SHADOW_EPSILON
+from tutorial_kit.renderer.interaction import SHADOW_EPSILON
 
 #: How far either side of an edge the two radiance samples are taken:
 #: in pixels on the film, in radians on the sphere around a shading point.
@@ -246,9 +247,9 @@ class EdgeSamplingIntegrator(PathIntegrator):
         return film.splat(at, dr.select(inside, jump * motion, 0), inside)
 
     def _camera_radiance(self, scene, sensor, film_position, size, lanes, seed):
-        origin, direction, t_max = sensor.sample_ray(film_position / size)
+        ray, _ = sensor.sample_ray(0.0, 0.0, film_position / size, bk.Array2f(0.5, 0.5))
         sampler = seeded_sampler(sensor, mix64(seed + 2), lanes)  # the same numbers on both sides
-        return self.sample(dr.ADMode.Primal, scene, sampler, Ray3f(origin, direction, t_max))[0]
+        return self.sample(dr.ADMode.Primal, scene, sampler, ray)[0]
 
     # -- secondary visibility: edges seen from the first surface point ---------------------
     def secondary_boundary(self, scene, sensor, edges, spp, seed):
@@ -266,7 +267,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
 
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        si = scene.ray_intersect(ray.o, ray.d, ray.maxt, True)  # x follows the moving vertices
+        si = scene.ray_intersect(ray)                         # x follows the moving vertices
         sampler = seeded_sampler(sensor, mix64(seed + 3), lanes)
         edge = _sample_discrete(cdf, sampler.next_1d())
         s = sampler.next_1d()
@@ -285,7 +286,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
                       for c in (c0, c1)]
             plane = dr.cross(dr.detach(a) - x, dr.detach(b) - x)
             silhouette = dr.dot(plane, thirds[0] - x) * dr.dot(plane, thirds[1] - x) > 0
-            use = si.valid & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
+            use = si.is_valid() & (r > 0) & (silhouette | dr.gather(bk.Bool, crease, edge))
             f = [self._reflected(scene, sensor, si, dr.normalize(w + normal * side), use, lanes, seed)
                  for side in (-ANGLE_OFFSET, ANGLE_OFFSET)]
             # The edge's angular length |w x (b - a)| / r per unit s, divided by the
@@ -321,9 +322,8 @@ class EdgeSamplingIntegrator(PathIntegrator):
             size = bk.Array2f(width, height)
             direct = []
             for side in (-FILM_OFFSET, FILM_OFFSET):
-                origin, direction, t_max = sensor.sample_ray((at + normal * side) / size)
-                direct.append(self._direct_light(scene, emitter, origin, direction, t_max,
-                                                 shadow.light_sample, use))
+                ray, _ = sensor.sample_ray(0.0, 0.0, (at + normal * side) / size, bk.Array2f(0.5, 0.5))
+                direct.append(self._direct_light(scene, emitter, ray, shadow.light_sample, use))
             weight = dr.norm(tangent) * shadow.weight * dr.opaque(bk.Float, 1 / dr.width(shadow.x))
             jump = (direct[0] - direct[1]) * weight
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
@@ -349,7 +349,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
             return None
         film_position, _, ray = camera_rays(sensor, spp, seed)
         lanes = dr.width(film_position)
-        x1 = scene.ray_intersect(ray.o, ray.d, ray.maxt, True)  # follows the moving vertices
+        x1 = scene.ray_intersect(ray)                         # follows the moving vertices
         direction = shadow.x - x1.p
         w_moving = direction / dr.norm(direction)             # differentiable in x and x1
         with dr.suspend_grad():
@@ -358,43 +358,42 @@ class EdgeSamplingIntegrator(PathIntegrator):
             ends = [dr.normalize(x - start) for x in (shadow.x_before, shadow.x_after)]
             tangent = (ends[1] - ends[0]) / (2 * shadow.h)
             normal = dr.normalize(dr.cross(w, tangent))
-            use = shadow.use & x1.valid
+            use = shadow.use & x1.is_valid()
             reflected = []
             for side in (-ANGLE_OFFSET, ANGLE_OFFSET):
                 w_side = dr.normalize(w + normal * side)
-                value, _ = scene.bsdf_eval_pdf(x1, x1.to_local(w_side), use)
-                light = self._direct_light(scene, emitter, x1.offset_origin(w_side), w_side,
-                                           dr.full(bk.Float, dr.inf, lanes), shadow.light_sample, use)
+                value = x1.bsdf().eval(BSDFContext(), x1, x1.to_local(w_side), use)
+                light = self._direct_light(scene, emitter, x1.spawn_ray(w_side), shadow.light_sample, use)
                 reflected.append(value * light)
             jump = (reflected[0] - reflected[1]) * (dr.norm(tangent) * shadow.weight)
             use &= dr.all(dr.isfinite(jump)) & dr.all(dr.isfinite(normal))
         motion = dr.dot(normal, w_moving - w)
         return sensor.film().develop(film_position, dr.select(use, jump * motion, 0), spp)
 
-    def _direct_light(self, scene, emitter, origin, direction, t_max, light_sample, active):
-        """Light from the given point of ``emitter`` reflected back along the ray at its
-        first hit, divided by the point's density per area (Color3f)."""
-        si = scene.ray_intersect(origin, direction, t_max, active)
-        active = active & si.valid
-        ds, weight = emitter.sample_direction(si.p, light_sample, active)
+    def _direct_light(self, scene, emitter, ray, light_sample, active):
+        """Light from the given point of ``emitter`` reflected back along ``ray`` (Ray3f)
+        at its first hit, divided by the point's density per area (Color3f)."""
+        si = scene.ray_intersect(ray, active)
+        active = active & si.is_valid()
+        ds, weight = emitter.sample_direction(si, light_sample, active)
         shadow_origin = si.offset_origin(ds.d)
-        blocked = scene.ray_test(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON), active)
-        value, _ = scene.bsdf_eval_pdf(si, si.to_local(ds.d), active)
+        blocked = scene.ray_test(Ray3f(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON)), active)
+        value = si.bsdf().eval(BSDFContext(), si, si.to_local(ds.d), active)
         # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area:
         pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
         return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
 
     def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
-        value, _ = scene.bsdf_eval_pdf(si, si.to_local(direction), active)
+        value = si.bsdf().eval(BSDFContext(), si, si.to_local(direction), active)
         origin = si.offset_origin(direction)
         sampler = seeded_sampler(sensor, mix64(seed + 4), lanes)  # the same numbers on both sides
         # The light arriving at the camera path's second vertex: a path starting at depth 1.
         ray = Ray3f(origin, direction, dr.full(bk.Float, dr.inf, lanes))
         incoming = self.sample(dr.ADMode.Primal, scene, sampler, ray, depth=1)[0]
         # Area lights seen directly are the shadow part's (shadow_boundary): leave them out.
-        hit = scene.ray_intersect(origin, direction, dr.full(bk.Float, dr.inf, lanes), active)
-        incoming -= scene.emission(hit, direction, active & hit.valid)[0]
+        hit = scene.ray_intersect(Ray3f(origin, direction), active)
+        incoming -= scene.emission(hit, direction, active & hit.is_valid())[0]
         return dr.select(active, value * incoming, 0)
 
 
@@ -451,11 +450,11 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
                   for c in (c0, c1)]
         plane = dr.cross(dr.detach(a) - y, dr.detach(b) - y)
         use = dr.dot(plane, thirds[0] - y) * dr.dot(plane, thirds[1] - y) > 0
-        use &= ~scene.ray_test(y, to_edge / dist, dist * (1 - 1e-4), use)   # the light sees p
+        use &= ~scene.ray_test(Ray3f(y, to_edge / dist, dist * (1 - 1e-4)), use)   # the light sees p
     # Where the grazing ray lands, differentiably in the edge (and receiver) positions.
     direction = dr.normalize(point - dr.detach(y))
     start = point + direction * (1e-4 * dr.detach(dist))
-    receiver = scene.ray_intersect(start, direction, dr.full(bk.Float, dr.inf, lanes), use)
+    receiver = scene.ray_intersect(Ray3f(start, direction), use)
     h = 1e-3
     with dr.suspend_grad():
         x0, n_r = dr.detach(receiver.p), dr.detach(receiver.n)
@@ -467,7 +466,7 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
             ends.append(q + w * (dr.dot(x0 - q, n_r) / dr.dot(w, n_r)))
         weight = dr.opaque(bk.Float, float(length.sum())) / (dr.norm(along) * pdf_y)
     return _ShadowEdgePoints(x=receiver.p, x_before=ends[0], x_after=ends[1], h=h,
-                             light_sample=light_sample, weight=weight, use=use & receiver.valid)
+                             light_sample=light_sample, weight=weight, use=use & receiver.is_valid())
 
 
 def _cdf(weights):

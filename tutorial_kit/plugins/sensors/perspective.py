@@ -12,6 +12,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.plugins.films.hdrfilm import HDRFilm
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.sensor import Sensor
@@ -76,13 +77,16 @@ class PerspectiveCamera(Sensor):
         return dict(fov_axis=self.fov_axis, near_clip=self.near_clip, far_clip=self.far_clip,
                     film=self._film, sampler=self._sampler)
 
-    def sample_ray(self, position):
-        """Rays through film positions ``position`` (Array2f in [0, 1]^2, origin top left).
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """Rays through film positions ``sample2`` (Array2f in [0, 1]^2, origin top left).
 
-        Returns ``(origin, direction, t_max)``: Array3f, unit Array3f and the
-        Float distance to the far clipping plane. The origin sits on the near
-        plane, as in Mitsuba.
+        Returns ``(ray, weight)``: a Ray3f whose origin sits on the near plane,
+        as in Mitsuba, with unit ``d`` and ``maxt`` the distance to the far
+        clipping plane; and the Color3f weight 1 (a pinhole has no vignetting).
+        ``time``, ``sample1`` and ``sample3`` are unused (see
+        :meth:`Sensor.sample_ray`).
         """
+        position = bk.Array2f(sample2)
         width, height = self._film.crop_size()
         tan_half = math.tan(math.radians(x_fov(self.fov, self.fov_axis, width, height)) / 2)
         # Screen coordinates: +x to the left, +y up, one unit = tan(fov_x / 2).
@@ -97,7 +101,8 @@ class PerspectiveCamera(Sensor):
                                  + rotation[i][2] * local.z for i in range(3)))
         direction = dr.normalize(direction)
         origin = bk.Array3f(*[float(v) for v in matrix[:3, 3]]) + direction * near_t
-        return origin, direction, far_t - near_t
+        ray = Ray3f(o=origin, d=direction, maxt=far_t - near_t, time=time)
+        return ray, bk.Color3f(1.0)
 
     def origin(self):
         """See :meth:`Sensor.origin`: the translation of ``to_world``."""
