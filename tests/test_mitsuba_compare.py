@@ -86,3 +86,24 @@ def test_same_picture_as_mitsuba(name, tmp_path):
     scale = np.maximum(b, 0.01 * channel_theirs)
     worst = np.abs(a - b) / scale
     assert worst.max() < block_tolerance, np.unravel_index(worst.argmax(), worst.shape)
+
+
+@pytest.mark.parametrize('camera, size', [
+    ('', (768, 576)),                                                   # all defaults: 50 mm
+    ('<string name="focal_length" value="35mm"/>', (200, 100)),
+    ('<string name="focal_length" value="50mm"/>', (100, 300)),
+    ('<float name="fov" value="30"/><string name="fov_axis" value="y"/>', (200, 100)),
+    ('<float name="fov" value="50"/><string name="fov_axis" value="diagonal"/>', (120, 90)),
+])
+def test_field_of_view_as_mitsuba_reads_it(camera, size):
+    """A focal length fixes the angle across the 35 mm frame's diagonal, whatever the
+    film's shape; a fov is measured along fov_axis. Compared as Mitsuba's x_fov."""
+    width, height = size
+    xml = (f'<scene version="3.0.0"><sensor type="perspective">{camera}<film type="hdrfilm">'
+           f'<integer name="width" value="{width}"/><integer name="height" value="{height}"/>'
+           f'</film></sensor></scene>')
+    theirs = float(mi.traverse(mi.load_string(xml).sensors()[0])['x_fov'][0])
+    sensor = tk.load_string(xml).sensors()[0]
+    from tutorial_kit.plugins.sensors.perspective import x_fov
+    ours = x_fov(sensor.fov, sensor.fov_axis, width, height)
+    assert ours == pytest.approx(theirs, rel=1e-5)

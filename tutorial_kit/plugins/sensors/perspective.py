@@ -47,8 +47,14 @@ class PerspectiveCamera(Sensor):
 
     def __init__(self, props):
         self.to_world = props.transform('to_world')
-        self.fov_axis = props.choice('fov_axis', FOV_AXES, 'x')
-        self.fov = props.float('fov', None) if 'fov' in props else _fov_from_focal_length(props)
+        if 'fov' in props:
+            self.fov_axis = props.choice('fov_axis', FOV_AXES, 'x')
+            self.fov = props.float('fov')
+        else:
+            # A focal length fixes the angle across the 35 mm frame's diagonal, as in
+            # Mitsuba 3, which then ignores fov_axis (and warns that it is unused).
+            self.fov_axis = 'diagonal'
+            self.fov = _fov_from_focal_length(props)
         self.near_clip = props.float('near_clip', 1e-2)
         self.far_clip = props.float('far_clip', 1e4)
         props.float('focus_distance', 0.0)    # a pinhole is in focus everywhere
