@@ -25,8 +25,7 @@ from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
 
 #: Above this many samples one render is split into passes, to bound memory:
 #: a pass keeps each sample's radiance (12 bytes) until it is averaged into
-#: pixels, so 2^20 samples take 12 MiB (a 64-spp 512 x 512 render added 199
-#: MiB in one pass; in 16 passes, 25 MiB). Passes are added up in a fixed
+#: pixels, so 2^20 samples take 12 MiB (benchmarks/README.md, "Rendering"). Passes are added up in a fixed
 #: order; within a pass, a filter wider than a pixel adds samples into
 #: pixels in no fixed order, so a seed gives the same image to float
 #: rounding (bit for bit with the default box filter, which sums in place).
@@ -35,9 +34,8 @@ MAX_SAMPLES_PER_PASS = 2 ** 20
 MAX_SAMPLES = 2 ** 32 - 1
 #: Memory one sample needs in a render that records derivatives (the path
 #: state of every bounce, and its AD graph), and in one that replays paths
-#: (the path state of one bounce). Estimates on the safe side: the Cornell
-#: box at max_depth 3 measured about 1.1 KiB and 31 bytes (peak RSS growth
-#: per sample, 64x64 at 16 spp and 128x128 at 32 spp).
+#: (the path state of one bounce). Estimates on the safe side of what the
+#: Cornell box needs (benchmarks/README.md, "Rendering").
 BYTES_PER_RECORDED_SAMPLE = 4096
 BYTES_PER_REPLAYED_SAMPLE = 128
 
@@ -172,9 +170,7 @@ def _render_pixel_sums(scene, sensor, integrator, spp, seed):
     gives the same image bit for bit. Sample ``k`` of pixel ``j`` draws the
     random numbers of sample ``j * spp + k``, as in :func:`camera_rays`, so
     the samples are those of a render that keeps them all (path replay,
-    finite differences with common random numbers). Measured on the Cornell box (512 x
-    512, 64 spp): the render adds 3 MiB instead of 199 MiB for one pass of
-    all samples, or 25 MiB for passes of 2^20 samples.
+    finite differences with common random numbers).
     """
     width, height = sensor.film().crop_size()
     lanes = width * height

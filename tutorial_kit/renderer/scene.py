@@ -240,12 +240,11 @@ class Scene(Plugin):
         While no vertex array tracks derivatives, the data come from the
         triangle records (:meth:`_build_triangle_records`): one packet gather
         each, where reading the fields one by one takes up to 32 gathers, which
-        LLVM runs lane by lane on CPUs whose gathers it judges slow (the AMD
-        Zen 3 we measure on among them). Measured there, Cornell box at 4 spp:
-        30 to 34 % less kernel time per render, the image identical. The price
-        is memory: 64 bytes per triangle, and as much again with vertex normals
-        or texture coordinates. Otherwise they are gathered from the
-        vertex arrays, so that derivatives reach the vertices.
+        LLVM runs lane by lane on CPUs whose gathers it judges slow
+        (benchmarks/README.md, "Per-element records"). The price is memory:
+        64 bytes per triangle, and as much again with vertex normals or
+        texture coordinates. Otherwise they are gathered from the vertex
+        arrays, so that derivatives reach the vertices.
         """
         arrays = (self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
         if not any(a is not None and dr.grad_enabled(a) for a in arrays):

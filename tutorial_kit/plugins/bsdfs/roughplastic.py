@@ -97,9 +97,8 @@ def coating_slope(kind, alpha, eta, name):
     eta - 1. Differentiating the quadrature itself would converge far more
     slowly than its value: F_dr's integrand has a square-root kink at the
     critical angle of total internal reflection, and the derivative's
-    singularity there falls between fixed nodes (for Beckmann, alpha 0.3:
-    3 % off with 128 x 128 nodes, while these differences agree to 0.3 %
-    across steps and node counts).
+    singularity there falls between fixed nodes (benchmarks/README.md,
+    "Rough plastic's coating derivatives").
     """
     h = 0.01 * max(alpha, 0.01) if name == 'alpha' else 0.01 * abs(eta - 1)
 

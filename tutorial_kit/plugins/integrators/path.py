@@ -60,10 +60,9 @@ def shadow_ray_needed(Lr_direct, active):
     Where the unoccluded contribution ``Lr_direct`` (Color3f) is zero, as
     for a light below a diffuse surface, visibility cannot change it, and
     the ray is skipped (PBR 4th ed., sec. 13.4: the shadow ray is the costly
-    part). Measured: a fifth of the kernel time of a terrain under a
-    constant sky, and the same image (to the last bit, or to within a unit
-    in the last place where the compiled arithmetic is ordered
-    differently). While derivatives are recorded, every ray is traced: a
+    part; benchmarks/README.md, "Rendering"), and the image stays the same
+    (to the last bit, or to within a unit in the last place where the
+    compiled arithmetic is ordered differently). While derivatives are recorded, every ray is traced: a
     zero value can have a non-zero derivative (a reflectance of zero that
     the optimizer is raising).
     """

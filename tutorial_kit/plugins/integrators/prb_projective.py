@@ -90,32 +90,9 @@ the viewer (a one-sided BSDF renders it black). The band is skipped by
 taking the two radiance samples ``FILM_OFFSET`` pixels (``ANGLE_OFFSET``
 radians) either side of the edge rather than closer.
 
-Measured with ``benchmarks/visibility_accuracy.py`` (64 x 64, 128 spp,
-seed 1, against Mitsuba 3 finite differences at 2048 spp, 4 x 4 blocks;
-columns: correlation, relative L2 error, total derivative error / L1 norm;
-from seed to seed the total moves by about 0.01):
-
-=================  ====  =====  =====  ======
-scene              axis  corr   L2     total
-=================  ====  =====  =====  ======
-sphere (welded)    x     0.998  0.068  -0.023
-sphere (welded)    y     0.996  0.093  +0.004
-sphere (unwelded)  x     0.997  0.072  -0.021
-sphere (unwelded)  y     0.997  0.082  +0.005
-cube (flat)        x     0.995  0.102  +0.002
-cube (flat)        y     0.996  0.091  +0.018
-=================  ====  =====  =====  ======
-
-The ``path`` integrator gives correlations of 0.45 (sphere, x) and 0.68
-(sphere, y). Without part 5 the sphere's y total was +0.036 to +0.054
-(seeds 1 and 2): the shadow on the ground, seen in the light that the
-ground reflects onto the sphere's lower half, moves as the sphere rises.
-Sampling edges at the second vertex of camera paths instead, as part 3 does
-at the first, was tried and not kept: a few samples dominated its estimate,
-those whose second vertex slides fast along its ray, as a vertex does where
-the ray before it grazes a surface. Part 5 has no such vertex: the shadow
-edge's points are found from the light, and only the first hit, which
-follows the camera ray, moves with the pixel.
+Its accuracy against finite differences of Mitsuba 3 renders is measured
+by ``benchmarks/visibility_accuracy.py``; the figures, and the variants
+tried and not kept, are in benchmarks/README.md ("Visibility derivatives").
 
 Each boundary estimate has the value zero and carries its derivative
 through ``n . (p - detach(p))``, so the image is unchanged and forward and
