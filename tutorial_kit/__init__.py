@@ -95,14 +95,6 @@ from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
 from tutorial_kit.core.frame import Frame as Frame3f  # noqa: E402
 from tutorial_kit.renderer.interaction import SurfaceInteraction3f  # noqa: E402
 from tutorial_kit.renderer.texture import luminance  # noqa: E402
-# Beyond Mitsuba 3's API, what the notebooks' widgets and experiments use: the
-# sRGB curve and colour-map range of figures, seeds derived from a run and
-# an iteration, the Dr.Jit memory a call adds, the named conductors.
-from tutorial_kit.core.srgb import linear_to_srgb  # noqa: E402
-from tutorial_kit.io.colormap import robust_vmax  # noqa: E402
-from tutorial_kit.core.random import mix64  # noqa: E402
-from tutorial_kit.core.measure import with_added_memory  # noqa: E402
-from tutorial_kit.plugins.bsdfs.ior import conductor_presets  # noqa: E402
 
 __version__ = _metadata_version('tutorial_kit')
 
@@ -155,8 +147,7 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'ad', 'util', 'variant', 'set_variant', '__version__',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f',
-           'Frame3f', 'SurfaceInteraction3f', 'luminance', 'linear_to_srgb', 'robust_vmax', 'mix64',
-           'with_added_memory', 'conductor_presets',
+           'Frame3f', 'SurfaceInteraction3f', 'luminance',
            'warp', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
            'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
            'EmitterPtr', 'DirectionSample3f', 'Interaction3f',

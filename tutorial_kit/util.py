@@ -3,11 +3,23 @@
 ``mi.util.convert_to_bitmap(image)`` at the end of a notebook cell shows a
 render; ``mi.util.write_bitmap('out.png', image)`` saves one. Both work the
 same here, so that tutorial code runs with ``import tutorial_kit as mi``.
-"""
-from tutorial_kit.io import bitmap as _bitmap
-from tutorial_kit.io.image import Bitmap
 
-__all__ = ['convert_to_bitmap', 'write_bitmap']
+Beyond Mitsuba 3's ``mi.util``, the helpers the notebooks' figures and
+widgets share: the sRGB curve (``linear_to_srgb``), a colour map's range
+that ignores a few outliers (``robust_vmax``), seeds derived from a run and
+an iteration (``mix64``), the Dr.Jit memory a call adds
+(``with_added_memory``) and the named conductors (``conductor_presets``).
+"""
+from tutorial_kit.core.measure import with_added_memory
+from tutorial_kit.core.random import mix64
+from tutorial_kit.core.srgb import linear_to_srgb
+from tutorial_kit.io import bitmap as _bitmap
+from tutorial_kit.io.colormap import robust_vmax
+from tutorial_kit.io.image import Bitmap
+from tutorial_kit.plugins.bsdfs.ior import conductor_presets
+
+__all__ = ['convert_to_bitmap', 'write_bitmap', 'linear_to_srgb', 'robust_vmax', 'mix64',
+           'with_added_memory', 'conductor_presets']
 
 
 def convert_to_bitmap(data, uint8_srgb=True):

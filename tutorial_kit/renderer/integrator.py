@@ -106,6 +106,16 @@ class ADIntegrator(Integrator):
         self.max_depth = read_depth(props, 'max_depth', self.DEFAULT_MAX_DEPTH)
         self.rr_depth = read_depth(props, 'rr_depth', 5)
 
+    @property
+    def max_depth(self):
+        """The longest path, in vertices (int; :data:`UNLIMITED` for none)."""
+        return self._max_depth
+
+    @max_depth.setter
+    def max_depth(self, value):
+        """Accepts what a scene file does (-1: unlimited); ValueError otherwise."""
+        self._max_depth = depth_limit(value)
+
     def settings(self):
         return dict(max_depth=self.max_depth, rr_depth=self.rr_depth)
 

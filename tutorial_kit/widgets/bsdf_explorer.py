@@ -180,7 +180,7 @@ class BSDFExplorer:
                                     description='alpha', continuous_update=False, style=style)
         ior = widgets.FloatSlider(value=self.settings['ior'], min=1.01, max=3, step=0.01,
                                   description='IOR', continuous_update=False, style=style)
-        material = widgets.Dropdown(options=[m for m in tk.conductor_presets() if m != 'none'],
+        material = widgets.Dropdown(options=[m for m in tk.util.conductor_presets() if m != 'none'],
                                     value=self.settings['material'], description='material', style=style)
         image = image_widget(widgets, 420)
         info = widgets.Label()

@@ -66,7 +66,7 @@ def fit(scene, key, image_ref, true_value, start, make_optimizer, iterations, sp
         if learning_rates is not None:
             optimizer.set_learning_rate(learning_rates(it))
         image = tk.render(scene, optimizer=optimizer, unbiased=unbiased, spp=spp,
-                          seed=int(tk.mix64(seed * 1_000_003 + it) & 0x7FFFFFFF))
+                          seed=int(tk.util.mix64(seed * 1_000_003 + it) & 0x7FFFFFFF))
         value = objective(image, image_ref)
         dr.backward(value)
         optimizer.step()
@@ -142,6 +142,6 @@ def replay_and_recording(scene, key, spp, seed=0):
     for name, make_image in renders.items():
         gradient(make_image)
         started = time.perf_counter()
-        result, mebibytes = tk.with_added_memory(lambda: gradient(make_image))
+        result, mebibytes = tk.util.with_added_memory(lambda: gradient(make_image))
         results[name] = (time.perf_counter() - started, mebibytes, result)
     return results

@@ -28,7 +28,7 @@ def to_numpy(image):
 
 def to_srgb(image):
     """Linear RGB (H, W, 3) as display-ready sRGB values in [0, 1]."""
-    return np.clip(tk.linear_to_srgb(np.clip(to_numpy(image), 0, None)), 0, 1)
+    return np.clip(tk.util.linear_to_srgb(np.clip(to_numpy(image), 0, None)), 0, 1)
 
 
 def png_bytes(image):
@@ -103,7 +103,7 @@ def _signed_channel(image):
 
 def draw_gradient(figure, axes, image, title=None, vmax=None):
     values = _signed_channel(image)
-    vmax = tk.robust_vmax(values) if vmax is None else vmax
+    vmax = tk.util.robust_vmax(values) if vmax is None else vmax
     shown = axes.imshow(values, cmap='coolwarm', vmin=-vmax, vmax=vmax, interpolation='nearest')
     axes.set_xticks([])
     axes.set_yticks([])

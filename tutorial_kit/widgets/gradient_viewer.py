@@ -77,7 +77,7 @@ class GradientViewer:
         gradient = self.gradient(key)
         figure = new_figure(7.0, 3.0)
         rgb_axes, signed_axes = figure.subplots(1, 2)
-        scale = tk.robust_vmax(np.abs(gradient).max(axis=2))
+        scale = tk.util.robust_vmax(np.abs(gradient).max(axis=2))
         rgb_axes.imshow(to_srgb(gradient / scale), interpolation='nearest')
         rgb_axes.set_title('dI/dp as an image (sRGB, scaled)', fontsize=10)
         rgb_axes.set_xticks([])
@@ -92,7 +92,7 @@ class GradientViewer:
         count = dr.width(self.params[key]) // 3
         pushes = {axis: np.tile(np.eye(3)[k], count) for k, axis in enumerate('xyz')}
         gradients = {axis: self.gradient(key, push) for axis, push in pushes.items()}
-        vmax = max(tk.robust_vmax(g.mean(axis=2)) for g in gradients.values())
+        vmax = max(tk.util.robust_vmax(g.mean(axis=2)) for g in gradients.values())
         figure = new_figure(11.0, 3.0)
         for axes, (axis, gradient) in zip(figure.subplots(1, 3), gradients.items()):
             draw_gradient(figure, axes, gradient, f'push along {axis} only', vmax=vmax)

@@ -1,8 +1,6 @@
 """Small, quick previews of a scene for the interactive widgets."""
 from contextlib import contextmanager
 
-from tutorial_kit.renderer.integrator import depth_limit
-
 #: Pixels of the square film that the interactive widgets render (fast on a CPU).
 PREVIEW_SIZE = 128
 
@@ -13,14 +11,12 @@ def preview_film(scene, size, max_depth=None):
     ``max_depth``, -1 for unlimited) inside the ``with`` block; the scene's
     own settings come back after it. Raises ValueError for a bad ``max_depth``."""
     film, integrator = scene.sensors()[0].film(), scene.integrator()
-    if max_depth is not None:
-        max_depth = depth_limit(max_depth)
     saved = film.width, film.height, getattr(integrator, 'max_depth', None)
     try:
+        if max_depth is not None:
+            integrator.max_depth = max_depth        # checked by the integrator
         if size is not None:
             film.width = film.height = size
-        if max_depth is not None:
-            integrator.max_depth = max_depth
         yield
     finally:
         film.width, film.height = saved[:2]
