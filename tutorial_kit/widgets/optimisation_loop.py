@@ -9,6 +9,7 @@ Nothing here imports ipywidgets or knows about threads: the dashboard
 (``optimisation_dashboard.py``) steers this loop from its controls and runs it
 in a background thread (``background_run.py``).
 """
+import enum
 import time
 from dataclasses import dataclass
 
@@ -34,9 +35,16 @@ def _make_sgd_momentum(params, lr):
 #: The optimizers a run can use, by the names the dashboard's drop-down shows.
 OPTIMIZERS = {'Adam': _make_adam, 'SGD': _make_sgd, 'SGD+momentum': _make_sgd_momentum}
 
-#: The kinds of gradients: 'unbiased' renders the image and its derivative with
-#: independent samples (``render(unbiased=True)``), 'biased' with the same ones.
-GRADIENTS = ('unbiased', 'biased')
+class Gradients(str, enum.Enum):
+    """The kinds of gradients a run takes, by the names the dashboard shows:
+    ``UNBIASED`` renders the image and its derivative with independent
+    samples (``render(unbiased=True)``), ``BIASED`` with the same ones."""
+    UNBIASED = 'unbiased'
+    BIASED = 'biased'
+
+
+#: The dashboard's choices, in order.
+GRADIENTS = tuple(kind.value for kind in Gradients)
 
 
 @dataclass
@@ -47,7 +55,7 @@ class RunSettings:
     optimizer: str
     learning_rate: float
     spp: int
-    gradients: str
+    gradients: Gradients
     first_learning_rate: float = None
 
     def __post_init__(self):
@@ -55,6 +63,7 @@ class RunSettings:
             raise ValueError(f'optimizer: expected one of {list(OPTIMIZERS)}, got {self.optimizer!r}')
         if self.gradients not in GRADIENTS:
             raise ValueError(f'gradients: expected one of {list(GRADIENTS)}, got {self.gradients!r}')
+        self.gradients = Gradients(self.gradients)
         if isinstance(self.spp, bool) or not isinstance(self.spp, (int, np.integer)) or self.spp < 1:
             raise ValueError(f'spp: expected a positive integer, got {self.spp!r}')
         if not self.learning_rate > 0:
@@ -67,7 +76,7 @@ class RunSettings:
         lr = f'{self.learning_rate:.3g}'
         if self.first_learning_rate != self.learning_rate:          # changed during the run
             lr = f'{self.first_learning_rate:.3g} to {lr}'
-        return f'{self.optimizer}, lr {lr}, {self.spp} spp, {self.gradients}'
+        return f'{self.optimizer}, lr {lr}, {self.spp} spp, {self.gradients.value}'
 
 
 def _never():
@@ -154,7 +163,7 @@ class OptimisationLoop:
         """One iteration: render, loss, backward, optimizer step; record error and time."""
         started = time.perf_counter()
         image = tk.render(self.scene, optimizer=optimizer, spp=settings.spp,
-                          unbiased=settings.gradients == 'unbiased')
+                          unbiased=settings.gradients is Gradients.UNBIASED)
         loss = dr.mean(dr.square(image - self._reference), axis=None)
         dr.backward(loss)
         optimizer.step()
