@@ -19,7 +19,8 @@ from tutorial_kit.core.errors import BackendError
 Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
 Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
 TensorXf = PCG32 = None
-Point3f = Vector3f = Normal3f = Point2f = Vector2f = None
+Point3f = Vector3f = Normal3f = Point2f = Vector2f = Spectrum = UnpolarizedSpectrum = None
+UInt = Int = Mask = Point2u = Vector2u = Point2i = Vector2i = Vector3u = Vector3i = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
 
@@ -30,7 +31,12 @@ TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f'
 #: role its own type (a point moves under a translation, a vector does not);
 #: here they are one type, and the role is only a name for the reader.
 ALIASES = {'Color3f': 'Array3f', 'Point3f': 'Array3f', 'Vector3f': 'Array3f', 'Normal3f': 'Array3f',
-           'Point2f': 'Array2f', 'Vector2f': 'Array2f'}
+           'Point2f': 'Array2f', 'Vector2f': 'Array2f',
+           # RGB rendering: a spectrum is three linear sRGB values.
+           'Spectrum': 'Array3f', 'UnpolarizedSpectrum': 'Array3f',
+           'UInt': 'UInt32', 'Int': 'Int32', 'Mask': 'Bool',
+           'Point2u': 'Array2u', 'Vector2u': 'Array2u', 'Point2i': 'Array2i', 'Vector2i': 'Array2i',
+           'Vector3u': 'Array3u', 'Vector3i': 'Array3i'}
 
 _LLVM_HELP = (
     "Dr.Jit's CPU backend needs libLLVM 16 or newer{found}. Install one with\n"
