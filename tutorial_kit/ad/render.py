@@ -61,6 +61,12 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
     objectives such as the squared error; ``unbiased=False`` does so anyway,
     which saves a pass (finite-difference checks want exactly that). ``spp``
     may also be a pair ``(spp, spp_grad)``.
+
+    The derivative pass replays paths (:mod:`tutorial_kit.ad.path_replay`)
+    when the integrator can (an ``RBIntegrator``) and no tracked parameter
+    moves geometry; otherwise, and for a ``SamplingIntegrator``, it records
+    the whole render for automatic differentiation, in memory that grows
+    with the samples and the length of their paths.
     """
     _check_arguments(scene, optimizer, unbiased)
     if isinstance(spp, (tuple, list)) and len(spp) == 2 and spp_grad is None:
@@ -84,8 +90,8 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
     check_sample_budget(width, height, spp)
     if tracked:
         check_sample_budget(width, height, spp if unbiased is False else spp_grad,
-                            BYTES_PER_RECORDED_SAMPLE if any(p.kind.is_geometry for p in tracked)
-                            else BYTES_PER_REPLAYED_SAMPLE)
+                            BYTES_PER_REPLAYED_SAMPLE if _replays_paths(integrator, tracked)
+                            else BYTES_PER_RECORDED_SAMPLE)
     if seed is None:
         # Fresh samples for every call: the sampler's seed mixed with a call counter.
         seed = mix64(sensor.sampler().base_seed) ^ scene.render_count
@@ -110,22 +116,24 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
 
 def _render_primal(scene, sensor, integrator, spp, seed, width, height):
     """The image without derivatives, in memory that does not grow with ``spp``."""
-    if sensor.film().pixel_box():
+    if sensor.film().pixel_box() and integrator.replays_paths:
         image = _render_pixel_sums(scene, sensor, integrator, spp, mix64(seed))
         return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
-    # A wider filter spreads samples over pixels: passes bound the memory of one kernel.
+    # A wider filter spreads samples over pixels, and a SamplingIntegrator sees a
+    # pass's samples at once, as in Mitsuba 3: passes bound the memory of one kernel.
     passes = -(-width * height * spp // MAX_SAMPLES_PER_PASS)
     return _accumulate(scene, sensor, integrator, spp, seed, passes, width, height)
 
 
 def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height):
     """The image as a node of the AD graph, with derivatives for ``tracked``."""
-    if not any(p.kind.is_geometry for p in tracked):
+    if _replays_paths(integrator, tracked):
         # Derivatives only of materials and lights: replay paths (fast).
         return dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
                          [p.value() for p in tracked])
-    # Derivatives of geometry: the render is recorded in full, in one pass, its loops
-    # evaluated (reverse-mode AD cannot go back through a symbolic loop).
+    # Derivatives of geometry, or an integrator with no replay (a SamplingIntegrator):
+    # the render is recorded in full, in one pass, its loops evaluated (reverse-mode
+    # AD cannot go back through a symbolic loop). Memory grows with samples x bounces.
     with evaluated_loops():
         image = _accumulate(scene, sensor, integrator, spp, seed, 1, width, height)
     boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
@@ -191,6 +199,12 @@ def _render_pixel_sums(scene, sensor, integrator, spp, seed):
         lambda k, total: k < count, add_sample, labels=('k', 'total'),
         label='render_samples', mode='symbolic')
     return total / bk.Float(count)
+
+
+def _replays_paths(integrator, tracked):
+    """Whether the derivatives of ``tracked`` come from path replay: the
+    integrator replays paths and no parameter moves geometry."""
+    return integrator.replays_paths and not any(p.kind.is_geometry for p in tracked)
 
 
 def _tracked_parameters(scene, params, optimizer):

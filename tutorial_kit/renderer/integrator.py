@@ -35,6 +35,11 @@ again. ``tk.render`` and path replay (:mod:`tutorial_kit.ad.path_replay`)
 drive the passes; derivatives with respect to geometry instead record a
 primal pass whose loops run in Dr.Jit's evaluated mode
 (:func:`evaluated_loops`).
+
+Integrators with no replay derive from :class:`SamplingIntegrator` instead
+(Mitsuba 3's simpler contract, ``sample(scene, sampler, ray, medium,
+active) -> (L, valid, aovs)``): derivatives of their renders are always
+recorded.
 """
 import numbers
 from abc import abstractmethod
@@ -43,14 +48,21 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
+from tutorial_kit.core.errors import RenderError, SceneError
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.plugin import Plugin
+from tutorial_kit.renderer.sampling_result import checked_sampling_result, integrator_name
 
 UNLIMITED = 2 ** 32 - 1
 
 
 class Integrator(Plugin):
     """Base class of integrator plugins (XML ``<integrator>``)."""
+
+    #: Whether ``sample`` replays paths in ``Forward`` and ``Backward`` mode.
+    #: A render that tracks derivatives of an integrator that does not
+    #: records its whole computation instead (:class:`SamplingIntegrator`).
+    replays_paths = True
 
     @abstractmethod
     def sample(self, mode, scene, sampler, ray, δL, state_in, active, **kwargs):
@@ -126,6 +138,70 @@ class RBIntegrator(ADIntegrator):
     3's ``RBIntegrator``; reached as ``tk.ad.common.RBIntegrator``)."""
 
 
+class SamplingIntegrator(Integrator):
+    """Base class of integrators on Mitsuba 3's simpler contract
+    (``mi.SamplingIntegrator``): one method that estimates the radiance
+    along camera rays, with no replay. The class to start from for a first
+    integrator (ambient occlusion, direct light)::
+
+        class Occlusion(tk.SamplingIntegrator):
+            def __init__(self, props):
+                tk.SamplingIntegrator.__init__(self, props)
+
+            def sample(self, scene, sampler, ray, medium=None, active=True):
+                si = scene.ray_intersect(ray, active)
+                ...
+                return L, si.is_valid(), []
+
+        tk.register_integrator('occlusion', lambda props: Occlusion(props))
+
+    Derivatives come from automatic differentiation of the whole render: a
+    render that tracks parameters records every operation of ``sample``
+    for every sample, its loops in Dr.Jit's evaluated mode
+    (:func:`evaluated_loops`), in one pass. Its memory grows in proportion
+    to the paths (samples times bounces), where an :class:`RBIntegrator`
+    replays its paths in memory that does not grow with their length; use
+    one for long paths or many samples.
+
+    ``props``: the element's Properties. Read here, as in Mitsuba 3:
+    ``hide_emitters`` (bool, default false), which :meth:`sample` may honour
+    (emitters seen directly left out of the image); other entries are the
+    subclass's to read (``props.get('max_depth', 4)``).
+    """
+    replays_paths = False
+    hide_emitters = False
+
+    def __init__(self, props=None):
+        super().__init__(props)
+        if props is not None:
+            self.hide_emitters = props.bool('hide_emitters', False)
+
+    @abstractmethod
+    def sample(self, scene, sampler, ray, medium=None, active=True):
+        """Radiance along ``ray``.
+
+        ``scene``: the :class:`~tutorial_kit.renderer.scene.Scene`;
+        ``sampler``: a seeded :class:`~tutorial_kit.renderer.sampler.Sampler`,
+        one lane per ray; ``ray``: a :class:`~tutorial_kit.core.ray.Ray3f`
+        (world space); ``medium``: None (no participating media here);
+        ``active``: Bool, the rays to trace. The renderer passes them by
+        position, as Mitsuba 3 does.
+
+        Returns ``(L, valid, aovs)``: ``L`` the radiance (Color3f, linear RGB;
+        a Float, a Python number or three numbers are widened to Color3f as
+        Mitsuba 3 does); ``valid`` (Bool or a Python bool) where the ray met
+        the scene; ``aovs`` a list of one Float per name in
+        :meth:`aov_names` (the image keeps only the radiance). Differentiable
+        in whatever the computation of ``L`` depends on.
+        """
+
+    def should_stop(self):
+        """Whether a running render was cancelled (Mitsuba 3's check for long
+        loops). A render here is one Dr.Jit computation that nothing cancels
+        midway, so never."""
+        return False
+
+
 def evaluated_loops():
     """A context in which Dr.Jit runs loops that name no mode in evaluated mode.
 
@@ -158,9 +234,23 @@ def read_depth(props, name, default):
 def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=None):
     """Call ``integrator.sample`` for camera rays as Mitsuba 3's renderer does:
     every argument by keyword, ``depth`` 0, no AOV adjoints, all rays active.
+    A :class:`SamplingIntegrator` is called on its own contract, by position,
+    and its result checked and widened (:func:`checked_sampling_result`).
 
     Returns what ``sample`` returns, ``(L, valid, aovs, state_out)``.
     """
+    if isinstance(integrator, SamplingIntegrator):
+        if mode != dr.ADMode.Primal:
+            raise RenderError(f'{integrator_name(integrator)} is a SamplingIntegrator: it has no {mode.name} '
+                              'pass to replay paths with (a render records its derivatives instead)')
+        try:
+            result = integrator.sample(scene, sampler, ray, None, bk.Bool(True))
+        except SceneError:
+            raise
+        except Exception as error:      # a bug in the integrator's code, reported under its name
+            raise RenderError(f'{integrator_name(integrator)}.sample failed: {type(error).__name__}: {error}') from error
+        L, valid, aovs = checked_sampling_result(integrator, result, dr.width(ray))
+        return L, valid, aovs, L
     return integrator.sample(mode=mode, scene=scene, sampler=sampler, ray=ray, depth=bk.UInt32(0),
                              δL=δL, δaovs=None, state_in=state_in, active=bk.Bool(True))
 
