@@ -86,7 +86,40 @@ def test_interaction_is_a_drjit_record():
     other = scene.ray_intersect(tk.Ray3f(o=tk.Point3f(0, 0, 3), d=tk.Vector3f(0, 0, -1)))
     chosen = dr.select(tk.Bool([True, False, True]), hit, other)
     assert np.allclose(chosen.t.numpy(), [2, 3, math.inf])
-    assert chosen.shape_bsdfs is hit.shape_bsdfs                    # the BSDF table travels along
+    # Each lane names its BSDF by a number, which travels along with the rest.
+    floor_id = scene.shape_bsdf_id.numpy()[0]
+    assert floor_id > 0 and chosen.bsdf_id.numpy().tolist() == [floor_id, floor_id, 0]
+
+
+def test_interactions_of_different_scenes_and_zeros_mix():
+    red = tk.load_string(scene_xml(FLOOR.replace('0.5, 0.5, 0.5', '0.8, 0.1, 0.1')))
+    grey = tk.load_string(scene_xml(FLOOR))
+    mask = tk.Bool([True, False, True, False])
+    rays = down_rays([0.0, 1.0, 2.0, 3.0])
+    mixed = dr.select(mask, red.ray_intersect(rays), grey.ray_intersect(rays))
+    value = rows(mixed.bsdf().eval(tk.BSDFContext(), mixed, tk.Vector3f(0, 0, 1)))
+    assert np.allclose(value, np.array([[0.8, 0.1, 0.1], [0.5] * 3] * 2) / math.pi, rtol=1e-5)
+    cleared = dr.select(mask, dr.zeros(tk.SurfaceInteraction3f, 4), mixed)
+    value = rows(cleared.bsdf(rays).eval(tk.BSDFContext(), cleared, tk.Vector3f(0, 0, 1)))
+    assert np.allclose(value, np.array([[0] * 3, [0.5] * 3] * 2) / math.pi, rtol=1e-5)
+    miss = grey.ray_intersect(down_rays([30.0]))                          # has no BSDF
+    assert np.array_equal(rows(miss.bsdf().eval(tk.BSDFContext(), miss, tk.Vector3f(0, 0, 1))), np.zeros((1, 3)))
+    # An if statement under @dr.syntax takes interactions whole, detached ones too.
+    heights = tk.Float(1, 3, 1, 3)
+    grey_hits = grey.ray_intersect(tk.Ray3f(o=tk.Point3f(0, 0, heights), d=tk.Vector3f(0, 0, -1)))
+    nearest = nearer(dr.detach(red.ray_intersect(rays), True), grey_hits)     # red ones at t = 2
+    value = rows(nearest.bsdf().eval(tk.BSDFContext(), nearest, tk.Vector3f(0, 0, 1)))
+    assert np.allclose(value, np.array([[0.5] * 3, [0.8, 0.1, 0.1]] * 2) / math.pi, rtol=1e-5)
+
+
+@dr.syntax
+def nearer(a, b):
+    """Per lane, whichever of the interactions ``a`` and ``b`` lies nearer its ray's origin."""
+    if a.t < b.t:
+        si = a
+    else:
+        si = b
+    return si
 
 
 def test_spawn_ray_leaves_the_surface():

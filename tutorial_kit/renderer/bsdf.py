@@ -29,8 +29,26 @@ A BSDF may be written in Python by subclassing :class:`BSDF` as in
 Mitsuba 3 (set ``m_flags`` and ``m_components`` in ``__init__``, return
 plain numbers where a value is constant) and registered with
 ``tk.register_bsdf(name, constructor)``.
+
+**The registry of live BSDFs.** ``si.bsdf()`` must find each lane's BSDF
+from the interaction alone, and an interaction may hold only arrays, so
+that ``dr.zeros``, ``dr.select``, ``dr.detach``, loops and ``if``
+statements under ``@dr.syntax`` take it whole (an integrator keeps the
+previous bounce's interaction in its loop state). Mitsuba 3 stores a
+pointer per lane that Dr.Jit's registry of live instances resolves; here
+:data:`LIVE_BSDFS` numbers each BSDF the first time a scene indexes it
+(ids 1, 2, ...; 0: none), holding it only by a weak reference, and an
+interaction carries the id of each lane's BSDF (``si.bsdf_id``).
+``si.bsdf()`` (:func:`live_bsdf_ptr`) then calls each lane's BSDF through
+``dr.switch`` over all live BSDFs; a lane whose BSDF has died, or that has
+none, gets zeros. The cost: a kernel that calls ``si.bsdf()`` traces every
+live BSDF once, those of every scene still alive and not only of the one
+its rays met, and is compiled again when that set changes. The
+integrators of this package ask the scene instead
+(``scene.bsdf_ptr(si)``), which chooses among its own BSDFs only.
 """
 import enum
+import functools
 from abc import abstractmethod
 
 import drjit as dr
@@ -39,6 +57,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
 from tutorial_kit.core.dispatch import dispatch
 from tutorial_kit.core.limits import INVALID_INDEX
+from tutorial_kit.core.live_instances import LiveInstances
 from tutorial_kit.renderer.plugin import Plugin
 
 
@@ -215,63 +234,89 @@ class BSDF(Plugin):
         """
 
 class BSDFPtr:
-    """A BSDF per lane (Mitsuba 3's ``BSDFPtr``), as ``si.bsdf()`` returns it.
+    """A BSDF per lane (Mitsuba 3's ``BSDFPtr``), as ``si.bsdf()`` and
+    ``scene.bsdf_ptr(si)`` return it.
 
     ``bsdfs``: the candidate BSDFs; ``index``: UInt32, which of them each lane
     has (out of range: none). Each method has the signature of the
-    :class:`BSDF` method of the same name and calls every candidate, keeping
-    in each lane the result of that lane's BSDF; lanes without a BSDF, or
-    not ``active``, receive zeros. Plain numbers that a Python BSDF returns
-    (``return 0.0``) are widened to one value per lane.
+    :class:`BSDF` method of the same name and returns, in each lane, what
+    that lane's BSDF returns; lanes without a BSDF, or not ``active``,
+    receive zeros. Plain numbers that a Python BSDF returns (``return 0.0``)
+    are widened to one value per lane.
+
+    ``switch`` says how lanes reach their BSDF. False: every candidate is
+    called for all lanes and each lane keeps its own BSDF's result
+    (:func:`~tutorial_kit.core.dispatch.dispatch`); with the handful of BSDFs
+    of one scene, the simplest and a fast way. True: Dr.Jit's own indirect
+    call (``dr.switch``), Mitsuba 3's vectorised call: each lane runs only
+    its own BSDF, and derivatives flow through it to the BSDFs' parameters;
+    ``si.bsdf()`` calls the live BSDFs of every scene this way.
     """
 
-    def __init__(self, bsdfs, index):
+    def __init__(self, bsdfs, index, switch=False):
         self.bsdfs = list(bsdfs)
         self.index = index
+        self.switch = switch
 
-    def _call(self, call, active):
-        return dispatch(self.bsdfs, self.index, call, active)
+    def _call(self, method, args, active):
+        """``method(bsdf, *args, active)`` for each lane's BSDF; None without candidates.
+
+        The arrays a method reads per lane travel in ``args``: ``dr.switch``
+        hands each BSDF only its own lanes of them."""
+        if not self.bsdfs:
+            return None
+        if not self.switch:
+            return dispatch(self.bsdfs, self.index, lambda b: method(b, *args, active), active)
+        valid = bk.Bool(active) & (self.index < len(self.bsdfs))
+        targets = [functools.partial(method, b) for b in self.bsdfs]
+        return dr.switch(dr.select(valid, self.index, 0), targets, *args, active=valid)
 
     def _width(self, *arrays):
         return max([dr.width(self.index)] + [dr.width(a) for a in arrays])
 
     def eval(self, ctx, si, wo, active=True):
-        width = self._width(wo)
-        value = self._call(lambda b: _color(b.eval(ctx, si, wo, active), width), active)
-        return dr.zeros(bk.Color3f, width) if value is None else value
+        def call(b, si, wo, active):
+            return _color(b.eval(ctx, si, wo, active), _lanes(si, wo))
+        value = self._call(call, (si, wo), active)
+        return dr.zeros(bk.Color3f, self._width(wo)) if value is None else value
 
     def pdf(self, ctx, si, wo, active=True):
-        width = self._width(wo)
-        value = self._call(lambda b: _float(b.pdf(ctx, si, wo, active), width), active)
-        return dr.zeros(bk.Float, width) if value is None else value
+        def call(b, si, wo, active):
+            return _float(b.pdf(ctx, si, wo, active), _lanes(si, wo))
+        value = self._call(call, (si, wo), active)
+        return dr.zeros(bk.Float, self._width(wo)) if value is None else value
 
     def eval_pdf(self, ctx, si, wo, active=True):
-        width = self._width(wo)
-
-        def both(b):
+        def call(b, si, wo, active):
             value, pdf = b.eval_pdf(ctx, si, wo, active)
+            width = _lanes(si, wo)
             return _color(value, width), _float(pdf, width)
-        result = self._call(both, active)
+        result = self._call(call, (si, wo), active)
+        width = self._width(wo)
         return (dr.zeros(bk.Color3f, width), dr.zeros(bk.Float, width)) if result is None else result
 
     def sample(self, ctx, si, sample1, sample2, active=True):
-        width = self._width(sample1)
-
-        def draw(b):
+        def call(b, si, sample1, sample2, active):
             bs, weight = b.sample(ctx, si, sample1, sample2, active)
             # Fields a Python BSDF left as plain numbers become arrays.
             bs = BSDFSample3f(bs.wo, bs.pdf, bs.eta, bs.sampled_type, bs.sampled_component)
-            return bs, _color(weight, width)
-        result = self._call(draw, active)
+            return bs, _color(weight, _lanes(si, sample1))
+        result = self._call(call, (si, sample1, sample2), active)
+        width = self._width(sample1)
         return (dr.zeros(BSDFSample3f, width), dr.zeros(bk.Color3f, width)) if result is None else result
 
     def flags(self, active=True):
         """UInt32 per lane: the BSDFFlags of each lane's BSDF (0 where none)."""
-        value = self._call(lambda b: bk.UInt32(int(b.flags())), active)
+        value = self._call(lambda b, active: bk.UInt32(int(b.flags())), (), active)
         return dr.zeros(bk.UInt32, dr.width(self.index)) if value is None else value
 
     def __repr__(self):
         return f'BSDFPtr[{", ".join(type(b).__name__ for b in self.bsdfs)}; index = {self.index}]'
+
+
+def _lanes(*values):
+    """The number of lanes of the widest of ``values`` (arrays, records or numbers)."""
+    return max(dr.width(v) for v in values)
 
 
 def _color(value, width):
@@ -288,30 +333,20 @@ def _float(value, width):
     return value if isinstance(value, bk.Float) else bk.Float(value)
 
 
-class ShapeBSDFs:
-    """Which BSDF each shape of a scene has: ``bsdfs`` (the distinct BSDFs) and
-    ``of_shape`` (UInt32, per shape the index of its BSDF). A scene's
-    interactions carry it, so that ``si.bsdf()`` finds each lane's BSDF;
-    the default (from ``dr.zeros``) has none.
+#: Every BSDF that a scene has numbered, by id (see the module docstring).
+LIVE_BSDFS = LiveInstances()
 
-    Dr.Jit carries it through ``dr.select`` and loops as it is, and refuses to
-    choose between two different tables: select between interactions of the
-    same scene (or set the field by hand).
-    """
 
-    def __init__(self, bsdfs=(), of_shape=None):
-        self.bsdfs = list(bsdfs)
-        self.of_shape = bk.UInt32(0) if of_shape is None else of_shape
+def bsdf_id(bsdf):
+    """int: the id of ``bsdf`` among the live BSDFs, given now if it has none."""
+    return LIVE_BSDFS.id_of(bsdf)
 
-    def ptr(self, shape, active):
-        """The :class:`BSDFPtr` of the shapes ``shape`` (UInt32), read where ``active``."""
-        if not self.bsdfs:
-            return BSDFPtr([], dr.zeros(bk.UInt32, dr.width(shape)))
-        index = dr.gather(bk.UInt32, self.of_shape, shape, active)
-        return BSDFPtr(self.bsdfs, dr.select(active, index, INVALID_INDEX))
 
-    def __repr__(self):
-        return f'ShapeBSDFs[{len(self.bsdfs)} BSDFs]'
+def live_bsdf_ptr(ids, active=True):
+    """The :class:`BSDFPtr` of the BSDFs ``ids`` (UInt32 per lane, 0: none),
+    over every live BSDF through ``dr.switch``; dead ids reach none."""
+    bsdfs, index = LIVE_BSDFS.positions(ids, active)
+    return BSDFPtr(bsdfs, index, switch=True)
 
 
 registry.declare_interface('bsdf', BSDF)

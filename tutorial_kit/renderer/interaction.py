@@ -24,7 +24,7 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.ray import Ray3f
-from tutorial_kit.renderer.bsdf import ShapeBSDFs
+from tutorial_kit.renderer.bsdf import live_bsdf_ptr
 
 #: Relative offset that lifts a new ray off the surface it starts on, so that
 #: it does not hit that surface again through rounding.
@@ -77,8 +77,7 @@ class Interaction3f:
 
 
 @bk.drjit_struct(t='Float', time='Float', p='Array3f', n='Array3f', shape='UInt32', uv='Array2f',
-                 sh_frame=Frame, dp_du='Array3f', wi='Array3f', prim_index='UInt32',
-                 shape_bsdfs=ShapeBSDFs)
+                 sh_frame=Frame, dp_du='Array3f', wi='Array3f', prim_index='UInt32', bsdf_id='UInt32')
 class SurfaceInteraction3f(Interaction3f):
     """A ray's hit on a surface; see the module docstring.
 
@@ -88,12 +87,13 @@ class SurfaceInteraction3f(Interaction3f):
     (:class:`~tutorial_kit.core.frame.Frame`, shading frame around the
     interpolated normal, ``s`` along dp/du), ``dp_du`` (Array3f),
     ``wi`` (Array3f, unit, local), ``prim_index`` (UInt32, triangle index
-    within the scene), ``shape_bsdfs`` (which BSDF each shape of the
-    scene has: what :meth:`bsdf` looks up; not an array).
+    within the scene), ``bsdf_id`` (UInt32, the id of the BSDF hit among
+    all live BSDFs, 0 where none: what :meth:`bsdf` looks up; see
+    :mod:`tutorial_kit.renderer.bsdf`).
     """
 
     def __init__(self, t=None, time=None, p=None, n=None, shape=None, uv=None, sh_frame=None,
-                 dp_du=None, wi=None, prim_index=None, shape_bsdfs=None):
+                 dp_du=None, wi=None, prim_index=None, bsdf_id=None):
         super().__init__(t, time, p, n)
         self.shape = _field(shape, bk.UInt32, 0)
         self.uv = _field(uv, bk.Array2f, 0)
@@ -101,7 +101,7 @@ class SurfaceInteraction3f(Interaction3f):
         self.dp_du = _field(dp_du, bk.Array3f, 0)
         self.wi = _field(wi, bk.Array3f, 0)
         self.prim_index = _field(prim_index, bk.UInt32, 0)
-        self.shape_bsdfs = ShapeBSDFs() if shape_bsdfs is None else shape_bsdfs
+        self.bsdf_id = _field(bsdf_id, bk.UInt32, 0)
 
     def to_world(self, v):
         """Local direction ``v`` (Array3f, shading frame) in world space."""
@@ -111,11 +111,15 @@ class SurfaceInteraction3f(Interaction3f):
         """World direction ``v`` (Array3f) in the shading frame."""
         return self.sh_frame.to_local(v)
 
-    def bsdf(self, active=True):
-        """The BSDF of each lane's shape (:class:`~tutorial_kit.renderer.bsdf.BSDFPtr`):
+    def bsdf(self, ray=None, active=True):
+        """The BSDF of each lane (:class:`~tutorial_kit.renderer.bsdf.BSDFPtr`):
         its ``eval``, ``sample``, ``pdf`` and ``eval_pdf`` call each lane's own
-        BSDF, and give zero on lanes that hit nothing."""
-        return self.shape_bsdfs.ptr(self.shape, active & self.is_valid())
+        BSDF, found by ``bsdf_id`` among every live BSDF, and give zero on lanes
+        that hit nothing. ``ray`` (a Ray3f, Mitsuba 3's ``si.bsdf(ray)``) is
+        accepted and not needed: there are no ray differentials to compute.
+        Integrators that know their scene ask it instead
+        (``scene.bsdf_ptr(si)``), which considers only its own BSDFs."""
+        return live_bsdf_ptr(self.bsdf_id, active)
 
     def emitter(self, scene, active=True):
         """The emitter each lane found (:class:`~tutorial_kit.renderer.emitter.EmitterPtr`):
@@ -124,7 +128,7 @@ class SurfaceInteraction3f(Interaction3f):
         return scene.emitter_ptr(self, active)
 
     def __repr__(self):
-        fields = ('t', 'p', 'n', 'uv', 'wi', 'shape', 'prim_index')
+        fields = ('t', 'p', 'n', 'uv', 'wi', 'shape', 'prim_index', 'bsdf_id')
         body = ',\n'.join(f'  {name} = {getattr(self, name)}' for name in fields)
         return f'SurfaceInteraction3f[\n{body}\n]'
 

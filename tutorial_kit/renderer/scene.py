@@ -7,7 +7,8 @@ names and signatures where Mitsuba 3 has them:
 - :meth:`ray_intersect` (a :class:`~tutorial_kit.core.ray.Ray3f` in, a
   :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f` out):
   where does a ray first hit a surface? ``si.bsdf()`` and
-  ``si.emitter(scene)`` then give each lane's BSDF and emitter.
+  ``si.emitter(scene)`` then give each lane's BSDF and emitter;
+  :meth:`bsdf_ptr` gives the BSDF from among this scene's BSDFs only.
 - :meth:`ray_test`: is a ray blocked before ``maxt`` (shadow rays)?
 - :meth:`sample_emitter_direction`, :meth:`pdf_emitter_direction`: a point on
   a light seen from a reference point, its weight and density.
@@ -38,7 +39,7 @@ from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
-from tutorial_kit.renderer.bsdf import BSDF, ShapeBSDFs
+from tutorial_kit.renderer.bsdf import BSDF, BSDFPtr, bsdf_id
 from tutorial_kit.renderer.emitter import Emitter, EmitterPtr
 from tutorial_kit.renderer.integrator import Integrator
 from tutorial_kit.renderer.plugin import Plugin
@@ -124,7 +125,8 @@ class Scene(Plugin):
         self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
         self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes] or [False])
         self.shape_has_texcoords = bk.Bool([_has_texcoords(s) for s in self._shapes] or [False])
-        self.shape_bsdfs = ShapeBSDFs(self.bsdfs, self.shape_bsdf)
+        # Each shape's BSDF among all live BSDFs: what si.bsdf() finds it by.
+        self.shape_bsdf_id = bk.UInt32([bsdf_id(s.bsdf) for s in self._shapes] or [0])
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):
@@ -310,7 +312,8 @@ class Scene(Plugin):
         frame = Frame.with_tangent(shading_n, dp_du)
         return SurfaceInteraction3f(t=t, time=ray.time, p=p, n=n, shape=hit.shape, uv=uv, sh_frame=frame,
                                     dp_du=dp_du, wi=dr.select(valid, frame.to_local(-direction), -direction),
-                                    prim_index=prim, shape_bsdfs=self.shape_bsdfs)
+                                    prim_index=prim,
+                                    bsdf_id=dr.gather(bk.UInt32, self.shape_bsdf_id, hit.shape, valid))
 
     def ray_test(self, ray, active=True):
         """Bool: True where something blocks the ray (``ray``: Ray3f) before ``ray.maxt``.
@@ -327,6 +330,19 @@ class Scene(Plugin):
             points = np.concatenate(points)
             box = ScalarBoundingBox3f(points.min(axis=0), points.max(axis=0))
         return box
+
+    def bsdf_ptr(self, si, active=True):
+        """The BSDF of each lane of ``si`` (a
+        :class:`~tutorial_kit.renderer.bsdf.BSDFPtr` over this scene's BSDFs;
+        none where the ray escaped or ``active`` is False).
+
+        What ``si.bsdf()`` gives for a hit of this scene, found among this
+        scene's BSDFs only: the integrators' kernels then stay the same
+        whatever other scenes are alive (see :mod:`tutorial_kit.renderer.bsdf`).
+        """
+        valid = active & si.is_valid()
+        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, valid)
+        return BSDFPtr(self.bsdfs, dr.select(valid, index, INVALID_INDEX))
 
     # -- light -------------------------------------------------------------------------
     def emitter_ptr(self, si, active=True):

@@ -41,7 +41,7 @@ def bsdf_ratio(scene, si, bs, bsdf_weight, direction, active):
     ``sample`` computed with derivatives switched on (reflectance times
     Fresnel term over the detached lobe probability), stands in for it.
     """
-    value = si.bsdf().eval(BSDFContext(), si, si.to_local(direction), active)
+    value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(direction), active)
     value = dr.select(bs.is_delta(), bsdf_weight * dr.detach(bs.pdf), value)
     value_detached = dr.detach(bsdf_weight * bs.pdf)
     ratio = dr.select(value_detached > 0, value / value_detached, 0)
@@ -132,7 +132,7 @@ class PathIntegrator(RBIntegrator):
         with dr.scoped_set_flag(dr.JitFlag.OptimizeLoops, False):
             while dr.hint(active, label='path', exclude=[max_depth, rr_depth, hide_emitters]):
                 si = scene.ray_intersect(Ray3f(origin, direction, t_max), active)
-                bsdf = si.bsdf()
+                bsdf = scene.bsdf_ptr(si)
                 valid |= active & si.is_valid()
 
                 # A camera ray that meets an emitter (or escapes) while emitters are

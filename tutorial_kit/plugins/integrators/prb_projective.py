@@ -339,7 +339,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
             reflected = []
             for side in (-ANGLE_OFFSET, ANGLE_OFFSET):
                 w_side = dr.normalize(w + normal * side)
-                value = x1.bsdf().eval(BSDFContext(), x1, x1.to_local(w_side), use)
+                value = scene.bsdf_ptr(x1).eval(BSDFContext(), x1, x1.to_local(w_side), use)
                 light = self._direct_light(scene, emitter, x1.spawn_ray(w_side), shadow.light_sample, use)
                 reflected.append(value * light)
             jump = (reflected[0] - reflected[1]) * (dr.norm(tangent) * shadow.weight)
@@ -355,14 +355,14 @@ class EdgeSamplingIntegrator(PathIntegrator):
         ds, weight = emitter.sample_direction(si, light_sample, active)
         shadow_origin = si.offset_origin(ds.d)
         blocked = scene.ray_test(Ray3f(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON)), active)
-        value = si.bsdf().eval(BSDFContext(), si, si.to_local(ds.d), active)
+        value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(ds.d), active)
         # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area:
         pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
         return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
 
     def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
-        value = si.bsdf().eval(BSDFContext(), si, si.to_local(direction), active)
+        value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(direction), active)
         origin = si.offset_origin(direction)
         sampler = seeded_sampler(sensor, mix64(seed + 4), lanes)  # the same numbers on both sides
         # The light arriving at the camera path's second vertex: a path starting at depth 1.
