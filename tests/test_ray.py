@@ -28,3 +28,11 @@ def test_derivatives_flow_from_a_rays_origin():
     point = tk.Ray3f(o=origin, d=tk.Array3f(1, 0, 0))(2.0)
     dr.backward(point.z)
     assert dr.grad(origin).z[0] == 1
+
+
+def test_a_ray_copies_another():
+    ray = tk.Ray3f(o=tk.Array3f(1, 2, 3), d=tk.Array3f(0, 1, 0), maxt=5)
+    copy = tk.Ray3f(ray)
+    copy.maxt = tk.Float(2)
+    np.testing.assert_array_equal(np.array(copy.o).ravel(), [1, 2, 3])
+    assert ray.maxt[0] == 5 and copy.maxt[0] == 2

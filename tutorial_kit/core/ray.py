@@ -24,6 +24,9 @@ class Ray3f:
     """
 
     def __init__(self, o=None, d=None, maxt=None, time=None, wavelengths=None):
+        if isinstance(o, Ray3f):
+            # A copy, as Mitsuba 3's Ray3f(ray): the arrays are shared, the record is new.
+            o, d, maxt, time, wavelengths = o.o, o.d, o.maxt, o.time, o.wavelengths
         self.o = bk.Array3f(0) if o is None else bk.Array3f(o)
         self.d = bk.Array3f(0) if d is None else bk.Array3f(d)
         self.maxt = bk.Float(float('inf')) if maxt is None else bk.Float(maxt)

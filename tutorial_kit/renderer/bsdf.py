@@ -269,7 +269,11 @@ class BSDFPtr:
             return dispatch(self.bsdfs, self.index, lambda b: method(b, *args, active), active)
         valid = bk.Bool(active) & (self.index < len(self.bsdfs))
         targets = [functools.partial(method, b) for b in self.bsdfs]
-        return dr.switch(dr.select(valid, self.index, 0), targets, *args, active=valid)
+        # A render that records derivatives evaluates its loops (Dr.Jit's
+        # SymbolicLoops off); the call is then evaluated too, so that forward-mode
+        # AD can later cross it to parameters the BSDFs read implicitly.
+        with dr.scoped_set_flag(dr.JitFlag.SymbolicCalls, dr.flag(dr.JitFlag.SymbolicLoops)):
+            return dr.switch(dr.select(valid, self.index, 0), targets, *args, active=valid)
 
     def _width(self, *arrays):
         return max([dr.width(self.index)] + [dr.width(a) for a in arrays])
