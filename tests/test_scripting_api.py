@@ -12,7 +12,7 @@ import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.core import registry
-from helpers import load_bsdf, scene_xml
+from helpers import CBOX_RGB, load_bsdf, scene_xml
 
 #: A floor of 20 x 20 units at z = 0 facing +z, and a wall of 20 x 20 units in
 #: the plane x = 0 facing -x, standing on the floor's middle.
@@ -317,3 +317,24 @@ def test_python_bsdf_through_a_bsdf_ptr(mirror_plugin):
     bs, weight = si.bsdf().sample(ctx, si, tk.Float(0.5), tk.Point2f(0.5, 0.5))
     assert np.allclose(rows(bs.wo), [[0, 0, 1]] * 2, atol=1e-6) and bool(dr.all(bs.is_delta()))
     assert np.allclose(weight.numpy(), 0.5)
+
+
+def test_ray_queries_take_mitsubas_longer_forms():
+    """ray_intersect(ray, ray_flags, coherent[, active]) and ray_test(ray, coherent, active),
+    as Mitsuba 3's integrators call them, give what the short forms give; a mask
+    in the last place still masks."""
+    scene = tk.load_file(CBOX_RGB)
+    ray, _ = scene.sensors()[0].sample_ray(0.0, 0.0, tk.Point2f(tk.Float(0.2, 0.5, 0.8), 0.5),
+                                           tk.Point2f(0.5, 0.5))
+    short = scene.ray_intersect(ray)
+    assert dr.all(short.is_valid())                     # three rays into the box
+    for si in (scene.ray_intersect(ray, tk.RayFlags.All, True),
+               scene.ray_intersect(ray, tk.RayFlags.All, True, True),
+               scene.ray_intersect(ray, ray_flags=tk.RayFlags.All, coherent=False),
+               scene.ray_intersect(ray, tk.RayFlags.All, True, False, 0, 0, True)):
+        np.testing.assert_array_equal(np.array(si.t), np.array(short.t))
+    masked = scene.ray_intersect(ray, tk.RayFlags.All, True, tk.Bool(True, False, True))
+    assert list(np.array(masked.is_valid())) == [True, False, True]
+    assert list(np.array(scene.ray_test(ray, True, tk.Bool(False, True, True)))) == [False, True, True]
+    with pytest.raises(TypeError, match='arguments'):
+        scene.ray_test(ray, True, True, True)

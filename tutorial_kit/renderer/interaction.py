@@ -19,6 +19,8 @@ and ``@dr.syntax`` loops take them whole. Lengths are in scene units,
 densities per unit solid angle (1/sr). Every field is differentiable: the
 scene computes the hit from the vertex data with differentiable operations.
 """
+import enum
+
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
@@ -32,6 +34,21 @@ RAY_EPSILON = 2.0 ** -24 * 1500
 
 #: The shadow ray of :meth:`Interaction3f.spawn_ray_to` stops this fraction short of its target.
 SHADOW_EPSILON = 1e-3
+
+
+class RayFlags(enum.IntFlag):
+    """What Mitsuba 3's ``scene.ray_intersect(ray, ray_flags, coherent)`` may
+    be asked to compute (Mitsuba 3.9's values). This scene always computes
+    every field and always lets the hit follow the vertices, so the flags
+    are accepted and change nothing."""
+    Empty = 0
+    Minimal = 1
+    UV = 2
+    ShadingFrame = 8
+    All = 14
+    FollowShape = 128
+    DetachShape = 256
+    AllNonDifferentiable = 270
 
 
 def _field(value, array_type, default):

@@ -277,11 +277,17 @@ class Scene(Plugin):
         return _Triangles(corners, shape, sign, normals, smooth, texcoords, textured)
 
     # -- ray queries ---------------------------------------------------------------------
-    def ray_intersect(self, ray, active=True):
+    def ray_intersect(self, ray, *args, active=True, ray_flags=None, coherent=None, reorder=None,
+                      reorder_hint=None, reorder_hint_bits=None):
         """Nearest hit along each ray, re-evaluated differentiably.
 
         ``ray``: a :class:`~tutorial_kit.core.ray.Ray3f` (``d`` unit, so that
-        ``t`` is a length); ``active``: Bool. Returns a
+        ``t`` is a length); ``active``: Bool. Mitsuba 3's longer forms,
+        ``ray_intersect(ray, ray_flags, coherent, active)`` (and with
+        ``reorder``, ``reorder_hint``, ``reorder_hint_bits`` before ``active``),
+        are accepted: every field is always computed, and the hints that steer
+        Mitsuba's ray tracer change nothing here (:data:`~tutorial_kit.renderer.interaction.RayFlags`).
+        Returns a
         :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f`; where
         the ray hits nothing, ``is_valid()`` is False and ``wi`` is ``-ray.d``.
         The search runs outside automatic differentiation; ``t``, ``p``,
@@ -289,6 +295,7 @@ class Scene(Plugin):
         from the hit triangle's vertex data, so that derivatives reach the
         vertices, the ray and the texture coordinates.
         """
+        active = _trailing_active(args, active, _INTERSECT_ACTIVE)
         origin, direction = ray.o, ray.d
         if not self._shapes:
             return miss(dr.width(origin), direction)
@@ -315,9 +322,11 @@ class Scene(Plugin):
                                     prim_index=prim,
                                     bsdf_id=dr.gather(bk.UInt32, self.shape_bsdf_id, hit.shape, valid))
 
-    def ray_test(self, ray, active=True):
+    def ray_test(self, ray, *args, active=True, coherent=None):
         """Bool: True where something blocks the ray (``ray``: Ray3f) before ``ray.maxt``.
-        Not differentiable (a yes or no)."""
+        Not differentiable (a yes or no). ``ray_test(ray, coherent, active)``,
+        Mitsuba 3's other form, is accepted; ``coherent`` changes nothing here."""
+        active = _trailing_active(args, active, _TEST_ACTIVE)
         return self.bvh.occluded(dr.detach(ray.o), dr.detach(ray.d), dr.detach(ray.maxt), active)
 
     def bbox(self):
@@ -454,6 +463,29 @@ class Scene(Plugin):
         t_max = dr.select(dr.isinf(ds.dist), dr.inf, ds.dist * (1 - SHADOW_EPSILON))
         test = active & (ds.pdf > 0)
         return test & ~self.ray_test(Ray3f(origin, ds.d, t_max), test)
+
+
+def _trailing_active(args, active, where):
+    """The ``active`` mask of a query called in one of Mitsuba 3's overloads.
+
+    ``args``: the positional arguments after the ray; ``where`` maps each
+    number of them that an overload takes to the position of ``active``
+    among them (None: that overload leaves it to its keyword). A TypeError
+    for any other number.
+    """
+    if not args:
+        return active
+    if len(args) not in where:
+        raise TypeError(f'expected the ray and then {" or ".join(map(str, where))} arguments, '
+                        f'got {len(args)}')
+    return active if where[len(args)] is None else args[where[len(args)]]
+
+
+#: ray_intersect(ray, active), (ray, ray_flags, coherent[, active]),
+#: (ray, ray_flags, coherent, reorder[, reorder_hint[, reorder_hint_bits[, active]]]).
+_INTERSECT_ACTIVE = {1: 0, 2: None, 3: 2, 4: None, 5: None, 6: 5}
+#: ray_test(ray, active), (ray, coherent, active).
+_TEST_ACTIVE = {1: 0, 2: 1}
 
 
 def _black_bsdf():
