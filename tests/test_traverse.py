@@ -127,3 +127,33 @@ def test_unnamed_objects_are_numbered():
     assert 'Cube.bsdf.reflectance.value' in keys
     assert 'Cube_1.bsdf.reflectance.value' in keys
     assert 'Rectangle.emitter.radiance.value' in keys
+
+
+@pytest.mark.parametrize('key, value, message', [
+    ('red.reflectance.value', 10 ** 400, 'RGB colour'),         # beyond float64: not an OverflowError
+    ('OBJMesh.faces', [True, 1, 2], 'integers'),                # NumPy would make the bool a 1
+])
+def test_assignments_refuse_what_numpy_would_mangle(cbox, key, value, message):
+    params = tk.traverse(cbox)
+    before = np.array(params[key])
+    with pytest.raises(tk.ParameterError, match=message):
+        params[key] = value
+    assert np.array_equal(np.array(params[key]), before)
+
+
+def test_a_dr_jit_float_parameter_must_be_finite():
+    scene = tk.load_string(scene_xml('<shape type="rectangle"><bsdf type="roughconductor">'
+                                     '<float name="alpha" value="0.2"/></bsdf></shape>'))
+    params = tk.traverse(scene)
+    key = next(k for k in params.keys() if k.endswith('alpha.value') or k.endswith('.alpha'))
+    with pytest.raises(tk.ParameterError, match='finite'):
+        params[key] = tk.Float(float('nan'))
+    params[key] = tk.Float(0.3)                                 # a finite one is kept as it is
+
+
+def test_an_empty_dr_jit_float_clears_texture_coordinates(cbox):
+    params = tk.traverse(cbox)
+    key = 'OBJMesh.vertex_texcoords'
+    assert dr.width(params[key]) == 0
+    params[key] = params[key]
+    assert params.update() == [key]

@@ -209,6 +209,9 @@ def _color(key, parameter, current, value):
 
 def _float(key, parameter, current, value):
     if isinstance(value, bk.Float) and dr.width(value) == 1:
+        # Keep Dr.Jit floats as they are (they may carry derivatives), once checked.
+        if not dr.all(dr.isfinite(dr.detach(value))):
+            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
         return value
     values = _floats(key, value, 'one number').reshape(-1)
     if values.size != 1:
@@ -272,7 +275,7 @@ def _floats(key, value, expected):
     try:
         array = np.asarray(dr.detach(value).numpy() if dr.is_array_v(value) else value,
                            dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):      # OverflowError: an int beyond float64
         raise ParameterError(f'"{key}" expects {expected}, got {type(value).__name__}') from None
     if array.dtype == object:
         raise ParameterError(f'"{key}" expects {expected}, got {type(value).__name__}')
@@ -309,7 +312,7 @@ def _vertex_attribute(key, parameter, current, value):
         if dr.width(value) not in allowed:
             raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), '
                                  f'got {dr.width(value)}')
-        if not dr.all(dr.isfinite(dr.detach(value))):
+        if dr.width(value) and not dr.all(dr.isfinite(dr.detach(value))):
             raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
         return value
     values = _floats(key, value, f'{expected} numbers').reshape(-1)
@@ -324,9 +327,11 @@ def _faces(key, parameter, current, value):
         value = dr.detach(value).numpy()
     try:
         array = np.asarray(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         array = np.zeros(0)
-    if array.dtype.kind not in 'iu' or array.size == 0 or array.size % 3:
+    # NumPy makes [True, 1, 2] an integer array: a boolean among indices is refused too.
+    has_bool = isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value)
+    if array.dtype.kind not in 'iu' or array.size == 0 or array.size % 3 or has_bool:
         raise ParameterError(f'"{key}" expects a non-empty array of integers, three per triangle')
     count = parameter.owner.vertex_count
     if array.min() < 0 or array.max() >= count:

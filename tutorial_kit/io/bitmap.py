@@ -261,6 +261,9 @@ def _reshape_to_crop_size(pixels, crop_size, path):
     width, height = int(width), int(height)
     if width <= 0 or height <= 0:
         raise ImageError(f'crop_size must be positive, got {crop_size!r}', path=path)
+    if pixels.ndim > 3:
+        raise ImageError(f'expected a flat array or an image of shape (height, width) or '
+                         f'(height, width, channels), got shape {pixels.shape}', path=path)
     if pixels.ndim >= 2 and pixels.shape[:2] != (height, width):
         raise ImageError(f'crop_size (width={width}, height={height}) does not match '
                          f'the image shape {pixels.shape} (height, width, ...)', path=path)
