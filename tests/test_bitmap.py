@@ -450,6 +450,6 @@ def test_crop_size_refuses_arrays_of_more_than_three_dimensions(tmp_path):
     """A (2, 3, 1, 3) array matches crop_size (3, 2) in its first two dimensions
     but is no image: refused, and no file is written."""
     path = tmp_path / 'image.exr'
-    with pytest.raises(tk.ImageError, match='shape'):
-        tk.write_bitmap(path, np.zeros((2, 3, 1, 3), np.float32), crop_size=(3, 2))
+    with pytest.raises(ImageError, match='shape'):
+        write_bitmap(path, np.zeros((2, 3, 1, 3), np.float32), crop_size=(3, 2))
     assert not path.exists()
