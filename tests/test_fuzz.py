@@ -11,20 +11,25 @@ Every case runs under a time limit, so that a hang is a failure. By default
 a small, seeded (derandomized) set of cases runs with the test suite;
 ``make fuzz`` (``TK_FUZZ=1``) runs many more, with fresh random inputs.
 """
+import math
 import os
 import re
 import warnings
+import zlib
 import xml.etree.ElementTree as ElementTree
 
 import drjit as dr
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
+from hypothesis import HealthCheck, event, given, reject, settings, strategies as st
+from hypothesis.extra.numpy import arrays
 
 import tutorial_kit as tk
 from tutorial_kit.core.limits import FLOAT32_MAX
+from tutorial_kit.io.image_size import MAX_IMAGE_PIXELS
 from tutorial_kit.io.obj import read_obj
 from tutorial_kit.io.ply import read_ply
+import oracles
 from helpers import scene_xml, small_cbox
 from time_limit import time_limit
 
@@ -159,6 +164,11 @@ def mutate_bytes(data, blob):
     return bytes(blob)
 
 
+def as_numpy(value):
+    """A parameter's value (a Dr.Jit array or a Python or NumPy number) as a NumPy array."""
+    return np.array(value.numpy() if dr.is_array_v(value) else value)
+
+
 def load_or_error(text, base_dir):
     """The scene, or None when the loader refused it with a SceneError (anything else fails)."""
     with warnings.catch_warnings():
@@ -192,11 +202,140 @@ def mutated_document(data, documents, level):
 @pytest.mark.parametrize('level', ['tree', 'bytes'])
 @fuzz_settings(40)
 @given(data=st.data())
-def test_mutated_scenes_load_or_raise_scene_errors(seeds, level, data):
+def test_arbitrary_scene_mutations_load_or_raise_scene_errors(seeds, level, data):
+    """Robustness: whether an arbitrary mutation leaves a valid scene cannot be
+    told in advance, so the property is only that the loader either refuses it
+    with a SceneError or returns a scene whose parameters are all finite (no
+    other exception, no hang). Mutations whose outcome is known are asserted
+    exactly by test_scene_mutations_with_known_outcomes."""
     base_dir, documents = seeds
     text = mutated_document(data, documents, level)
     with time_limit(CASE_SECONDS):
-        load_or_error(text, base_dir)
+        scene = load_or_error(text, base_dir)
+        event('loaded' if scene is not None else 'refused')
+        if scene is not None:
+            params = tk.traverse(scene)
+            for key in params.keys():
+                assert np.all(np.isfinite(as_numpy(params[key]))), key
+
+
+#: Numbers of the seed scenes that a mutation may change: (seed, the element
+#: holding it, what it is, the parameter it becomes). Seed 2's radiance is
+#: "$level", set by its <default>.
+SCENE_NUMBERS = [(0, './/bsdf/rgb[@name="reflectance"]', 'reflectance', 'Rectangle.bsdf.reflectance.value'),
+                 (0, './/emitter/rgb[@name="radiance"]', 'radiance', 'Rectangle.emitter.radiance.value'),
+                 (2, './default[@name="level"]', 'level', 'OBJMesh.emitter.radiance.value'),
+                 (3, './/emitter/rgb[@name="radiance"]', 'radiance', 'Rectangle.emitter.radiance.value')] + \
+                [(seed, './/sensor/float[@name="fov"]', 'fov', 'PerspectiveCamera.fov') for seed in range(4)]
+#: Their documented ranges: a reflectance in [0, 1], a radiance >= 0, a field of view in (0, 179].
+SCENE_NUMBER_RANGES = {'reflectance': (0.0, 1.0), 'radiance': (0.0, 1e6), 'level': (0.0, 1e6),
+                       'fov': (1e-3, 179.0)}
+#: Text that is not a number in a scene file (the loader reads ASCII decimals only).
+NOT_NUMBERS = ['nan', 'inf', '-inf', '1e39', '-1e39', 'x', '4_0', '\u0664', '0x10', '1e', '.', '-',
+               '', 'true', '$']
+#: Elements of which a parent takes at most one (a second is an error, not ignored).
+ONCE_ONLY = ('film', 'sampler', 'rfilter', 'integrator')
+
+
+def decimal(data, value):
+    """``value`` written as a scene file (or a mesh file) may write it."""
+    style = data.draw(st.sampled_from(['repr', 'g', 'e', 'f']), label='number style')
+    return {'repr': repr, 'g': '{:.7g}'.format, 'e': '{:e}'.format, 'f': '{:.4f}'.format}[style](value)
+
+
+def known_scene_mutation(data, documents):
+    """A seed document, changed in a way whose outcome the loader's contract fixes:
+    (text, None, check) for one that must load, ``check(scene)`` asserting what it
+    holds, or (text, reasons, None) for one that must be refused."""
+    index = data.draw(st.integers(0, len(documents) - 1), label='seed')
+    root = ElementTree.fromstring(documents[index])
+    parents = {child: parent for parent in root.iter() for child in parent}
+    kind = data.draw(st.sampled_from(['number', 'bad number', 'out of range', 'type', 'tag', 'root',
+                                      'duplicate once-only', 'duplicate shape', 'no version',
+                                      'truncate']), label='known mutation')
+    if kind in ('number', 'bad number', 'out of range'):
+        _, where, what, key = data.draw(st.sampled_from([n for n in SCENE_NUMBERS if n[0] == index]),
+                                        label='number')
+        element = root.find(where)
+        low, high = SCENE_NUMBER_RANGES[what]
+        if kind == 'number':
+            count = data.draw(st.sampled_from([1, 3]), label='count') if element.tag == 'rgb' else 1
+            values = [data.draw(st.floats(low, high), label='value') for _ in range(count)]
+            element.set('value', ', '.join(decimal(data, v) for v in values))
+
+            def check(scene):
+                stored = as_numpy(tk.traverse(scene)[key]).reshape(-1)
+                written = [float(part) for part in element.get('value').split(',')]
+                if what == 'fov':
+                    np.testing.assert_allclose(stored, written, rtol=1e-6)
+                else:
+                    np.testing.assert_array_equal(stored, np.broadcast_to(np.float32(written), (3,)))
+            return ElementTree.tostring(root, encoding='unicode'), None, check
+        if kind == 'bad number':
+            element.set('value', data.draw(st.sampled_from(NOT_NUMBERS), label='not a number'))
+            return ElementTree.tostring(root, encoding='unicode'), [r'expects|\$'], None
+        outside = st.floats(-1e6, -1e-3) if what != 'reflectance' else \
+            st.floats(-1e6, -1e-3) | st.floats(1.001, 1e6)
+        if what == 'fov':
+            outside = st.floats(179.001, 1e6) | st.floats(-1e6, 0)
+        element.set('value', decimal(data, data.draw(outside, label='out of range')))
+        return ElementTree.tostring(root, encoding='unicode'), [r'negative|\[0, 1\]|\(0, 179\]'], None
+    if kind in ('type', 'tag'):
+        element = data.draw(st.sampled_from([e for e in root.iter()
+                                             if e is not root and (kind == 'tag' or 'type' in e.attrib)]),
+                            label='element')
+        if kind == 'type':
+            element.set('type', 'nonexistent')
+            return ElementTree.tostring(root, encoding='unicode'), [r'"nonexistent"'], None
+        element.tag = 'unknowntag'
+        return ElementTree.tostring(root, encoding='unicode'), [r'unknown .*<unknowntag>'], None
+    if kind == 'root':
+        root.tag = 'sceen'
+        return ElementTree.tostring(root, encoding='unicode'), [r'root element must be <scene>'], None
+    if kind == 'duplicate once-only':
+        element = data.draw(st.sampled_from(
+            [e for e in root.iter() if e.tag in ONCE_ONLY or 'id' in e.attrib
+             or (e in parents and parents[e].tag == 'shape' and e.tag in ('bsdf', 'emitter'))]),
+            label='element')
+        parents[element].append(ElementTree.fromstring(ElementTree.tostring(element)))
+        return ElementTree.tostring(root, encoding='unicode'), [r'at most one|used twice'], None
+    if kind == 'duplicate shape':
+        shapes = [e for e in root if e.tag == 'shape']
+        root.append(ElementTree.fromstring(ElementTree.tostring(data.draw(st.sampled_from(shapes),
+                                                                           label='shape'))))
+
+        def check(scene):
+            assert len(scene.shapes()) == len(shapes) + 1
+        return ElementTree.tostring(root, encoding='unicode'), None, check
+    if kind == 'no version':
+        del root.attrib['version']
+        return ElementTree.tostring(root, encoding='unicode'), [r'requires the attribute "version"'], None
+    # A proper prefix of a document never closes its root element: malformed XML.
+    text = documents[index].strip()
+    return text[:data.draw(st.integers(0, len(text) - 1), label='cut')], [r'malformed XML'], None
+
+
+@fuzz_settings(40)
+@given(data=st.data())
+def test_scene_mutations_with_known_outcomes(seeds, data):
+    """Mutations whose outcome the contract fixes: a number replaced by another in
+    its documented range loads and is stored (as float32); text that is not a
+    number, a number out of range, an unknown plugin type or element, a wrong
+    root, a second film (sampler, rfilter, integrator, shape BSDF or emitter, or
+    id), a missing version or a cut-off document is refused with a SceneError
+    that names the line and what was wrong; a duplicated shape loads as one more."""
+    base_dir, documents = seeds
+    text, reasons, check = known_scene_mutation(data, documents)
+    with time_limit(CASE_SECONDS), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        if reasons is None:
+            check(tk.load_string(text, base_dir=base_dir))
+            return
+        with pytest.raises(tk.SceneError) as error:
+            tk.load_string(text, base_dir=base_dir)
+    message = str(error.value)
+    assert re.search(r':\d+: ', message), f'the message names no line: {message}'
+    assert any(re.search(reason, message) for reason in reasons), message
 
 
 @fuzz_settings(10)
@@ -215,15 +354,27 @@ def test_mutated_scenes_that_load_render_finite_images(seeds, data):
 
 # -- mesh files ----------------------------------------------------------------------------------
 
-def ply_file(binary):
-    header = ('ply\nformat {} 1.0\nelement vertex 3\nproperty float x\nproperty float y\n'
-              'property float z\nelement face 1\nproperty list uchar int vertex_indices\nend_header\n')
-    positions = np.array([[-1, -1, 0], [1, -1, 0], [0, 1, 0]], np.float32)
-    if not binary:
-        body = ''.join(' '.join(map(str, p)) + '\n' for p in positions) + '3 0 1 2\n'
-        return (header.format('ascii') + body).encode()
-    face = np.array([3], np.uint8).tobytes() + np.array([0, 1, 2], '<i4').tobytes()
-    return header.format('binary_little_endian').encode() + positions.astype('<f4').tobytes() + face
+def ply_file(binary, positions=None, faces=([0, 1, 2],), vertex_properties='xyz', face_count=None):
+    """A PLY file of ``positions`` (float32, default: a triangle) and polygons ``faces``
+    (``None``: no face element; ``face_count`` overrides the declared count)."""
+    positions = np.array([[-1, -1, 0], [1, -1, 0], [0, 1, 0]] if positions is None else positions,
+                         np.float32)
+    columns = ['xyz'.index(name) for name in vertex_properties]
+    header = ['ply', f'format {"binary_little_endian" if binary else "ascii"} 1.0',
+              f'element vertex {len(positions)}'] + [f'property float {name}' for name in vertex_properties]
+    if faces is not None:
+        header += [f'element face {len(faces) if face_count is None else face_count}',
+                   'property list uchar int vertex_indices']
+    head = ('\n'.join(header + ['end_header']) + '\n').encode()
+    if binary:
+        body = positions[:, columns].astype('<f4').tobytes()
+        for face in faces or ():
+            body += np.array([len(face)], np.uint8).tobytes() + np.array(face, '<i4').tobytes()
+    else:
+        body = ''.join(' '.join(repr(float(x)) for x in p[columns]) + '\n' for p in positions)
+        body += ''.join(f'{len(face)} ' + ' '.join(map(str, face)) + '\n' for face in faces or ())
+        body = body.encode()
+    return head + body
 
 
 MESH_SEEDS = [('obj', TRIANGLE_OBJ.encode()),
@@ -232,44 +383,233 @@ MESH_SEEDS = [('obj', TRIANGLE_OBJ.encode()),
 
 
 def check_mesh(data):
-    """A MeshData that a reader returned: finite positions, faces that index them."""
-    assert data.positions.ndim == 2 and data.positions.shape[1] == 3
-    assert np.all(np.isfinite(data.positions))
-    assert data.faces.ndim == 2 and data.faces.shape[1] == 3
-    if data.faces.size:
-        assert data.faces.max() < data.positions.shape[0]
+    """The invariants of a MeshData a reader returns (io/mesh_data.py): float32
+    finite positions (N, 3), uint32 triangles (M, 3), M >= 1, that index them,
+    normals (N, 3) and texcoords (N, 2) finite or None."""
+    assert data.positions.dtype == np.float32 and data.positions.ndim == 2
+    assert data.positions.shape[1] == 3 and np.all(np.isfinite(data.positions))
+    assert data.faces.dtype == np.uint32 and data.faces.ndim == 2 and data.faces.shape[1] == 3
+    assert data.faces.size and data.faces.max() < data.positions.shape[0]
+    for attribute, width in ((data.normals, 3), (data.texcoords, 2)):
+        if attribute is not None:
+            assert attribute.shape == (data.positions.shape[0], width)
+            assert np.all(np.isfinite(attribute))
 
 
 @fuzz_settings(60)
 @given(data=st.data())
-def test_mutated_mesh_files_read_or_raise_mesh_errors(tmp_path_factory, data):
+def test_arbitrary_mesh_mutations_read_or_raise_mesh_errors(tmp_path_factory, data):
+    """Robustness: random byte edits (insert, delete, overwrite, truncate) may or
+    may not leave a valid file, so the property is only that the reader refuses
+    it with a MeshError or returns a mesh that meets MeshData's invariants.
+    Edits whose outcome is known are asserted by the two tests below."""
     kind, blob = data.draw(st.sampled_from(MESH_SEEDS), label='seed')
     path = tmp_path_factory.mktemp('mesh') / f'mesh.{kind}'
     path.write_bytes(mutate_bytes(data, blob))
     with time_limit(CASE_SECONDS):
         try:
-            check_mesh((read_obj if kind == 'obj' else read_ply)(path))
+            mesh = (read_obj if kind == 'obj' else read_ply)(path)
         except tk.MeshError:
-            pass
+            event('refused')
+            return
+    event('read')
+    check_mesh(mesh)
+
+
+#: The OBJ seeds as lines, with the mesh each must give: positions, faces,
+#: normals, texcoords (v flipped to 1 - v), and which output vertices use the
+#: i-th 'v', 'vt' and 'vn' statement.
+OBJ_SEEDS = [
+    dict(lines=TRIANGLE_OBJ.splitlines(),
+         positions=[[-1, -1, 0], [1, -1, 0], [0, 1, 0]], faces=[[0, 1, 2]],
+         normals=[[0, 0, 1]] * 3, texcoords=[[0, 1], [1, 1], [0, 0]],
+         users={'v': [[0], [1], [2]], 'vt': [[0], [1], [2]], 'vn': [[0, 1, 2]]}),
+    dict(lines=['v 0 0 0', 'v 1 0 0', 'v 1 1 0', 'v 0 1 0', 'f 1 2 3 4', 'f -4 -2 -1'],
+         positions=[[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0]], faces=[[0, 1, 2], [0, 2, 3], [0, 2, 3]],
+         normals=None, texcoords=None, users={'v': [[0], [1], [2], [3]]}),
+]
+#: Lines an OBJ reader skips: comments, blanks, and statements without triangles.
+IGNORABLE_OBJ_LINES = ['# a comment', '', '   ', 'g group', 'o object', 's 1', 's off', 'usemtl red',
+                       'mtllib scene.mtl', 'l 1 2', 'p 1']
+#: OBJ tokens that are not finite float32 numbers.
+NOT_OBJ_NUMBERS = ['nan', 'inf', '-inf', '1e39', 'x', '0x10', '1e', '--1', '1.2.3', '']
+
+
+def known_obj_mutation(data):
+    """An OBJ seed changed in a way whose outcome the reader's contract fixes:
+    (lines, expected mesh as a dict) or (lines, reasons for refusing it)."""
+    seed = data.draw(st.sampled_from(OBJ_SEEDS), label='obj seed')
+    lines = list(seed['lines'])
+    mesh = {name: None if seed[name] is None else np.array(seed[name], np.float64)
+            for name in ('positions', 'faces', 'normals', 'texcoords')}
+    statements = [(i, line.split()) for i, line in enumerate(lines)]
+    defining = [(i, tokens) for i, tokens in statements if tokens[0] in ('v', 'vt', 'vn')]
+    faces = [(i, tokens) for i, tokens in statements if tokens[0] == 'f']
+    kind = data.draw(st.sampled_from(['number', 'not a number', 'duplicate face', 'delete defining',
+                                      'delete faces', 'ignorable', 'unknown statement', 'bad index']),
+                     label='known obj mutation')
+    if kind in ('number', 'not a number'):
+        line, tokens = data.draw(st.sampled_from(defining), label='line')
+        column = data.draw(st.integers(1, len(tokens) - 1), label='column')
+        if kind == 'not a number':
+            bad = data.draw(st.sampled_from(NOT_OBJ_NUMBERS if tokens[0] != 'vt' else NOT_OBJ_NUMBERS[:-1]),
+                            label='token')
+            tokens[column] = bad
+            lines[line] = ' '.join(tokens)
+            return lines, [rf'^[^:]*:{line + 1}: .*(not a number|finite|needs at least)']
+        text = decimal(data, data.draw(st.floats(width=32, allow_nan=False, allow_infinity=False),
+                                       label='number'))
+        tokens[column] = text
+        lines[line] = ' '.join(tokens)
+        value = float(text)
+        which = sum(1 for i, t in defining if t[0] == tokens[0] and i < line)
+        attribute = {'v': 'positions', 'vt': 'texcoords', 'vn': 'normals'}[tokens[0]]
+        rows = seed['users'][tokens[0]][which]
+        mesh[attribute][rows, column - 1] = 1 - value if (tokens[0] == 'vt' and column == 2) else value
+        return lines, mesh
+    if kind == 'duplicate face':
+        line, tokens = data.draw(st.sampled_from(faces), label='face')
+        lines.append(lines[line])
+        # The copy names the same vertices: relative indices count back from the
+        # same statements, since all of them come before the faces.
+        start = sum(len(t) - 3 for i, t in faces if i < line)
+        mesh['faces'] = np.concatenate([mesh['faces'], mesh['faces'][start:start + len(tokens) - 3]])
+        return lines, mesh
+    if kind == 'delete defining':
+        # Every statement of the seeds is used by a face: removing one leaves an index out of range.
+        line, _ = data.draw(st.sampled_from(defining), label='line')
+        del lines[line]
+        return lines, [r':\d+: .*index .* out of range']
+    if kind == 'delete faces':
+        return [line for line in lines if not line.startswith('f ')], [r'no faces']
+    if kind == 'ignorable':
+        lines.insert(data.draw(st.integers(0, len(lines)), label='where'),
+                     data.draw(st.sampled_from(IGNORABLE_OBJ_LINES), label='line'))
+        return lines, mesh
+    if kind == 'unknown statement':
+        where = data.draw(st.integers(0, len(lines)), label='where')
+        lines.insert(where, data.draw(st.sampled_from(['vx 1 2 3', 'face 1 2 3', 'ply', '1 2 3']),
+                                      label='line'))
+        return lines, [rf':{where + 1}: unknown statement']
+    line, tokens = data.draw(st.sampled_from(faces), label='face')
+    corner = data.draw(st.integers(1, len(tokens) - 1), label='corner')
+    count = len(seed['positions'])
+    tokens[corner] = str(data.draw(st.sampled_from([0, count + 1, -count - 1, 2 ** 40]), label='index'))
+    lines[line] = ' '.join(tokens)
+    return lines, [rf':{line + 1}: (relative )?position index']
+
+
+def known_ply_mutation(data):
+    """A PLY seed changed in a way whose outcome the reader's contract fixes:
+    (bytes, expected mesh as a dict) or (bytes, reasons for refusing it)."""
+    binary = data.draw(st.booleans(), label='binary')
+    positions = np.array([[-1, -1, 0], [1, -1, 0], [0, 1, 0]], np.float32)
+    kind = data.draw(st.sampled_from(['number', 'not finite', 'more faces', 'index out of range',
+                                      'small face', 'no faces', 'no position', 'truncate', 'magic']),
+                     label='known ply mutation')
+    finite32 = st.floats(width=32, allow_nan=False, allow_infinity=False)
+    if kind == 'number':
+        positions[data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))] = data.draw(finite32)
+        return ply_file(binary, positions), dict(positions=positions, faces=[[0, 1, 2]],
+                                                 normals=None, texcoords=None)
+    if kind == 'not finite':
+        positions[data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))] = \
+            data.draw(st.sampled_from([np.nan, np.inf, -np.inf]))
+        return ply_file(binary, positions), [r'not a finite number']
+    if kind == 'more faces':
+        polygons = data.draw(st.lists(st.lists(st.integers(0, 2), min_size=3, max_size=6),
+                                      min_size=1, max_size=4), label='polygons')
+        # Each polygon becomes the fan (a, b, c), (a, c, d), ... from its first corner.
+        triangles = [[p[0], p[k], p[k + 1]] for p in polygons for k in range(1, len(p) - 1)]
+        return ply_file(binary, positions, [[0, 1, 2]] + polygons), dict(
+            positions=positions, faces=[[0, 1, 2]] + triangles, normals=None, texcoords=None)
+    if kind == 'index out of range':
+        face = [0, 1, 2]
+        face[data.draw(st.integers(0, 2))] = data.draw(st.integers(3, 2 ** 31 - 1) | st.integers(-2 ** 31, -1))
+        return ply_file(binary, positions, [face]), [r'refers to vertex']
+    if kind == 'small face':
+        # Text files only: see test_known_bug_binary_ply_faces_of_fewer_than_3_corners_are_named.
+        face = data.draw(st.lists(st.integers(0, 2), max_size=2), label='face')
+        return ply_file(False, positions, [[0, 1, 2], face]), [r'a face needs at least 3']
+    if kind == 'no faces':
+        empty = data.draw(st.booleans(), label='empty face element')
+        return ply_file(binary, positions, [] if empty else None), [r'no faces']
+    if kind == 'no position':
+        kept = data.draw(st.sampled_from(['xy', 'xz', 'yz', 'x', '']), label='kept')
+        return ply_file(binary, positions, vertex_properties=kept), [r'lack the position properties']
+    blob = ply_file(binary)
+    if kind == 'truncate':
+        # Any proper prefix of a binary file, or of a text file cut before its last
+        # number ends, lacks data that its header declares.
+        end = len(blob) if binary else len(blob.rstrip())
+        return blob[:data.draw(st.integers(0, end - 1), label='cut')], [r'truncated|malformed|not a PLY']
+    return b'plx' + blob[3:], [r'not a PLY file']
+
+
+@fuzz_settings(40)
+@given(data=st.data())
+def test_mesh_mutations_with_known_outcomes(tmp_path_factory, data):
+    """OBJ: a number replaced by another finite float32 is read back as it (v
+    of a texture coordinate as 1 - v); a duplicated face gives its triangles
+    once more; a comment, blank or ignored statement changes nothing; a token
+    that is not a finite number, a removed statement that a face uses, no
+    faces, an unknown statement or an index 0 or out of range is refused,
+    naming the line. PLY: a changed coordinate is read back exactly, extra
+    polygons are split into fans; a non-finite coordinate, an index out of
+    range, a face of fewer than 3 corners, no faces, a missing x, y or z, a
+    cut-off file or a wrong magic word is refused."""
+    kind = data.draw(st.sampled_from(['obj', 'ply']), label='format')
+    if kind == 'obj':
+        lines, expected = known_obj_mutation(data)
+        blob = ('\n'.join(lines) + '\n').encode()
+    else:
+        blob, expected = known_ply_mutation(data)
+    path = tmp_path_factory.mktemp('mesh') / f'mesh.{kind}'
+    path.write_bytes(blob)
+    read = read_obj if kind == 'obj' else read_ply
+    with time_limit(CASE_SECONDS):
+        if isinstance(expected, list):
+            with pytest.raises(tk.MeshError) as error:
+                read(path)
+            message = str(error.value)
+            assert str(path) in message and any(re.search(r, message) for r in expected), message
+            return
+        mesh = read(path)
+    check_mesh(mesh)
+    np.testing.assert_array_equal(mesh.positions, np.asarray(expected['positions'], np.float32))
+    np.testing.assert_array_equal(mesh.faces, np.asarray(expected['faces'], np.uint32))
+    for name in ('normals', 'texcoords'):
+        if expected[name] is None:
+            assert getattr(mesh, name) is None, name
+        else:
+            np.testing.assert_array_equal(getattr(mesh, name), np.asarray(expected[name], np.float32))
 
 
 # -- image files ---------------------------------------------------------------------------------
 
+#: The pixels every image seed holds: 3 rows, 5 columns, RGB.
+SEED_PIXELS = np.random.default_rng(1).random((3, 5, 3)).astype(np.float32)
+
+
 @pytest.fixture(scope='module')
 def image_seeds(tmp_path_factory):
     directory = tmp_path_factory.mktemp('images')
-    pixels = np.random.default_rng(1).random((3, 5, 3)).astype(np.float32)
     seeds = []
     for extension in ('exr', 'hdr', 'pfm', 'png', 'jpg'):
         path = directory / f'seed.{extension}'
-        tk.write_bitmap(path, pixels)
+        tk.write_bitmap(path, SEED_PIXELS)
         seeds.append((extension, path.read_bytes()))
     return seeds
 
 
 @fuzz_settings(60)
 @given(data=st.data())
-def test_mutated_image_files_read_or_raise_image_errors(image_seeds, tmp_path_factory, data):
+def test_arbitrary_image_mutations_read_or_raise_image_errors(image_seeds, tmp_path_factory, data):
+    """Robustness: a random byte edit may leave a valid image or not (JPEG and
+    EXR have no checksum over their pixels), so the property is only that
+    read_bitmap refuses it with an ImageError or returns what it documents: a
+    float32 (height, width, 1, 3 or 4 channels) array within the size limit.
+    Edits whose outcome is known are asserted by the test below."""
     extension, blob = data.draw(st.sampled_from(image_seeds), label='seed')
     path = tmp_path_factory.mktemp('image') / f'image.{extension}'
     path.write_bytes(mutate_bytes(data, blob))
@@ -277,8 +617,86 @@ def test_mutated_image_files_read_or_raise_image_errors(image_seeds, tmp_path_fa
         try:
             image = tk.read_bitmap(path)
         except tk.ImageError:
+            event('refused')
             return
-    assert image.dtype == np.float32 and image.ndim == 3 and image.size > 0
+    event('read')
+    assert image.dtype == np.float32 and image.ndim == 3 and image.shape[2] in (1, 3, 4)
+    assert 0 < image.shape[0] * image.shape[1] <= MAX_IMAGE_PIXELS
+
+
+def png_chunks(blob):
+    """(type, start of its data, length) of each chunk of a PNG file."""
+    chunks, position = [], 8
+    while position + 8 <= len(blob):
+        length = int.from_bytes(blob[position:position + 4], 'big')
+        chunks.append((blob[position + 4:position + 8], position + 8, length))
+        position += 12 + length
+    return chunks
+
+
+def known_image_mutation(data, seeds):
+    """An image seed changed in a way whose outcome the format fixes:
+    (extension, bytes, expected pixels) or (extension, bytes, None) for a refusal."""
+    extension, blob = data.draw(st.sampled_from(seeds), label='seed')
+    # (A changed byte in a PNG's compressed pixels is no known outcome: the reader stops
+    # once it has every pixel, and never reaches the checksums after a change at the end.)
+    kinds = ['truncate', 'magic'] + {'pfm': ['pixel', 'size'], 'hdr': ['pixel']}.get(extension, [])
+    kind = data.draw(st.sampled_from(kinds), label='known image mutation')
+    height, width, _ = SEED_PIXELS.shape
+    if kind == 'truncate':
+        # Every format needs all of its pixel data. (A PNG cut in the zlib checksum
+        # after the last compressed byte still decodes, so it is not cut there.)
+        end = len(blob)
+        if extension == 'png':
+            _, start, length = next(c for c in png_chunks(blob) if c[0] == b'IDAT')
+            end = start + length - 4
+        return extension, blob[:data.draw(st.integers(0, end - 1), label='cut')], None
+    if kind == 'magic':
+        # No format (Pillow tries them all for PNG and JPEG) takes the file once its first byte changes.
+        first = data.draw(st.integers(0, 255).filter(lambda b: b != blob[0]), label='first byte')
+        return extension, bytes([first]) + blob[1:], None
+    if kind == 'size':
+        # A PFM claiming more rows or columns than its data holds is truncated.
+        grown = blob.replace(b'5 3', data.draw(st.sampled_from([b'6 3', b'5 4', b'50 30']), label='size'), 1)
+        return extension, grown, None
+    row, column = data.draw(st.integers(0, height - 1)), data.draw(st.integers(0, width - 1))
+    if extension == 'pfm':
+        # RGB float32 triples, little-endian (scale -1.0), rows stored bottom to top.
+        value = np.array(data.draw(st.lists(st.floats(width=32), min_size=3, max_size=3)), '<f4')
+        offset = len(blob) - height * width * 12 + ((height - 1 - row) * width + column) * 12
+        changed = blob[:offset] + value.tobytes() + blob[offset + 12:]
+        expected = SEED_PIXELS.copy()
+        expected[row, column] = value
+        return extension, changed, expected
+    # RGBE, uncompressed (too narrow for run-length scanlines), rows top to bottom:
+    # a channel is its byte times 2 ** (exponent - 136); exponent 0 is black.
+    rgbe = data.draw(st.lists(st.integers(0, 255), min_size=4, max_size=4), label='rgbe')
+    offset = len(blob) - height * width * 4 + (row * width + column) * 4
+    changed = blob[:offset] + bytes(rgbe) + blob[offset + 4:]
+    return extension, changed, (row, column, [c * 2.0 ** (rgbe[3] - 136) if rgbe[3] else 0.0 for c in rgbe[:3]])
+
+
+@fuzz_settings(40)
+@given(data=st.data())
+def test_image_mutations_with_known_outcomes(image_seeds, tmp_path_factory, data):
+    """A file cut short, one whose first (magic) byte changed, a PNG with a
+    changed byte of compressed pixels or a PFM claiming more pixels than it
+    holds is refused with an ImageError naming the file; a PFM pixel or an
+    RGBE pixel overwritten with valid values is read back as those values."""
+    extension, blob, expected = known_image_mutation(data, image_seeds)
+    path = tmp_path_factory.mktemp('image') / f'image.{extension}'
+    path.write_bytes(blob)
+    with time_limit(CASE_SECONDS):
+        if expected is None:
+            with pytest.raises(tk.ImageError, match=re.escape(str(path))):
+                tk.read_bitmap(path)
+            return
+        image = tk.read_bitmap(path)
+    if isinstance(expected, tuple):
+        row, column, rgb = expected
+        np.testing.assert_array_equal(image[row, column], np.float32(rgb))
+    else:
+        np.testing.assert_array_equal(image, expected)
 
 
 # -- the public API ------------------------------------------------------------------------------
@@ -296,24 +714,136 @@ def cbox():
     return small_cbox(8)
 
 
-@fuzz_settings(80)
-@given(data=st.data(), value=ANYTHING)
-def test_assignments_are_checked_and_change_nothing_when_refused(cbox, data, value):
-    params = tk.traverse(cbox)
-    key = data.draw(st.sampled_from(sorted(params.keys())), label='key')
-    before = params[key]
-    before = before.numpy().copy() if dr.is_array_v(before) else np.array(before)
-    try:
-        params[key] = value
-    except tk.ParameterError:
-        after = params[key]
-        assert np.array_equal(after.numpy() if dr.is_array_v(after) else np.array(after), before)
+@pytest.fixture(scope='module')
+def textured(tmp_path_factory):
+    """A scene with the parameter kinds the box lacks: a bitmap's pixels (a tensor),
+    a rough plastic's alpha and eta (floats), a rectangle's texture coordinates."""
+    directory = tmp_path_factory.mktemp('textured')
+    tk.write_bitmap(directory / 'texture.png', np.random.default_rng(0).random((2, 3, 3)))
+    return tk.load_string('<scene version="3.0.0"><shape type="rectangle"><bsdf type="roughplastic">'
+                          '<float name="alpha" value="0.2"/><texture type="bitmap" name="diffuse_reflectance">'
+                          '<string name="filename" value="texture.png"/></texture></bsdf></shape></scene>',
+                          base_dir=str(directory))
+
+
+def slot_of(params, key):
+    """What the assignment oracle needs to know of parameter ``key``."""
+    parameter = params.parameter(key)
+    owner = parameter.owner
+    return oracles.Slot(parameter.kind.name, as_numpy(params[key]).shape,
+                        getattr(owner, 'vertex_count', 0) if parameter.kind.is_geometry
+                        or parameter.kind.name == 'FACES' else 0)
+
+
+#: Numbers for assignments: mostly ordinary, sometimes not finite or beyond float32.
+ASSIGNED_NUMBERS = st.one_of(st.floats(-2, 2), st.integers(-3, 3),
+                             st.sampled_from([1e-30, 3e38, 1e39, -1e39, float('nan'), float('inf'),
+                                              -float('inf'), True]))
+
+
+def value_for(data, slot):
+    """A value aimed at parameter ``slot``: often of the right size, in one of the forms
+    an assignment takes (list, tuple, NumPy array, nested list, Dr.Jit array)."""
+    sizes = {'COLOR': 3, 'FLOAT': 1, 'ANGLE': 1, 'MATRIX': 16, 'COUNT': 1, 'TENSOR': math.prod(slot.shape),
+             'POSITIONS': 3 * slot.vertex_count, 'NORMALS': 3 * slot.vertex_count,
+             'TEXCOORDS': 2 * slot.vertex_count, 'FACES': math.prod(slot.shape)}
+    size = sizes[slot.kind]
+    count = data.draw(st.sampled_from([size] * 5 + [0, 1, 3, size + 1, max(size - 1, 0)]), label='count')
+    if slot.kind == 'FACES':
+        elements = st.sampled_from([st.integers(0, slot.vertex_count - 1)] * 3 + [st.integers(-1, slot.vertex_count)])
+        elements = data.draw(elements, label='index range')
+        indices = data.draw(st.lists(elements, min_size=count, max_size=count), label='indices')
+        form = data.draw(st.sampled_from(['list', 'list', 'int32', 'int64', 'float', 'drjit']), label='form')
+        if form == 'list':
+            return indices
+        if form == 'drjit':
+            return tk.UInt32([max(i, 0) for i in indices])
+        return np.array(indices, {'int32': np.int32, 'int64': np.int64, 'float': np.float32}[form])
+    if slot.kind == 'ANGLE':
+        values = data.draw(st.lists(st.floats(-10, 200) | ASSIGNED_NUMBERS, min_size=count, max_size=count))
+    elif slot.kind == 'MATRIX' and count == 16:
+        rows = data.draw(st.lists(st.floats(-2, 2), min_size=12, max_size=12), label='rows')
+        last = data.draw(st.sampled_from([[0, 0, 0, 1]] * 3 + [[0, 0, 0, 2], [1, 0, 0, 1]]), label='last row')
+        values = rows + last
+    else:
+        clean = data.draw(st.sampled_from([True, True, False]), label='clean numbers')
+        values = data.draw(st.lists(st.floats(-2, 2) | st.integers(-3, 3) if clean else ASSIGNED_NUMBERS,
+                                    min_size=count, max_size=count), label='values')
+    forms = ['shaped', 'numpy', 'drjit', 'list'] if slot.kind == 'TENSOR' else ['list', 'tuple', 'numpy', 'shaped', 'drjit']
+    form = data.draw(st.sampled_from(forms), label='form')
+    if form == 'tuple':
+        return tuple(values)
+    if form == 'numpy':
+        array = np.array(values, np.float64)
+        return array.reshape(slot.shape) if slot.kind == 'TENSOR' and count == size else array
+    shapes = {'TENSOR': slot.shape, 'MATRIX': (4, 4), 'POSITIONS': (-1, 3), 'NORMALS': (-1, 3),
+              'TEXCOORDS': (-1, 2)}
+    if form == 'shaped' and count == size and slot.kind in shapes:
+        return np.array(values, np.float64).reshape(shapes[slot.kind]).tolist()
+    if form == 'drjit' and count:
+        # Dr.Jit arrays of finite numbers, not empty: non-finite and empty ones have tests
+        # of their own (test_traverse.py), which the oracle does not model.
+        finite = [float(v) if abs(float(v)) < 1e30 else 0.5 for v in values]
+        if slot.kind == 'COLOR' and count == 3:
+            return tk.Color3f(*finite)
+        if slot.kind == 'TENSOR' and count == size:
+            return tk.TensorXf(np.array(finite, np.float32).reshape(slot.shape))
+        return tk.Float(finite)
+    return values
+
+
+def snapshot(params):
+    """Copies of every parameter's value, to tell whether an assignment changed anything."""
+    return {key: as_numpy(params[key]).copy() for key in params.keys()}
+
+
+@pytest.mark.parametrize('kind', ['COLOR', 'FLOAT', 'ANGLE', 'MATRIX', 'POSITIONS', 'NORMALS', 'TEXCOORDS',
+                                  'FACES', 'TENSOR', 'COUNT'])
+@fuzz_settings(12)
+@given(data=st.data())
+def test_assignments_are_checked_and_change_nothing_when_refused(cbox, textured, kind, data):
+    """``params[key] = value`` does what oracles.assignment_outcome says: an
+    accepted value is stored as documented (e.g. a colour as three float32
+    numbers equal to the value's, a matrix as float64) and marks only ``key``
+    for update; a refused one raises ParameterError naming the key and what was
+    wrong, and changes nothing (no value, nothing marked for update)."""
+    scene = data.draw(st.sampled_from([s for s in (cbox, textured)
+                                       if any(p.kind.name == kind for p in tk.traverse(s)._parameters.values())]),
+                      label='scene')
+    params = tk.traverse(scene)
+    key = data.draw(st.sampled_from(sorted(k for k in params.keys() if params.parameter(k).kind.name == kind)),
+                    label='key')
+    slot = slot_of(params, key)
+    aimed = data.draw(st.sampled_from([True, True, True, False]), label='aimed')
+    value = value_for(data, slot) if aimed else data.draw(ANYTHING, label='value')
+    if kind == 'FACES' and isinstance(value, (list, tuple)) and any(isinstance(v, bool) for v in value):
+        reject()        # booleans among indices: test_traverse.py, which the oracle does not model
+    outcome = oracles.assignment_outcome(slot, as_numpy(value) if dr.is_array_v(value) else value)
+    event(f'{slot.kind} {"accepted" if outcome.accepted else "refused"}')
+    before = snapshot(params)
+    original = params[key]
+    if not outcome.accepted:
+        with pytest.raises(tk.ParameterError) as error:
+            params[key] = value
+        message = str(error.value)
+        assert f'"{key}"' in message and any(re.search(r, message) for r in outcome.reasons), message
+        after = snapshot(params)
+        assert all(np.array_equal(after[k], before[k], equal_nan=True) for k in before)
+        assert params.update() == []
         return
-    stored = params[key]
-    values = np.asarray(stored.numpy() if dr.is_array_v(stored) else stored, dtype=np.float64)
-    assert np.all(np.isfinite(values))
-    params[key] = before if before.ndim else before.item()       # restore the scene for the next case
-    params.update()
+    params[key] = value
+    try:
+        stored = as_numpy(params[key])
+        assert stored.dtype == outcome.result.dtype, (stored.dtype, outcome.result.dtype)
+        if slot.kind == 'TENSOR':
+            assert stored.shape == outcome.result.shape
+        np.testing.assert_array_equal(stored.reshape(-1), outcome.result.reshape(-1))
+        assert params.update() == [key]
+    finally:
+        # Restore the scene for the next case (an empty Dr.Jit array as a list, the
+        # form the oracle models).
+        params[key] = [] if dr.is_array_v(original) and dr.width(original) == 0 else original
+        params.update()
 
 
 @fuzz_settings(40)
@@ -415,21 +945,78 @@ def test_optimizer_arguments_are_checked(cbox, lr, extra, adam):
             dr.disable_grad(params[key])
 
 
-@fuzz_settings(40)
-@given(shape=st.lists(st.integers(0, 5), min_size=0, max_size=4),
-       crop_size=st.one_of(st.none(), st.tuples(NUMBERS, NUMBERS), st.text(max_size=3)),
-       extension=st.sampled_from(['.png', '.jpg', '.exr', '.hdr', '.pfm', '.tif', '']),
-       colormap=st.sampled_from([None, 'coolwarm', 'nope']), fill=NUMBERS)
-def test_write_bitmap_writes_or_raises_image_errors(tmp_path_factory, shape, crop_size, extension,
-                                                    colormap, fill):
-    path = tmp_path_factory.mktemp('out') / f'image{extension}'
-    pixels = np.full(shape, float(fill) if not abs(float(fill)) > 1e30 else 1.0, np.float32) \
-        if isinstance(fill, (int, float)) else np.zeros(shape)
-    try:
-        tk.write_bitmap(path, pixels, crop_size=crop_size, colormap=colormap)
-    except tk.ImageError:
-        assert not path.exists()
-        return
-    assert path.is_file()
-    assume(extension in ('.exr', '.pfm'))
-    assert tk.read_bitmap(path).shape[:2] == (pixels.shape[0], pixels.shape[1]) or crop_size
+#: Pixel values to write: ordinary, signed, large, tiny, and not finite.
+PIXEL_VALUES = [0.0, 0.25, 0.5, 1.0, 2.5, -0.5, -3.0, 1e-3, 100.0, float('nan'), float('inf'), -float('inf')]
+
+
+@st.composite
+def images_to_write(draw):
+    """(pixels, crop_size): often an image write_bitmap takes (as (H, W), (H, W, C)
+    or flat with its crop_size), sometimes a wrong shape, channel count or crop_size."""
+    shape = draw(st.one_of(
+        st.tuples(st.integers(1, 5), st.integers(1, 5)),
+        st.tuples(st.integers(1, 5), st.integers(1, 5), st.sampled_from([1, 3, 4, 1, 3, 4, 2, 5])),
+        st.lists(st.integers(0, 5), max_size=4).map(tuple)), label='shape')
+    pixels = draw(arrays(np.float32, shape, elements=st.sampled_from(PIXEL_VALUES)), label='pixels')
+    layout = draw(st.sampled_from(['as is', 'as is', 'with its crop_size', 'flat with its crop_size',
+                                   'other crop_size']), label='layout')
+    if layout == 'as is' or len(shape) not in (2, 3):
+        # Not 4-D arrays with a crop_size: test_bitmap.py refuses them on its own.
+        return pixels, None
+    if layout == 'other crop_size':
+        return pixels, draw(st.one_of(st.tuples(NUMBERS, NUMBERS), st.tuples(st.integers(-1, 6), st.integers(-1, 6)),
+                                      st.text(max_size=3), st.lists(st.integers(1, 5), min_size=2, max_size=2)),
+                            label='crop_size')
+    crop_size = (shape[1], shape[0])
+    return (pixels.reshape(-1) if layout.startswith('flat') else pixels), crop_size
+
+
+@pytest.mark.parametrize('format_extension', ['.png', '.jpg', '.exr', '.hdr', '.pfm'])
+@fuzz_settings(15)
+@given(data=st.data(), image=images_to_write(),
+       colormap=st.sampled_from([None, None, None, 'coolwarm', 'viridis', 'nope', '']),
+       vmax=st.sampled_from([None, None, None, 1.0, 0.25, 0, -1.0, float('nan'), float('inf'), 'x']))
+def test_write_bitmap_writes_or_raises_image_errors(tmp_path_factory, format_extension, data, image,
+                                                    colormap, vmax):
+    """write_bitmap does what oracles.write_bitmap_outcome says: a valid image is
+    written, alone in its directory, and reads back as the pixels (or their
+    colormap colours) within the format's precision (oracles.check_read_back);
+    an invalid one raises ImageError naming what was wrong and writes nothing."""
+    pixels, crop_size = image
+    extension = data.draw(st.sampled_from([format_extension] * 4 + [
+        format_extension.upper(), {'.jpg': '.jpeg'}.get(format_extension, format_extension), '.tif', '']),
+        label='extension')
+    directory = tmp_path_factory.mktemp('out')
+    path = directory / f'image{extension}'
+    outcome = oracles.write_bitmap_outcome(extension, pixels.shape, crop_size, colormap, vmax)
+    event(f'{extension.lower() or "no extension"} {"written" if outcome.accepted else "refused"}')
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        if not outcome.accepted:
+            with pytest.raises(tk.ImageError) as error:
+                tk.write_bitmap(path, pixels, crop_size=crop_size, colormap=colormap, vmax=vmax)
+            assert any(re.search(r, str(error.value)) for r in outcome.reasons), str(error.value)
+            assert not any(directory.iterdir()), 'a refused image left a file behind'
+            return
+        tk.write_bitmap(path, pixels, crop_size=crop_size, colormap=colormap, vmax=vmax)
+    assert [p.name for p in directory.iterdir()] == [path.name]
+    written = pixels.reshape(outcome.result)
+    if colormap is not None:
+        written = oracles.colormapped(written, colormap, vmax).astype(np.float32)
+    oracles.check_read_back(extension, written, tk.read_bitmap(path), display_ready=colormap is not None)
+
+
+# -- a known bug the oracles found ------------------------------------------------------------------
+# An input the fuzz tests above steer around (so that they stay green) and for
+# which the library does not yet do what its contract says; strict xfail, so
+# that fixing the library makes it pass loudly and the marker goes.
+
+
+@pytest.mark.xfail(strict=True, reason='io/ply.py reads faces as triangles first and retries only on '
+                                       '"unexpected list length", not on the early end of file that '
+                                       'shorter faces cause')
+def test_known_bug_binary_ply_faces_of_fewer_than_3_corners_are_named(tmp_path):
+    path = tmp_path / 'mesh.ply'
+    path.write_bytes(ply_file(True, faces=[[0, 1, 2], [0, 1]]))
+    with pytest.raises(tk.MeshError, match='face 1 has 2 vertices; a face needs at least 3'):
+        read_ply(path)
