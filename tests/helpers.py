@@ -88,3 +88,19 @@ def write_sphere_obj(path, rings=32, segments=64):
     with open(path, 'w') as file:
         file.write(sphere_obj_text(rings, segments))
     return path
+
+
+def colour_finite_difference(scene, key, value, h=0.05, spp=16, seed=3):
+    """Central difference of ``scene``'s image (NumPy (H, W, 3)) with respect to the
+    grey colour parameter ``key`` at ``value``, every channel moved together, both
+    renders with the same seed; the parameter is set back to ``value`` after."""
+    import tutorial_kit as tk
+    params = tk.traverse(scene)
+    images = []
+    for shifted in (value + h, value - h):
+        params[key] = [shifted] * 3
+        params.update()
+        images.append(tk.render(scene, spp=spp, seed=seed).numpy())
+    params[key] = [value] * 3
+    params.update()
+    return (images[0] - images[1]) / (2 * h)

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import tutorial_kit as tk
-from helpers import scene_xml
+from helpers import colour_finite_difference, scene_xml
 import student_sampling_integrators
 
 SKY = 0.8
@@ -143,17 +143,9 @@ def test_render_takes_an_integrator_object():
 
 # -- derivatives: the render is recorded ------------------------------------------------------
 
-def finite_difference(scene, h=0.05, spp=16, seed=3):
+def finite_difference(scene, spp=16, seed=3):
     """Central difference of the image with respect to rho (all channels), same seed."""
-    params = tk.traverse(scene)
-    images = []
-    for rho in (RHO + h, RHO - h):
-        params[KEY] = [rho] * 3
-        params.update()
-        images.append(tk.render(scene, spp=spp, seed=seed).numpy())
-    params[KEY] = [RHO] * 3
-    params.update()
-    return (images[0] - images[1]) / (2 * h)
+    return colour_finite_difference(scene, KEY, RHO, spp=spp, seed=seed)
 
 
 def tracked(scene):

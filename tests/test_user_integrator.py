@@ -15,7 +15,7 @@ import pytest
 
 import tutorial_kit as tk
 from tutorial_kit.core import backend as bk
-from helpers import scene_xml
+from helpers import colour_finite_difference, scene_xml
 from test_scripting_api import mirror_plugin, mirror_scene  # noqa: F401 (a fixture)
 
 SKY = 0.8
@@ -92,17 +92,9 @@ def test_primal_image_matches_the_analytic_value_and_direct():
     assert image.mean() == pytest.approx(reference.mean(), rel=0.01)
 
 
-def finite_difference(scene, h=0.05, spp=16, seed=3):
+def finite_difference(scene, spp=16, seed=3):
     """Central difference of the image with respect to rho (all channels), same seed."""
-    params = tk.traverse(scene)
-    images = []
-    for rho in (RHO + h, RHO - h):
-        params[KEY] = [rho] * 3
-        params.update()
-        images.append(tk.render(scene, spp=spp, seed=seed).numpy())
-    params[KEY] = [RHO] * 3
-    params.update()
-    return (images[0] - images[1]) / (2 * h)
+    return colour_finite_difference(scene, KEY, RHO, spp=spp, seed=seed)
 
 
 def test_forward_derivative_matches_finite_differences():
