@@ -122,9 +122,30 @@ def test_spectrum_and_plain_values():
     assert np.allclose(as_pairs.reflectance.value.numpy(), as_text.reflectance.value.numpy())
 
 
-def test_unused_entries_warn_with_the_key_path():
-    with pytest.warns(tk.SceneWarning, match=r"dict: parameter \"colour\" is not used by plugin \"diffuse\""):
+def test_unused_entries_are_refused_with_the_key_path_and_the_nearest_name():
+    with pytest.raises(tk.PluginError, match=r'^dict: parameter "colour" is not used by plugin "diffuse" '
+                                             r'\(valid names: reflectance\)'):
         tk.load_dict({'type': 'diffuse', 'colour': 0.5})
+    with pytest.raises(tk.PluginError, match=r'^floor\.bsdf: parameter "reflectanse" is not used by plugin '
+                                             r'"diffuse" \(did you mean "reflectance"\?\)'):
+        tk.load_dict({'type': 'scene', 'floor': {'type': 'rectangle',
+                                                 'bsdf': {'type': 'diffuse', 'reflectanse': 0.5}}})
+    with pytest.raises(tk.PluginError, match=r'"max_depht" is not used by plugin "path" \(did you mean "max_depth"'):
+        tk.load_dict({'type': 'path', 'max_depht': 3})
+
+
+def test_lenient_loading_warns_about_unused_entries_instead():
+    with tk.lenient_loading():
+        with pytest.warns(tk.SceneWarning, match=r'dict: parameter "colour" is not used by plugin "diffuse"'):
+            bsdf = tk.load_dict({'type': 'diffuse', 'colour': 0.5})
+    assert bsdf.reflectance.value.numpy().ravel()[0] == pytest.approx(0.5)
+    with pytest.raises(tk.PluginError):
+        tk.load_dict({'type': 'diffuse', 'colour': 0.5})
+
+
+def test_keys_that_a_dotted_path_cannot_show_plainly_are_bracketed():
+    with pytest.raises(tk.SceneError, match=r"^\['a\.b'\]\.bsdf: .*needs a \"type\""):
+        tk.load_dict({'type': 'scene', 'a.b': {'type': 'rectangle', 'bsdf': {}}})
 
 
 def recursive():
@@ -143,37 +164,37 @@ def deep(levels):
 @pytest.mark.parametrize('description, error, message', [
     ([1, 2], tk.SceneError, 'load_dict expects a dict, got list'),
     ({'type': 'scene', 'sphere': {'type': 'rectangle', 'bsdf': {'type': 'x'}}}, tk.PluginError,
-     r"^scene\['sphere'\]\['bsdf'\]: unknown bsdf plugin \"x\" \(known: conductor, .*diffuse"),
-    ({'type': 'scene', 'thing': {'type': 'x'}}, tk.PluginError, r"^scene\['thing'\]: unknown plugin \"x\""),
+     r"^sphere\.bsdf: unknown bsdf plugin \"x\" \(known: conductor, .*diffuse"),
+    ({'type': 'scene', 'thing': {'type': 'x'}}, tk.PluginError, r"^thing: unknown plugin \"x\""),
     ({'type': 'nothing'}, tk.PluginError, r'^dict: unknown plugin "nothing"'),
-    ({'type': 'scene', 's': {'bsdf': {}}}, tk.SceneError, r"scene\['s'\]: .*needs a \"type\""),
+    ({'type': 'scene', 's': {'bsdf': {}}}, tk.SceneError, r"s: .*needs a \"type\""),
     ({'type': 'scene', 's': {'type': 'rectangle', 'bsdf': {'type': 'diffuse', 'reflectance':
                                                            {'type': 'rgb', 'value': 'a'}}}},
-     tk.SceneError, r"scene\['s'\]\['bsdf'\]\['reflectance'\]: expected a number, got 'a'"),
+     tk.SceneError, r"s\.bsdf\.reflectance: expected a number, got 'a'"),
     ({'type': 'scene', 's': {'type': 'rectangle', 'bsdf': {'type': 'diffuse', 'reflectance':
                                                            {'type': 'rgb', 'value': [1, 2]}}}},
      tk.SceneError, 'an rgb value is 1 or 3 numbers, got 2'),
     ({'type': 'scene', 's': {'type': 'rectangle', 'to_world': 3}}, tk.PluginError,
-     r"scene\['s'\]: parameter \"to_world\" of plugin \"rectangle\" must be a <transform>"),
+     r"s: parameter \"to_world\" of plugin \"rectangle\" must be a <transform>"),
     ({'type': 'scene', 's': {'type': 'rectangle', 'to_world': T().scale(0)}}, tk.SceneError,
-     r"scene\['s'\]\['to_world'\]: the transform is not an invertible affine transform"),
+     r"s\.to_world: the transform is not an invertible affine transform"),
     ({'type': 'scene', 's': {'type': 'rectangle', 'flip_normals': None}}, tk.SceneError,
-     r"scene\['s'\]\['flip_normals'\]: parameter \"flip_normals\" cannot be a NoneType"),
+     r"s\.flip_normals: parameter \"flip_normals\" cannot be a NoneType"),
     ({'type': 'scene', 'e': {'type': 'constant', 'radiance': 1e39}}, tk.SceneError,
-     r"scene\['e'\]\['radiance'\]: expected numbers within the 32-bit float range"),
+     r"e\.radiance: expected numbers within the 32-bit float range"),
     ({'type': 'scene', 'e': {'type': 'constant', 'radiance': float('nan')}}, tk.SceneError,
      'within the 32-bit float range'),
     ({'type': 'scene', 'i': {'type': 'path', 'max_depth': 2 ** 40}}, tk.SceneError,
-     r"scene\['i'\]\['max_depth'\]: an integer must lie in"),
+     r"i\.max_depth: an integer must lie in"),
     ({'type': 'scene', 'x': {'type': 'ref', 'id': 'zz'}}, tk.SceneError,
-     r"scene\['x'\]: the reference to \"zz\" names no object defined before it"),
+     r"x: the reference to \"zz\" names no object defined before it"),
     ({'type': 'scene', 'inner': {'type': 'scene'}}, tk.SceneError, 'a scene cannot be nested'),
     ({'type': 'scene', 's': {'type': 'rectangle', 'film': {'type': 'hdrfilm'}}}, tk.PluginError,
-     r"scene\['s'\]\['film'\]: <film> cannot stand inside <shape>"),
+     r"s\.film: <film> cannot stand inside <shape>"),
     ({'type': 'scene', 'a': {'type': 'path'}, 'b': {'type': 'path'}}, tk.PluginError,
      'takes at most one <integrator>'),
     ({'type': 'scene', 'a': {'type': 'diffuse', 'id': 'x'}, 'b': {'type': 'diffuse', 'id': 'x'}},
-     tk.SceneError, r"scene\['b'\]: the id \"x\" is used twice"),
+     tk.SceneError, r"b: the id \"x\" is used twice"),
     ({'type': 'scene', 'a': {'type': 'diffuse', 'id': 3}}, tk.SceneError, 'an id must be a non-empty string'),
     ({'type': 'scene', 3: {'type': 'diffuse'}}, tk.SceneError, 'parameter names are non-empty strings'),
     (recursive(), tk.SceneError, 'the dictionary contains itself'),

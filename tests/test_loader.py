@@ -120,9 +120,29 @@ def test_spectrum_pairs_become_rgb():
     assert np.allclose(red.numpy().ravel(), [0.569717, 0.0430141, 0.0443234], atol=1e-3)
 
 
-def test_unused_parameter_warns():
-    with pytest.warns(tk.SceneWarning, match='"colour" is not used by plugin "diffuse"'):
-        load(scene_xml('<shape type="rectangle"><bsdf type="diffuse"><rgb name="colour" value="1"/></bsdf></shape>'))
+def test_unused_parameter_is_refused_naming_line_and_nearest_name():
+    with pytest.raises(tk.PluginError, match=r'<string>:12: parameter "reflectanse" is not used by plugin "diffuse" '
+                                             r'\(did you mean "reflectance"\?\)'):
+        load(scene_xml('<shape type="rectangle"><bsdf type="diffuse"><rgb name="reflectanse" value="1"/></bsdf></shape>'))
+    with tk.lenient_loading():
+        with pytest.warns(tk.SceneWarning, match='"colour" is not used by plugin "diffuse"'):
+            load(scene_xml('<shape type="rectangle"><bsdf type="diffuse"><rgb name="colour" value="1"/></bsdf></shape>'))
+
+
+def test_arguments_that_set_no_parameter_are_refused_with_the_nearest_name():
+    text = ('<scene version="3.0.0"><default name="res" value="8"/>'
+            '<sensor type="perspective"><film type="hdrfilm"><integer name="width" value="$res"/>'
+            '<integer name="height" value="$res"/></film></sensor></scene>')
+    with pytest.raises(tk.SceneError, match=r'the argument rez=64 sets no \$parameter of the scene '
+                                           r'\(did you mean "res"\?\)'):
+        load(text, rez=64)
+    with pytest.raises(tk.SceneError, match=r'the argument spp=4 sets no \$parameter of the scene$'):
+        tk.load_file(CBOX, spp=4)
+    with tk.lenient_loading():
+        with pytest.warns(tk.SceneWarning, match='rez=64'):
+            scene = load(text, rez=64)
+    assert scene.sensors()[0].film().crop_size() == (8, 8)
+    assert load(text, res=4).sensors()[0].film().crop_size() == (4, 4)
 
 
 def test_bundled_scenes_load_without_warnings():

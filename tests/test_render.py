@@ -81,7 +81,7 @@ def test_constant_environment_on_a_plane():
 
 
 def test_max_depth_meaning():
-    scene = tk.load_file(CBOX, spp=1)
+    scene = tk.load_file(CBOX)
     integrator = scene.integrator()
     integrator.max_depth = 1                 # emitters only: the light and nothing else
     image = tk.render(scene, spp=1, seed=0).numpy()

@@ -23,7 +23,7 @@ it gives one, so that ``traverse`` names it by that key, as in Mitsuba 3.
 
 The same checks, limits and plugin creation as for XML files apply
 (:mod:`tutorial_kit.io.loader`). Errors name the entry by its key path
-(``scene['sphere']['bsdf']: unknown bsdf plugin "x"``); a failed load leaves
+(``sphere.bsdf: unknown bsdf plugin "x"``); a failed load leaves
 nothing half-built behind.
 """
 import numbers
@@ -55,16 +55,26 @@ def load_dict(description, parallel=True, optimize=True):
 
 
 class _Place:
-    """Where an entry lives: its key path, for messages."""
+    """Where an entry lives, for messages: its key path, dotted as in Mitsuba 3
+    (``sphere.bsdf.reflectance``); the top level is ``scene`` or ``dict``."""
 
-    def __init__(self, path):
+    def __init__(self, path, keys=()):
         self.path = path
+        self.keys = keys
 
     def child(self, key):
-        return _Place(f'{self.path}[{key!r}]')
+        keys = self.keys + (key,)
+        return _Place('.'.join(_key_text(k) for k in keys), keys)
 
     def error(self, message, cls=SceneError):
         return cls(message, self.path)
+
+
+def _key_text(key):
+    """A key as it stands in a dotted path: plain when it reads unambiguously."""
+    if isinstance(key, str) and key and '.' not in key and key.isprintable() and key.strip() == key:
+        return key
+    return f'[{key!r}]'
 
 
 class _DictLoader(_Loader):

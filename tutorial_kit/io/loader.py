@@ -17,6 +17,7 @@ import os
 import re
 import stat
 import sys
+import warnings
 import xml.parsers.expat
 
 import numpy as np
@@ -25,7 +26,7 @@ from tutorial_kit.core import registry
 
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError, XMLError
-from tutorial_kit.io.properties import Properties
+from tutorial_kit.io.properties import Properties, SceneWarning, is_lenient, nearest_names
 from tutorial_kit.core.spectrum import CIE_MAX_NM, CIE_MIN_NM, parse_spectrum, spectrum_to_srgb
 
 #: Scene versions we read. 0.x files are upgraded first.
@@ -92,11 +93,14 @@ class Node:
 
 # -- public entry points ----------------------------------------------------------
 
-def load_file(path, /, **parameters):
+def load_file(path, /, update_scene=False, parallel=True, optimize=True, **parameters):
     """Load the scene in the XML file ``path``.
 
     Keyword arguments set ``$name`` parameters and take precedence over the
-    file's ``<default>`` values, e.g. ``load_file('cbox.xml', spp=16)``.
+    file's ``<default>`` values, e.g. ``load_file('cbox.xml', spp=16)``; one
+    that sets no parameter of the file is refused (a SceneError naming the
+    nearest parameter), as in Mitsuba 3. ``update_scene``, ``parallel`` and
+    ``optimize`` are accepted for Mitsuba 3's signature and change nothing here.
     """
     if isinstance(path, bytes):
         path = os.fsdecode(path)
@@ -107,7 +111,7 @@ def load_file(path, /, **parameters):
     return loader.load_scene(_parse_file(path))
 
 
-def load_string(text, /, base_dir=".", **parameters):
+def load_string(text, /, base_dir=".", update_scene=False, parallel=True, optimize=True, **parameters):
     """Load a scene from an XML string; relative file names resolve in ``base_dir``."""
     if not isinstance(text, (str, bytes)):
         raise XMLError(f'load_string expects the XML text (str or bytes), got {type(text).__name__}')
@@ -220,13 +224,15 @@ def upgrade_tree(node):
         pending.extend(node.children)
 
 
-def _substitute(node, parameters):
-    """Replace ``$name`` in every attribute value with its parameter value."""
+def _substitute(node, parameters, used):
+    """Replace ``$name`` in every attribute value with its parameter value;
+    the names replaced are added to the set ``used``."""
     def replace(match):
         name = match.group(1)
         if name not in parameters:
             raise node.error(f'the parameter "${name}" has no value: give it with '
                              f'<default name="{name}" value="..."/> or as an argument')
+        used.add(name)
         return str(parameters[name])
 
     for key, value in node.attrib.items():
@@ -379,6 +385,8 @@ class _Loader:
                 raise XMLError(f'the scene parameter name "{name}" is not a valid $name '
                                f'(letters, digits and _, not starting with a digit)')
         self.parameters = {k: str(v) for k, v in parameters.items()}
+        self.arguments = set(parameters)    # given by the caller, not by <default>
+        self.used_parameters = set()
         self.objects_by_id = {}       # id -> (category, object)
         self.tree_sizes = {}          # id(object) -> (object, depth, objects in its tree)
         self.include_stack = []
@@ -392,7 +400,19 @@ class _Loader:
         self._read_defaults(root)
         self.include_stack.append(os.path.abspath(root.path))
         with _stack_for_nesting():
-            return self._create('scene', root)
+            scene = self._create('scene', root)
+        self._check_arguments_used(root)
+        return scene
+
+    def _check_arguments_used(self, root):
+        """Refuse arguments that no ``$name`` in the file took (``rez=64`` for ``res``),
+        as Mitsuba 3 refuses "unused parameters"; inside ``lenient_loading``, warn."""
+        for name in sorted(self.arguments - self.used_parameters):
+            message = (f'the argument {name}={self.parameters[name]} sets no $parameter of the scene'
+                       f'{nearest_names(name, (self.parameters.keys() - self.arguments) | self.used_parameters)}')
+            if not is_lenient():
+                raise SceneError(message, root.path)
+            warnings.warn(f'{root.path}: {message}', SceneWarning, stacklevel=3)
 
     def _read_defaults(self, root):
         for node in [n for n in root.children if n.tag == 'default']:
@@ -404,7 +424,7 @@ class _Loader:
             root.children.remove(node)
 
     def _create(self, category, node):
-        _substitute(node, self.parameters)
+        _substitute(node, self.parameters, self.used_parameters)
         props = Properties(node.attrib.get('type', 'scene' if category == 'scene' else None),
                            node.path, node.line, node.attrib.get('id'))
         if props.plugin is None:
@@ -421,7 +441,7 @@ class _Loader:
             raise where.error(f'the id "{ident}" is used twice')
         obj = registry.create(category, props)
         self.tree_sizes[id(obj)] = (obj, depth, size)
-        props.warn_unused()
+        props.check_unused()
         obj.id = ident
         if ident is not None:
             self.objects_by_id[ident] = (category, obj)
@@ -446,7 +466,7 @@ class _Loader:
     def _fill(self, node, props, category, counts=None):
         counts = {} if counts is None else counts
         for child in node.children:
-            _substitute(child, self.parameters)
+            _substitute(child, self.parameters, self.used_parameters)
             if child.tag == 'include':
                 self._fill(self._include(child), props, category, counts)
             elif child.tag in _PROPERTY_TAGS:

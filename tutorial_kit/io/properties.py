@@ -4,8 +4,12 @@
 ``fov`` of that sensor's :class:`Properties`. A plugin reads each value with a
 typed getter (``props.float('fov', 45.0)``), which checks the XML type and
 raises a :class:`~tutorial_kit.core.errors.PluginError` naming file and line
-when it does not fit. Entries no getter asked for are reported afterwards as
-warnings, as Mitsuba does, because they are usually typos.
+when it does not fit. An entry that no getter asked for is refused
+afterwards with a PluginError that names it and the nearest names the
+plugin does take, as Mitsuba 3 refuses an "unreferenced property": it is
+usually a typo (``reflectanse``). Scenes written for another renderer, with
+parameters meant for it, load inside :func:`lenient_loading`, which turns
+the refusal into a :class:`SceneWarning`.
 
 Plugins written in Python may read them as Mitsuba 3's do: ``props['tint']``
 (an ``<rgb>`` comes out as a Dr.Jit scalar Array3f64, so that
@@ -14,8 +18,11 @@ Plugins written in Python may read them as Mitsuba 3's do: ``props['tint']``
 ``props.keys()``, ``props.id()``, ``props.plugin_name()``; and set them,
 ``props['eta'] = 1.5``.
 """
+import contextlib
+import difflib
 import numbers
 import os
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -28,7 +35,47 @@ from tutorial_kit.core.transform4f import ScalarTransform4f, Transform4f
 
 
 class SceneWarning(UserWarning):
-    """A scene file says something the loader ignores (e.g. an unused parameter)."""
+    """A scene file says something the loader ignores (e.g. an unused parameter
+    inside :func:`lenient_loading`)."""
+
+
+_leniency = threading.local()
+
+
+@contextlib.contextmanager
+def lenient_loading():
+    """Load scenes whose unused parameters are warned about instead of refused.
+
+    By default a parameter that no plugin reads (``<float name="max_depht">``,
+    a dict's ``'reflectanse'``, ``load_file(path, rez=64)``) is an error, as
+    in Mitsuba 3, because it is almost always a typo. Inside this context
+    (``with tk.lenient_loading(): scene = tk.load_file(path)``) each is a
+    :class:`SceneWarning` instead: for scenes written for another renderer,
+    whose extra parameters are meant for it.
+    """
+    previous = getattr(_leniency, 'on', False)
+    _leniency.on = True
+    try:
+        yield
+    finally:
+        _leniency.on = previous
+
+
+def is_lenient():
+    """Whether :func:`lenient_loading` is in effect in this thread."""
+    return getattr(_leniency, 'on', False)
+
+
+def nearest_names(name, candidates):
+    """A hint for a misspelt ``name``: `` (did you mean "x"?)`` naming the
+    closest of ``candidates``, `` (valid names: a, b)`` when none is close,
+    ``''`` when there are no candidates."""
+    candidates = sorted(candidates)
+    close = difflib.get_close_matches(name, candidates, n=3, cutoff=0.6)
+    if close:
+        quoted = [f'"{c}"' for c in close]
+        return f' (did you mean {" or ".join(quoted)}?)'
+    return f' (valid names: {", ".join(candidates)})' if candidates else ''
 
 
 @dataclass
@@ -44,7 +91,7 @@ class Properties:
 
     ``plugin`` is the XML type (``'perspective'``), ``path`` the scene file and
     ``line`` the element's line, for messages (for a dictionary, ``path`` is
-    the entry's key path, ``scene['sphere']['bsdf']``). ``id`` is the
+    the entry's key path, ``sphere.bsdf``). ``id`` is the
     element's ``id`` attribute or None. ``base_dir``: where relative file
     names resolve (default: the scene file's directory).
     """
@@ -58,6 +105,7 @@ class Properties:
             os.path.dirname(path) if path else '.')
         self._entries = {}
         self._queried = set()
+        self._asked = set()         # every name a getter asked for, given or not
         self.children = []          # unnamed nested objects, in file order
 
     # -- Mitsuba 3's interface -----------------------------------------------
@@ -96,6 +144,7 @@ class Properties:
         transform as a :class:`~tutorial_kit.core.transform4f.ScalarTransform4f`;
         a nested object as the object.
         """
+        self._asked.add(name)
         if name not in self._entries:
             raise PluginError(f'plugin "{self.plugin}" has no parameter "{name}" '
                               f'(given: {", ".join(self._entries) or "none"})', self.path, self.line)
@@ -104,6 +153,7 @@ class Properties:
 
     def get(self, name, default=None):
         """``props[name]``, or ``default`` when it is not given."""
+        self._asked.add(name)
         return self[name] if name in self._entries else default
 
     def __setitem__(self, name, value):
@@ -139,10 +189,12 @@ class Properties:
         self._entries[name] = Entry(value, kind, line)
 
     def __contains__(self, name):
+        self._asked.add(name)
         return name in self._entries
 
     def kind(self, name):
         """The XML tag that gave ``name`` ('float', 'rgb', 'object', ...), or None."""
+        self._asked.add(name)
         return self._entries[name].kind if name in self._entries else None
 
     def line_of(self, name):
@@ -151,6 +203,7 @@ class Properties:
 
     # -- typed getters ---------------------------------------------------
     def _get(self, name, kinds, default, expected):
+        self._asked.add(name)
         if name not in self._entries:
             if default is _REQUIRED:
                 raise PluginError(f'plugin "{self.plugin}" requires the parameter "{name}" ({expected})',
@@ -250,12 +303,18 @@ class Properties:
         """Every nested object, unnamed and named, without marking any as used."""
         return self.children + [e.value for e in self._entries.values() if e.kind == 'object']
 
-    def warn_unused(self):
-        """Warn about each parameter the plugin never asked for."""
-        for name, entry in self._entries.items():
-            if name not in self._queried:
-                warnings.warn(f'{self._where(entry.line)}parameter "{name}" is not used by plugin '
-                              f'"{self.plugin}"', SceneWarning, stacklevel=2)
+    def check_unused(self):
+        """Refuse each parameter the plugin never asked for (a PluginError naming
+        it, its line and the nearest names the plugin takes); inside
+        :func:`lenient_loading`, warn instead."""
+        unused = [name for name in self._entries if name not in self._queried]
+        for name in unused:
+            entry = self._entries[name]
+            message = (f'parameter "{name}" is not used by plugin "{self.plugin}"'
+                       f'{nearest_names(name, self._asked - set(self._entries))}')
+            if not is_lenient():
+                raise PluginError(message, self.path, entry.line)
+            warnings.warn(f'{self._where(entry.line)}{message}', SceneWarning, stacklevel=2)
 
     def _where(self, line):
         """The prefix of a warning: ``path:line: ``, ``path: `` or nothing."""
