@@ -242,3 +242,30 @@ def test_same_image_as_mitsuba_load_dict():
     assert ours.shape == theirs.shape == (32, 32, 3)
     # Channel means within 1.5 % (noise at 64 spp is far below that for this scene).
     assert np.allclose(ours.mean(axis=(0, 1)), theirs.mean(axis=(0, 1)), rtol=0.015)
+
+
+def test_a_bitmap_texture_takes_its_pixels_as_an_array(tmp_path):
+    pixels = np.random.default_rng(1).random((4, 6, 3)).astype(np.float32)
+    path = str(tmp_path / 'pixels.exr')
+    tk.write_bitmap(path, pixels)
+    from_file = tk.load_dict({'type': 'bitmap', 'filename': path})
+    for data in (pixels, tk.TensorXf(pixels)):
+        from_array = tk.load_dict({'type': 'bitmap', 'data': data})
+        assert from_array.resolution == (4, 6, 3)
+        assert np.allclose(from_array.data.numpy(), from_file.data.numpy())
+    scene = tk.load_dict({'type': 'scene', 'r': {'type': 'rectangle', 'bsdf': {
+        'type': 'diffuse', 'reflectance': {'type': 'bitmap', 'data': pixels[:, :, :1]}}}})
+    assert tk.traverse(scene)['r.bsdf.reflectance.data'].shape == (4, 6, 1)
+
+
+@pytest.mark.parametrize('texture, message', [
+    ({'type': 'bitmap'}, 'exactly one of "filename" .* and "data" .*, got neither'),
+    ({'type': 'bitmap', 'filename': 'x.png', 'data': np.ones((2, 2, 3))}, 'got filename and data'),
+    ({'type': 'bitmap', 'data': np.ones((2, 2))}, r'shape \(height, width, 1 or 3\), got \(2, 2\)'),
+    ({'type': 'bitmap', 'data': np.ones((2, 2, 2))}, r'got \(2, 2, 2\)'),
+    ({'type': 'bitmap', 'data': np.full((2, 2, 3), np.inf)}, r'^s\.bsdf\.reflectance\.data: .*NaN or infinite'),
+])
+def test_bad_texture_arrays_are_refused(texture, message):
+    description = {'type': 'scene', 's': {'type': 'rectangle', 'bsdf': {'type': 'diffuse', 'reflectance': texture}}}
+    with pytest.raises(tk.SceneError, match=message):
+        tk.load_dict(description)

@@ -264,6 +264,11 @@ class Properties:
         """A <transform> as a float64 (4, 4) matrix, the identity when absent."""
         return np.asarray(self._get(name, ('transform',), np.eye(4), 'a <transform>'), dtype=np.float64)
 
+    def tensor(self, name, default=None):
+        """An array given from Python (a NumPy array or a Dr.Jit tensor of two or
+        more dimensions, e.g. a texture's pixels) as a float32 NumPy array."""
+        return self._get(name, ('tensor',), _default(default), 'an array (NumPy or Dr.Jit tensor)')
+
     def object(self, name, default=None):
         """A named nested object (e.g. ``<ref name="interior" id="..."/>``)."""
         return self._get(name, ('object',), _default(default), 'a nested object')
@@ -348,12 +353,31 @@ def python_entry(name, value, plugin=None):
         return value.matrix, 'transform'
     if registry.category_of(value) is not None:
         return value, 'object'
+    array = _array_of_two_or_more_dimensions(value)
+    if array is not None:
+        return array, 'tensor'
     vector = _three_numbers(value)
     if vector is not None:
         return vector, 'vector'
     where = f' of plugin "{plugin}"' if plugin else ''
     raise PluginError(f'parameter "{name}"{where} cannot be a {type(value).__name__}: expected a '
-                      f'number, bool, string, three numbers, a transform or a plugin object')
+                      f'number, bool, string, three numbers, a transform, an array or a plugin object')
+
+
+def _array_of_two_or_more_dimensions(value):
+    """``value`` as a float32 NumPy array when it is a NumPy array or Dr.Jit tensor
+    of two or more dimensions (pixels, a grid), else None."""
+    if value is not None and dr.is_tensor_v(value):
+        value = dr.detach(value).numpy()
+    if not isinstance(value, np.ndarray) or value.ndim < 2:
+        return None
+    try:
+        array = np.asarray(value, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise PluginError(f'an array of {value.dtype} cannot be read as numbers') from None
+    if not np.all(np.isfinite(array)):
+        raise PluginError('the array holds NaN or infinite values (or values beyond the 32-bit float range)')
+    return array
 
 
 def _three_numbers(value):

@@ -39,16 +39,22 @@ EIGHT_BIT_EXTENSIONS = ('.png', '.jpg', '.jpeg')
 
 @register('texture', 'bitmap')
 class BitmapTexture(Texture):
-    """``filename``, ``filter_type``, ``wrap_mode``, ``raw``, ``format``, ``to_uv``."""
+    """``filename`` (an image file) or ``data`` (an array of shape (H, W, 1 or 3),
+    linear values, as Mitsuba 3's ``data`` tensor), ``filter_type``,
+    ``wrap_mode``, ``raw``, ``format``, ``to_uv``."""
 
     def __init__(self, props):
-        self.filename = props.string('filename')
+        given = [name for name in ('filename', 'data') if name in props]
+        if len(given) != 1:
+            raise props.error('filename', 'a bitmap texture takes exactly one of "filename" (an image '
+                                          f'file) and "data" (an array), got {" and ".join(given) or "neither"}')
+        self.filename = props.string('filename') if 'filename' in props else None
         self.filter_type = props.choice('filter_type', ('bilinear', 'nearest'), 'bilinear')
         self.wrap_mode = props.choice('wrap_mode', ('repeat', 'mirror', 'clamp'), 'repeat')
         self.raw = props.bool('raw', False)
         self.format = props.choice('format', ('variant', 'fixed'), 'variant')
         self.to_uv = read_to_uv(props)
-        pixels = self._read(props)
+        pixels = self._read(props) if self.filename is not None else _pixels_from_array(props)
         self.data = bk.TensorXf(bk.from_numpy(bk.Float, pixels), pixels.shape)
 
     def _read(self, props):
@@ -66,7 +72,7 @@ class BitmapTexture(Texture):
         return np.ascontiguousarray(pixels[:, :, :channels], dtype=np.float32)
 
     def settings(self):
-        return dict(filename=self.filename, filter_type=self.filter_type,
+        return dict(filename=self.filename or '<data>', filter_type=self.filter_type,
                     wrap_mode=self.wrap_mode, raw=self.raw)
 
     def traverse(self, callback):
@@ -121,3 +127,11 @@ class BitmapTexture(Texture):
 
     def mean(self):
         return dr.mean(dr.detach(self.data.array))
+
+
+def _pixels_from_array(props):
+    """The ``data`` array as float32 (H, W, 1 or 3), used as it is (linear), as in Mitsuba 3."""
+    pixels = props.tensor('data')
+    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3) or pixels.shape[0] == 0 or pixels.shape[1] == 0:
+        raise props.error('data', f'"data" must have the shape (height, width, 1 or 3), got {pixels.shape}')
+    return np.ascontiguousarray(pixels)
