@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import drjit as dr
 import numpy as np
 import pytest
 
@@ -73,3 +74,23 @@ def test_drjit_imported_first_still_works():
 def test_unknown_backend():
     with pytest.raises(tk.BackendError, match="'llvm' or 'cuda'"):
         tk.set_backend('metal')
+
+
+@pytest.mark.parametrize('name', ['dir.v2/scene', 'dir.v2/scene.xml', 'plain'])
+def test_cli_default_output_sits_beside_the_scene(tmp_path, name):
+    scene = tmp_path / name
+    scene.parent.mkdir(exist_ok=True)
+    scene.write_text(scene_xml('<emitter type="constant"/>', width=4, height=4))
+    assert main(['render', str(scene), '--spp', '1']) == 0
+    expected = {'dir.v2/scene': 'dir.v2/scene.png', 'dir.v2/scene.xml': 'dir.v2/scene.png',
+                'plain': 'plain.png'}[name]
+    assert [str(path.relative_to(tmp_path)) for path in tmp_path.rglob('*.png')] == [expected]
+
+
+def test_progress_follows_evaluated_passes():
+    from tutorial_kit.cli import render_in_passes
+    scene = tk.load_string(scene_xml('<emitter type="constant"/>', width=1024, height=1024))
+    passes = []
+    image = render_in_passes(scene, 9, 1, lambda image, count: passes.append((image.array.state, count)))
+    assert passes == [(dr.VarState.Evaluated, 4), (dr.VarState.Evaluated, 4), (dr.VarState.Evaluated, 1)]
+    assert np.allclose(image.numpy(), 1, rtol=1e-5)

@@ -10,6 +10,7 @@ is one copy to edit.
 """
 import shutil
 from pathlib import Path
+from typing import List, NamedTuple
 
 #: The folders of the course, relative to the course root.
 FOLDERS = ('notebooks', 'scenes')
@@ -36,26 +37,73 @@ def course_files():
                   if path.is_file() and not any(part in SKIPPED for part in path.parts))
 
 
-def write_course(directory, force=False):
-    """Copy the course into ``directory`` (created if needed); returns the written paths.
+class CourseError(ValueError):
+    """A request the course cannot satisfy (a reset name that matches no notebook)."""
 
-    A file that already exists there, such as a notebook a student has
-    edited, is never overwritten unless ``force`` is true: then nothing is
-    written and FileExistsError names the files.
+
+class CourseCopy(NamedTuple):
+    """What :func:`write_course` did: the files it ``written`` and those it ``kept``
+    (already there, left as they were), as paths inside the folder."""
+    written: List[Path]
+    kept: List[Path]
+
+
+def write_course(directory, force=False, reset=()):
+    """Copy the course into ``directory`` (created if needed).
+
+    A course file that already exists there, such as a notebook a student
+    has edited, is kept as it is; missing files are written, so that a
+    course folder can be brought up to date without losing work.
+    ``reset``: names of notebooks (``03``, ``03_reverse_mode_optimisation``
+    or the file name) to restore to their original state; ``force``:
+    restore every file. Every target is checked before anything is written:
+    a path that leads through a file or a symbolic link is refused
+    (NotADirectoryError, FileExistsError), and so is a reset name that
+    matches no notebook (CourseError). Returns a :class:`CourseCopy`.
     """
     root, directory = source_root(), Path(directory)
-    files = course_files()
     if directory.exists() and not directory.is_dir():
         raise NotADirectoryError(f'{directory} exists and is not a folder')
-    existing = [directory / name for name in files if (directory / name).exists()]
-    if existing and not force:
-        shown = ', '.join(str(path) for path in existing[:3]) + (', ...' if len(existing) > 3 else '')
-        raise FileExistsError(f'{len(existing)} course file(s) already exist ({shown}); '
-                              f'nothing was written. Choose another folder, or overwrite them with --force')
-    written = []
+    files = course_files()
+    restored = set(files) if force else _notebooks_named(files, reset)
+    for name in files:
+        _check_target(directory, name)
+    copy = CourseCopy([], [])
     for name in files:
         target = directory / name
+        if target.exists() and name not in restored:
+            copy.kept.append(target)
+            continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(root / name, target)
-        written.append(target)
-    return written
+        copy.written.append(target)
+    return copy
+
+
+def _notebooks_named(files, names):
+    """The course notebooks that ``names`` (numbers, stems or file names) pick."""
+    notebooks = [name for name in files if name.suffix == '.ipynb']
+    picked = set()
+    for given in names:
+        stem = Path(given).stem
+        matches = [n for n in notebooks if n.stem == stem or n.stem.split('_')[0] == stem]
+        if len(matches) != 1:
+            known = ', '.join(n.stem for n in notebooks)
+            raise CourseError(f'"{given}" names {"no" if not matches else "more than one"} notebook '
+                             f'of the course (the notebooks: {known})')
+        picked.add(matches[0])
+    return picked
+
+
+def _check_target(directory, name):
+    """Refuse to write ``directory / name`` where a file stands in the way of a
+    folder on its path, or where any part is a symbolic link (which could lead
+    outside ``directory``)."""
+    path = directory
+    for part in name.parts:
+        path = path / part
+        if path.is_symlink():
+            raise FileExistsError(f'{path} is a symbolic link; the course is not written through links. '
+                                  f'Remove it or choose another folder; nothing was written')
+        if path != directory / name and path.exists() and not path.is_dir():
+            raise NotADirectoryError(f'{path} exists and is not a folder; nothing was written')

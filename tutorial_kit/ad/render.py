@@ -16,7 +16,7 @@ import numbers
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.core.errors import RenderError
+from tutorial_kit.core.errors import RenderError, interrupts_stay_interrupts
 from tutorial_kit.ad.path_replay import PathReplay
 from tutorial_kit.renderer.integrator import Integrator, evaluated_loops, sample_radiance
 from tutorial_kit.core.random import mix64
@@ -96,6 +96,14 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
         # Fresh samples for every call: the sampler's seed mixed with a call counter.
         seed = mix64(sensor.sampler().base_seed) ^ scene.render_count
     scene.render_count += 1
+    with interrupts_stay_interrupts():
+        return _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tracked,
+                              unbiased, width, height)
+
+
+def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tracked, unbiased,
+                   width, height):
+    """The image (and its derivative pass where parameters are tracked), arguments checked."""
     scene.prepare_render()
     for owner in {id(p.owner): p.owner for p in tracked}.values():
         owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})

@@ -4,6 +4,7 @@ Every error the toolkit raises for a user's mistake derives from
 :class:`SceneError`, so ``except tk.SceneError`` catches them all. Messages
 name the file (and line, where there is one) and say what was expected.
 """
+import contextlib
 
 
 class SceneError(Exception):
@@ -53,3 +54,31 @@ class ImageError(SceneError):
 
 class BackendError(RuntimeError):
     """No usable Dr.Jit backend: the message says how to get one."""
+
+
+@contextlib.contextmanager
+def interrupts_stay_interrupts():
+    """Let Ctrl-C inside Dr.Jit code reach the caller as a KeyboardInterrupt.
+
+    Dr.Jit's loops catch the interrupt and raise ``RuntimeError:
+    dr.while_loop(): encountered an exception`` with the KeyboardInterrupt
+    somewhere in its chain; a student who pressed Ctrl-C should see
+    that they interrupted, not what looks like a crash.
+    """
+    try:
+        yield
+    except RuntimeError as error:
+        if _caused_by_interrupt(error):
+            raise KeyboardInterrupt from None
+        raise
+
+
+def _caused_by_interrupt(error):
+    """Whether a KeyboardInterrupt stands in ``error``'s chain of causes."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, KeyboardInterrupt):
+            return True
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return False
