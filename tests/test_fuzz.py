@@ -731,7 +731,7 @@ def slot_of(params, key):
     parameter = params.parameter(key)
     owner = parameter.owner
     return oracles.Slot(parameter.kind.name, as_numpy(params[key]).shape,
-                        getattr(owner, 'vertex_count', 0) if parameter.kind.is_geometry
+                        owner.vertex_count() if parameter.kind.is_geometry
                         or parameter.kind.name == 'FACES' else 0)
 
 

@@ -200,8 +200,10 @@ def test_util_write_bitmap_round_trip(tmp_path):
 
 
 def test_bad_bitmaps():
-    with pytest.raises(tk.ImageError, match='1, 3 or 4 channels'):
-        tk.Bitmap(np.zeros((2, 2, 2)))
+    with pytest.raises(tk.ImageError, match='height, width'):
+        tk.Bitmap(np.zeros((2, 2, 2, 2)))
+    with pytest.raises(tk.ImageError, match='pixel format RGB has 3 channels'):
+        tk.Bitmap(np.zeros((2, 2, 2)), tk.Bitmap.PixelFormat.RGB)
     with pytest.raises(tk.ImageError, match='an image array'):
         tk.Bitmap({'a': 1})
 

@@ -89,6 +89,8 @@ from tutorial_kit.plugins.bsdfs import fresnel as _fresnel  # noqa: E402
 #: Mitsuba 3 returns scene bounds as a scalar box; both names lead to it here.
 BoundingBox3f = ScalarBoundingBox3f
 from tutorial_kit.io.image import Bitmap  # noqa: E402
+from tutorial_kit.io.struct import Struct  # noqa: E402
+from tutorial_kit.plugins.shapes.mesh import Mesh  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
 # Under Mitsuba 3's names: a shading frame, a surface interaction, luminance.
@@ -143,7 +145,7 @@ def __getattr__(name):
     raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
 
 
-__all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap',
+__all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap', 'Struct', 'Mesh',
            'ad', 'util', 'variant', 'set_variant', '__version__',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f',

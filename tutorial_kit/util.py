@@ -16,6 +16,7 @@ from tutorial_kit.core.srgb import linear_to_srgb
 from tutorial_kit.io import bitmap as _bitmap
 from tutorial_kit.io.colormap import robust_vmax
 from tutorial_kit.io.image import Bitmap
+from tutorial_kit.io.struct import Struct
 from tutorial_kit.plugins.bsdfs.ior import conductor_presets
 
 __all__ = ['convert_to_bitmap', 'write_bitmap', 'linear_to_srgb', 'robust_vmax', 'mix64',
@@ -29,7 +30,10 @@ def convert_to_bitmap(data, uint8_srgb=True):
     ``uint8_srgb=True`` (the default) stores what a screen shows: 8-bit
     sRGB-encoded values clamped to [0, 1]; ``False`` keeps linear floats.
     """
-    return Bitmap(data).convert(srgb_gamma=uint8_srgb)
+    bitmap = Bitmap(data)
+    if uint8_srgb:
+        return bitmap.convert(component_format=Struct.Type.UInt8, srgb_gamma=True)
+    return bitmap.convert(component_format=Struct.Type.Float32, srgb_gamma=False)
 
 
 def write_bitmap(filename, data, write_async=True):

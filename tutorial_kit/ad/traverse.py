@@ -35,7 +35,8 @@ class _Collector(TraversalCallback):
         self.prefix = None
 
     def put_parameter(self, name, parameter):
-        self.parameters[f'{self.prefix}.{name}'] = parameter
+        # Parameters of the object traversed itself (not a scene) keep their own names.
+        self.parameters[name if self.prefix is None else f'{self.prefix}.{name}'] = parameter
 
     def put_object(self, name, obj, flags):
         if id(obj) in self.visited:
@@ -49,8 +50,8 @@ class _Collector(TraversalCallback):
     def _name(self, role, obj):
         if getattr(obj, 'id', None):
             return obj.id
-        if role is not None and self.prefix is not None:
-            return f'{self.prefix}.{role}'
+        if role is not None:
+            return role if self.prefix is None else f'{self.prefix}.{role}'
         cls = type(obj).__name__
         count = self.class_counts.get(cls, 0)
         self.class_counts[cls] = count + 1
@@ -305,7 +306,7 @@ def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
     texcoords may also be emptied."""
     per_vertex = 2 if parameter.kind is ParamKind.TEXCOORDS else 3
-    expected = per_vertex * parameter.owner.vertex_count
+    expected = per_vertex * parameter.owner.vertex_count()
     allowed = {expected} if parameter.kind is ParamKind.POSITIONS else {expected, 0}
     if isinstance(value, bk.Float):
         # Keep Dr.Jit arrays as they are: they may carry derivatives.
@@ -333,7 +334,7 @@ def _faces(key, parameter, current, value):
     has_bool = isinstance(value, (list, tuple)) and any(isinstance(v, (bool, np.bool_)) for v in value)
     if array.dtype.kind not in 'iu' or array.size == 0 or array.size % 3 or has_bool:
         raise ParameterError(f'"{key}" expects a non-empty array of integers, three per triangle')
-    count = parameter.owner.vertex_count
+    count = parameter.owner.vertex_count()
     if array.min() < 0 or array.max() >= count:
         raise ParameterError(f'"{key}" has vertex indices outside [0, {count - 1}]')
     return bk.from_numpy(bk.UInt32, array.astype(np.uint32))

@@ -129,6 +129,12 @@ class _DictLoader(_Loader):
                 return
         elif registry.category_of(value) is not None:
             obj, kind = value, registry.category_of(value)
+            if category == 'scene' and not getattr(obj, 'id', None):
+                # As in Mitsuba 3, an unnamed object takes its key as its id (tk.Mesh(...)).
+                _check_child(place, category, kind, counts)
+                obj.id = key
+                self._add_object(props, category, key, obj)
+                return
         else:
             props.set(key, *_plain_value(key, value, place))
             return

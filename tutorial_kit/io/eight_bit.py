@@ -72,3 +72,49 @@ def _to_standard_mode(picture):
         return picture
     has_alpha = picture.mode in ('LA', 'PA', 'RGBa', 'La') or 'transparency' in picture.info
     return picture.convert('RGBA' if has_alpha else 'RGB')
+
+
+# -- stored values, not decoded (Bitmap) ---------------------------------------------------------
+
+def read_stored(path):
+    """The stored values of a PNG or JPEG: (height, width, channels) uint8
+    (uint16 for 16-bit grey PNG), 1 to 4 channels (grey, grey and alpha,
+    RGB, RGBA), sRGB-encoded as the file holds them."""
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                check_image_size(*opened.size, path)
+                opened.load()
+                picture = opened
+                if picture.mode not in ('L', 'LA', 'RGB', 'RGBA', 'I;16'):
+                    picture = _to_standard_mode(picture)
+                    if picture.mode.startswith('I'):
+                        picture = picture.convert('I;16') if picture.mode == 'I' else picture
+                values = np.asarray(picture)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError('the image is too large to read into memory', path=path) from None
+    except Exception as error:  # Pillow raises many kinds
+        raise ImageError(f'cannot read image: {error}', path=path) from None
+    if picture.mode == 'I':
+        values = np.clip(values, 0, 65535).astype(np.uint16)
+    elif picture.mode == 'I;16':
+        values = values.astype(np.uint16)
+    return values[:, :, np.newaxis] if values.ndim == 2 else values
+
+
+def write_stored(path, values, jpeg):
+    """Write (height, width, channels) uint8 ``values`` as they are (PNG, or JPEG
+    without alpha: grey-and-alpha keeps grey, RGBA keeps RGB)."""
+    from PIL import Image
+    channels = values.shape[2]
+    if jpeg:
+        values = values[:, :, :1] if channels <= 2 else values[:, :, :3]
+        Image.fromarray(_squeeze_grey(values)).save(path, format='JPEG', quality=_JPEG_QUALITY,
+                                                    subsampling=0)
+        return
+    # Pillow reads the mode from the shape: L, LA, RGB or RGBA.
+    Image.fromarray(_squeeze_grey(values)).save(path, format='PNG')

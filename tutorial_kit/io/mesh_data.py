@@ -6,7 +6,7 @@ arrays, one row per vertex or per triangle, so that the rest of the toolkit neve
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,12 +27,15 @@ class MeshData:
             and the mesh should be shaded flat.
         texcoords: ``(N, 2)`` float32 per-vertex ``(u, v)`` texture
             coordinates, as stored in the file, or ``None``.
+        attributes: mesh attributes by name (``vertex_color``, ``face_id``):
+            ``(N, k)`` or ``(M, k)`` float32 arrays, k = 1 to 4.
     """
 
     positions: np.ndarray
     faces: np.ndarray
     normals: np.ndarray | None = None
     texcoords: np.ndarray | None = None
+    attributes: dict = field(default_factory=dict)
 
     @property
     def vertex_count(self) -> int:

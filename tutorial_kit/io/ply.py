@@ -22,7 +22,16 @@ array per element, so this module only picks the columns it needs:
 * texture coordinates from the first pair present among ``u, v``,
   ``s, t``, ``texture_u, texture_v`` and ``texture_s, texture_t``;
 * faces from the list property ``vertex_indices`` (or ``vertex_index``),
-  0-based, each polygon split into a fan of triangles.
+  0-based, each polygon split into a fan of triangles;
+* every other number property of vertices and faces as a mesh attribute,
+  grouped as Mitsuba 3 groups them (:func:`attribute_groups`): ``r, g, b``
+  (or ``red, green, blue``, optionally with alpha) become ``vertex_color``;
+  ``<prefix>_x, _y, _z`` (or ``_r, _g, _b``, ``_0, _1, _2``, ``_1, _2, _3``)
+  become ``vertex_<prefix>`` (``vertex_<prefix>_color`` for ``_r, _g, _b``);
+  one field ``<prefix>_x`` a one-value attribute. Groups of 2 or 4 fields
+  and names without a ``_`` suffix are skipped, as Mitsuba skips them.
+
+:func:`write_ply` writes a binary PLY file (what ``Mesh.write_ply`` uses).
 """
 from __future__ import annotations
 
@@ -74,7 +83,97 @@ def read_ply(path) -> MeshData:
     ply = _load(path)
     positions, normals, texcoords = _read_vertices(ply, path)
     faces = _read_faces(ply, len(positions), path)
-    return MeshData(positions=positions, faces=faces, normals=normals, texcoords=texcoords)
+    attributes = _read_attributes(ply['vertex'], 'vertex_', _vertex_reserved(ply['vertex']), path)
+    face_indices = {name for name in _FACE_INDEX_NAMES}
+    attributes.update(_read_attributes(ply['face'], 'face_', face_indices, path)
+                      if len(faces) == ply['face'].count else {})
+    return MeshData(positions=positions, faces=faces, normals=normals, texcoords=texcoords,
+                    attributes=attributes)
+
+
+# -- attributes ---------------------------------------------------------------------------
+
+#: Suffix families of a grouped attribute: field k of a group ends in family[k].
+_SUFFIX_FAMILIES = ('xyzw', 'rgba', '0123', '1234')
+
+
+def _vertex_reserved(vertices):
+    names = set(vertices.data.dtype.names or ())
+    reserved = set(_POSITION_NAMES) | set(_NORMAL_NAMES)
+    for pair in _TEXCOORD_NAMES:
+        if all(name in names for name in pair):
+            reserved |= set(pair)
+            break
+    return reserved
+
+
+def attribute_groups(names, prefix, reserved):
+    """``{attribute name: [field names]}`` for the fields ``names`` (in file order)
+    of an element, following Mitsuba 3's PLY rules (see the module docstring)."""
+    names = [name for name in names if name not in reserved]
+    groups = {}
+    for colour in (('r', 'g', 'b', 'a'), ('red', 'green', 'blue', 'alpha')):
+        if all(name in names for name in colour[:3]):
+            groups[prefix + 'color'] = [n for n in colour if n in names]
+            break
+    names = [n for n in names if n not in ('r', 'g', 'b', 'a', 'red', 'green', 'blue', 'alpha')]
+    seen, k = set(), 0
+    while k < len(names):
+        stem, _, suffix = names[k].rpartition('_')
+        family = next((f for f in _SUFFIX_FAMILIES if suffix == f[0]), None)
+        if not stem or family is None or stem in seen:
+            k += 1
+            continue
+        fields = [names[k]]
+        while (k + len(fields) < len(names) and len(fields) < 4
+               and names[k + len(fields)] == f'{stem}_{family[len(fields)]}'):
+            fields.append(names[k + len(fields)])
+        seen.add(stem)
+        k += len(fields)
+        if len(fields) in (1, 3):
+            groups[prefix + stem + ('_color' if family == 'rgba' else '')] = fields
+    return groups
+
+
+def _read_attributes(element, prefix, reserved, path):
+    """``{name: (count, size) float32 array}`` of the element's attribute fields."""
+    data = element.data
+    scalar = [p.name for p in element.properties if not isinstance(p, plyfile.PlyListProperty)]
+    attributes = {}
+    for name, fields in attribute_groups(scalar, prefix, reserved).items():
+        try:
+            with np.errstate(over='ignore'):
+                values = np.stack([np.asarray(data[f], dtype=np.float32) for f in fields], axis=1)
+        except (TypeError, ValueError):
+            continue
+        if not np.isfinite(values).all():
+            raise MeshError(f'the attribute "{name}" holds a value that is not a finite number', path=path)
+        attributes[name] = values
+    return attributes
+
+
+def write_ply(path, vertex_values, vertex_names, faces, face_values=None, face_names=()):
+    """Write a binary little-endian PLY file.
+
+    ``vertex_values``: (N, k) float32 columns named ``vertex_names`` (x, y, z
+    first); ``faces``: (M, 3) vertex indices; ``face_values``: (M, j) float32
+    columns named ``face_names``, or None. Raises MeshError naming the file.
+    """
+    vertex = np.empty(len(vertex_values), dtype=[(name, '<f4') for name in vertex_names])
+    for k, name in enumerate(vertex_names):
+        vertex[name] = vertex_values[:, k]
+    face_dtype = [('vertex_indices', '<i4', (3,))] + [(name, '<f4') for name in face_names]
+    face = np.empty(len(faces), dtype=face_dtype)
+    face['vertex_indices'] = faces
+    for k, name in enumerate(face_names):
+        face[name] = face_values[:, k]
+    elements = [plyfile.PlyElement.describe(vertex, 'vertex'),
+                plyfile.PlyElement.describe(face, 'face', len_types={'vertex_indices': 'u1'},
+                                            val_types={'vertex_indices': 'i4'})]
+    try:
+        plyfile.PlyData(elements, text=False, byte_order='<').write(str(path))
+    except OSError as error:
+        raise MeshError(f'cannot write the file ({error.strerror or error})', path=path) from None
 
 
 def _load(path) -> plyfile.PlyData:

@@ -100,7 +100,7 @@ def moving_shapes(scene):
 def scene_edges(scene, shape_indices):
     """The :class:`Edges` of the given shapes of ``scene``, indexed into its joined vertices."""
     shapes = scene.shapes()
-    vertex_base = np.cumsum([0] + [s.vertex_count for s in shapes])
+    vertex_base = np.cumsum([0] + [s.vertex_count() for s in shapes])
     positions = dr.detach(scene.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
     parts = []
     for k in shape_indices:

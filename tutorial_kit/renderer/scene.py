@@ -139,11 +139,11 @@ class Scene(Plugin):
         p0, p1, p2 = (np.concatenate([c[k] for c in corners]) if corners else np.zeros((0, 3))
                       for k in range(3))
         self.bvh = BVH(p0, p1, p2)
-        vertex_base = np.cumsum([0] + [s.vertex_count for s in self._shapes])
+        vertex_base = np.cumsum([0] + [s.vertex_count() for s in self._shapes])
         faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self._shapes)]
         self.faces = bk.from_numpy(bk.UInt32, np.concatenate(faces) if faces else np.zeros(0, np.uint32))
         self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
-            np.arange(len(self._shapes), dtype=np.uint32), [s.face_count for s in self._shapes]))
+            np.arange(len(self._shapes), dtype=np.uint32), [s.face_count() for s in self._shapes]))
         self.prepare_render()
         self._build_triangle_records()
 
@@ -192,10 +192,10 @@ class Scene(Plugin):
             return dr.concat(arrays)
         self.vertex_positions = joined([s.vertex_positions for s in self._shapes])
         self.vertex_normals = joined([s.shading_normals() if s.has_vertex_normals()
-                                      else dr.zeros(bk.Float, 3 * s.vertex_count) for s in self._shapes]) \
+                                      else dr.zeros(bk.Float, 3 * s.vertex_count()) for s in self._shapes]) \
             if any(s.has_vertex_normals() for s in self._shapes) else None
         self.vertex_texcoords = joined([s.vertex_texcoords if _has_texcoords(s)
-                                        else dr.zeros(bk.Float, 2 * s.vertex_count) for s in self._shapes]) \
+                                        else dr.zeros(bk.Float, 2 * s.vertex_count()) for s in self._shapes]) \
             if any(_has_texcoords(s) for s in self._shapes) else None
         # dr.concat writes with scatters that wait for the next evaluation;
         # run them now, while the arrays they read are certainly alive.

@@ -15,7 +15,7 @@ class Cube(Mesh):
     """``to_world``, ``flip_normals``."""
 
     def __init__(self, props):
-        super().__init__(props, unit_cube(), smooth=False)
+        self._initialize(props, unit_cube(), smooth=False)
 
 
 def unit_cube():

@@ -30,8 +30,11 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
+from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.errors import MeshError, PluginError
 from tutorial_kit.io.loader import check_regular_file, resolve_path
+from tutorial_kit.io.mesh_data import MeshData
+from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
 from tutorial_kit.renderer.emitter import Emitter
@@ -45,14 +48,51 @@ FACE_RECORD = 16
 class Mesh(Shape):
     """A triangle mesh with a BSDF and an optional area emitter.
 
-    ``data`` is a :class:`~tutorial_kit.io.mesh_data.MeshData` in object space;
-    ``props`` supplies ``to_world``, ``flip_normals``, ``face_normals`` and
-    the nested BSDF and emitter. ``smooth``: whether a mesh without normals
-    gets computed vertex normals (file formats) or stays flat (primitives).
+    Built from Python as in Mitsuba 3::
+
+        mesh = tk.Mesh('disk', vertex_count=N, face_count=M,
+                       has_vertex_normals=False, has_vertex_texcoords=False)
+        params = tk.traverse(mesh)
+        params['vertex_positions'] = positions      # Float, 3N values
+        params['faces'] = faces                     # UInt32, 3M indices
+        params.update()
+
+    The buffers start as zeros. ``props``: a :class:`~tutorial_kit.io.properties.Properties`
+    (or None) giving ``to_world``, ``flip_normals``, ``face_normals`` and a
+    nested BSDF and emitter. With ``has_vertex_normals`` the normals are
+    computed from the positions whenever these change (unless the same
+    update assigns normals). File formats and primitives build theirs
+    from a :class:`~tutorial_kit.io.mesh_data.MeshData` (:meth:`_initialize`).
     """
 
-    def __init__(self, props, data, smooth=True):
+    def __init__(self, name, vertex_count, face_count, props=None, has_vertex_normals=False,
+                 has_vertex_texcoords=False):
+        if not isinstance(name, str):
+            raise PluginError(f'Mesh(name, vertex_count, face_count): name must be a str, got {type(name).__name__}')
+        counts = {'vertex_count': vertex_count, 'face_count': face_count}
+        for argument, count in counts.items():
+            if not isinstance(count, (int, np.integer)) or isinstance(count, bool) or not 0 < count < 2 ** 31:
+                raise PluginError(f'Mesh("{name}"): {argument} must be a positive integer, got {count!r}')
+        if props is None:
+            props = Properties('mesh')
+        elif not isinstance(props, Properties):
+            raise PluginError(f'Mesh("{name}"): props must be a tk.Properties, got {type(props).__name__}')
+        vertex_count, face_count = int(vertex_count), int(face_count)
+        data = MeshData(positions=np.zeros((vertex_count, 3), np.float32),
+                        faces=np.zeros((face_count, 3), np.uint32),
+                        normals=np.zeros((vertex_count, 3), np.float32) if has_vertex_normals else None,
+                        texcoords=np.zeros((vertex_count, 2), np.float32) if has_vertex_texcoords else None)
+        self._initialize(props, data, smooth=False)
+        self.name = name
+        # Normals of a mesh built this way follow its positions, as in Mitsuba 3.
+        self.derived_normals = bool(has_vertex_normals) and not self.face_normals
+
+    def _initialize(self, props, data, smooth=True):
+        """Take the mesh ``data`` (object space) placed by ``props``' ``to_world``.
+        ``smooth``: whether a mesh without normals gets computed vertex normals
+        (file formats) or stays flat (primitives)."""
         to_world = props.transform('to_world')
+        self.name = props.id() or type(self).__name__
         self.flip_normals = props.bool('flip_normals', False)
         self.face_normals = props.bool('face_normals', False)
         positions = transform.transform_points(to_world, data.positions.astype(np.float64))
@@ -69,6 +109,10 @@ class Mesh(Shape):
             self.vertex_normals = bk.Float()
         self.vertex_texcoords = bk.from_numpy(
             bk.Float, data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros(0, np.float32))
+        #: Mesh attributes by name ('vertex_color', 'face_id'...): values per vertex or face.
+        self.attribute_sizes = {}
+        for name, values in (getattr(data, 'attributes', None) or {}).items():
+            self.add_attribute(name, values.shape[1], values.ravel())
         self.bsdf, self.emitter = self._nested_objects(props)
         self._refresh_area_table()
 
@@ -93,24 +137,106 @@ class Mesh(Shape):
         return bsdf if bsdf is not None else Diffuse.with_reflectance(0.5), emitter
 
     # -- sizes ---------------------------------------------------------------------
-    @property
     def vertex_count(self):
+        """How many vertices the mesh has (int)."""
         return dr.width(self.vertex_positions) // 3
 
-    @property
     def face_count(self):
+        """How many triangles the mesh has (int)."""
         return dr.width(self.faces) // 3
+
+    # The ParameterMap reads a parameter as an attribute, Mitsuba 3's API these as methods.
+    _vertex_count = property(vertex_count)
+    _face_count = property(face_count)
 
     def has_vertex_normals(self):
         return dr.width(self.vertex_normals) > 0
 
+    def has_vertex_texcoords(self):
+        return dr.width(self.vertex_texcoords) > 0
+
+    def bbox(self):
+        """The :class:`~tutorial_kit.core.bbox.ScalarBoundingBox3f` of the vertices."""
+        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
+        return ScalarBoundingBox3f(positions.min(axis=0), positions.max(axis=0))
+
+    def recompute_vertex_normals(self):
+        """Set the vertex normals to the angle-weighted mean of the face normals
+        around each vertex (:func:`smooth_vertex_normals`), as Mitsuba 3 does.
+        The mesh must have vertex normals (``has_vertex_normals``)."""
+        if not self.has_vertex_normals():
+            raise PluginError(f'mesh "{self.name}" has no vertex normals to recompute '
+                              f'(create it with has_vertex_normals=True)')
+        self.vertex_normals = smooth_vertex_normals(self.vertex_positions, self.faces)
+
+    # -- attributes ------------------------------------------------------------------
+    def add_attribute(self, name, size, buffer):
+        """Attach the attribute ``name`` of ``size`` values per vertex (a name starting
+        with ``vertex_``) or per face (``face_``), from ``buffer``: ``size`` times the
+        vertex or face count numbers, vertex after vertex. A parameter of the mesh
+        (``traverse``), read by the ``mesh_attribute`` texture and written by
+        :meth:`write_ply`. Raises PluginError for a bad name, size or length."""
+        if not isinstance(name, str) or not name.startswith(('vertex_', 'face_')):
+            raise PluginError(f'add_attribute: the name must start with "vertex_" or "face_", got {name!r}')
+        if name in self.attribute_sizes:
+            raise PluginError(f'add_attribute: mesh "{self.name}" already has an attribute "{name}"')
+        if name in vars(self) or hasattr(type(self), name):
+            raise PluginError(f'add_attribute: "{name}" is a name the mesh uses itself')
+        if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or not 1 <= size <= 4:
+            raise PluginError(f'add_attribute("{name}"): size must be 1 to 4 values, got {size!r}')
+        count = self.vertex_count() if name.startswith('vertex_') else self.face_count()
+        try:
+            values = (dr.detach(buffer).numpy() if dr.is_array_v(buffer) else np.asarray(buffer, np.float64))
+            values = np.asarray(values, dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise PluginError(f'add_attribute("{name}"): buffer must be numbers, got {type(buffer).__name__}') from None
+        if values.size != size * count:
+            what = 'vertices' if name.startswith('vertex_') else 'faces'
+            raise PluginError(f'add_attribute("{name}"): expected {size} x {count} {what} = {size * count} '
+                              f'values, got {values.size}')
+        if not np.all(np.isfinite(values)):
+            raise PluginError(f'add_attribute("{name}"): the values must be finite numbers')
+        self.attribute_sizes[name] = int(size)
+        setattr(self, name, bk.from_numpy(bk.Float, values.astype(np.float32)))
+
+    def attribute_buffer(self, name):
+        """The Float buffer of attribute ``name``."""
+        if name not in self.attribute_sizes:
+            raise PluginError(f'mesh "{self.name}" has no attribute "{name}"')
+        return getattr(self, name)
+
+    def write_ply(self, filename):
+        """Write the mesh to a binary PLY file: positions, normals and texture
+        coordinates (``s``, ``t``) if it has them, and its attributes as
+        properties ``<name>_0``, ``<name>_1``... (``vertex_color`` becomes
+        ``color_0..2``), as Mitsuba 3 does; read back by the ``ply`` plugin."""
+        from tutorial_kit.io.ply import write_ply
+        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
+        columns = [positions]
+        names = ['x', 'y', 'z']
+        if self.has_vertex_normals():
+            columns.append(dr.detach(self.vertex_normals).numpy().reshape(-1, 3))
+            names += ['nx', 'ny', 'nz']
+        if self.has_vertex_texcoords():
+            columns.append(dr.detach(self.vertex_texcoords).numpy().reshape(-1, 2))
+            names += ['s', 't']
+        face_columns, face_names = [], []
+        for name, size in self.attribute_sizes.items():
+            values = dr.detach(getattr(self, name)).numpy().reshape(-1, size)
+            prefix = name.split('_', 1)[1]
+            target = (columns, names) if name.startswith('vertex_') else (face_columns, face_names)
+            target[0].append(values)
+            target[1].extend(f'{prefix}_{k}' for k in range(size))
+        write_ply(filename, np.concatenate(columns, axis=1), names, self.faces.numpy().reshape(-1, 3),
+                  np.concatenate(face_columns, axis=1) if face_columns else None, face_names)
+
     # -- parameters --------------------------------------------------------------------
     def traverse(self, callback):
         read_only = ParamFlags.NonDifferentiable | ParamFlags.ReadOnly
-        callback.put('vertex_count', self.vertex_count, read_only, kind=ParamKind.COUNT,
-                     attribute='vertex_count')
-        callback.put('face_count', self.face_count, read_only, kind=ParamKind.COUNT,
-                     attribute='face_count')
+        callback.put('vertex_count', self.vertex_count(), read_only, kind=ParamKind.COUNT,
+                     attribute='_vertex_count')
+        callback.put('face_count', self.face_count(), read_only, kind=ParamKind.COUNT,
+                     attribute='_face_count')
         # As in Mitsuba 3: moving vertices (or rewiring faces) moves silhouettes.
         callback.put('faces', self.faces, ParamFlags.NonDifferentiable | ParamFlags.Discontinuous,
                      kind=ParamKind.FACES)
@@ -120,13 +246,17 @@ class Mesh(Shape):
                      ParamFlags.Differentiable | ParamFlags.Discontinuous, kind=ParamKind.NORMALS)
         callback.put('vertex_texcoords', self.vertex_texcoords, ParamFlags.Differentiable,
                      kind=ParamKind.TEXCOORDS)
+        for name in self.attribute_sizes:
+            # Every attribute differentiable, as in Mitsuba 3.
+            callback.put(name, getattr(self, name), ParamFlags.Differentiable, kind=ParamKind.ARRAY,
+                         attribute=name)
         callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
         if self.emitter is not None:
             callback.put('emitter', self.emitter, ParamFlags.Differentiable)
 
     def parameters_changed(self, keys=None):
         """Refresh what depends on the vertices: computed normals and the area table."""
-        if self.derived_normals:
+        if self.derived_normals and 'vertex_normals' not in (keys or ()):
             self.vertex_normals = smooth_vertex_normals(dr.detach(self.vertex_positions), self.faces)
         self._refresh_area_table()
 
@@ -192,7 +322,7 @@ class Mesh(Shape):
         # the part of sample.x that the choice did not consume.
         # (binary_search returns a plain int when there is only one face.)
         area, area_cdf, records = self._area_table()
-        index = bk.UInt32(dr.binary_search(0, self.face_count - 1,
+        index = bk.UInt32(dr.binary_search(0, self.face_count() - 1,
                                            lambda i: dr.gather(bk.Float, area_cdf, i) <= sample.x))
         index = index | dr.zeros(bk.UInt32, dr.width(sample.x))
         # One packet gather of the triangle's record, where its fields one by one

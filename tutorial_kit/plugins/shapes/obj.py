@@ -14,4 +14,4 @@ class OBJMesh(Mesh):
     """``filename``, ``to_world``, ``flip_normals``, ``face_normals``."""
 
     def __init__(self, props):
-        super().__init__(props, read_mesh_file(props, read_obj))
+        self._initialize(props, read_mesh_file(props, read_obj))

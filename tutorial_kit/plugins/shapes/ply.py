@@ -12,4 +12,4 @@ class PLYMesh(Mesh):
     """``filename``, ``to_world``, ``flip_normals``, ``face_normals``."""
 
     def __init__(self, props):
-        super().__init__(props, read_mesh_file(props, read_ply))
+        self._initialize(props, read_mesh_file(props, read_ply))

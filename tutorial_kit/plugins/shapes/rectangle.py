@@ -17,5 +17,5 @@ class Rectangle(Mesh):
         positions = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], np.float32)
         texcoords = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
         faces = np.array([[0, 1, 2], [0, 2, 3]], np.uint32)
-        super().__init__(props, MeshData(positions=positions, faces=faces, normals=None,
+        self._initialize(props, MeshData(positions=positions, faces=faces, normals=None,
                                           texcoords=texcoords), smooth=False)
