@@ -60,7 +60,7 @@ class Optimizer:
 
     def __init__(self, params=None, lr=None, clamp=None, mask_updates=False):
         from tutorial_kit.ad.traverse import ParameterMap
-        if _is_rate(params):
+        if _is_rate(params) and (lr is None or not _is_rate(lr)):
             params, lr = lr, params                      # Mitsuba 3's order: Adam(lr, params)
         if lr is None:
             raise ParameterError(f'{type(self).__name__} needs a learning rate: '
@@ -333,6 +333,25 @@ def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _positional(name, args, params, lr):
+    """``params`` and ``lr`` from up to two positional arguments in either order
+    (the tutorial's ``Adam(params, lr)``, Mitsuba 3's ``Adam(lr, params)``) and
+    the keywords; the other options are keywords only."""
+    if len(args) > 2:
+        raise TypeError(f'{name} takes the parameters and the learning rate as positional arguments; '
+                        f'give the other options by name (momentum=..., beta_1=...)')
+    for value in args:
+        if _is_rate(value) or isinstance(value, dict) and lr is None and params is not None:
+            if lr is not None:
+                raise TypeError(f'{name} got two learning rates')
+            lr = value
+        else:
+            if params is not None:
+                raise TypeError(f'{name} got the parameters twice')
+            params = value
+    return params, lr
+
+
 def _is_rate(value):
     """A learning rate: a real number or a Dr.Jit float array of one value."""
     return _is_real(value) or (dr.is_array_v(value) and dr.is_float_v(value) and dr.depth_v(value) == 1
@@ -357,7 +376,8 @@ class SGD(Optimizer):
     velocity), as for texels no ray reached.
     """
 
-    def __init__(self, params=None, lr=None, momentum=0, clamp=None, mask_updates=False):
+    def __init__(self, *args, params=None, lr=None, momentum=0, clamp=None, mask_updates=False):
+        params, lr = _positional(type(self).__name__, args, params, lr)
         if not _is_real(momentum) or not 0 <= momentum < 1:
             raise ParameterError(f'momentum must be a number in [0, 1), got {momentum!r}')
         self.momentum = momentum
@@ -385,8 +405,9 @@ class Adam(Optimizer):
     the same scale. ``mask_updates``: see :class:`SGD`.
     """
 
-    def __init__(self, params=None, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None,
+    def __init__(self, *args, params=None, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None,
                  mask_updates=False, uniform=False):
+        params, lr = _positional(type(self).__name__, args, params, lr)
         for name, beta in (('beta_1', beta_1), ('beta_2', beta_2)):
             if not _is_real(beta) or not 0 <= beta < 1:
                 raise ParameterError(f'{name} must be a number in [0, 1), got {beta!r}')
