@@ -71,3 +71,54 @@ def test_wrong_number_of_tensors():
     render_torch = tk.torch_renderer(small_cbox(), [RED])
     with pytest.raises(TypeError, match='expected 1 tensors'):
         render_torch()
+
+
+def test_dr_wrap_around_render_as_mitsubas_tutorial_writes_it():
+    """``@dr.wrap(source='torch', target='drjit')`` around a function that assigns
+    a PyTorch tensor to a parameter and renders: PyTorch receives Dr.Jit's gradient."""
+    scene = small_cbox(16)
+    params = tk.traverse(scene)
+
+    @dr.wrap(source='torch', target='drjit')
+    def render_red(red, spp=2, seed=1):
+        params[RED] = red
+        params.update()
+        return tk.render(scene, params, spp=spp, seed=seed, seed_grad=seed + 1)
+
+    weights = np.random.default_rng(3).random((16, 16, 3)).astype(np.float32)
+    red = torch.tensor([0.5, 0.3, 0.2], requires_grad=True)
+    image = render_red(red)
+    assert isinstance(image, torch.Tensor) and tuple(image.shape) == (16, 16, 3)
+    (image * torch.from_numpy(weights)).sum().backward()
+
+    params[RED] = tk.Color3f(0.5, 0.3, 0.2)
+    params.update()
+    dr.enable_grad(params[RED])
+    image = tk.render(scene, params, spp=2, seed=1, seed_grad=2)
+    dr.backward(dr.sum(image * tk.TensorXf(weights), axis=None))
+    expected = dr.grad(params[RED]).numpy().ravel()
+    assert np.all(np.abs(expected) > 0)
+    np.testing.assert_allclose(red.grad.numpy(), expected, rtol=1e-4)
+
+
+def test_dr_wrap_from_drjit_into_torch():
+    """The other way: a PyTorch function inside a Dr.Jit loss; the derivative
+    reaches the scene parameter through it."""
+    scene = small_cbox(16)
+    params = red_params = tk.traverse(scene)
+    red_params.keep([RED])
+
+    @dr.wrap(source='drjit', target='torch')
+    def torch_loss(image):
+        return (image ** 2).mean()
+
+    dr.enable_grad(params[RED])
+    image = tk.render(scene, params, spp=2, seed=1, seed_grad=2)
+    dr.backward(torch_loss(image))
+    through_torch = dr.grad(params[RED]).numpy().ravel()
+
+    dr.disable_grad(params[RED])
+    dr.enable_grad(params[RED])
+    image = tk.render(scene, params, spp=2, seed=1, seed_grad=2)
+    dr.backward(dr.mean(dr.square(image), axis=None))
+    np.testing.assert_allclose(through_torch, dr.grad(params[RED]).numpy().ravel(), rtol=1e-4)

@@ -24,6 +24,7 @@ PyTorch), this module (the public API) and, above it, ``widgets/`` (the
 notebooks' figures and controls), ``course`` and ``cli``. Each layer
 imports only from the layers before it (``tests/test_layers.py``).
 """
+import functools
 from importlib.metadata import PackageNotFoundError, version as _package_version
 
 import drjit as dr
@@ -68,11 +69,11 @@ from tutorial_kit.renderer.sensor import Sensor  # noqa: E402
 from tutorial_kit.renderer.shape import Shape  # noqa: E402
 from tutorial_kit.renderer.texture import Texture  # noqa: E402
 from tutorial_kit.ad.optimizers import Optimizer, SGD, Adam  # noqa: E402
-from tutorial_kit.ad.render import render  # noqa: E402
+from tutorial_kit.ad.render import render as _render  # noqa: E402
 from tutorial_kit.ad.gradients import check_gradient  # noqa: E402
 from tutorial_kit.ad.pytorch import torch_renderer  # noqa: E402
 from tutorial_kit.ad.traverse import ParameterMap, traverse  # noqa: E402
-from tutorial_kit.core.transform4f import Transform4f, ScalarTransform4f  # noqa: E402
+from tutorial_kit.core.transform4f import ScalarTransform4f  # noqa: E402
 from tutorial_kit.core.ray import Ray3f  # noqa: E402
 # Mitsuba 3's scripting API: records, interfaces and helpers of the renderer.
 from tutorial_kit.core import warp  # noqa: E402
@@ -93,32 +94,26 @@ from tutorial_kit.io.struct import Struct  # noqa: E402
 from tutorial_kit.plugins.shapes.mesh import Mesh  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
-# Under Mitsuba 3's names: a shading frame, a surface interaction, luminance.
-from tutorial_kit.core.frame import Frame as Frame3f  # noqa: E402
+# Under Mitsuba 3's names: a surface interaction, luminance, logging, file search, variants.
 from tutorial_kit.renderer.interaction import SurfaceInteraction3f  # noqa: E402
 from tutorial_kit.renderer.texture import luminance  # noqa: E402
+from tutorial_kit.core.log import Log, LogLevel, Logger, log_level, logger, set_log_level  # noqa: E402
+from tutorial_kit.core.file_resolver import FileResolver, file_resolver  # noqa: E402
+from tutorial_kit import variant_types as _variant_types  # noqa: E402
+from tutorial_kit.variant_types import set_variant, variant, variants  # noqa: E402
 
 __version__ = _metadata_version('tutorial_kit')
 
 
-def variant():
-    """Mitsuba 3's name for what runs the renderer: ``'llvm_ad_rgb'`` or ``'cuda_ad_rgb'``."""
-    return f'{backend.name}_ad_rgb'
-
-
-def set_variant(*names):
-    """Mitsuba 3's ``set_variant``: the first of ``names`` that is ``llvm_ad_rgb`` or
-    ``cuda_ad_rgb`` (and usable) chooses the backend. Other variants (scalar,
-    spectral, polarized) do not exist here: this toolkit renders RGB with derivatives."""
-    for name in names:
-        if name in ('llvm_ad_rgb', 'cuda_ad_rgb'):
-            try:
-                set_backend(name.split('_')[0])
-                return
-            except BackendError:
-                continue
-    raise BackendError(f'none of the variants {", ".join(map(repr, names))} is available here; '
-                       f'tutorial_kit offers "llvm_ad_rgb" and (with a GPU) "cuda_ad_rgb"')
+@functools.wraps(_render)
+def render(*args, **kwargs):
+    # In the scalar_rgb variant the image comes back as that variant's TensorXf
+    # (drjit.scalar.TensorXf), as Mitsuba 3 returns it; the renderer itself
+    # always computes with the JIT backend.
+    image = _render(*args, **kwargs)
+    if _variant_types.is_scalar():
+        image = dr.scalar.TensorXf(dr.detach(image).numpy())
+    return image
 
 
 # A render left at the end of a notebook cell shows as a picture.
@@ -137,19 +132,30 @@ def refract(wi, *args):
     raise TypeError('refract(wi, cos_theta_t, eta_ti) or refract(wi, m, cos_theta_t, eta_ti)')
 
 
+_TYPE_TABLES = {}
+
+
 def __getattr__(name):
-    """Array types of the active backend: ``tk.Float``, ``tk.Color3f``, ``tk.Point3f``,
-    ``tk.TensorXf``, ``tk.PCG32``, ..."""
+    """Array types and classes of the active variant: ``tk.Float``, ``tk.Color3f``,
+    ``tk.Point3f``, ``tk.TensorXf``, ``tk.PCG32``, ``tk.Transform4f``, ``tk.Frame3f``, ...
+    (see :mod:`tutorial_kit.variant_types`)."""
+    active = variant()
+    table = _TYPE_TABLES.get(active)
+    if table is None:
+        table = _TYPE_TABLES[active] = _variant_types.types_of(active)
+    if name in table:
+        return table[name]
     if name in backend.TYPE_NAMES or name in backend.ALIASES:
         return getattr(backend, name)
     raise AttributeError(f'module "tutorial_kit" has no attribute "{name}"')
 
 
 __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap', 'Struct', 'Mesh',
-           'ad', 'util', 'variant', 'set_variant', '__version__',
+           'ad', 'util', 'variant', 'set_variant', 'variants', '__version__',
+           'Log', 'LogLevel', 'Logger', 'log_level', 'logger', 'set_log_level', 'FileResolver', 'file_resolver',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
-           'read_bitmap', 'set_backend', 'Transform4f', 'ScalarTransform4f', 'Ray3f',
-           'Frame3f', 'SurfaceInteraction3f', 'luminance',
+           'read_bitmap', 'set_backend', 'ScalarTransform4f', 'Ray3f',
+           'SurfaceInteraction3f', 'luminance',
            'warp', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
            'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
            'EmitterPtr', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
@@ -160,3 +166,6 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'register_integrator', 'register_rfilter', 'register_sampler', 'register_sensor',
            'register_shape', 'register_texture', 'ParamFlags', 'ParamKind', 'TraversalCallback',
            'Plugin', 'BSDF', 'Emitter', 'Integrator', 'SamplingIntegrator', 'Sensor', 'Shape', 'Texture']
+
+# Each variant's types as a module: ``from tutorial_kit.scalar_rgb import Transform4f``.
+from tutorial_kit import scalar_rgb, llvm_ad_rgb, cuda_ad_rgb  # noqa: E402,F401

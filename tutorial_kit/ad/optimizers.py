@@ -23,6 +23,12 @@ computes new values from the gradients and a per-parameter state
       ...
       opt.step()
 
+The options and update rules are Mitsuba 3's (which takes them from Dr.Jit's
+``drjit.opt``): ``SGD(lr, params=..., momentum=..., mask_updates=...)``,
+``Adam(lr, params=..., beta_1=..., beta_2=..., epsilon=..., mask_updates=...,
+uniform=...)``; a rate set for one key (``set_learning_rate({key: rate})``)
+takes precedence over the default; the same gradients give the same steps.
+
 Learning rates and iteration-dependent factors live in *opaque* Dr.Jit
 variables: as Python floats they would be baked into the generated code, and
 every new value would compile a new kernel. Values registered from literals
@@ -52,9 +58,9 @@ class Optimizer:
     value is clipped to that range (e.g. ``(0, 1)`` for a reflectance).
     """
 
-    def __init__(self, params=None, lr=None, clamp=None):
+    def __init__(self, params=None, lr=None, clamp=None, mask_updates=False):
         from tutorial_kit.ad.traverse import ParameterMap
-        if isinstance(params, numbers.Real) and not isinstance(params, bool):
+        if _is_rate(params) and (lr is None or not _is_rate(lr)):
             params, lr = lr, params                      # Mitsuba 3's order: Adam(lr, params)
         if lr is None:
             raise ParameterError(f'{type(self).__name__} needs a learning rate: '
@@ -62,6 +68,9 @@ class Optimizer:
         if params is not None and not isinstance(params, (ParameterMap, dict)):
             raise ParameterError(f'{type(self).__name__} expects a ParameterMap (tk.traverse(scene)), '
                                  f'a dict of arrays or None, got {type(params).__name__}')
+        if not isinstance(mask_updates, bool):
+            raise ParameterError(f'mask_updates is True or False, got {mask_updates!r}')
+        self.mask_updates = mask_updates
         self.params = params if isinstance(params, ParameterMap) else None
         self._values = {}                               # used when not bound to a ParameterMap
         self.state = {}
@@ -78,11 +87,18 @@ class Optimizer:
         if clamp is not None and not isinstance(clamp, dict):
             raise ParameterError(f'clamp must be a dict from key to (low, high), got {type(clamp).__name__}')
         self._default_lr = None
+        self._default_rate = None
+        self._key_rates = {}                            # rates set for one key: they win over the default
         self.lr = {}
         self.clamp = {}
-        if self.params is None and params is not None:
-            self.update(params)
-        self.set_learning_rate(lr)
+        if isinstance(lr, dict):                       # rates per key, no default
+            if self.params is None and params is not None:
+                self.update(params)
+            self.set_learning_rate(lr)
+        else:
+            self.set_learning_rate(lr)
+            if self.params is None and params is not None:
+                self.update(params)
         self.clamp = {key: self._clamp_bounds(key, bounds) for key, bounds in (clamp or {}).items()}
         if self.params is not None:
             for key in self.params:
@@ -90,35 +106,70 @@ class Optimizer:
 
     # -- learning rates ---------------------------------------------------------------
 
-    def set_learning_rate(self, lr, key=None):
-        """Change the learning rate without recompiling.
+    def set_learning_rate(self, lr=None, key=None, **rates):
+        """Change learning rates without recompiling.
 
-        ``lr``: a number (for ``key``, or for every parameter when ``key``
-        is None) or a dict from key to number (Mitsuba 3's form).
-        Nothing changes if any key or rate is bad.
+        ``set_learning_rate(0.1)`` sets the default rate, used by every key
+        that has none of its own; ``set_learning_rate({'x': 0.1})``,
+        ``set_learning_rate(x=0.1)`` or ``set_learning_rate(0.1, key='x')``
+        give ``'x'`` its own, which then takes precedence (as in Mitsuba 3);
+        a rate of None removes it. A rate is a positive number or a Dr.Jit
+        Float of one value. Nothing changes if any key or rate is bad.
         """
         if isinstance(lr, dict):
             if key is not None:
                 raise ParameterError('set_learning_rate takes a dict of rates or a key, not both')
-            rates = dict(lr)
+            changes = dict(lr)
+        elif key is not None:
+            changes = {key: lr}
+        elif lr is not None:
+            changes = {None: lr}
         else:
-            rates = {key: lr}
-        for name, rate in rates.items():
+            changes = {}
+        changes.update(rates)
+        if not changes:
+            raise ParameterError('set_learning_rate needs a rate: set_learning_rate(0.1) or ({key: 0.1})')
+        self._check_rates(changes)
+        for name, rate in changes.items():
+            if name is None:
+                self._set_default(rate)
+            elif rate is None:
+                self._key_rates.pop(name, None)
+            else:
+                self._key_rates[name] = (rate, _opaque_rate(rate))
+        self._refresh_rates()
+
+    def _check_rates(self, changes):
+        for name, rate in changes.items():
             if name is not None:
                 self._check_key(name)           # an unknown key is reported as such
-            if not _is_real(rate) or not 0 < rate <= FLOAT32_MAX:
+            if rate is None and name is not None:
+                continue
+            if not _is_rate(rate) or not 0 < _rate_value(rate) <= FLOAT32_MAX:
                 raise ParameterError(f'the learning rate{"" if name is None else f" of {name!r}"} '
                                      f'must be a positive finite number, got {rate!r}')
-        for name, rate in rates.items():
-            opaque = dr.opaque(bk.Float, float(rate))
-            if name is None:
-                self._default_lr = opaque
-                self.lr = {other: opaque for other in self}
-            else:
-                self.lr[name] = opaque
+
+    def _set_default(self, rate):
+        self._default_rate = rate
+        self._default_lr = _opaque_rate(rate)
+
+    def _refresh_rates(self):
+        self.lr = {name: self._key_rates[name][1] if name in self._key_rates else self._default_lr
+                   for name in self}
+
+    def learning_rate(self, key=None):
+        """The default learning rate, or the rate set for ``key`` (None if it has none), as given."""
+        if key is None:
+            return self._default_rate
+        self._check_key(key)
+        return self._key_rates[key][0] if key in self._key_rates else None
 
     def _rate(self, key):
-        return self.lr.get(key, self._default_lr)
+        rate = self.lr.get(key, self._default_lr)
+        if rate is None:
+            raise ParameterError(f'"{key}" has no learning rate: give it one with '
+                                 f'set_learning_rate({{{key!r}: ...}}) or set a default')
+        return rate
 
     # -- the dictionary of values -----------------------------------------------------
 
@@ -155,6 +206,8 @@ class Optimizer:
         dr.enable_grad(value)
         if previous is None or dr.shape(previous) != dr.shape(value):
             self.reset(key)
+        if key not in self.lr:
+            self.lr[key] = self._key_rates[key][1] if key in self._key_rates else self._default_lr
 
     def __contains__(self, key):
         return key in (self.params if self.params is not None else self._values)
@@ -173,6 +226,7 @@ class Optimizer:
         del self._values[key]
         self.reset(key)
         self.lr.pop(key, None)
+        self._key_rates.pop(key, None)
 
     def keys(self):
         return list(self)
@@ -190,6 +244,8 @@ class Optimizer:
 
     def reset(self, key=None):
         """Forget the state (momentum, moments) of ``key``, or of every parameter."""
+        if key is not None:
+            self._check_key(key)
         for name in ([key] if key is not None else list(self.state)):
             self.state.pop(name, None)
 
@@ -239,7 +295,14 @@ class Optimizer:
                 warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
                 new_values[key] = dr.detach(value)
                 continue
+            previous_state = self.state.get(key)
             new_value = self._update(key, dr.detach(value), gradient)
+            if self.mask_updates:
+                # Components whose gradient is exactly zero keep their value and state.
+                unchanged = gradient == 0
+                new_value = dr.select(unchanged, dr.detach(value), new_value)
+                if previous_state is not None:
+                    self.state[key] = self._keep_state(unchanged, previous_state, self.state[key])
             if key in self.clamp:
                 new_value = dr.clip(new_value, *self.clamp[key])
             new_values[key] = new_value
@@ -258,6 +321,10 @@ class Optimizer:
     def _update(self, key, value, gradient):
         raise NotImplementedError
 
+    def _keep_state(self, unchanged, old, new):
+        """``new`` state, but ``old`` where ``unchanged`` (mask_updates)."""
+        return dr.select(unchanged, old, new)
+
     def __repr__(self):
         return f'{type(self).__name__}[{", ".join(self)}]'
 
@@ -266,25 +333,62 @@ def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
+def _positional(name, args, params, lr):
+    """``params`` and ``lr`` from up to two positional arguments in either order
+    (the tutorial's ``Adam(params, lr)``, Mitsuba 3's ``Adam(lr, params)``) and
+    the keywords; the other options are keywords only."""
+    if len(args) > 2:
+        raise TypeError(f'{name} takes the parameters and the learning rate as positional arguments; '
+                        f'give the other options by name (momentum=..., beta_1=...)')
+    for value in args:
+        if _is_rate(value) or isinstance(value, dict) and lr is None and params is not None:
+            if lr is not None:
+                raise TypeError(f'{name} got two learning rates')
+            lr = value
+        else:
+            if params is not None:
+                raise TypeError(f'{name} got the parameters twice')
+            params = value
+    return params, lr
+
+
+def _is_rate(value):
+    """A learning rate: a real number or a Dr.Jit float array of one value."""
+    return _is_real(value) or (dr.is_array_v(value) and dr.is_float_v(value) and dr.depth_v(value) == 1
+                               and dr.width(value) == 1)
+
+
+def _rate_value(rate):
+    return float(rate) if _is_real(rate) else float(dr.detach(rate)[0])
+
+
+def _opaque_rate(rate):
+    """The rate as an opaque Float: a new value must not compile new kernels."""
+    return dr.opaque(bk.Float, _rate_value(rate))
+
+
 class SGD(Optimizer):
     """Stochastic gradient descent, optionally with momentum.
 
     ``velocity = momentum * velocity + gradient``; ``value -= lr * velocity``.
-    With ``momentum = 0`` this is plain gradient descent.
+    With ``momentum = 0`` this is plain gradient descent. ``mask_updates``:
+    components whose gradient is exactly zero are left alone (value and
+    velocity), as for texels no ray reached.
     """
 
-    def __init__(self, params=None, lr=None, momentum=0, clamp=None):
+    def __init__(self, *args, params=None, lr=None, momentum=0, clamp=None, mask_updates=False):
+        params, lr = _positional(type(self).__name__, args, params, lr)
         if not _is_real(momentum) or not 0 <= momentum < 1:
             raise ParameterError(f'momentum must be a number in [0, 1), got {momentum!r}')
-        super().__init__(params, lr, clamp)
         self.momentum = momentum
+        super().__init__(params, lr, clamp, mask_updates)
 
     def _update(self, key, value, gradient):
         if self.momentum:
             velocity = self.state.get(key, dr.zeros_like(dr.detach(gradient)))
-            gradient = self.momentum * velocity + gradient
+            gradient = dr.fma(self.momentum, velocity, gradient)
             self.state[key] = dr.detach(gradient)
-        return value - self._rate(key) * gradient
+        return dr.fma(gradient, -self._rate(key), value)
 
 
 class Adam(Optimizer):
@@ -292,28 +396,46 @@ class Adam(Optimizer):
     the gradient's mean and variance.
 
     ``m = beta_1 m + (1 - beta_1) g``, ``v = beta_2 v + (1 - beta_2) g^2``,
-    ``value -= lr * m_hat / (sqrt(v_hat) + epsilon)`` with the bias-corrected
-    ``m_hat = m / (1 - beta_1^t)``, ``v_hat = v / (1 - beta_2^t)``.
+    ``value -= lr * m_hat / sqrt(v_hat + epsilon^2)`` with the bias-corrected
+    ``m_hat = m / (1 - beta_1^t)``, ``v_hat = v / (1 - beta_2^t)``; an
+    ``epsilon`` above 1e-6 is added to ``sqrt(v_hat)`` instead, as Dr.Jit and
+    Mitsuba 3 do. ``uniform=True`` divides by the largest ``v_hat`` of the
+    parameter instead of each component's (Nicolet et al., "Large Steps in
+    Inverse Rendering of Geometry", 2021): every component then moves at
+    the same scale. ``mask_updates``: see :class:`SGD`.
     """
 
-    def __init__(self, params=None, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None):
+    def __init__(self, *args, params=None, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None,
+                 mask_updates=False, uniform=False):
+        params, lr = _positional(type(self).__name__, args, params, lr)
         for name, beta in (('beta_1', beta_1), ('beta_2', beta_2)):
             if not _is_real(beta) or not 0 <= beta < 1:
                 raise ParameterError(f'{name} must be a number in [0, 1), got {beta!r}')
         if not _is_real(epsilon) or not 0 < epsilon <= FLOAT32_MAX:
             raise ParameterError(f'epsilon must be a positive finite number, got {epsilon!r}')
-        self.beta_1, self.beta_2, self.epsilon = beta_1, beta_2, epsilon
-        super().__init__(params, lr, clamp)
+        if not isinstance(uniform, bool):
+            raise ParameterError(f'uniform is True or False, got {uniform!r}')
+        self.beta_1, self.beta_2, self.epsilon, self.uniform = beta_1, beta_2, epsilon, uniform
+        super().__init__(params, lr, clamp, mask_updates)
 
     def _update(self, key, value, gradient):
         t = self.state.get(key, (0, None, None))[0] + 1
         zeros = dr.zeros_like(dr.detach(gradient))
         _, m, v = self.state.get(key, (0, zeros, zeros))
-        m = self.beta_1 * m + (1 - self.beta_1) * gradient
-        v = self.beta_2 * v + (1 - self.beta_2) * dr.square(gradient)
+        m = dr.lerp(gradient, m, self.beta_1)                 # beta_1 m + (1 - beta_1) g
+        v = dr.lerp(dr.square(gradient), v, self.beta_2)
         self.state[key] = (t, m, v)
-        # The bias corrections change every step: opaque, so no recompilation.
-        m_correction = dr.opaque(bk.Float, 1 / (1 - self.beta_1 ** t))
-        v_correction = dr.opaque(bk.Float, 1 / (1 - self.beta_2 ** t))
-        step = self._rate(key) * (m * m_correction) / (dr.sqrt(v * v_correction) + self.epsilon)
-        return value - step
+        # Both bias corrections in one factor, computed in double precision; it
+        # changes every step, so it is opaque (no recompilation).
+        correction = math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        scale = self._rate(key) * dr.opaque(bk.Float, -correction)
+        v_used = dr.max(v, axis=None) if self.uniform else v
+        if self.epsilon <= 1e-6:
+            step = m * dr.rsqrt(v_used + self.epsilon ** 2)
+        else:
+            step = m / (dr.sqrt(v_used) + self.epsilon)
+        return dr.fma(step, scale, value)
+
+    def _keep_state(self, unchanged, old, new):
+        # The step count t goes on; the moments stay where the gradient was zero.
+        return (new[0], dr.select(unchanged, old[1], new[1]), dr.select(unchanged, old[2], new[2]))

@@ -196,7 +196,19 @@ def _convert(key, parameter, value):
     return _CONVERTERS[parameter.kind](key, parameter, current, value)
 
 
+def _flat_drjit(value):
+    """A Dr.Jit float tensor's flat array (a PyTorch tensor through ``dr.wrap``
+    arrives as one); other values as they are."""
+    if isinstance(value, bk.TensorXf):
+        return value.array
+    return value
+
+
 def _color(key, parameter, current, value):
+    value = _flat_drjit(value)
+    if isinstance(value, bk.Float) and dr.width(value) in (1, 3):
+        # Three Dr.Jit floats (or one grey): a colour that keeps their derivatives.
+        value = dr.unravel(bk.Array3f, value) if dr.width(value) == 3 else bk.Array3f(value, value, value)
     if isinstance(value, bk.Array3f) and dr.width(value) == 1:
         # Keep Dr.Jit colours as they are: they may carry derivatives.
         if not dr.all(dr.isfinite(dr.detach(value)), axis=None):
@@ -209,6 +221,7 @@ def _color(key, parameter, current, value):
 
 
 def _float(key, parameter, current, value):
+    value = _flat_drjit(value)
     if isinstance(value, bk.Float) and dr.width(value) == 1:
         # Keep Dr.Jit floats as they are (they may carry derivatives), once checked.
         if not dr.all(dr.isfinite(dr.detach(value))):

@@ -16,8 +16,9 @@ def coordinate_system(n):
     sign = dr.sign(n.z)
     a = -dr.rcp(sign + n.z)
     b = n.x * n.y * a
-    s = bk.Array3f(dr.fma(n.x * n.x, a * sign, 1), sign * b, -sign * n.x)
-    t = bk.Array3f(b, dr.fma(n.y * n.y, a, sign), -n.y)
+    vector = type(n)
+    s = vector(dr.fma(n.x * n.x, a * sign, 1), sign * b, -sign * n.x)
+    t = vector(b, dr.fma(n.y * n.y, a, sign), -n.y)
     return s, t
 
 
@@ -34,23 +35,34 @@ class Frame:
     as BSDFs need them: theta from the normal (+z), phi around it from s (+x).
     """
 
+    #: The type of the axes; lists and tuples given to the constructor become it.
+    @staticmethod
+    def _vector(v):
+        return v if isinstance(v, bk.Array3f) else bk.Array3f(v)
+
     def __init__(self, *axes):
+        if len(axes) not in (0, 1, 3):
+            raise TypeError(f'Frame3f takes no axes, the normal n, or s, t and n; got {len(axes)} arguments')
+        try:
+            axes = [self._vector(axis) for axis in axes]
+        except (TypeError, RuntimeError) as error:
+            raise TypeError(f'Frame3f axes are 3-vectors: {error}') from None
         if len(axes) == 0:
-            self.s, self.t, self.n = bk.Array3f(1, 0, 0), bk.Array3f(0, 1, 0), bk.Array3f(0, 0, 1)
+            self.s, self.t, self.n = self._vector([1, 0, 0]), self._vector([0, 1, 0]), self._vector([0, 0, 1])
         elif len(axes) == 1:
             self.n = axes[0]
             self.s, self.t = coordinate_system(axes[0])
-        elif len(axes) == 3:
-            self.s, self.t, self.n = axes
         else:
-            raise TypeError(f'Frame takes no axes, the normal n, or s, t and n; got {len(axes)} arguments')
+            self.s, self.t, self.n = axes
 
     def to_local(self, v):
         """World direction ``v`` (Array3f) in this frame's coordinates."""
-        return bk.Array3f(dr.dot(v, self.s), dr.dot(v, self.t), dr.dot(v, self.n))
+        v = self._vector(v)
+        return self._vector([dr.dot(v, self.s), dr.dot(v, self.t), dr.dot(v, self.n)])
 
     def to_world(self, v):
         """Local direction ``v`` (Array3f) in world coordinates."""
+        v = self._vector(v)
         return self.s * v.x + self.t * v.y + self.n * v.z
 
     @classmethod
@@ -69,15 +81,15 @@ class Frame:
     # -- angles of local directions (Float), as Mitsuba 3's Frame3f offers them -------------
     @staticmethod
     def cos_theta(v):
-        return v.z
+        return v[2]
 
     @staticmethod
     def cos_theta_2(v):
-        return dr.square(v.z)
+        return dr.square(v[2])
 
     @staticmethod
     def sin_theta_2(v):
-        return dr.fma(v.x, v.x, dr.square(v.y))
+        return dr.fma(v[0], v[0], dr.square(v[1]))
 
     @staticmethod
     def sin_theta(v):
@@ -85,11 +97,11 @@ class Frame:
 
     @staticmethod
     def tan_theta(v):
-        return dr.safe_sqrt(dr.fma(-v.z, v.z, 1)) / v.z
+        return dr.safe_sqrt(dr.fma(-v[2], v[2], 1)) / v[2]
 
     @staticmethod
     def tan_theta_2(v):
-        return dr.maximum(dr.fma(-v.z, v.z, 1), 0) / dr.square(v.z)
+        return dr.maximum(dr.fma(-v[2], v[2], 1), 0) / dr.square(v[2])
 
     @staticmethod
     def sincos_phi(v):
@@ -97,8 +109,8 @@ class Frame:
         sin_theta_2 = Frame.sin_theta_2(v)
         inv = dr.rsqrt(sin_theta_2)
         undefined = dr.abs(sin_theta_2) <= 4 * dr.epsilon(bk.Float)
-        return (dr.select(undefined, 0, dr.clip(v.y * inv, -1, 1)),
-                dr.select(undefined, 1, dr.clip(v.x * inv, -1, 1)))
+        return (dr.select(undefined, 0, dr.clip(v[1] * inv, -1, 1)),
+                dr.select(undefined, 1, dr.clip(v[0] * inv, -1, 1)))
 
     @staticmethod
     def sin_phi(v):
@@ -114,8 +126,8 @@ class Frame:
         sin_theta_2 = Frame.sin_theta_2(v)
         inv = dr.rcp(sin_theta_2)
         undefined = dr.abs(sin_theta_2) <= 4 * dr.epsilon(bk.Float)
-        return (dr.select(undefined, 0, dr.clip(dr.square(v.y) * inv, 0, 1)),
-                dr.select(undefined, 1, dr.clip(dr.square(v.x) * inv, 0, 1)))
+        return (dr.select(undefined, 0, dr.clip(dr.square(v[1]) * inv, 0, 1)),
+                dr.select(undefined, 1, dr.clip(dr.square(v[0]) * inv, 0, 1)))
 
     @staticmethod
     def sin_phi_2(v):
@@ -127,3 +139,13 @@ class Frame:
 
     def __repr__(self):
         return f'Frame3f[\n  s = {self.s},\n  t = {self.t},\n  n = {self.n}\n]'
+
+
+class ScalarFrame3f(Frame):
+    """The same frame with Dr.Jit's scalar 3-vectors (Python floats): one frame,
+    as the ``scalar_rgb`` variant's ``Frame3f``."""
+    DRJIT_STRUCT = {'s': dr.scalar.Array3f, 't': dr.scalar.Array3f, 'n': dr.scalar.Array3f}
+
+    @staticmethod
+    def _vector(v):
+        return v if isinstance(v, dr.scalar.Array3f) else dr.scalar.Array3f(v)

@@ -1,17 +1,21 @@
-"""``Transform4f``: affine transforms whose entries may carry derivatives, as in Mitsuba 3.
+"""Transforms whose entries may carry derivatives, as Mitsuba 3's ``Transform4f``.
 
-A transform is a 4x4 matrix acting on column vectors. It is built by
-chaining operations, each applied *before* the ones already there, exactly
-as Mitsuba 3 composes them::
+A transform is a square matrix acting on column vectors: 4x4 for points in
+space (:class:`Transform4f`), 3x3 for points in the plane
+(:class:`Transform3f`). It is built by chaining operations, each applied
+*before* the ones already there, exactly as Mitsuba 3 composes them::
 
     to_world = tk.Transform4f().translate([1, 0, 0]).rotate([0, 1, 0], 30).scale(2)
     # = T @ R @ S: a point is scaled first, then rotated, then translated.
 
+An operation called on the class starts from the identity, as in Mitsuba 3:
+``tk.Transform4f.translate(offset)`` is ``tk.Transform4f().translate(offset)``.
+
 ``@`` applies a transform to another transform (composition) or to points
 (an ``Array3f`` of many points, or a 3-sequence); vectors and normals have
-:meth:`Transform4f.transform_vector` and :meth:`Transform4f.transform_normal`
-(Dr.Jit array types cannot be subclassed, so unlike Mitsuba there are no
-separate ``Point3f``, ``Vector3f`` and ``Normal3f`` types to dispatch on).
+:meth:`transform_vector` and :meth:`transform_normal` (Dr.Jit array types
+cannot be subclassed, so unlike Mitsuba there are no separate ``Point3f``,
+``Vector3f`` and ``Normal3f`` types for ``@`` to tell apart).
 
 The entries of a :class:`Transform4f` are Dr.Jit ``Float`` values of the
 active backend, so a translation or an angle with gradients enabled makes
@@ -24,10 +28,16 @@ pose estimation (Mitsuba 3's ``object_pose_estimation`` tutorial)::
     params['bunny.vertex_positions'] = dr.ravel(trafo @ initial)
     params.update()
 
-:class:`ScalarTransform4f` is the same with plain Python floats (no
-derivatives), for building scenes and cameras. Angles are in degrees.
+The ``Scalar`` classes are the same with plain Python floats (no
+derivatives), for building scenes and cameras; they map points to Dr.Jit's
+scalar arrays (``drjit.scalar.Array3f``). :class:`ProjectiveTransform4f`
+adds the perspective projection, whose points are divided by their fourth
+coordinate. Angles are in degrees. ``matrix`` is the matrix's values as a
+NumPy float64 array (Mitsuba 3 gives a Dr.Jit ``Matrix4f``; ``np.array``
+reads either).
 """
 import math
+import numbers
 
 import drjit as dr
 import numpy as np
@@ -35,21 +45,64 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 
 
-class _Transform4:
-    """Shared implementation; subclasses choose the entry type."""
+class _BuildsFromIdentity:
+    """A method that, called on the class rather than an instance, starts from
+    the identity: ``Transform4f.scale(2)`` is ``Transform4f().scale(2)``."""
+
+    def __init__(self, method):
+        self.method = method
+        self.__doc__ = method.__doc__
+
+    def __get__(self, instance, owner):
+        target = owner() if instance is None else instance
+        return self.method.__get__(target, owner)
+
+
+class _Transform:
+    """Shared implementation; subclasses choose the size and the entry type."""
+    size = 4
+    projective = False
 
     def __init__(self, matrix=None):
-        """``matrix``: anything indexable as 4x4 (nested lists, NumPy, another transform),
-        default the identity."""
-        if isinstance(matrix, _Transform4):
-            matrix = matrix.rows
+        """``matrix``: the identity when omitted; a number (that multiple of the
+        identity); ``size`` numbers (row ``i`` filled with the ``i``-th, as
+        Mitsuba 3 broadcasts); anything indexable as a size x size matrix
+        (nested lists, NumPy, a Dr.Jit matrix, another transform)."""
+        self.rows = [[self._entry(v) for v in row] for row in self._square(matrix)]
+
+    def _square(self, matrix):
+        n = self.size
         if matrix is None:
-            matrix = np.eye(4)
-        self.rows = [[self._entry(matrix[i][j]) for j in range(4)] for i in range(4)]
+            return _identity(n)
+        if isinstance(matrix, _Transform):
+            if matrix.size != n:
+                raise ValueError(f'{type(self).__name__} needs a {n}x{n} matrix, '
+                                 f'got a {type(matrix).__name__} ({matrix.size}x{matrix.size})')
+            return matrix.rows
+        if _is_number(matrix):
+            return [[matrix if i == j else 0.0 for j in range(n)] for i in range(n)]
+        try:
+            rows = [matrix[i] for i in range(len(matrix))]
+        except TypeError:
+            raise TypeError(f'{type(self).__name__} takes a {n}x{n} matrix, {n} numbers or one number, '
+                            f'got {type(matrix).__name__}') from None
+        if len(rows) == n and all(_is_number(row) for row in rows):
+            return [[row] * n for row in rows]
+        try:
+            square = len(rows) == n and all(len(row) == n for row in rows)
+        except TypeError:
+            square = False
+        if not square:
+            raise ValueError(f'{type(self).__name__} takes a {n}x{n} matrix, {n} numbers or one number, '
+                             f'got {np.shape(np.asarray(matrix, dtype=object))}')
+        return [[row[j] for j in range(n)] for row in rows]
 
     # -- entries -------------------------------------------------------------------
     @staticmethod
     def _entry(value):
+        raise NotImplementedError
+
+    def _point_type(self):
         raise NotImplementedError
 
     @classmethod
@@ -60,8 +113,13 @@ class _Transform4:
 
     @property
     def matrix(self):
-        """The 4x4 matrix as a NumPy float64 array (values only, no derivatives)."""
+        """The matrix as a NumPy float64 array (values only, no derivatives)."""
         return np.array([[_to_float(v) for v in row] for row in self.rows], dtype=np.float64)
+
+    @property
+    def inverse_transpose(self):
+        """The inverse's transpose as a NumPy float64 array: what normals are multiplied by."""
+        return self.inverse().matrix.T
 
     def __repr__(self):
         text = np.array2string(self.matrix, precision=6, suppress_small=True, separator=', ')
@@ -69,100 +127,193 @@ class _Transform4:
 
     # -- composition ---------------------------------------------------------------
     def __matmul__(self, other):
-        if isinstance(other, _Transform4):
-            a, b = self.rows, other.rows
-            return self._from_rows([[sum_products(a[i][k] * b[k][j] for k in range(4))
-                                     for j in range(4)] for i in range(4)])
+        if isinstance(other, _Transform):
+            if other.size != self.size:
+                raise ValueError(f'cannot compose a {self.size}x{self.size} transform with a '
+                                 f'{other.size}x{other.size} one')
+            a, b, n = self.rows, other.rows, self.size
+            kind = type(self) if not other.projective or self.projective else type(other)
+            return kind._from_rows([[sum_products(a[i][k] * b[k][j] for k in range(n))
+                                     for j in range(n)] for i in range(n)])
         return self.transform_point(other)
 
     def _then(self, matrix):
         """``self @ matrix``: ``matrix`` acts on points first."""
         return self @ type(self)(matrix)
 
+    @_BuildsFromIdentity
     def translate(self, offset):
-        """Append a translation by ``offset`` (3 values; each may be a Dr.Jit Float)."""
-        m = _identity()
-        for i in range(3):
-            m[i][3] = offset[i]
+        """Append a translation by ``offset`` (``size - 1`` values; each may be a Dr.Jit Float)."""
+        offset = self._vector(offset, 'translate')
+        m = _identity(self.size)
+        for i in range(self.size - 1):
+            m[i][-1] = offset[i]
         return self._then(m)
 
+    @_BuildsFromIdentity
     def scale(self, factors):
-        """Append a scaling by ``factors`` (one value or three)."""
-        factors = [factors] * 3 if _is_scalar(factors) else factors
-        m = _identity()
-        for i in range(3):
+        """Append a scaling by ``factors`` (one value, or one per axis)."""
+        factors = [factors] * (self.size - 1) if _is_scalar(factors) else self._vector(factors, 'scale')
+        m = _identity(self.size)
+        for i in range(self.size - 1):
             m[i][i] = factors[i]
         return self._then(m)
 
+    def translation(self):
+        """The translation part (the last column), as a point of this transform's kind."""
+        return self._pack([self.rows[i][-1] for i in range(self.size - 1)])
+
+    def has_scale(self):
+        """Whether the linear part changes lengths (its columns are not all of unit length)."""
+        m = self.matrix[:-1, :-1]
+        return not np.allclose(np.linalg.norm(m, axis=0), 1, atol=1e-5)
+
+    # -- application ---------------------------------------------------------------
+    def transform_point(self, p):
+        """``M (p, 1)``, divided by its last coordinate for a projective transform;
+        ``p`` an array of any number of points, or ``size - 1`` values."""
+        p = self._vector(p, 'a point')
+        n = self.size
+        rows = self.rows if self.projective else self.rows[:-1]
+        out = [sum_products([row[k] * p[k] for k in range(n - 1)] + [row[-1]]) for row in rows]
+        if self.projective:
+            w = out.pop()
+            out = [value / w for value in out]
+        return self._pack(out)
+
+    def transform_affine(self, p):
+        """``M (p, 1)`` without the division: the affine part applied to a point."""
+        p = self._vector(p, 'a point')
+        n = self.size
+        return self._pack([sum_products([self.rows[i][k] * p[k] for k in range(n - 1)] + [self.rows[i][-1]])
+                           for i in range(n - 1)])
+
+    def transform_vector(self, v):
+        """``M (v, 0)``: directions ignore the translation."""
+        v = self._vector(v, 'a vector')
+        n = self.size
+        return self._pack([sum_products(self.rows[i][k] * v[k] for k in range(n - 1)) for i in range(n - 1)])
+
+    def transform_normal(self, normal):
+        """Normals transform with the inverse transpose (not renormalised, as in Mitsuba)."""
+        normal = self._vector(normal, 'a normal')
+        inv, n = self.inverse().rows, self.size
+        return self._pack([sum_products(inv[k][i] * normal[k] for k in range(n - 1)) for i in range(n - 1)])
+
+    def _vector(self, v, what):
+        count = self.size - 1
+        try:
+            values = [v[i] for i in range(count)]
+            extra = len(v) if not dr.is_array_v(v) or dr.size_v(v) != dr.Dynamic else count
+        except (TypeError, IndexError, KeyError):
+            raise ValueError(f'{type(self).__name__}: {what} needs {count} values, got {v!r}') from None
+        if extra != count:
+            raise ValueError(f'{type(self).__name__}: {what} needs {count} values, got {extra}')
+        return values
+
+    def _pack(self, values):
+        return self._point_type()(*values)
+
+    # -- inverse -------------------------------------------------------------------
+    def inverse(self):
+        """The inverse transform (cofactors of the linear part for an affine one)."""
+        if self.projective:
+            return self._general_inverse()
+        n = self.size - 1
+        a = [row[:n] for row in self.rows[:n]]
+        inv = _inverse_2x2(a) if n == 2 else _inverse_3x3(a)
+        shift = [-sum_products(inv[i][k] * self.rows[k][-1] for k in range(n)) for i in range(n)]
+        return type(self)([inv[i] + [shift[i]] for i in range(n)] + [[0.0] * n + [1.0]])
+
+    def _general_inverse(self):
+        raise NotImplementedError
+
+
+class _Transform4(_Transform):
+    """4x4 transforms: rotations about an axis, cameras, frames."""
+    size = 4
+
+    @_BuildsFromIdentity
     def rotate(self, axis, angle):
         """Append a right-handed rotation by ``angle`` degrees (may be a Dr.Jit Float)
         about ``axis`` (3 values), by Rodrigues' formula."""
-        axis = np.asarray([_to_float(a) for a in axis], dtype=np.float64)
+        axis = np.asarray([_to_float(a) for a in self._vector(axis, 'rotate\'s axis')], dtype=np.float64)
         if not np.linalg.norm(axis) > 0:
             raise ValueError('rotate: the axis must not be zero')
         x, y, z = axis / np.linalg.norm(axis)
-        theta = angle * (math.pi / 180)
-        c, s = (math.cos(theta), math.sin(theta)) if _is_scalar(theta) and not _is_drjit(theta) \
-            else (dr.cos(theta), dr.sin(theta))
+        c, s = _cos_sin_degrees(angle)
         k = [[0, -z, y], [z, 0, -x], [-y, x, 0]]
         outer = [[x * x, x * y, x * z], [y * x, y * y, y * z], [z * x, z * y, z * z]]
-        m = _identity()
+        m = _identity(4)
         for i in range(3):
             for j in range(3):
                 m[i][j] = c * float(i == j) + s * k[i][j] + (1 - c) * outer[i][j]
         return self._then(m)
 
+    @_BuildsFromIdentity
     def look_at(self, origin, target, up):
         """Append a camera-to-world transform: +z from ``origin`` towards ``target``,
         +y along ``up``, +x to the left (Mitsuba's camera frame)."""
-        o, t, u = (self._vector(v) for v in (origin, target, up))
+        o, t, u = (self._vector(v, name) for v, name in ((origin, 'origin'), (target, 'target'), (up, 'up')))
         direction = _normalize([t[i] - o[i] for i in range(3)])
         left = _normalize(_cross(u, direction))
         new_up = _cross(direction, left)
-        m = _identity()
+        m = _identity(4)
         for i in range(3):
             m[i][0], m[i][1], m[i][2], m[i][3] = left[i], new_up[i], direction[i], o[i]
         return self._then(m)
 
-    def inverse(self):
-        """The inverse of an affine transform (bottom row 0, 0, 0, 1)."""
-        a = [row[:3] for row in self.rows[:3]]
-        cof = [[a[(j + 1) % 3][(i + 1) % 3] * a[(j + 2) % 3][(i + 2) % 3]
-                - a[(j + 1) % 3][(i + 2) % 3] * a[(j + 2) % 3][(i + 1) % 3] for j in range(3)]
-               for i in range(3)]
-        det = sum_products(a[0][k] * cof[k][0] for k in range(3))
-        inv = [[cof[i][j] / det for j in range(3)] for i in range(3)]
-        shift = [-sum_products(inv[i][k] * self.rows[k][3] for k in range(3)) for i in range(3)]
-        return type(self)([inv[i] + [shift[i]] for i in range(3)] + [[0, 0, 0, 1]])
+    @_BuildsFromIdentity
+    def orthographic(self, near, far):
+        """Append the orthographic projection that maps z in [near, far] to [0, 1]."""
+        _check_near_far(near, far)
+        return self.scale([1, 1, 1 / (far - near)]).translate([0, 0, -near])
 
-    # -- application ---------------------------------------------------------------
-    def transform_point(self, p):
-        """``M (p, 1)``: ``p`` an Array3f (any number of points) or 3 values."""
-        p = self._vector(p)
-        out = [sum_products([self.rows[i][k] * p[k] for k in range(3)] + [self.rows[i][3]])
-               for i in range(3)]
-        return self._pack(out, p)
+    @_BuildsFromIdentity
+    def to_frame(self, frame):
+        """Append the map from ``frame``'s coordinates to the world: columns s, t, n."""
+        axes = [self._vector(getattr(frame, name), f'frame.{name}') for name in 'stn']
+        m = _identity(4)
+        for i in range(3):
+            for j in range(3):
+                m[i][j] = axes[j][i]
+        return self._then(m)
 
-    def transform_vector(self, v):
-        """``M (v, 0)``: directions ignore the translation."""
-        v = self._vector(v)
-        return self._pack([sum_products(self.rows[i][k] * v[k] for k in range(3)) for i in range(3)], v)
+    @_BuildsFromIdentity
+    def from_frame(self, frame):
+        """Append the map from the world to ``frame``'s coordinates: rows s, t, n."""
+        axes = [self._vector(getattr(frame, name), f'frame.{name}') for name in 'stn']
+        m = _identity(4)
+        for i in range(3):
+            for j in range(3):
+                m[i][j] = axes[i][j]
+        return self._then(m)
 
-    def transform_normal(self, n):
-        """Normals transform with the inverse transpose (not renormalised, as in Mitsuba)."""
-        n = self._vector(n)
-        inv = self.inverse().rows
-        return self._pack([sum_products(inv[k][i] * n[k] for k in range(3)) for i in range(3)], n)
 
-    def _vector(self, v):
-        return [v[i] for i in range(3)]
+class _Projective:
+    """Mixin of projective transforms: a perspective projection, points divided by w."""
+    projective = True
 
-    def _pack(self, values, like):
-        raise NotImplementedError
+    @_BuildsFromIdentity
+    def perspective(self, fov, near, far):
+        """Append the perspective projection of field of view ``fov`` degrees (on
+        both axes) that maps z in [near, far] to [0, 1] after the division by z."""
+        _check_near_far(near, far)
+        if not 0 < _to_float(fov) < 180:
+            raise ValueError(f'perspective: fov is in degrees, in (0, 180), got {fov!r}')
+        cot = 1 / math.tan(math.radians(_to_float(fov)) / 2)
+        depth = 1 / (far - near)
+        m = [[cot, 0, 0, 0], [0, cot, 0, 0], [0, 0, far * depth, -near * far * depth], [0, 0, 1, 0]]
+        return self._then(m)
+
+    def _general_inverse(self):
+        matrix = self._matrix_type()([[self.rows[i][j] for j in range(4)] for i in range(4)])
+        inverse = dr.rcp(matrix)
+        return type(self)([[inverse[i][j] for j in range(4)] for i in range(4)])
 
 
 class Transform4f(_Transform4):
-    """A 4x4 transform with Dr.Jit ``Float`` entries (gradients may be enabled).
+    """A 4x4 affine transform with Dr.Jit ``Float`` entries (gradients may be enabled).
 
     Applied to an ``Array3f`` of points it returns an ``Array3f``; the
     result tracks derivatives of every entry that does.
@@ -172,22 +323,66 @@ class Transform4f(_Transform4):
     def _entry(value):
         return value if _is_drjit(value) else bk.Float(float(value))
 
-    def _pack(self, values, like):
-        return bk.Array3f(*values)
+    def _point_type(self):
+        return bk.Array3f
+
+    def _matrix_type(self):
+        return getattr(dr, bk.name).ad.Matrix4f
 
 
 class ScalarTransform4f(_Transform4):
-    """A 4x4 transform of Python floats, for scene set-up (no derivatives)."""
+    """A 4x4 affine transform of Python floats, for scene set-up (no derivatives)."""
 
     @staticmethod
     def _entry(value):
-        if _is_drjit(value):
-            raise TypeError('ScalarTransform4f holds plain numbers; use Transform4f for Dr.Jit values')
-        return float(value)
+        return _scalar_entry(value, 'ScalarTransform4f', 'Transform4f')
 
-    def _pack(self, values, like):
-        return np.array(values, dtype=np.float64)
+    def _point_type(self):
+        return dr.scalar.Array3f
 
+    def _matrix_type(self):
+        return dr.scalar.Matrix4f
+
+
+class ProjectiveTransform4f(_Projective, Transform4f):
+    """A 4x4 projective transform with Dr.Jit ``Float`` entries: ``perspective``."""
+
+
+class ScalarProjectiveTransform4f(_Projective, ScalarTransform4f):
+    """A 4x4 projective transform of Python floats: ``perspective``."""
+
+
+class _Transform3(_Transform):
+    """3x3 transforms of the plane (texture coordinates, 2D points)."""
+    size = 3
+
+    @_BuildsFromIdentity
+    def rotate(self, angle):
+        """Append a counter-clockwise rotation by ``angle`` degrees (may be a Dr.Jit Float)."""
+        c, s = _cos_sin_degrees(angle)
+        return self._then([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]])
+
+
+class Transform3f(_Transform3):
+    """A 3x3 affine transform of the plane with Dr.Jit ``Float`` entries."""
+    _entry = Transform4f._entry
+
+    def _point_type(self):
+        return bk.Array2f
+
+
+class ScalarTransform3f(_Transform3):
+    """A 3x3 affine transform of the plane of Python floats."""
+
+    @staticmethod
+    def _entry(value):
+        return _scalar_entry(value, 'ScalarTransform3f', 'Transform3f')
+
+    def _point_type(self):
+        return dr.scalar.Array2f
+
+
+# -- helpers ---------------------------------------------------------------------------
 
 def sum_products(terms):
     """The sum of an iterable (Python's ``sum`` starts from the int 0, which is fine
@@ -198,22 +393,59 @@ def sum_products(terms):
     return total
 
 
-def _identity():
-    return [[1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]
+def _scalar_entry(value, name, jit_name):
+    if _is_drjit(value) and dr.is_jit_v(value):
+        raise TypeError(f'{name} holds plain numbers; use {jit_name} for Dr.Jit values')
+    if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)) \
+            and not _is_drjit(value):
+        raise TypeError(f'{name} entries are numbers, got {type(value).__name__}')
+    return float(value)
+
+
+def _identity(n):
+    return [[1.0 if i == j else 0.0 for j in range(n)] for i in range(n)]
+
+
+def _inverse_2x2(a):
+    det = a[0][0] * a[1][1] - a[0][1] * a[1][0]
+    return [[a[1][1] / det, -a[0][1] / det], [-a[1][0] / det, a[0][0] / det]]
+
+
+def _inverse_3x3(a):
+    cof = [[a[(j + 1) % 3][(i + 1) % 3] * a[(j + 2) % 3][(i + 2) % 3]
+            - a[(j + 1) % 3][(i + 2) % 3] * a[(j + 2) % 3][(i + 1) % 3] for j in range(3)]
+           for i in range(3)]
+    det = sum_products(a[0][k] * cof[k][0] for k in range(3))
+    return [[cof[i][j] / det for j in range(3)] for i in range(3)]
+
+
+def _cos_sin_degrees(angle):
+    theta = angle * (math.pi / 180)
+    if _is_drjit(theta) and dr.is_jit_v(theta):
+        return dr.cos(theta), dr.sin(theta)
+    return math.cos(theta), math.sin(theta)
+
+
+def _check_near_far(near, far):
+    if not (_is_number(near) and _is_number(far)) or not 0 <= near < far:
+        raise ValueError(f'near and far must be numbers with 0 <= near < far, got near={near!r}, far={far!r}')
 
 
 def _is_drjit(value):
     return dr.is_array_v(value)
 
 
+def _is_number(value):
+    return isinstance(value, (numbers.Real, np.floating, np.integer)) and not isinstance(value, bool)
+
+
 def _is_scalar(value):
-    return isinstance(value, (int, float, np.floating, np.integer)) or \
-        (_is_drjit(value) and dr.depth_v(value) == 1)
+    return _is_number(value) or (_is_drjit(value) and dr.is_jit_v(value) and dr.depth_v(value) == 1)
 
 
 def _to_float(value):
     if _is_drjit(value):
-        return float(np.asarray(dr.detach(value).numpy()).ravel()[0])
+        return float(np.asarray(dr.detach(value).numpy()).ravel()[0]) if dr.is_jit_v(value) else float(value)
     return float(value)
 
 

@@ -26,6 +26,7 @@ from tutorial_kit.core import registry
 
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError, XMLError
+from tutorial_kit.core.file_resolver import file_resolver
 from tutorial_kit.io.properties import Properties, SceneWarning, is_lenient, nearest_names
 from tutorial_kit.core.spectrum import CIE_MAX_NM, CIE_MIN_NM, parse_spectrum, spectrum_to_srgb
 
@@ -499,7 +500,7 @@ class _Loader:
     def _include(self, node):
         """The root of an included file, whose children join the including element."""
         base = os.path.dirname(node.path)
-        path = os.path.normpath(os.path.join(base, node.require('filename')))
+        path = resolve_path(_Directory(base), node.require('filename'))
         if os.path.abspath(path) in self.include_stack:
             raise node.error(f'"{path}" includes itself')
         if len(self.include_stack) > MAX_INCLUDE_DEPTH:
@@ -546,10 +547,24 @@ def _check_child(child, category, kind, counts):
         raise child.error(f'<{category}> takes at most {most} <{kind}>', PluginError)
 
 
+class _Directory:
+    """What :func:`resolve_path` reads of a plugin's properties: where its file lies."""
+
+    def __init__(self, base_dir):
+        self.base_dir = base_dir
+
+
 def resolve_path(props, filename):
     """``filename`` relative to the directory of the scene file that named it
-    (``props.base_dir``)."""
-    return os.path.normpath(os.path.join(props.base_dir, filename))
+    (``props.base_dir``); when no file is there, in the first directory of
+    :func:`~tutorial_kit.core.file_resolver.file_resolver` that has it, as
+    Mitsuba 3 searches. A file found nowhere keeps the first name, which
+    the error then reports."""
+    own = os.path.normpath(os.path.join(props.base_dir, filename))
+    if os.path.exists(own) or os.path.isabs(filename):
+        return own
+    found = file_resolver().resolve(filename)
+    return os.path.normpath(found) if os.path.isabs(found) else own
 
 
 __all__ = ['load_file', 'load_string', 'upgrade_tree', 'resolve_path', 'read_regular_file',
