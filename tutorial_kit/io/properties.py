@@ -207,6 +207,11 @@ class Properties:
                                    f'got {_rgb_text(rgb)}')
         return rgb
 
+    def bitmap(self, name):
+        """An image given as a Python value (a ``Bitmap``, a NumPy array or
+        Dr.Jit tensor of shape (height, width, channels)) as float32 NumPy."""
+        return self._get(name, ('bitmap',), _REQUIRED, 'an image (Bitmap or (H, W, C) array)')
+
     def transform(self, name):
         """A <transform> as a float64 (4, 4) matrix, the identity when absent."""
         return np.asarray(self._get(name, ('transform',), np.eye(4), 'a <transform>'), dtype=np.float64)
@@ -289,12 +294,31 @@ def python_entry(name, value, plugin=None):
         return value.matrix, 'transform'
     if registry.category_of(value) is not None:
         return value, 'object'
+    image = _image(value)
+    if image is not None:
+        return image, 'bitmap'
     vector = _three_numbers(value)
     if vector is not None:
         return vector, 'vector'
     where = f' of plugin "{plugin}"' if plugin else ''
     raise PluginError(f'parameter "{name}"{where} cannot be a {type(value).__name__}: expected a '
-                      f'number, bool, string, three numbers, a transform or a plugin object')
+                      f'number, bool, string, three numbers, a transform, an image or a plugin object')
+
+
+def _image(value):
+    """``value`` as a float32 NumPy array (height, width, channels) if it is an
+    image: a ``Bitmap`` (ours or Mitsuba's, which NumPy reads), or a NumPy array
+    or Dr.Jit tensor of three dimensions; else None."""
+    if type(value).__name__ == 'Bitmap' and hasattr(value, '__array__'):
+        linear = getattr(value, 'linear', None)
+        pixels = linear() if callable(linear) else np.asarray(value)
+        pixels = np.asarray(pixels, dtype=np.float32)
+        return pixels[:, :, None] if pixels.ndim == 2 else pixels
+    if value is not None and dr.is_tensor_v(value):
+        value = dr.detach(value).numpy()
+    if isinstance(value, np.ndarray) and value.ndim == 3:
+        return np.asarray(value, dtype=np.float32)
+    return None
 
 
 def _three_numbers(value):
