@@ -182,9 +182,9 @@ class EnvironmentMapEmitter(Emitter):
         s = (bk.Float(cell.x) + offset.x) / width
         v = (bk.Float(cell.y) + offset.y) / (height - 1)
         uv = bk.Array2f(s + 0.5 / width, v)               # cells start at the pixel centres
-        sin_theta = dr.sin(v * dr.pi)
-        pdf = dr.select(active & (sin_theta > 0),
-                        pmf * (width * (height - 1)) / (2 * dr.square(dr.pi) * sin_theta), 0)
+        # Bounded away from 0 as in Mitsuba 3: a sample at a pole keeps a finite density.
+        sin_theta = dr.maximum(dr.sin(v * dr.pi), dr.epsilon(bk.Float))
+        pdf = dr.select(active, pmf * (width * (height - 1)) / (2 * dr.square(dr.pi) * sin_theta), 0)
         d = self._to_world(self.uv_to_direction(uv))
         width_lanes = dr.width(d)
         ds = DirectionSample3f(p=it.p + d, n=-d, uv=uv, time=it.time, pdf=pdf, d=d,
@@ -201,9 +201,8 @@ class EnvironmentMapEmitter(Emitter):
         column = dr.minimum(bk.UInt32(s * width), width - 1)
         row = dr.minimum(bk.UInt32(dr.clip(uv.y, 0, 1) * (height - 1)), height - 2)
         pmf = self.distribution.pdf(bk.Array2u(column, row), active)
-        sin_theta = dr.safe_sqrt(dr.square(local.x) + dr.square(local.z))
-        return dr.select(active & (sin_theta > 0),
-                         pmf * (width * (height - 1)) / (2 * dr.square(dr.pi) * dr.maximum(sin_theta, 1e-12)), 0)
+        sin_theta = dr.maximum(dr.safe_sqrt(dr.square(local.x) + dr.square(local.z)), dr.epsilon(bk.Float))
+        return dr.select(active, pmf * (width * (height - 1)) / (2 * dr.square(dr.pi) * sin_theta), 0)
 
     def eval_direction(self, it, ds, active=True):
         """Color3f: the radiance arriving from the direction of ``ds``."""
