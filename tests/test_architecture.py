@@ -95,9 +95,11 @@ def test_hide_emitters_hides_the_environment():
     assert np.all(image == 0)
 
 
-def test_unimplemented_sample_counts_warn_with_file_and_line():
+def test_direct_sample_counts_are_read_and_bad_ones_name_file_and_line():
     body = '<integrator type="direct"><integer name="emitter_samples" value="4"/></integrator>'
-    with pytest.warns(tk.SceneWarning, match=r'line 1[0-9]|:1[0-9]: .*emitter_samples=4'):
+    assert tk.load_string(scene_xml(body)).integrator().emitter_samples == 4
+    body = '<integrator type="direct"><integer name="bsdf_samples" value="-1"/></integrator>'
+    with pytest.raises(tk.PluginError, match=r'line 1[0-9]|:1[0-9]: .*bsdf_samples'):
         tk.load_string(scene_xml(body))
 
 

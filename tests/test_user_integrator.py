@@ -230,7 +230,8 @@ def room(integrator, spp):
 
 def test_prb_pattern_with_si_bsdf_matches_path():
     image = tk.render(room('student_path', 256), seed=1).numpy()
-    reference = tk.render(room('path', 256), seed=2).numpy()
+    # More samples for the reference: its noise must stay well below the tolerance below.
+    reference = tk.render(room('path', 2048), seed=2).numpy()
     # The lamp lights the floor beyond the sky's 0.2, and the red wall shows.
     assert reference.max() > 0.6 and reference[..., 0].mean() > 1.1 * reference[..., 2].mean()
     assert np.abs(image - reference).mean() < 0.08 * reference.mean()

@@ -106,9 +106,12 @@ def occluder(mesh):
 
 def shadow_scene(tmp_path, integrator, welded, light='lamp'):
     """A square above the camera shadows the ground the camera sees; a small lamp
-    above, or (``light='sky'``) a uniform sky instead."""
+    above, or (``light='sky'``) a uniform sky, or (``light='point'``) a point
+    light where the lamp is, instead."""
     mesh = _obj(tmp_path, 'occluder.obj', *(SQUARE if welded else unweld(*SQUARE)))
-    sky = '<emitter type="constant"><rgb name="radiance" value="1"/></emitter>'
+    sky = ('<emitter type="point"><point name="position" x="0.03" y="4" z="0.02"/>'
+           '<float name="intensity" value="3"/></emitter>' if light == 'point' else
+           '<emitter type="constant"><rgb name="radiance" value="1"/></emitter>')
     return tk.load_string(scene_xml(f'''
         <integrator type="{integrator}"><integer name="max_depth" value="2"/></integrator>
         {ground(0.5)}
@@ -127,6 +130,17 @@ def test_shadow_derivative_matches_finite_differences(tmp_path, welded):
     assert abs(check.finite_difference) > 1e-2
     assert check.relative_error < 0.08, check
     assert abs(path.forward) < 0.05 * abs(check.finite_difference)   # the interior term sees nothing
+
+
+def test_point_light_shadow_derivative_matches_finite_differences(tmp_path):
+    # A point light's shadow edge is sharp: its edges are sampled from the light's one point.
+    # (The light stands a little off x = 0 so that the shadow of the occluder's edge at
+    # x = 0 does not fall exactly on a border between pixels: a splat there counts twice.)
+    scene = shadow_scene(tmp_path, 'prb_projective', True, light='point')
+    direction = right_side(scene, 'occluder.vertex_positions')
+    check = tk.check_gradient(scene, 'occluder.vertex_positions', direction, spp=64, step=0.1)
+    assert abs(check.finite_difference) > 1e-2
+    assert check.relative_error < 0.08, check
 
 
 def test_sky_shadow_derivative_matches_finite_differences(tmp_path):

@@ -81,7 +81,8 @@ from tutorial_kit.core.bbox import ScalarBoundingBox3f  # noqa: E402
 from tutorial_kit.core.frame import coordinate_system  # noqa: E402
 from tutorial_kit.renderer.bsdf import (BSDFContext, BSDFFlags, BSDFPtr, BSDFSample3f,  # noqa: E402
                                         TransportMode, has_flag)
-from tutorial_kit.renderer.emitter import EmitterPtr  # noqa: E402
+from tutorial_kit.renderer.emitter import EmitterFlags, EmitterPtr  # noqa: E402
+from tutorial_kit.core.distribution import DiscreteDistribution2D  # noqa: E402
 from tutorial_kit.renderer.interaction import DirectionSample3f, Interaction3f, RayFlags  # noqa: E402
 from tutorial_kit.renderer.scene import Scene  # noqa: E402
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect  # noqa: E402
@@ -158,7 +159,7 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'SurfaceInteraction3f', 'luminance',
            'warp', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
            'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
-           'EmitterPtr', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
+           'EmitterFlags', 'EmitterPtr', 'DiscreteDistribution2D', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
            'Scene', 'fresnel', 'reflect', 'refract',
            'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning', 'lenient_loading',

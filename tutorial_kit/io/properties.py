@@ -260,6 +260,15 @@ class Properties:
                                    f'got {_rgb_text(rgb)}')
         return rgb
 
+    def bitmap(self, name):
+        """An image given as a Python value (a ``Bitmap``, a NumPy array or
+        Dr.Jit tensor of shape (height, width, channels)) as float32 NumPy."""
+        pixels = self._get(name, ('bitmap', 'tensor'), _REQUIRED, 'an image (Bitmap or (H, W, C) array)')
+        if pixels.ndim != 3:
+            raise self.error(name, f'"{name}" must be an image of shape (height, width, channels), '
+                                   f'got an array of shape {pixels.shape}')
+        return pixels
+
     def transform(self, name):
         """A <transform> as a float64 (4, 4) matrix, the identity when absent."""
         return np.asarray(self._get(name, ('transform',), np.eye(4), 'a <transform>'), dtype=np.float64)
@@ -353,6 +362,9 @@ def python_entry(name, value, plugin=None):
         return value.matrix, 'transform'
     if registry.category_of(value) is not None:
         return value, 'object'
+    image = _bitmap_pixels(value)
+    if image is not None:
+        return image, 'bitmap'
     array = _array_of_two_or_more_dimensions(value)
     if array is not None:
         return array, 'tensor'
@@ -361,7 +373,7 @@ def python_entry(name, value, plugin=None):
         return vector, 'vector'
     where = f' of plugin "{plugin}"' if plugin else ''
     raise PluginError(f'parameter "{name}"{where} cannot be a {type(value).__name__}: expected a '
-                      f'number, bool, string, three numbers, a transform, an array or a plugin object')
+                      f'number, bool, string, three numbers, a transform, an image, an array or a plugin object')
 
 
 def _array_of_two_or_more_dimensions(value):
@@ -378,6 +390,16 @@ def _array_of_two_or_more_dimensions(value):
     if not np.all(np.isfinite(array)):
         raise PluginError('the array holds NaN or infinite values (or values beyond the 32-bit float range)')
     return array
+
+
+def _bitmap_pixels(value):
+    """The pixels of a ``Bitmap`` (ours or Mitsuba's, which NumPy reads) as
+    float32 (height, width, channels), linear; None for anything else."""
+    if type(value).__name__ != 'Bitmap' or not hasattr(value, '__array__'):
+        return None
+    linear = getattr(value, 'linear', None)
+    pixels = np.asarray(linear() if callable(linear) else np.asarray(value), dtype=np.float32)
+    return pixels[:, :, None] if pixels.ndim == 2 else pixels
 
 
 def _three_numbers(value):

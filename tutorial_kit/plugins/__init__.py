@@ -9,7 +9,7 @@ Importing this package imports them all, which fills the registry.
 from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, plastic,  # noqa: F401
                                        roughconductor, roughdielectric, roughplastic,
                                        thindielectric, twosided)
-from tutorial_kit.plugins.emitters import area, constant  # noqa: F401
+from tutorial_kit.plugins.emitters import area, constant, directional, envmap, point, spot  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 
 from tutorial_kit.plugins.integrators import direct, path, prb, prb_projective  # noqa: F401

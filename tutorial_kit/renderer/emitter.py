@@ -1,11 +1,20 @@
 """The emitter interface: where light comes from.
 
-An emitter is either attached to a shape (``area``: it covers the shape's
-surface) or surrounds the scene as an environment (``constant``: rays that
-escape the scene see it). The path tracer finds light in two ways and
-weighs them against each other with multiple importance sampling (Veach,
-*Robust Monte Carlo Methods for Light Transport Simulation*, 1997, ch. 9),
-so every emitter answers both:
+Emitters come in three kinds (PBR 4th ed., ch. 12), told apart by their
+:class:`EmitterFlags` (``m_flags``, read with :meth:`Emitter.flags`):
+
+- *area* lights cover a shape's surface (``area``; ``Surface``);
+- *environments* surround the scene at infinity (``constant``, ``envmap``;
+  ``Infinite``): rays that hit nothing see them;
+- *delta* lights (``point``, ``spot``: ``DeltaPosition``; ``directional``:
+  ``DeltaDirection``) send light from a single point or along a single
+  direction. No ray can hit them; emitter sampling is the only way to find
+  them, and its sample is certain (``ds.delta``, density 1), so it takes
+  the whole MIS weight.
+
+The path tracer finds light in two ways and weighs them against each other
+with multiple importance sampling (Veach, *Robust Monte Carlo Methods for
+Light Transport Simulation*, 1997, ch. 9), so every emitter answers both:
 
 - *hit*: a ray found it. :meth:`Emitter.eval` gives the radiance it sends
   back along the ray, :meth:`Emitter.pdf_direction` how likely emitter
@@ -18,6 +27,7 @@ Radiance is linear RGB in W/(m^2 sr) (scene units for m); densities are per
 unit solid angle at the reference point (1/sr). The emitter's radiance is
 differentiable. The signatures are Mitsuba 3's.
 """
+import enum
 from abc import abstractmethod
 
 import drjit as dr
@@ -31,25 +41,51 @@ from tutorial_kit.renderer.texture import texture
 from tutorial_kit.renderer.traversal import ParamFlags
 
 
+class EmitterFlags(enum.IntFlag):
+    """What kind of light an emitter is (Mitsuba 3's ``EmitterFlags``, with its values)."""
+    Empty = 0
+    #: Light leaves a single point (``point``, ``spot``).
+    DeltaPosition = 1
+    #: Light arrives along a single direction (``directional``).
+    DeltaDirection = 2
+    #: The emitter lies at infinity (environments, ``directional``).
+    Infinite = 4
+    #: The emitter covers a shape's surface (``area``).
+    Surface = 8
+    #: Its radiance varies over its surface or directions (``envmap``).
+    SpatiallyVarying = 16
+    #: Either delta flag: no ray can hit the emitter.
+    Delta = DeltaPosition | DeltaDirection
+
+
 class Emitter(Plugin):
     """Base class of emitter plugins (XML ``<emitter>``).
 
-    ``is_environment``: True for emitters at infinity, which rays that hit
-    nothing see; False for emitters attached to a shape (the scene sets
-    ``shape`` on those).
+    ``m_flags`` (:class:`EmitterFlags`, set by each plugin as in Mitsuba 3);
+    ``is_environment``: True for emitters at infinity that rays which hit
+    nothing see (``Infinite`` and not delta); area emitters are attached to a
+    shape (the scene sets ``shape`` on those).
     """
-    is_environment = False
+    m_flags = EmitterFlags.Empty
 
-    def __init__(self, props):
-        """``radiance``: one colour (an ``srgb`` or ``uniform`` texture), linear RGB."""
-        self.radiance = texture(props, 'radiance', (1.0, 1.0, 1.0), unbounded=True)
-        if not self.radiance.is_constant:
-            # Sampling a point on the light would need its texture coordinates too.
-            raise props.error('radiance', f'the radiance of an {props.plugin} emitter must be '
-                                          'one colour, not a varying texture')
+    def __init__(self, props=None):
+        super().__init__(props)
 
-    def traverse(self, callback):
-        callback.put('radiance', self.radiance, ParamFlags.Differentiable)
+    def flags(self):
+        """The :class:`EmitterFlags` of this emitter."""
+        return EmitterFlags(self.m_flags)
+
+    @property
+    def is_environment(self):
+        return bool(self.m_flags & EmitterFlags.Infinite) and not self.m_flags & EmitterFlags.Delta
+
+    def is_delta(self):
+        """Whether no ray can hit the emitter (a point, spot or directional light)."""
+        return bool(self.m_flags & EmitterFlags.Delta)
+
+    def set_scene(self, scene):
+        """Called by the scene once its geometry is known (and again after it
+        moves): emitters at infinity size themselves to ``scene.bbox()``."""
 
     @abstractmethod
     def eval(self, si, active=True):
@@ -58,7 +94,8 @@ class Emitter(Plugin):
         ``si``: the :class:`~tutorial_kit.renderer.interaction.SurfaceInteraction3f`
         where a ray ended: on this emitter's shape (``si.wi`` local to the
         shading frame), or, for an environment, an escaped ray (``si.wi``
-        the world direction back along it).
+        the world direction back along it). Zero for delta lights, which no
+        ray hits.
         """
 
     @abstractmethod
@@ -66,7 +103,8 @@ class Emitter(Plugin):
         """Float density (1/sr) with which :meth:`sample_direction`, called from the
         reference point ``it`` (an Interaction3f), would have produced the point
         and direction of ``ds`` (a DirectionSample3f: ``p``, ``n``, ``d``,
-        ``dist`` are read; e.g. ``DirectionSample3f.from_hit``)."""
+        ``dist`` are read; e.g. ``DirectionSample3f.from_hit``). Zero for delta
+        lights: no other strategy can produce their directions."""
 
     @abstractmethod
     def sample_direction(self, it, sample, active=True):
@@ -77,8 +115,24 @@ class Emitter(Plugin):
         :class:`~tutorial_kit.renderer.interaction.DirectionSample3f` (point,
         normal, unit direction, distance, density per solid angle) and the
         Color3f radiance / pdf, ignoring occlusion (the scene tests it).
+        For a delta light ``ds.delta`` is True, ``ds.pdf`` is 1 and the weight
+        is the radiance arriving at ``it.p`` (e.g. intensity / distance^2).
         Differentiable in the emitter's radiance and in ``it.p``.
         """
+
+
+def constant_emission(props, name, default=(1.0, 1.0, 1.0)):
+    """Parameter ``name`` of ``props`` (radiance, intensity, irradiance) as a
+    texture that must be one colour (``srgb`` or ``uniform``), linear RGB:
+    sampling a point on the light would otherwise need its texture
+    coordinates too. Negative values are refused (PluginError)."""
+    if props.kind(name) in ('float', 'integer') and props.float(name) < 0:
+        raise props.error(name, f'"{name}" must not be negative, got {props.float(name):g}')
+    value = texture(props, name, default, unbounded=True)
+    if not value.is_constant:
+        raise props.error(name, f'the {name} of an {props.plugin} emitter must be '
+                                'one colour, not a varying texture')
+    return value
 
 
 class EmitterPtr:
@@ -109,6 +163,11 @@ class EmitterPtr:
     def is_environment(self):
         """Bool per lane: whether the lane's emitter is an environment."""
         value = dispatch(self.emitters, self.index, lambda e: bk.Bool(e.is_environment))
+        return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
+
+    def is_delta(self):
+        """Bool per lane: whether the lane's emitter is a delta light."""
+        value = dispatch(self.emitters, self.index, lambda e: bk.Bool(e.is_delta()))
         return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
 
     def __repr__(self):

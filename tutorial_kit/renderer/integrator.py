@@ -47,6 +47,7 @@ from abc import abstractmethod
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core import registry
 from tutorial_kit.core.errors import RenderError, SceneError
 from tutorial_kit.io.properties import Properties
@@ -200,6 +201,26 @@ class SamplingIntegrator(Integrator):
         loops). A render here is one Dr.Jit computation that nothing cancels
         midway, so never."""
         return False
+
+
+@dr.syntax
+def skip_area_emitters(scene, ray, active=True):
+    """``ray`` (a Ray3f) moved past the area emitters it meets first, where ``active``.
+
+    ``hide_emitters`` hides the emitters a camera sees directly, and in
+    Mitsuba 3 that means looking *through* an area light at what lies behind
+    it, not seeing a black hole in its place. Returns a Ray3f that starts just
+    beyond the last area emitter crossed (the same ray where none is met); its
+    first hit is then the first surface that is not an area emitter.
+    """
+    origin, direction = bk.Array3f(ray.o), bk.Array3f(ray.d)
+    si = scene.ray_intersect(Ray3f(origin, direction), active)
+    skip = bk.Bool(active) & si.is_valid() & scene.is_emitter(si)
+    while dr.hint(skip, label='skip_area_emitters'):
+        origin = dr.select(skip, si.offset_origin(direction), origin)
+        si = scene.ray_intersect(Ray3f(origin, direction), skip)
+        skip &= si.is_valid() & scene.is_emitter(si)
+    return Ray3f(origin, direction, ray.maxt, ray.time)
 
 
 def evaluated_loops():

@@ -156,10 +156,12 @@ class DirectionSample3f:
     """A point on an emitter seen from a reference point (Mitsuba 3's record).
 
     ``p`` (Array3f, the point; far away for environments), ``n`` (Array3f,
-    the emitter's normal there), ``uv`` (Array2f, unused: zero), ``time``
+    the emitter's normal there), ``uv`` (Array2f, image coordinates on an ``envmap``, else zero), ``time``
     (Float), ``pdf`` (Float, density per unit solid angle at the reference
     point, 1/sr; includes the choice of the emitter when the scene sampled
-    it), ``delta`` (Bool: a Dirac distribution, never for our emitters),
+    it), ``delta`` (Bool: the point was certain, as for a point, spot or
+    directional light, which nothing else can find: ``pdf`` is then 1, or the
+    probability of choosing the emitter when the scene sampled it),
     ``d`` (Array3f, unit direction from the reference point to ``p``),
     ``dist`` (Float, distance to ``p``; inf for environments), ``emitter``
     (UInt32, index into ``scene.emitters()``, set by the scene).

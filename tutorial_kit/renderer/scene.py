@@ -40,7 +40,7 @@ from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF, BSDFPtr, bsdf_id
-from tutorial_kit.renderer.emitter import Emitter, EmitterPtr
+from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, EmitterPtr
 from tutorial_kit.renderer.integrator import Integrator
 from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.core.registry import create, declare_interface, register
@@ -76,10 +76,15 @@ class Scene(Plugin):
         self._integrator = (kinds[Integrator] or [create('integrator', Properties('path'))])[0]
         self._sensors = kinds[Sensor] or [create('sensor', Properties('perspective'))]
         self._shapes = kinds[Shape]
+        for emitter in kinds[Emitter]:
+            if emitter.flags() & EmitterFlags.Surface:
+                raise PluginError(f'an area emitter ({type(emitter).__name__}) belongs inside a <shape>, '
+                                  'not directly inside <scene>', props.path, props.line)
         environments = [e for e in kinds[Emitter] if e.is_environment]
-        if len(environments) != len(kinds[Emitter]) or len(environments) > 1:
-            raise PluginError('only one environment emitter (constant) may stand inside <scene>; '
-                              'area emitters belong inside a <shape>', props.path, props.line)
+        if len(environments) > 1:
+            names = ', '.join(type(e).__name__ for e in environments)
+            raise PluginError(f'a scene takes at most one environment emitter (constant or envmap), '
+                              f'got {len(environments)}: {names}', props.path, props.line)
         self.environment = environments[0] if environments else None
         self._index_materials()
         self.render_count = 0
@@ -116,7 +121,13 @@ class Scene(Plugin):
         for shape in self._shapes:
             if shape.emitter is not None:
                 shape.emitter.shape = shape
-        self._emitters = self.area_emitters + ([self.environment] if self.environment else [])
+        # All emitters in the order the file declares them (a shape's with its
+        # shape), as Mitsuba 3 lists them; emitter sampling chooses among these.
+        self._emitters = [child.emitter if isinstance(child, Shape) else child for child in self.children
+                          if isinstance(child, Emitter) or (isinstance(child, Shape) and child.emitter is not None)]
+        emitter_position = {id(e): k for k, e in enumerate(self._emitters)}
+        self.area_emitter_index = bk.UInt32([emitter_position[id(e)] for e in self.area_emitters] or [0])
+        self.environment_index = emitter_position[id(self.environment)] if self.environment else INVALID_INDEX
         bsdf_index = {id(b): k for k, b in enumerate(self.bsdfs)}
         emitter_index = {id(e): k for k, e in enumerate(self.area_emitters)}
         self.shape_bsdf = bk.UInt32([bsdf_index[id(s.bsdf)] for s in self._shapes] or [0])
@@ -146,6 +157,8 @@ class Scene(Plugin):
             np.arange(len(self._shapes), dtype=np.uint32), [s.face_count() for s in self._shapes]))
         self.prepare_render()
         self._build_triangle_records()
+        for emitter in self._emitters:
+            emitter.set_scene(self)
 
     def _build_triangle_records(self):
         """What a hit needs of its triangle, in records of TRIANGLE_RECORD floats
@@ -361,9 +374,11 @@ class Scene(Plugin):
         index = dr.full(bk.UInt32, INVALID_INDEX, dr.width(si.t))
         valid = si.is_valid()
         if self.area_emitters:
-            index = dr.select(valid, dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid), index)
+            area = dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid)
+            emissive = valid & (area != INVALID_INDEX)
+            index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
         if self.environment is not None:
-            index = dr.select(valid, index, len(self.area_emitters))
+            index = dr.select(valid, index, self.environment_index)
         return EmitterPtr(self._emitters, dr.select(active, index, INVALID_INDEX))
 
     def emission(self, si, direction, active):

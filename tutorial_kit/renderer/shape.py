@@ -19,7 +19,7 @@ class Shape(Plugin):
     """Base class of shape plugins (XML ``<shape>``).
 
     Attributes: ``bsdf`` (a BSDF, never None: Mitsuba's default is a diffuse
-    reflectance of 0.5), ``emitter`` (an area Emitter or None),
+    reflectance of 0.5, or 0 on a shape that emits), ``emitter`` (an area Emitter or None),
     ``flip_normals`` (bool), ``face_normals`` (bool: shade with the
     triangles' own normals even where vertex normals exist).
     """

@@ -7,15 +7,24 @@ dA = r^2 / |cos theta_light| dOmega (PBR 4th ed., sec. 4.2.3).
 """
 import drjit as dr
 
-from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.interaction import DirectionSample3f
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('emitter', 'area')
 class AreaLight(Emitter):
     """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
     shape = None                      # set by the scene: the Mesh this light covers
+    m_flags = EmitterFlags.Surface
+
+    def __init__(self, props):
+        super().__init__(props)
+        self.radiance = constant_emission(props, 'radiance')
+
+    def traverse(self, callback):
+        callback.put('radiance', self.radiance, ParamFlags.Differentiable)
 
     def eval(self, si, active=True):
         return dr.select(si.wi.z > 0, self.radiance.eval(si, active), 0)

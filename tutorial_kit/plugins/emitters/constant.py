@@ -7,15 +7,23 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.interaction import DirectionSample3f
+from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('emitter', 'constant')
 class ConstantEmitter(Emitter):
     """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
-    is_environment = True
+    m_flags = EmitterFlags.Infinite
+
+    def __init__(self, props):
+        super().__init__(props)
+        self.radiance = constant_emission(props, 'radiance')
+
+    def traverse(self, callback):
+        callback.put('radiance', self.radiance, ParamFlags.Differentiable)
 
     def eval(self, si, active=True):
         return dr.zeros(bk.Color3f, dr.width(si.wi)) + self.radiance.eval(si, active)

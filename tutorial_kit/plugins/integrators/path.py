@@ -6,7 +6,8 @@ surface it
 
 1. adds the light the surface emits (if the previous bounce sampled the BSDF,
    weighted by multiple importance sampling, MIS),
-2. samples a point on a light and adds its contribution (MIS-weighted;
+2. samples a point on a light and adds its contribution (MIS-weighted,
+   except for delta lights such as ``point``, which only this strategy finds;
    the shadow ray that tests whether the point is visible is traced only
    where that contribution would not be zero, see :func:`shadow_ray_needed`),
 3. samples the BSDF for the next direction and multiplies the path
@@ -16,15 +17,16 @@ surface it
 
 ``max_depth`` counts path vertices as Mitsuba does: 1 shows only emitters,
 2 adds direct light, -1 means unlimited. ``hide_emitters`` hides the
-emitters that camera rays see directly (a lamp looks black, and so does
-the environment), as in Mitsuba 3. All quantities are linear RGB.
+emitters that camera rays see directly, as in Mitsuba 3: they look through
+area lights at what lies behind, and see black where the environment
+would be. All quantities are linear RGB.
 """
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.renderer.bsdf import BSDFContext, BSDFSample3f
-from tutorial_kit.renderer.integrator import RBIntegrator
+from tutorial_kit.renderer.integrator import RBIntegrator, skip_area_emitters
 from tutorial_kit.core.registry import register
 
 
@@ -124,6 +126,10 @@ class PathIntegrator(RBIntegrator):
         rr_depth = dr.opaque(bk.UInt32, self.rr_depth)
         hide_emitters = dr.opaque(bk.Bool, self.hide_emitters)
         active = bk.Bool(active) & (depth < max_depth)
+        if self.hide_emitters:
+            # Camera rays look through area emitters at what lies behind, as in Mitsuba 3.
+            ray = skip_area_emitters(scene, ray, active & (depth == 0))
+            origin, direction = ray.o, ray.d
 
         # Read-only values stay out of the loop state, and Dr.Jit is asked not to
         # prune unchanged state: either would make it trace the body a second time.
@@ -135,8 +141,8 @@ class PathIntegrator(RBIntegrator):
                 bsdf = scene.bsdf_ptr(si)
                 valid |= active & si.is_valid()
 
-                # A camera ray that meets an emitter (or escapes) while emitters are
-                # hidden contributes nothing, as in Mitsuba 3: the pixel is black there.
+                # A camera ray that escapes while emitters are hidden does not see the
+                # environment, as in Mitsuba 3: the pixel is black there.
                 active &= ~(hide_emitters & (depth == 0) & scene.is_emitter(si))
 
                 # 1. Emission found by the previous BSDF sample (or the camera).
@@ -155,9 +161,10 @@ class PathIntegrator(RBIntegrator):
                     wo = si.to_local(ds.d)
                     bsdf_value, bsdf_pdf = bsdf.eval_pdf(ctx, si, wo, active)
                     # The MIS weight stays detached: its partner at the next vertex (the
-                    # weight of the BSDF-sampled hit) is, and the two must sum to one.
-                    Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight
-                                          * mis_weight(ds.pdf, dr.detach(bsdf_pdf)), 0)
+                    # weight of the BSDF-sampled hit) is, and the two must sum to one. A
+                    # delta light (point, spot, directional) has no partner: weight 1.
+                    emitter_mis = dr.select(ds.delta, 1, mis_weight(ds.pdf, dr.detach(bsdf_pdf)))
+                    Lr_direct = dr.select(active, throughput * bsdf_value * emitter_weight * emitter_mis, 0)
                     visible = scene.emitter_visible(si, ds, shadow_ray_needed(Lr_direct, active))
                     Lr_direct = dr.select(visible, Lr_direct, 0)
 

@@ -69,8 +69,9 @@ This integrator uses edge sampling, in five parts:
    that the side rays receive straight from area lights is left to parts 4
    and 5; the rest (the environment, light reflected by other surfaces)
    stays here;
-4. *shadows of area lights* (:meth:`EdgeSamplingIntegrator.shadow_boundary`):
-   edges sampled from points on each light, whose shadows are then found on
+4. *shadows of area lights* (:meth:`EdgeSamplingIntegrator.shadow_boundary`)
+   and of point and spot lights (whose single point stands in for the
+   light's surface, of density 1): edges sampled from points on each light, whose shadows are then found on
    the film (a small light seen from ``x`` would almost never line up with
    an edge sampled from ``x``). Only edges that can be silhouettes seen from
    some point of the light are sampled;
@@ -80,7 +81,7 @@ This integrator uses edge sampling, in five parts:
    where they make the light reflected there jump (the ground's shadow in
    the light that the ground throws onto the underside of the object).
 
-What is left out: edges seen from the second and later vertices of a path
+What is left out: the shadows of directional lights; edges seen from the second and later vertices of a path
 against light that does not come straight from an area light (a sky
 occluded near a point seen after a bounce), and shadows seen after two or
 more bounces; edges of shapes that do not move, seen from points that do
@@ -114,6 +115,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.bsdf import BSDFContext
+from tutorial_kit.renderer.emitter import EmitterFlags
 from tutorial_kit.plugins.integrators.path import PathIntegrator
 from tutorial_kit.core.registry import register
 from tutorial_kit.core.random import mix64
@@ -173,7 +175,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
                  self.secondary_boundary(scene, sensor, edges, spp_i, mix64(seed + 1))]
         if self.max_depth > 1:                              # light after a bounce: shadows
             width, height = sensor.film().crop_size()
-            for k, emitter in enumerate(scene.area_emitters):
+            for k, emitter in enumerate(_shadow_casting_lights(scene)):
                 # One set of shadow edge points serves parts 4 and 5.
                 shadow = _shadow_edge_points(scene, edges, emitter,
                                              seeded_sampler(sensor, mix64(seed + 2 + 2 * k),
@@ -356,8 +358,9 @@ class EdgeSamplingIntegrator(PathIntegrator):
         shadow_origin = si.offset_origin(ds.d)
         blocked = scene.ray_test(Ray3f(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON)), active)
         value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(ds.d), active)
-        # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area:
-        pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
+        # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area
+        # (for a point light the weight is already I / r^2, its "density" 1):
+        pdf_area = _light_point_density(emitter)
         return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
 
     def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
@@ -403,7 +406,7 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
     - ``use``: Bool, the lanes with a shadow edge point.
     """
     p = edges.positions
-    light_points = dr.detach(emitter.shape.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+    light_points = _light_points(emitter)
     if len(light_points) > 64:                # the bounding box's corners hold the light too
         lo, hi = light_points.min(axis=0), light_points.max(axis=0)
         light_points = np.array([[(lo, hi)[k >> i & 1][i] for i in range(3)] for k in range(8)])
@@ -420,7 +423,7 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
             for v in (v0, v1))
     point = a + (b - a) * s
     with dr.suspend_grad():
-        y, _, pdf_y = emitter.shape.sample_position(light_sample)
+        y, pdf_y = _sample_light_point(emitter, light_sample)
         to_edge = dr.detach(point) - y
         dist = dr.norm(to_edge)
         thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
@@ -444,6 +447,39 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
         weight = dr.opaque(bk.Float, float(length.sum())) / (dr.norm(along) * pdf_y)
     return _ShadowEdgePoints(x=receiver.p, x_before=ends[0], x_after=ends[1], h=h,
                              light_sample=light_sample, weight=weight, use=use & receiver.is_valid())
+
+
+def _shadow_casting_lights(scene):
+    """The lights whose shadows have edges at finite distance: area lights, then
+    lights at a point (``point``, ``spot``). A directional light's shadow edges
+    would need edges sampled across the scene's width; they are left out."""
+    points = [e for e in scene.emitters() if e.flags() & EmitterFlags.DeltaPosition]
+    return list(scene.area_emitters) + points
+
+
+def _light_points(emitter):
+    """Points (NumPy (N, 3)) whose convex hull holds the light: its shape's vertices,
+    or its position."""
+    if emitter.flags() & EmitterFlags.DeltaPosition:
+        return dr.detach(emitter.position).numpy().reshape(-1, 3).astype(np.float64)
+    return dr.detach(emitter.shape.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+
+
+def _sample_light_point(emitter, sample):
+    """``(y, pdf)``: a point on the light (Array3f) and its density per area (Float),
+    which is 1 for a light at a single point."""
+    if emitter.flags() & EmitterFlags.DeltaPosition:
+        width = dr.width(sample)
+        return dr.zeros(bk.Array3f, width) + dr.detach(emitter.position), dr.ones(bk.Float, width)
+    y, _, pdf = emitter.shape.sample_position(sample)
+    return y, pdf
+
+
+def _light_point_density(emitter):
+    """Float: the density per area of :func:`_sample_light_point`'s points."""
+    if emitter.flags() & EmitterFlags.DeltaPosition:
+        return bk.Float(1)
+    return dr.rcp(bk.Float(emitter.shape.surface_area()))
 
 
 def _cdf(weights):

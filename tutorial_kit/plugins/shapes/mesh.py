@@ -130,11 +130,12 @@ class Mesh(Shape):
             else:
                 raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
                                   f'got an extra {type(child).__name__}', props.path, props.line)
-        if emitter is not None and emitter.is_environment:
-            raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape',
-                              props.path, props.line)
-        # Like Mitsuba, a shape without a BSDF is a diffuse surface of albedo 0.5.
-        return bsdf if bsdf is not None else Diffuse.with_reflectance(0.5), emitter
+        if emitter is not None and (emitter.is_environment or emitter.is_delta()):
+            raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape: only area '
+                              'emitters cover a surface', props.path, props.line)
+        # Like Mitsuba 3, a shape without a BSDF is a diffuse surface of albedo 0.5,
+        # or black if it emits (a lamp reflects nothing unless it is given a BSDF).
+        return bsdf if bsdf is not None else Diffuse.with_reflectance(0.0 if emitter else 0.5), emitter
 
     # -- sizes ---------------------------------------------------------------------
     def vertex_count(self):
