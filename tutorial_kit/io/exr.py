@@ -43,3 +43,28 @@ def read(path):
 def _as_height_width_channels(values):
     values = np.asarray(values, dtype=np.float32)
     return values[:, :, np.newaxis] if values.ndim == 2 else values
+
+
+def write_channels(path, channels, dtype=np.float32):
+    """Write named channels to an OpenEXR file, as Mitsuba 3's films do with AOVs.
+
+    ``channels``: a dict from channel name (``'R'``, ``'dd.y.T'``...) to a
+    (height, width) array; ``dtype``: ``np.float16``, ``np.float32`` or
+    ``np.uint32``, the type every channel is stored as.
+    """
+    import OpenEXR
+    header = {'compression': OpenEXR.ZIP_COMPRESSION, 'type': OpenEXR.scanlineimage}
+    arrays = {name: np.ascontiguousarray(values, dtype=dtype) for name, values in channels.items()}
+    with OpenEXR.File(header, arrays) as exr:
+        exr.write(str(path))
+
+
+def read_channels(path):
+    """The channels of an OpenEXR file as a dict from name to a (height, width)
+    float32 array, each channel on its own (R, G and B too)."""
+    import OpenEXR
+    try:
+        with OpenEXR.File(str(path), separate_channels=True) as exr:
+            return {name: np.asarray(channel.pixels, np.float32) for name, channel in exr.channels().items()}
+    except Exception as error:  # the binding raises plain Exception on bad files
+        raise ImageError(f'cannot read OpenEXR file: {error}', path=path) from error

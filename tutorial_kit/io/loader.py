@@ -55,13 +55,13 @@ INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
 _ALLOWED_CHILDREN = {
     'scene': {'integrator': 1, 'sensor': None, 'shape': None, 'emitter': None, 'bsdf': None,
               'texture': None},
-    'sensor': {'film': 1, 'sampler': 1},
+    'sensor': {'film': 1, 'sampler': 1, 'sensor': None},
     'film': {'rfilter': 1},
     'shape': {'bsdf': 1, 'emitter': 1},
     'bsdf': {'bsdf': None, 'texture': None},
     'emitter': {'texture': None},
     'texture': {'texture': None},
-    'integrator': {},
+    'integrator': {'integrator': None},
     'sampler': {},
     'rfilter': {},
 }
