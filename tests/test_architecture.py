@@ -131,18 +131,24 @@ def test_no_warnings_for_the_bundled_scenes():
         tk.load_file(CBOX_RGB)
 
 
-@pytest.mark.parametrize('option', ['<string name="pixel_format" value="rgba"/>',
-                                    '<string name="file_format" value="png"/>',
-                                    '<boolean name="sample_border" value="true"/>',
-                                    '<boolean name="banner" value="true"/>'])
-def test_unimplemented_film_options_warn(option):
+def test_unimplemented_film_options_warn():
+    option = '<boolean name="banner" value="true"/>'
     text = scene_xml('<emitter type="constant"/>', rfilter=f'<rfilter type="box"/>{option}')
     with pytest.warns(tk.SceneWarning, match='is not implemented'):
         tk.load_string(text)
 
 
-def test_implemented_film_options_are_silent():
-    option = '<string name="pixel_format" value="rgb"/><string name="component_format" value="float32"/>'
+def test_unknown_film_file_format_is_refused():
+    option = '<string name="file_format" value="png"/>'
+    text = scene_xml('<emitter type="constant"/>', rfilter=f'<rfilter type="box"/>{option}')
+    with pytest.raises(tk.PluginError, match='file_format must be one of openexr, rgbe, pfm; got "png"'):
+        tk.load_string(text)
+
+
+@pytest.mark.parametrize('option', ['<string name="pixel_format" value="rgb"/><string name="component_format" value="float32"/>',
+                                    '<string name="pixel_format" value="rgba"/>',
+                                    '<boolean name="sample_border" value="true"/>'])
+def test_implemented_film_options_are_silent(option):
     text = scene_xml('<emitter type="constant"/>', rfilter=f'<rfilter type="box"/>{option}')
     with warnings.catch_warnings():
         warnings.simplefilter('error')

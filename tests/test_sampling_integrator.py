@@ -233,10 +233,14 @@ def test_sample_results_are_widened_as_in_mitsuba(case):
     assert np.allclose(image, np.broadcast_to(colour, image.shape), rtol=1e-6)
 
 
-def test_aovs_are_checked_and_left_out_of_the_image():
+def test_aovs_are_checked_and_follow_the_image_as_in_mitsuba():
+    # Mitsuba 3.9.1 returns (4, 4, 5) here: R, G, B, then one channel per AOV.
     integrator = Returns(lambda ray: (0.5, True, [tk.Float(1), 2.0]), aovs=['depth', 'index'])
-    image = tk.render(sky_scene(size=4), integrator=integrator, spp=1, seed=1).numpy()
-    assert image.shape == (4, 4, 3) and np.allclose(image, 0.5)
+    scene = sky_scene(size=4)
+    image = tk.render(scene, integrator=integrator, spp=1, seed=1).numpy()
+    assert image.shape == (4, 4, 5)
+    assert np.allclose(image[..., :3], 0.5) and np.allclose(image[..., 3], 1) and np.allclose(image[..., 4], 2)
+    assert scene.sensors()[0].film().channel_names() == ['R', 'G', 'B', 'depth', 'index']
 
 
 def fail(ray):

@@ -22,6 +22,8 @@ from tutorial_kit.renderer.integrator import Integrator, evaluated_loops, sample
 from tutorial_kit.core.random import mix64
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
+from tutorial_kit.renderer.film import PixelFormat
+from tutorial_kit.renderer.film_channels import film_channels, rgb_channels, stack_channels
 
 #: Above this many samples one render is split into passes, to bound memory:
 #: a pass keeps each sample's radiance (12 bytes) until it is averaged into
@@ -42,7 +44,13 @@ BYTES_PER_REPLAYED_SAMPLE = 128
 
 def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=None, spp=None,
            spp_grad=None, *, optimizer=None, unbiased=None, sensor_index=None):
-    """Render ``scene`` as seen by ``sensor``; returns TensorXf (H, W, 3).
+    """Render ``scene`` as seen by ``sensor``; returns TensorXf (H, W, C).
+
+    C is 3 (linear RGB) for the default film and an integrator without AOVs;
+    otherwise, as in Mitsuba 3, the film's pixel format chooses the colour
+    channels (1 for luminance, 3 for RGB or XYZ, plus alpha) and the
+    integrator's AOVs follow (:meth:`Integrator.output_channels`). The image
+    is the film's crop window.
 
     ``params``: a ParameterMap whose entries with gradients enabled receive
     derivatives (default: every scene parameter with gradients enabled).
@@ -87,11 +95,11 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
 
     tracked = _tracked_parameters(scene, params, optimizer)
     # Check every pass's sample budget before the first one starts.
-    check_sample_budget(width, height, spp)
+    check_sample_budget(width, height, spp, film=sensor.film())
     if tracked:
         check_sample_budget(width, height, spp if unbiased is False else spp_grad,
                             BYTES_PER_REPLAYED_SAMPLE if _replays_paths(integrator, tracked)
-                            else BYTES_PER_RECORDED_SAMPLE)
+                            else BYTES_PER_RECORDED_SAMPLE, film=sensor.film())
     if seed is None:
         # Fresh samples for every call: the sampler's seed mixed with a call counter.
         seed = mix64(sensor.sampler().base_seed) ^ scene.render_count
@@ -107,60 +115,130 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
     scene.prepare_render()
     for owner in {id(p.owner): p.owner for p in tracked}.values():
         owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})
+    channels = _extra_channels_needed(sensor, integrator)
     if not tracked:
-        return _render_primal(scene, sensor, integrator, spp, seed, width, height)
+        primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
+        return _developed(sensor, integrator, primal, primal, width, height)
     if unbiased is False:
-        return _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height)
+        differentiable = _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width,
+                                                height, channels)
+        return _developed(sensor, integrator, differentiable, differentiable, width, height)
     if not seed_grad:
         seed_grad = mix64(seed) & 0x7FFFFFFF        # as Mitsuba 3 does: derived from the seed
     with dr.suspend_grad():
-        primal = _render_primal(scene, sensor, integrator, spp, seed, width, height)
+        primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
     differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
-                                            width, height)
-    return dr.replace_grad(primal, differentiable)
+                                            width, height, channels)
+    return _developed(sensor, integrator, primal, differentiable, width, height)
+
+
+# -- what a render returns ---------------------------------------------------------------
+
+def _extra_channels_needed(sensor, integrator):
+    """Whether the render returns more than the RGB image: an alpha channel,
+    other colour channels (the film's pixel format) or the integrator's AOVs."""
+    return sensor.film().pixel_format() != PixelFormat.RGB or bool(integrator.aov_names())
+
+
+def _developed(sensor, integrator, primal, differentiable, width, height):
+    """The tensor ``render`` returns, from the developed passes (each a tuple
+    ``(rgb, alpha, aovs)``: a TensorXf (H, W, 3), a Float per pixel or None, a
+    list of Float per pixel): the primal pass's values with the derivatives
+    of the differentiable pass. Keeps the image, with its channel names, in
+    the film (for ``film.write``)."""
+    film = sensor.film()
+    if primal[1] is None and not primal[2] and film.pixel_format() == PixelFormat.RGB:
+        image = primal[0] if differentiable is primal else dr.replace_grad(primal[0], differentiable[0])
+        _store(film, image, PixelFormat.RGB.channel_names)
+        return image
+    images = []
+    for rgb, alpha, aovs in (primal, differentiable):
+        rgb = rgb_channels(rgb)
+        full = film_channels(film.pixel_format(), rgb, alpha, aovs)
+        output = integrator.output_channels(film.pixel_format(), rgb, alpha, aovs)
+        images.append((stack_channels(full if output is None else output, width, height),
+                       None if output is None else full))
+        if differentiable is primal:
+            break
+    image = images[0][0] if len(images) == 1 else dr.replace_grad(images[0][0], images[1][0])
+    full = images[0][0] if images[0][1] is None else stack_channels(images[0][1], width, height)
+    _store(film, full, film.pixel_format().channel_names + list(integrator.aov_names()))
+    return image
+
+
+def _store(film, image, names):
+    """Hand the developed image to a film that keeps it (Mitsuba 3's film storage)."""
+    store = getattr(film, 'store_image', None)
+    if store is not None:
+        store(dr.detach(image), names)
 
 
 # -- the two kinds of pass ---------------------------------------------------------------
 
-def _render_primal(scene, sensor, integrator, spp, seed, width, height):
-    """The image without derivatives, in memory that does not grow with ``spp``."""
-    if sensor.film().pixel_box() and integrator.replays_paths:
+def _render_primal(scene, sensor, integrator, spp, seed, width, height, channels=False):
+    """The image without derivatives, in memory that does not grow with ``spp``:
+    ``(rgb, alpha, aovs)`` as :func:`_developed` takes them (alpha and AOVs
+    only if ``channels``)."""
+    if sensor.film().pixel_box() and integrator.replays_paths and not channels:
         image = _render_pixel_sums(scene, sensor, integrator, spp, mix64(seed))
-        return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
+        return bk.TensorXf(dr.ravel(image), shape=(height, width, 3)), None, []
     # A wider filter spreads samples over pixels, and a SamplingIntegrator sees a
     # pass's samples at once, as in Mitsuba 3: passes bound the memory of one kernel.
-    passes = -(-width * height * spp // MAX_SAMPLES_PER_PASS)
-    return _accumulate(scene, sensor, integrator, spp, seed, passes, width, height)
+    _, _, grid_width, grid_height = sensor.film().sampled_region()
+    passes = -(-grid_width * grid_height * spp // MAX_SAMPLES_PER_PASS)
+    return _accumulate(scene, sensor, integrator, spp, seed, passes, width, height, channels)
 
 
-def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height):
-    """The image as a node of the AD graph, with derivatives for ``tracked``."""
+def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height,
+                           channels=False):
+    """The image as a node of the AD graph, with derivatives for ``tracked``:
+    ``(rgb, alpha, aovs)`` as :func:`_developed` takes them."""
     if _replays_paths(integrator, tracked):
         # Derivatives only of materials and lights: replay paths (fast).
-        return dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
-                         [p.value() for p in tracked])
+        image = dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
+                          [p.value() for p in tracked])
+        if not channels:
+            return image, None, []
+        # Alpha and AOVs from a primal pass with the same samples (no derivatives).
+        with dr.suspend_grad():
+            _, alpha, aovs = _accumulate(scene, sensor, integrator, spp, seed, 1, width, height, True)
+        return image, alpha, aovs
     # Derivatives of geometry, or an integrator with no replay (a SamplingIntegrator):
     # the render is recorded in full, in one pass, its loops evaluated (reverse-mode
     # AD cannot go back through a symbolic loop). Memory grows with samples x bounces.
     with evaluated_loops():
-        image = _accumulate(scene, sensor, integrator, spp, seed, 1, width, height)
+        image, alpha, aovs = _accumulate(scene, sensor, integrator, spp, seed, 1, width, height,
+                                         channels)
     boundary = integrator.visibility_image(scene, sensor, spp, mix64(seed) ^ 0x5bd1e995)
     if boundary is not None:
         image = image + bk.TensorXf(dr.ravel(boundary), shape=(height, width, 3))
-    return image
+    return image, alpha, aovs
 
 
-def _accumulate(scene, sensor, integrator, spp, seed, passes, width, height):
+def _accumulate(scene, sensor, integrator, spp, seed, passes, width, height, channels=False):
+    """``passes`` passes of the integrator averaged into the film: ``(rgb, alpha,
+    aovs)``, the RGB a TensorXf (H, W, 3); alpha (the share of samples whose ray
+    met the scene, Float per pixel) and the AOVs (Float per pixel each) only if
+    ``channels``, else None and []."""
     spp_per_pass = [spp // passes + (k < spp % passes) for k in range(passes)]
-    image = None
+    film = sensor.film()
+    image, alpha, aovs = None, None, []
     for k, count in enumerate(spp_per_pass):
         position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
-        radiance = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)[0]
-        block = sensor.film().develop(position, radiance, count) * (count / spp)
+        radiance, valid, sample_aovs, _ = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)
+        share = count / spp
+        block = film.develop(position, radiance, count) * share
         image = block if image is None else image + block
+        if channels:
+            extra = [film.develop(position, dr.select(valid, bk.Float(1), bk.Float(0)), count) * share]
+            extra += [film.develop(position, bk.Float(aov), count) * share for aov in sample_aovs]
+            if alpha is None:
+                alpha, aovs = extra[0], extra[1:]
+            else:
+                alpha, aovs = alpha + extra[0], [a + b for a, b in zip(aovs, extra[1:])]
         if passes > 1:
-            dr.eval(image)      # frees this pass's samples before the next
-    return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
+            dr.eval(image, alpha, aovs)      # frees this pass's samples before the next
+    return bk.TensorXf(dr.ravel(image), shape=(height, width, 3)), alpha, aovs
 
 
 def render_recorded(scene, sensor, spp, seed):
@@ -174,7 +252,7 @@ def render_recorded(scene, sensor, spp, seed):
     width, height = _checked_film_size(sensor)
     scene.prepare_render()
     with evaluated_loops():
-        return _accumulate(scene, sensor, scene.integrator(), spp, seed, 1, width, height)
+        return _accumulate(scene, sensor, scene.integrator(), spp, seed, 1, width, height)[0]
 
 
 def _render_pixel_sums(scene, sensor, integrator, spp, seed):
@@ -248,14 +326,17 @@ def _check_arguments(scene, optimizer, unbiased):
         raise RenderError(f'unbiased must be True, False or None, got {unbiased!r}')
 
 
-def check_sample_budget(width, height, spp, bytes_per_sample=None):
+def check_sample_budget(width, height, spp, bytes_per_sample=None, film=None):
     """Refuse a render whose samples cannot be held or indexed.
 
     Dr.Jit arrays hold fewer than 2^32 entries, so one render draws at most
     :data:`MAX_SAMPLES` samples in all. A render that tracks derivatives runs
     in one pass and keeps all its samples alive at once, ``bytes_per_sample``
-    each (an estimate), which must fit in the memory available now.
+    each (an estimate), which must fit in the memory available now. A
+    ``film`` that samples a border around its crop window counts those pixels too.
     """
+    if film is not None:
+        width, height = film.sampled_region()[2:]
     samples = width * height * spp
     if samples > MAX_SAMPLES:
         raise RenderError(f'{width} x {height} pixels x {spp} spp = {samples} samples; one render '

@@ -122,7 +122,7 @@ class _DictLoader(_Loader):
                 obj, kind = self._reference(value, place)
             else:
                 kind = self._category(plugin_type, category, key, place)
-                _check_child(place, category, kind, counts)
+                _check_child(place, category, kind, counts, props.plugin)
                 obj = self._create(kind, value, place, depth + 1,
                                    default_id=key if category == 'scene' else None)
                 self._add_object(props, category, key, obj)
@@ -138,7 +138,7 @@ class _DictLoader(_Loader):
         else:
             props.set(key, *_plain_value(key, value, place))
             return
-        _check_child(place, category, kind, counts)
+        _check_child(place, category, kind, counts, props.plugin)
         self._add_object(props, category, key, obj)
 
     @staticmethod

@@ -90,10 +90,16 @@ def channel_order(names):
     return sorted(names, key=key)
 
 
-def write_channels(path, pixels, names):
-    """Write (height, width, channels) float16/float32 ``pixels`` as channels ``names``."""
+def write_channels(path, pixels, names, dtype=None):
+    """Write (height, width, channels) ``pixels`` as channels ``names`` (``'R'``,
+    ``'dd.y.T'``...), as Mitsuba 3's films and bitmaps do.
+
+    ``dtype``: what every channel is stored as, ``np.float16``, ``np.float32``
+    or ``np.uint32``; by default half floats stay half, anything else float32.
+    """
     import OpenEXR
-    dtype = np.float16 if pixels.dtype == np.float16 else np.float32
+    if dtype is None:
+        dtype = np.float16 if pixels.dtype == np.float16 else np.float32
     header = {'compression': OpenEXR.ZIP_COMPRESSION, 'type': OpenEXR.scanlineimage}
     channels = {name: np.ascontiguousarray(pixels[:, :, k], dtype=dtype) for k, name in enumerate(names)}
     with OpenEXR.File(header, channels) as exr:

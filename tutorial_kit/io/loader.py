@@ -54,6 +54,9 @@ INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
 
 #: Which objects each element may contain, and how many of each (None: any
 #: number). A child elsewhere would be ignored by its parent, so it is an error.
+#: Children that only some plugins of a kind take: a batch sensor its sensors,
+#: an aov integrator the integrators it renders along.
+_PLUGIN_CHILDREN = {('sensor', 'batch'): {'sensor': None}, ('integrator', 'aov'): {'integrator': None}}
 _ALLOWED_CHILDREN = {
     'scene': {'integrator': 1, 'sensor': None, 'shape': None, 'emitter': None, 'bsdf': None,
               'texture': None},
@@ -486,11 +489,11 @@ class _Loader:
                 raise child.error(f'<ref id="{ident}"> refers to an object that is not defined '
                                   f'before it', SceneError)
             kind, obj = self.objects_by_id[ident]
-            _check_child(child, category, kind, counts)
+            _check_child(child, category, kind, counts, props.plugin)
         else:
             if child.tag == 'scene':
                 raise child.error('a <scene> cannot be nested')
-            _check_child(child, category, child.tag, counts)
+            _check_child(child, category, child.tag, counts, props.plugin)
             obj = self._create(child.tag, child)
         if 'name' in child.attrib:
             props.set(child.attrib['name'], obj, 'object', child.line)
@@ -533,10 +536,10 @@ def _stack_for_nesting():
         sys.setrecursionlimit(previous)
 
 
-def _check_child(child, category, kind, counts):
-    """Refuse an object of ``kind`` inside a ``category`` element that cannot use it,
-    or one more than that element takes."""
-    allowed = _ALLOWED_CHILDREN.get(category, {})
+def _check_child(child, category, kind, counts, plugin=None):
+    """Refuse an object of ``kind`` inside a ``category`` element (of plugin type
+    ``plugin``) that cannot use it, or one more than that element takes."""
+    allowed = dict(_ALLOWED_CHILDREN.get(category, {}), **_PLUGIN_CHILDREN.get((category, plugin), {}))
     if kind not in allowed:
         takes = ', '.join(f'<{k}>' for k in allowed) or 'no objects'
         raise child.error(f'<{kind}> cannot stand inside <{category}> (it takes {takes})',

@@ -12,8 +12,9 @@ from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, plastic,
 from tutorial_kit.plugins.emitters import area, constant, directional, envmap, point, spot  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 
-from tutorial_kit.plugins.integrators import direct, path, prb, prb_projective  # noqa: F401
+from tutorial_kit.plugins.integrators import (aov, direct, direct_projective, path, prb,  # noqa: F401
+                                              prb_projective)
 from tutorial_kit.plugins.samplers import independent  # noqa: F401
-from tutorial_kit.plugins.sensors import perspective  # noqa: F401
+from tutorial_kit.plugins.sensors import batch, orthographic, perspective  # noqa: F401
 from tutorial_kit.plugins.shapes import cube, obj, ply, rectangle  # noqa: F401
 from tutorial_kit.plugins.textures import bitmap, checkerboard, srgb, uniform  # noqa: F401

@@ -25,9 +25,12 @@ def camera_rays(sensor, spp, seed):
     """Film positions (Array2f, pixels), the sampler, and the camera rays (Ray3f) of one pass.
 
     Sample ``k`` of pixel ``j`` is lane ``j * spp + k``, so that pixels are
-    contiguous blocks. The same seed gives the same positions and rays.
+    contiguous blocks; the pixels are those of the film's
+    :meth:`~tutorial_kit.renderer.film.Film.sampled_region` (the crop window
+    and, with ``sample_border``, a border around it). The same seed gives
+    the same positions and rays.
     """
-    width, height = sensor.film().crop_size()
+    _, _, width, height = sensor.film().sampled_region()
     lanes = width * height * spp
     sampler = seeded_sampler(sensor, seed, lanes, spp)
     # Opaque sizes: another spp or film size reuses the compiled kernels.
@@ -37,11 +40,17 @@ def camera_rays(sensor, spp, seed):
 
 
 def pixel_rays(sensor, pixel, sampler):
-    """Film positions (Array2f, pixels) and camera rays (Ray3f) of one sample in
-    each of the given pixels (UInt32 indices, row by row), drawn from ``sampler``."""
-    width, height = sensor.film().crop_size()
+    """Film positions (Array2f, pixels relative to the crop window) and camera
+    rays (Ray3f) of one sample in each of the given pixels (UInt32 indices, row
+    by row, of the film's sampled region), drawn from ``sampler``."""
+    film = sensor.film()
+    x0, y0, grid_width, _ = film.sampled_region()
+    width, height = film.crop_size()
+    grid_width = dr.opaque(bk.UInt32, grid_width)
     width, height = dr.opaque(bk.UInt32, width), dr.opaque(bk.UInt32, height)
-    position = bk.Array2f(bk.Float(pixel % width), bk.Float(pixel // width))
+    position = bk.Array2f(bk.Float(pixel % grid_width), bk.Float(pixel // grid_width))
+    if x0 or y0:                # a border: its pixels lie left of and above the window
+        position += bk.Array2f(x0, y0)
     position += sampler.next_2d()
     ray, _ = sensor.sample_ray(0.0, 0.0, position / bk.Array2f(width, height), bk.Array2f(0.5, 0.5))
     return position, ray

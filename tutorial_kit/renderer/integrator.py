@@ -92,6 +92,19 @@ class Integrator(Plugin):
         """Names of the arbitrary output variables that ``sample`` returns (none)."""
         return []
 
+    def output_channels(self, pixel_format, rgb, alpha, aovs):
+        """The channels of the tensor ``render`` returns, or None for the film's own:
+        its colour channels in ``pixel_format``, alpha if the format has it, then
+        one per AOV, as Mitsuba 3's films develop them
+        (:func:`~tutorial_kit.renderer.film_channels.film_channels`).
+
+        ``rgb``: three Floats (one value per pixel); ``alpha``: Float or None;
+        ``aovs``: a list of Float, one per name in :meth:`aov_names`. An
+        integrator that lays out its image otherwise (``aov``) returns a list
+        of Floats; the film keeps its own channels for writing either way.
+        """
+        return None
+
     def visibility_image(self, scene, sensor, spp, seed):
         """The visibility (boundary) terms of a geometry derivative, or None.
 

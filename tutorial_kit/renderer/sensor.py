@@ -7,6 +7,7 @@ uses by default.
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
 from tutorial_kit.renderer.plugin import Plugin
 
@@ -28,8 +29,8 @@ class Sensor(Plugin):
 
         ``time``: Float (unused: scenes are static); ``sample1``: Float
         (unused: it chooses wavelengths in spectral renderers);
-        ``sample2``: Array2f in [0, 1]^2, the position on the film (relative to
-        its crop window), (0, 0) the top left corner; ``sample3``: Array2f,
+        ``sample2``: Array2f in [0, 1]^2, the position on the film relative to
+        its crop window (:func:`film_fraction`), (0, 0) the top left corner; ``sample3``: Array2f,
         the position on the aperture (unused by a pinhole). Returns
         ``(ray, weight)``: a :class:`~tutorial_kit.core.ray.Ray3f` (world
         space, unit ``d``, ``maxt`` the distance to the far clipping plane)
@@ -39,8 +40,9 @@ class Sensor(Plugin):
 
     @abstractmethod
     def project(self, points):
-        """Where world-space points appear on the film, in pixels (the inverse
-        of :meth:`sample_ray`; (0, 0) the top left corner).
+        """Where world-space points appear on the film, in pixels relative to its
+        crop window (the inverse of :meth:`sample_ray`; (0, 0) the window's top
+        left corner).
 
         ``points``: an Array3f (returns Array2f, differentiable in the points
         and the sensor's parameters) or a NumPy (N, 3) array (returns float64
@@ -52,6 +54,27 @@ class Sensor(Plugin):
     @abstractmethod
     def origin(self):
         """The centre of projection: world-space float64 NumPy array of shape (3,)."""
+
+
+def film_fraction(film, sample):
+    """Where a position relative to the crop window (Array2f in [0, 1]^2, what
+    ``sample_ray`` receives) lies on the whole film, as a fraction of its size
+    (Array2f): ``(crop_offset + sample crop_size) / size``, as Mitsuba 3's
+    cameras map it. The identity on a film that is not cropped."""
+    if film.crop_offset() == (0, 0) and film.crop_size() == film.size():
+        return bk.Array2f(sample)
+    (x, y), (cw, ch), (w, h) = film.crop_offset(), film.crop_size(), film.size()
+    return bk.Array2f((x + sample[0] * cw) / w, (y + sample[1] * ch) / h)
+
+
+def crop_pixels(film, fraction):
+    """The inverse of :func:`film_fraction`, in pixels: a fraction of the whole
+    film (Array2f, or a NumPy (N, 2) array) becomes a position in pixels
+    relative to the crop window, what ``project`` returns."""
+    (x, y), (w, h) = film.crop_offset(), film.size()
+    if hasattr(fraction, 'shape'):
+        return fraction * [w, h] - [x, y]
+    return bk.Array2f(fraction[0] * w - x, fraction[1] * h - y)
 
 
 registry.declare_interface('sensor', Sensor)

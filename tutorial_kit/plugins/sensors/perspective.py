@@ -13,11 +13,9 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
-from tutorial_kit.plugins.films.hdrfilm import HDRFilm
 from tutorial_kit.core.registry import register
-from tutorial_kit.renderer.sensor import Sensor
-from tutorial_kit.plugins.samplers.independent import IndependentSampler
-from tutorial_kit.io.properties import Properties
+from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction
+from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 FOV_AXES = ('x', 'y', 'diagonal', 'smaller', 'larger')
@@ -63,11 +61,7 @@ class PerspectiveCamera(Sensor):
                               f'the field of view must lie in (0, {MAX_FOV:g}] degrees, got {self.fov:g}')
         if not 0 < self.near_clip < self.far_clip:
             raise props.error('near_clip', 'expected 0 < near_clip < far_clip')
-        nested = props.nested_objects()
-        self._film = next((c for c in nested if isinstance(c, HDRFilm)), None) \
-            or HDRFilm(Properties('hdrfilm'))
-        self._sampler = next((c for c in nested if isinstance(c, IndependentSampler)), None) \
-            or IndependentSampler(Properties('independent'))
+        self._film, self._sampler = nested_film_and_sampler(props)
 
     def film(self):
         return self._film
@@ -92,8 +86,8 @@ class PerspectiveCamera(Sensor):
         ``time``, ``sample1`` and ``sample3`` are unused (see
         :meth:`Sensor.sample_ray`).
         """
-        position = bk.Array2f(sample2)
-        width, height = self._film.crop_size()
+        position = film_fraction(self._film, sample2)
+        width, height = self._film.size()
         tan_half = math.tan(math.radians(x_fov(self.fov, self.fov_axis, width, height)) / 2)
         # Screen coordinates: +x to the left, +y up, one unit = tan(fov_x / 2).
         local = bk.Array3f((1 - 2 * position.x) * tan_half,
@@ -119,24 +113,26 @@ class PerspectiveCamera(Sensor):
 
         A point ``p`` goes to camera space ``q = R^T (p - o)`` and then to
         film position ``((1 - q.x / (q.z t)) / 2 W, (1 - q.y / (q.z t H / W)) / 2 H)``
-        with ``t = tan(fov_x / 2)``, the inverse of :meth:`sample_ray`.
+        with ``t = tan(fov_x / 2)`` and W x H the whole film, the inverse of
+        :meth:`sample_ray`; less the crop window's offset.
         """
         matrix = np.asarray(self.to_world, dtype=np.float64)
         rotation, origin = matrix[:3, :3], matrix[:3, 3]
-        width, height = (int(n) for n in self._film.crop_size())
+        width, height = (int(n) for n in self._film.size())
         tan_half = math.tan(math.radians(x_fov(self.fov, self.fov_axis, width, height)) / 2)
         if isinstance(points, np.ndarray):
             q = (points - origin) @ rotation
             with np.errstate(divide='ignore', invalid='ignore'):
-                x = (1 - q[:, 0] / (q[:, 2] * tan_half)) / 2 * width
-                y = (1 - q[:, 1] / (q[:, 2] * tan_half * height / width)) / 2 * height
+                x = (1 - q[:, 0] / (q[:, 2] * tan_half)) / 2
+                y = (1 - q[:, 1] / (q[:, 2] * tan_half * height / width)) / 2
+                pixels = crop_pixels(self._film, np.stack([x, y], axis=1))
             front = q[:, 2] > self.near_clip
-            return np.where(front[:, None], np.stack([x, y], axis=1), np.nan)
+            return np.where(front[:, None], pixels, np.nan)
         d = points - bk.Array3f(*(float(v) for v in origin))
         q = [sum(float(rotation[j, i]) * d[j] for j in range(3)) for i in range(3)]
-        x = (1 - q[0] / (q[2] * tan_half)) * (width / 2)
-        y = (1 - q[1] / (q[2] * tan_half * height / width)) * (height / 2)
-        return bk.Array2f(x, y)
+        x = (1 - q[0] / (q[2] * tan_half)) * 0.5
+        y = (1 - q[1] / (q[2] * tan_half * height / width)) * 0.5
+        return crop_pixels(self._film, (x, y))
 
 
 def _fov_from_focal_length(props):
