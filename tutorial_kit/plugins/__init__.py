@@ -15,5 +15,5 @@ from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 from tutorial_kit.plugins.integrators import direct, path, prb, prb_projective  # noqa: F401
 from tutorial_kit.plugins.samplers import independent  # noqa: F401
 from tutorial_kit.plugins.sensors import perspective  # noqa: F401
-from tutorial_kit.plugins.shapes import cube, obj, ply, rectangle  # noqa: F401
+from tutorial_kit.plugins.shapes import cube, cylinder, disk, obj, ply, rectangle, sphere  # noqa: F401
 from tutorial_kit.plugins.textures import bitmap, checkerboard, srgb, uniform  # noqa: F401

@@ -206,7 +206,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
         sampler = seeded_sampler(sensor, seed, lanes)
         edge = _sample_discrete(cdf, sampler.next_1d())
         s = sampler.next_1d()
-        p0, p1 = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+        p0, p1 = (dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, v, edge))
                   for v in (v0, v1))
         position = sensor.project(p0 + (p1 - p0) * s)        # pixels, differentiable
         with dr.suspend_grad():
@@ -248,7 +248,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
         sampler = seeded_sampler(sensor, mix64(seed + 3), lanes)
         edge = _sample_discrete(cdf, sampler.next_1d())
         s = sampler.next_1d()
-        a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+        a, b = (dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, v, edge))
                 for v in (v0, v1))
         point = a + (b - a) * s
         with dr.suspend_grad():
@@ -259,7 +259,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
             along = dr.detach(b - a)
             cross = dr.cross(w, along)
             normal = dr.normalize(cross)
-            thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
+            thirds = [dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, c, edge))
                       for c in (c0, c1)]
             plane = dr.cross(dr.detach(a) - x, dr.detach(b) - x)
             silhouette = dr.dot(plane, thirds[0] - x) * dr.dot(plane, thirds[1] - x) > 0
@@ -348,17 +348,23 @@ class EdgeSamplingIntegrator(PathIntegrator):
         return sensor.film().develop(film_position, dr.select(use, jump * motion, 0), spp)
 
     def _direct_light(self, scene, emitter, ray, light_sample, active):
-        """Light from the given point of ``emitter`` reflected back along ``ray`` (Ray3f)
-        at its first hit, divided by the point's density per area (Color3f)."""
+        """Light from the point of ``emitter`` that ``light_sample`` picks by area
+        (``shape.sample_position``, as :func:`_shadow_edge_points` does) reflected
+        back along ``ray`` (Ray3f) at its first hit, divided by the point's density
+        per area (Color3f): BSDF cos L_e cos_light / r^2."""
         si = scene.ray_intersect(ray, active)
         active = active & si.is_valid()
-        ds, weight = emitter.sample_direction(si, light_sample, active)
-        shadow_origin = si.offset_origin(ds.d)
-        blocked = scene.ray_test(Ray3f(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON)), active)
-        value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(ds.d), active)
-        # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area:
-        pdf_area = dr.rcp(bk.Float(emitter.shape.surface_area()))
-        return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
+        y, n_light, _ = emitter.shape.sample_position(light_sample)
+        to_light = y - si.p
+        dist = dr.norm(to_light)
+        d = to_light / dist
+        cos_light = -dr.dot(n_light, d)
+        active &= cos_light > 0
+        shadow_origin = si.offset_origin(d)
+        blocked = scene.ray_test(Ray3f(shadow_origin, d, dist * (1 - SHADOW_EPSILON)), active)
+        value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(d), active)
+        radiance = emitter.radiance.eval(None, active)
+        return dr.select(active & ~blocked, value * radiance * (cos_light / dr.square(dist)), 0)
 
     def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
@@ -403,7 +409,7 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
     - ``use``: Bool, the lanes with a shadow edge point.
     """
     p = edges.positions
-    light_points = dr.detach(emitter.shape.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+    light_points = dr.detach(emitter.shape.triangle_proxy()[0]).numpy().reshape(-1, 3).astype(np.float64)
     if len(light_points) > 64:                # the bounding box's corners hold the light too
         lo, hi = light_points.min(axis=0), light_points.max(axis=0)
         light_points = np.array([[(lo, hi)[k >> i & 1][i] for i in range(3)] for k in range(8)])
@@ -416,14 +422,14 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
     edge = _sample_discrete(_cdf(length), sampler.next_1d())
     s = sampler.next_1d()
     light_sample = sampler.next_2d()
-    a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+    a, b = (dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, v, edge))
             for v in (v0, v1))
     point = a + (b - a) * s
     with dr.suspend_grad():
         y, _, pdf_y = emitter.shape.sample_position(light_sample)
         to_edge = dr.detach(point) - y
         dist = dr.norm(to_edge)
-        thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
+        thirds = [dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, c, edge))
                   for c in (c0, c1)]
         plane = dr.cross(dr.detach(a) - y, dr.detach(b) - y)
         use = dr.dot(plane, thirds[0] - y) * dr.dot(plane, thirds[1] - y) > 0

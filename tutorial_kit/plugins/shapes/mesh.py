@@ -1,4 +1,4 @@
-"""``Mesh``: the triangle mesh that every shape plugin becomes.
+"""``Mesh``: the triangle mesh that the file formats and the primitives become.
 
 Its data are Dr.Jit arrays laid out as in Mitsuba, so that ``traverse``
 exposes them under the same names:
@@ -30,6 +30,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
+from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.errors import MeshError, PluginError
 from tutorial_kit.io.loader import check_regular_file, resolve_path
 from tutorial_kit.renderer.bsdf import BSDF
@@ -69,28 +70,11 @@ class Mesh(Shape):
             self.vertex_normals = bk.Float()
         self.vertex_texcoords = bk.from_numpy(
             bk.Float, data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros(0, np.float32))
-        self.bsdf, self.emitter = self._nested_objects(props)
+        self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
         self._refresh_area_table()
 
     def settings(self):
         return dict(flip_normals=self.flip_normals, face_normals=self.face_normals)
-
-    @staticmethod
-    def _nested_objects(props):
-        bsdf = emitter = None
-        for child in props.nested_objects():
-            if isinstance(child, BSDF) and bsdf is None:
-                bsdf = child
-            elif isinstance(child, Emitter) and emitter is None:
-                emitter = child
-            else:
-                raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
-                                  f'got an extra {type(child).__name__}', props.path, props.line)
-        if emitter is not None and emitter.is_environment:
-            raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape',
-                              props.path, props.line)
-        # Like Mitsuba, a shape without a BSDF is a diffuse surface of albedo 0.5.
-        return bsdf if bsdf is not None else Diffuse.with_reflectance(0.5), emitter
 
     # -- sizes ---------------------------------------------------------------------
     @property
@@ -103,6 +87,12 @@ class Mesh(Shape):
 
     def has_vertex_normals(self):
         return dr.width(self.vertex_normals) > 0
+
+    def is_mesh(self):
+        return True
+
+    def parameters_grad_enabled(self):
+        return dr.grad_enabled(self.vertex_positions)
 
     # -- parameters --------------------------------------------------------------------
     def traverse(self, callback):
@@ -173,6 +163,17 @@ class Mesh(Shape):
         return self._areas
 
     # -- geometry on the host, for BVH building ------------------------------------------------
+    def bbox(self):
+        """The box around the corners of the faces."""
+        points = np.concatenate(self.triangles_numpy())
+        if not len(points):
+            return ScalarBoundingBox3f()
+        return ScalarBoundingBox3f(points.min(axis=0), points.max(axis=0))
+
+    def triangle_proxy(self):
+        """The mesh itself: ``(vertex_positions, faces, shading normals or None)``."""
+        return self.vertex_positions, self.faces, self.vertex_normals if self.has_vertex_normals() else None
+
     def triangles_numpy(self):
         """Corner positions as three float32 NumPy arrays of shape (M, 3)."""
         positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
@@ -217,6 +218,25 @@ class Mesh(Shape):
         return tuple(dr.gather(bk.Array3f, self.vertex_positions,
                                dr.gather(bk.UInt32, self.faces, 3 * face_index + k, active), active)
                      for k in range(3))
+
+
+def nested_bsdf_and_emitter(props):
+    """The BSDF and the area emitter nested in a shape's ``props`` (either may be
+    absent): ``(bsdf, emitter)``. Like Mitsuba, a shape without a BSDF is a
+    diffuse surface of albedo 0.5; emitter None when there is none."""
+    bsdf = emitter = None
+    for child in props.nested_objects():
+        if isinstance(child, BSDF) and bsdf is None:
+            bsdf = child
+        elif isinstance(child, Emitter) and emitter is None:
+            emitter = child
+        else:
+            raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
+                              f'got an extra {type(child).__name__}', props.path, props.line)
+    if emitter is not None and emitter.is_environment:
+        raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape',
+                          props.path, props.line)
+    return bsdf if bsdf is not None else Diffuse.with_reflectance(0.5), emitter
 
 
 def _square_to_triangle(sample):
