@@ -118,7 +118,7 @@ class Shape(Plugin):
 
     def ray_test(self, ray, active=True):
         """Bool: whether ``ray`` hits the shape within [0, ray.maxt]."""
-        return self.ray_intersect_preliminary(ray, active) <= ray.maxt
+        return dr.isfinite(self.ray_intersect_preliminary(ray, active))
 
     def compute_surface_interaction(self, ray, t, active=True):
         """The hit of ``ray`` at the distance ``t`` that :meth:`ray_intersect_preliminary`

@@ -222,8 +222,9 @@ class Mesh(Shape):
 
 def nested_bsdf_and_emitter(props):
     """The BSDF and the area emitter nested in a shape's ``props`` (either may be
-    absent): ``(bsdf, emitter)``. Like Mitsuba, a shape without a BSDF is a
-    diffuse surface of albedo 0.5; emitter None when there is none."""
+    absent): ``(bsdf, emitter)``. Like Mitsuba 3, a shape without a BSDF is a
+    diffuse surface of albedo 0.5, or black if it emits (a lamp reflects
+    nothing unless told to); emitter None when there is none."""
     bsdf = emitter = None
     for child in props.nested_objects():
         if isinstance(child, BSDF) and bsdf is None:
@@ -236,7 +237,9 @@ def nested_bsdf_and_emitter(props):
     if emitter is not None and emitter.is_environment:
         raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape',
                           props.path, props.line)
-    return bsdf if bsdf is not None else Diffuse.with_reflectance(0.5), emitter
+    if bsdf is None:
+        bsdf = Diffuse.with_reflectance(0.0 if emitter is not None else 0.5)
+    return bsdf, emitter
 
 
 def _square_to_triangle(sample):

@@ -103,9 +103,6 @@ class Sphere(AnalyticShape):
         nan = dr.nan
         return dr.select(found, near + shift, nan), dr.select(found, far + shift, nan)
 
-    def ray_test(self, ray, active=True):
-        return self.ray_intersect_preliminary(ray, active) <= ray.maxt
-
     def compute_surface_interaction(self, ray, t, active=True):
         center, radius = self.center(), self.radius()
         to_object = self.to_world.inverse()
