@@ -90,6 +90,11 @@ the viewer (a one-sided BSDF renders it black). The band is skipped by
 taking the two radiance samples ``FILM_OFFSET`` pixels (``ANGLE_OFFSET``
 radians) either side of the edge rather than closer.
 
+Analytic shapes (sphere, disk, cylinder) take part through the edges of a
+fine tessellation of their surface (:meth:`Shape.triangle_proxy`), which
+follows their ``to_world`` differentiably; the radiance either side of an
+edge is still traced against the exact shape.
+
 Its accuracy against finite differences of Mitsuba 3 renders is measured
 by ``benchmarks/visibility_accuracy.py``; the figures, and the variants
 tried and not kept, are in benchmarks/README.md ("Visibility derivatives").

@@ -107,12 +107,15 @@ class AnalyticShape(Shape):
 
         Edge sampling finds the silhouette among its edges and evaluates the
         image's jump across them by tracing the exact shape. The tessellation
-        is *circumscribed* (its vertices a little outside the surface, by
-        at most 1e-4 of the radius), so that a ray grazing one of its
-        silhouette edges passes beside the true surface rather than through
-        it; with 256 segments around, the edges lie within 1e-4 of the radius
-        of the true silhouette, far below the offset at which the jump is
-        measured for shapes up to a few hundred pixels across.
+        is *circumscribed* (its faces touch the surface from outside), so that
+        a ray grazing one of its silhouette edges passes beside the true
+        surface rather than through it; with 256 segments around a circle
+        (and 128 from pole to pole on a sphere) its vertices lie within
+        2e-4 of the radius of the surface, which keeps the edges within
+        the offset at which the jump is measured (0.02 pixels) for shapes up
+        to about two hundred pixels across; for larger ones the boundary term
+        loses the part of the jump that falls between the edge and the true
+        silhouette.
         """
         if self._proxy is None:
             positions, faces, normals = self.local_proxy()
