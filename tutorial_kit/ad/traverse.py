@@ -18,6 +18,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
+from tutorial_kit.core.transform4f import ScalarTransform4f, Transform4f
 from tutorial_kit.core.errors import ParameterError
 from tutorial_kit.io.loader import FLOAT32_MAX
 from tutorial_kit.plugins.sensors.perspective import MAX_FOV
@@ -240,6 +241,31 @@ def _matrix(key, parameter, current, value):
     return matrix.reshape(4, 4).astype(np.float64)
 
 
+def _transform(key, parameter, current, value):
+    """A Transform4f placing a shape. A Transform4f keeps its entries (they may
+    carry derivatives); anything else that reads as a 4x4 matrix (a
+    ScalarTransform4f, NumPy, nested lists) becomes one of opaque entries,
+    so that a new value does not compile new kernels."""
+    if isinstance(value, Transform4f):
+        matrix = value.matrix
+        entries = value.rows
+    else:
+        if isinstance(value, ScalarTransform4f):
+            value = value.matrix
+        matrix = _floats(key, value, 'a 4x4 transform').reshape(-1)
+        if matrix.size != 16:
+            raise ParameterError(f'"{key}" expects a 4x4 transform, got {matrix.size} numbers')
+        matrix = matrix.reshape(4, 4)
+        entries = matrix
+    if not transform.is_valid_affine(matrix):
+        raise ParameterError(f'"{key}" expects an invertible affine 4x4 transform (finite, last row '
+                             f'0, 0, 0, 1)')
+    rows = [[entry if dr.is_array_v(entry) and dr.grad_enabled(entry)
+             else dr.opaque(bk.Float, float(matrix[i][j])) for j, entry in enumerate(row)]
+            for i, row in enumerate(entries)]
+    return Transform4f(rows)
+
+
 def _angle(key, parameter, current, value):
     values = _floats(key, value, 'an angle in degrees').reshape(-1)
     if values.size != 1 or not 0 < values[0] <= MAX_FOV:
@@ -358,6 +384,7 @@ _CONVERTERS = {
     ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor,
     ParamKind.POSITIONS: _vertex_attribute, ParamKind.NORMALS: _vertex_attribute,
     ParamKind.TEXCOORDS: _vertex_attribute, ParamKind.FACES: _faces, ParamKind.MATRIX: _matrix,
+    ParamKind.TRANSFORM: _transform,
     ParamKind.ANGLE: _angle, ParamKind.COUNT: _count, ParamKind.ARRAY: _array,
     ParamKind.SCALAR: _scalar,
 }

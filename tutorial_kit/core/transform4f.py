@@ -316,8 +316,11 @@ class Transform4f(_Transform4):
     """A 4x4 affine transform with Dr.Jit ``Float`` entries (gradients may be enabled).
 
     Applied to an ``Array3f`` of points it returns an ``Array3f``; the
-    result tracks derivatives of every entry that does.
+    result tracks derivatives of every entry that does. Dr.Jit sees its
+    entries (``DRJIT_STRUCT``), so ``dr.enable_grad``, ``dr.grad_enabled``,
+    ``dr.detach`` and ``dr.eval`` take a transform whole.
     """
+    DRJIT_STRUCT = {'rows': list}
 
     @staticmethod
     def _entry(value):

@@ -1,4 +1,4 @@
-"""The edges of the meshes along which an image can jump: silhouettes and creases.
+"""The edges of the shapes along which an image can jump: silhouettes and creases.
 
 A pixel's value changes abruptly where the surface seen through it changes:
 at the *silhouette* of an object (one side shows the object, the other what
@@ -7,13 +7,19 @@ different shading normals, e.g. the sides of a flat-shaded cube). When the
 vertices move, these curves move, and the image's derivative gains a term
 along them (see :mod:`tutorial_kit.plugins.integrators.prb_projective`).
 
+Edges come from each shape's triangles (:meth:`Shape.triangle_proxy`): a
+mesh's own, or the fine tessellation of an analytic shape (a sphere's
+silhouette is then found among the edges of its proxy; the jump across
+it is still measured on the exact surface).
+
 The list is built from the geometry, not from how a file indexes it:
 vertices are merged *by position* before edges are formed, so a mesh whose
 triangles each have their own three vertices (Mitsuba's ``cube``, an
 unwelded PLY) gives the same edges as the welded mesh. Each edge keeps
 
-- its two end points ``v0``, ``v1`` (indices into the scene's joined vertex
-  array, taken from the first face that has the edge);
+- its two end points ``v0``, ``v1`` (indices into the joined vertex array of
+  the shapes whose edges are listed, taken from the first face that has the
+  edge);
 - the third corner of each adjacent face, ``c0`` and ``c1``. An edge seen from
   a point ``o`` is a silhouette exactly when both third corners lie on the
   same side of the plane through ``o`` and the edge: then the two faces fold
@@ -40,7 +46,9 @@ class Edges:
 
     ``v0``, ``v1``, ``c0``, ``c1``: int arrays (E,) of joined-vertex indices;
     ``crease``: bool (E,); ``positions``: float64 (V, 3), the joined vertex
-    positions they index (values at build time).
+    positions they index (values at build time); ``vertices``: the same as a
+    Dr.Jit Float of 3V values that follows the shapes' parameters
+    (differentiable), for gathering edge points.
     """
     v0: np.ndarray
     v1: np.ndarray
@@ -48,6 +56,7 @@ class Edges:
     c1: np.ndarray
     crease: np.ndarray
     positions: np.ndarray
+    vertices: object = None
 
     def __len__(self):
         return len(self.v0)
@@ -93,28 +102,30 @@ class Edges:
 
 
 def moving_shapes(scene):
-    """Indices of the shapes whose vertex positions track derivatives."""
-    return [k for k, s in enumerate(scene.shapes()) if dr.grad_enabled(s.vertex_positions)]
+    """Indices of the shapes whose surface tracks derivatives (vertex positions,
+    or an analytic shape's transform)."""
+    return [k for k, s in enumerate(scene.shapes()) if s.parameters_grad_enabled()]
 
 
 def scene_edges(scene, shape_indices):
-    """The :class:`Edges` of the given shapes of ``scene``, indexed into its joined vertices."""
+    """The :class:`Edges` of the given shapes of ``scene``, indexed into the joined
+    vertices of those shapes' triangles (:meth:`Shape.triangle_proxy`)."""
     shapes = scene.shapes()
-    vertex_base = np.cumsum([0] + [s.vertex_count() for s in shapes])
-    positions = dr.detach(scene.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+    proxies = [shapes[k].triangle_proxy() for k in shape_indices]
+    if not proxies:
+        empty = np.zeros(0, np.int64)
+        return Edges(empty, empty, empty, empty, np.zeros(0, bool), np.zeros((0, 3)), bk.Float())
+    vertices = proxies[0][0] if len(proxies) == 1 else dr.concat([p[0] for p in proxies])
+    positions = dr.detach(vertices).numpy().reshape(-1, 3).astype(np.float64)
+    vertex_base = np.cumsum([0] + [dr.width(p[0]) // 3 for p in proxies])
     parts = []
-    for k in shape_indices:
-        shape = shapes[k]
-        faces = shape.faces.numpy().reshape(-1, 3).astype(np.int64)
-        normals = dr.detach(shape.vertex_normals).numpy().reshape(-1, 3) \
-            if shape.has_vertex_normals() else None
+    for k, (_, faces, normals) in enumerate(proxies):
+        faces = faces.numpy().reshape(-1, 3).astype(np.int64)
+        normals = dr.detach(normals).numpy().reshape(-1, 3) if normals is not None else None
         local = mesh_edges(positions[vertex_base[k]:vertex_base[k + 1]], faces, normals)
         parts.append([a + vertex_base[k] if i < 4 else a for i, a in enumerate(local)])
-    if not parts:
-        empty = np.zeros(0, np.int64)
-        return Edges(empty, empty, empty, empty, np.zeros(0, bool), positions)
     v0, v1, c0, c1, crease = (np.concatenate([p[i] for p in parts]) for i in range(5))
-    return Edges(v0, v1, c0, c1, crease, positions)
+    return Edges(v0, v1, c0, c1, crease, positions, vertices)
 
 
 def mesh_edges(positions, faces, normals=None):

@@ -19,10 +19,17 @@ names and signatures where Mitsuba 3 has them:
   the visibility alone).
 - :meth:`bbox`: the box around all shapes.
 
-The nearest-hit *search* runs in a bounding volume hierarchy outside of
-automatic differentiation; the hit is then *re-evaluated* from the vertex
-data with differentiable operations, so derivatives reach the vertices and
-everything downstream without differentiating the search itself.
+The nearest-hit *search* runs outside of automatic differentiation: in a
+bounding volume hierarchy over the triangles of all meshes, then, in turn,
+through the closed-form ray test of each analytic shape (sphere, disk,
+cylinder; few in a scene, so a loop over them costs less than a second
+hierarchy), the nearest hit winning. The hit is then *re-evaluated* with
+differentiable operations, from the vertex data of a triangle or by the
+analytic shape itself, so derivatives reach the vertices, the shapes'
+transforms and everything downstream without differentiating the search.
+Shapes are numbered in one sequence, meshes and analytic shapes alike:
+``si.shape`` indexes :meth:`shapes`. A scene without analytic shapes runs
+exactly the triangle code.
 """
 from __future__ import annotations
 
@@ -141,20 +148,24 @@ class Scene(Plugin):
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):
-        """Join all meshes into one triangle list and build its BVH.
+        """Join all meshes into one triangle list and build its BVH; list the
+        analytic shapes (``self.analytic``: pairs of shape index and shape).
 
-        Global triangle ``i`` belongs to shape ``triangle_shape[i]``; the
-        joined ``faces`` index the joined vertex arrays.
+        Global triangle ``i`` belongs to shape ``triangle_shape[i]`` (an index
+        into :meth:`shapes`); the joined ``faces`` index the joined vertex arrays.
         """
-        corners = [s.triangles_numpy() for s in self._shapes]
+        self.meshes = [s for s in self._shapes if s.is_mesh()]
+        self.analytic = [(k, s) for k, s in enumerate(self._shapes) if not s.is_mesh()]
+        corners = [s.triangles_numpy() for s in self.meshes]
         p0, p1, p2 = (np.concatenate([c[k] for c in corners]) if corners else np.zeros((0, 3))
                       for k in range(3))
         self.bvh = BVH(p0, p1, p2)
-        vertex_base = np.cumsum([0] + [s.vertex_count() for s in self._shapes])
-        faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self._shapes)]
+        vertex_base = np.cumsum([0] + [s.vertex_count() for s in self.meshes])
+        faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self.meshes)]
         self.faces = bk.from_numpy(bk.UInt32, np.concatenate(faces) if faces else np.zeros(0, np.uint32))
+        mesh_index = [k for k, s in enumerate(self._shapes) if s.is_mesh()]
         self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
-            np.arange(len(self._shapes), dtype=np.uint32), [s.face_count() for s in self._shapes]))
+            np.array(mesh_index, dtype=np.uint32), [s.face_count() for s in self.meshes]))
         self.prepare_render()
         self._build_triangle_records()
         for emitter in self._emitters:
@@ -203,20 +214,22 @@ class Scene(Plugin):
             if len(arrays) <= 1:
                 return arrays[0] if arrays else bk.Float()
             return dr.concat(arrays)
-        self.vertex_positions = joined([s.vertex_positions for s in self._shapes])
+        meshes = self.meshes
+        self.vertex_positions = joined([s.vertex_positions for s in meshes])
         self.vertex_normals = joined([s.shading_normals() if s.has_vertex_normals()
-                                      else dr.zeros(bk.Float, 3 * s.vertex_count()) for s in self._shapes]) \
-            if any(s.has_vertex_normals() for s in self._shapes) else None
+                                      else dr.zeros(bk.Float, 3 * s.vertex_count()) for s in meshes]) \
+            if any(s.has_vertex_normals() for s in meshes) else None
         self.vertex_texcoords = joined([s.vertex_texcoords if _has_texcoords(s)
-                                        else dr.zeros(bk.Float, 2 * s.vertex_count()) for s in self._shapes]) \
-            if any(_has_texcoords(s) for s in self._shapes) else None
+                                        else dr.zeros(bk.Float, 2 * s.vertex_count()) for s in meshes]) \
+            if any(_has_texcoords(s) for s in meshes) else None
         # dr.concat writes with scatters that wait for the next evaluation;
         # run them now, while the arrays they read are certainly alive.
         dr.eval(self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
 
     def parameters_changed(self, objects):
-        """Refresh after ``ParameterMap.update``: rebuild the BVH if geometry moved."""
-        if any(isinstance(obj, Shape) for obj in objects):
+        """Refresh after ``ParameterMap.update``: rebuild the BVH if a mesh changed
+        (an analytic shape has refreshed itself)."""
+        if any(isinstance(obj, Shape) and obj.is_mesh() for obj in objects):
             self._index_materials()
             self.build_geometry()
         else:
@@ -312,8 +325,43 @@ class Scene(Plugin):
         origin, direction = ray.o, ray.d
         if not self._shapes:
             return miss(dr.width(origin), direction)
-        t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
-                                           dr.detach(ray.maxt), active, barycentrics=False)
+        if not self.analytic:
+            return self._intersect_triangles(ray, active)
+        # Triangles first, then each analytic shape within the distance found so far.
+        width = dr.width(origin)
+        if self.meshes:
+            t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
+                                               dr.detach(ray.maxt), active, barycentrics=False)
+        else:
+            t, prim = dr.full(bk.Float, dr.inf, width), dr.full(bk.UInt32, INVALID_INDEX, width)
+        nearest = dr.select(prim != INVALID_INDEX, t, dr.detach(ray.maxt) + dr.zeros(bk.Float, width))
+        search = Ray3f(dr.detach(origin), dr.detach(direction), nearest)
+        which = dr.full(bk.UInt32, INVALID_INDEX, width)
+        for k, (_, shape) in enumerate(self.analytic):
+            search.maxt = nearest
+            t_shape = shape.ray_intersect_preliminary(search, active)
+            closer = t_shape < nearest
+            nearest = dr.select(closer, t_shape, nearest)
+            which = dr.select(closer, k, which)
+        si = self._intersect_triangles(ray, active & (which == INVALID_INDEX), t=t, prim=prim) \
+            if self.meshes else miss(width, direction)
+        for k, (index, shape) in enumerate(self.analytic):
+            mine = active & (which == k)
+            hit = shape.compute_surface_interaction(ray, nearest, mine)
+            hit.shape = dr.full(bk.UInt32, index, width)
+            hit.prim_index = dr.zeros(bk.UInt32, width)
+            hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(shape.bsdf), width)
+            hit.wi = hit.sh_frame.to_local(-direction)
+            si = dr.select(mine, hit, si)
+        return si
+
+    def _intersect_triangles(self, ray, active, t=None, prim=None):
+        """The nearest triangle hit (SurfaceInteraction3f); ``t``, ``prim``: the BVH's
+        answer when already asked (UInt32 ``prim``; only lanes of ``active`` count)."""
+        origin, direction = ray.o, ray.d
+        if t is None:
+            t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
+                                               dr.detach(ray.maxt), active, barycentrics=False)
         valid = active & (prim != INVALID_INDEX)
         hit = self._hit_triangles(prim, valid)
         p0, p1, p2 = hit.corners
@@ -340,17 +388,21 @@ class Scene(Plugin):
         Not differentiable (a yes or no). ``ray_test(ray, coherent, active)``,
         Mitsuba 3's other form, is accepted; ``coherent`` changes nothing here."""
         active = _trailing_active(args, active, _TEST_ACTIVE)
-        return self.bvh.occluded(dr.detach(ray.o), dr.detach(ray.d), dr.detach(ray.maxt), active)
+        if not self.analytic:
+            return self.bvh.occluded(dr.detach(ray.o), dr.detach(ray.d), dr.detach(ray.maxt), active)
+        ray = Ray3f(dr.detach(ray.o), dr.detach(ray.d), dr.detach(ray.maxt))
+        blocked = self.bvh.occluded(ray.o, ray.d, ray.maxt, active) if self.meshes \
+            else dr.zeros(bk.Bool, dr.width(ray.o))
+        for _, shape in self.analytic:
+            blocked |= shape.ray_test(ray, active & ~blocked)
+        return blocked
 
     def bbox(self):
         """The :class:`~tutorial_kit.core.bbox.ScalarBoundingBox3f` of all shapes
         (invalid, min > max, for a scene without shapes)."""
         box = ScalarBoundingBox3f()
-        corners = [s.triangles_numpy() for s in self._shapes]
-        points = [c for shape in corners for c in shape if len(c)]
-        if points:
-            points = np.concatenate(points)
-            box = ScalarBoundingBox3f(points.min(axis=0), points.max(axis=0))
+        for shape in self._shapes:
+            box.expand(shape.bbox())
         return box
 
     def bsdf_ptr(self, si, active=True):
@@ -511,8 +563,8 @@ def _black_bsdf():
 
 
 def _has_texcoords(shape):
-    """Whether the mesh ``shape`` has per-vertex texture coordinates."""
-    return dr.width(shape.vertex_texcoords) > 0
+    """Whether ``shape`` is a mesh with per-vertex texture coordinates."""
+    return shape.is_mesh() and dr.width(shape.vertex_texcoords) > 0
 
 
 class _Triangles(NamedTuple):

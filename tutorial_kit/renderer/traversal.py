@@ -72,6 +72,9 @@ class ParamKind(enum.Enum):
     FACES = 'faces'
     #: NumPy float64 (4, 4): an invertible affine transform.
     MATRIX = 'matrix'
+    #: A Transform4f (Dr.Jit entries, which may carry derivatives): an invertible
+    #: affine transform that places an analytic shape.
+    TRANSFORM = 'transform'
     #: A Python float: a field of view in degrees.
     ANGLE = 'angle'
     #: A Python int derived from other data (read-only).
@@ -83,9 +86,10 @@ class ParamKind(enum.Enum):
 
     @property
     def is_geometry(self):
-        """Whether the parameter is mesh data: its derivatives need the recorded
-        render (path replay covers materials and lights only)."""
-        return self in (ParamKind.POSITIONS, ParamKind.NORMALS, ParamKind.TEXCOORDS)
+        """Whether the parameter is geometry (mesh data, a shape's transform): its
+        derivatives need the recorded render (path replay covers materials and
+        lights only)."""
+        return self in (ParamKind.POSITIONS, ParamKind.NORMALS, ParamKind.TEXCOORDS, ParamKind.TRANSFORM)
 
     @staticmethod
     def of(value):

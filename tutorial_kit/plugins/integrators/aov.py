@@ -175,8 +175,10 @@ class AOVIntegrator(SamplingIntegrator):
         if kind == AOVType.dPdU:
             return where_hit(*si.dp_du)
         if kind == AOVType.PrimIndex:
-            # Mitsuba counts triangles within each shape; ours are numbered scene-wide.
-            first = np.cumsum([0] + [s.face_count for s in scene.shapes()][:-1]).astype(np.uint32)
+            # Mitsuba counts triangles within each shape; ours are numbered scene-wide
+            # (over the meshes; an analytic shape is one primitive, 0).
+            counts = [s.face_count() if s.is_mesh() else 0 for s in scene.shapes()]
+            first = np.cumsum([0] + counts[:-1]).astype(np.uint32)
             local = si.prim_index - dr.gather(bk.UInt32, bk.from_numpy(bk.UInt32, first), si.shape, hit)
             return where_hit(bk.Float(local))
         if kind == AOVType.ShapeIndex:

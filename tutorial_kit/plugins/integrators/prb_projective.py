@@ -91,6 +91,11 @@ the viewer (a one-sided BSDF renders it black). The band is skipped by
 taking the two radiance samples ``FILM_OFFSET`` pixels (``ANGLE_OFFSET``
 radians) either side of the edge rather than closer.
 
+Analytic shapes (sphere, disk, cylinder) take part through the edges of a
+fine tessellation of their surface (:meth:`Shape.triangle_proxy`), which
+follows their ``to_world`` differentiably; the radiance either side of an
+edge is still traced against the exact shape.
+
 Its accuracy against finite differences of Mitsuba 3 renders is measured
 by ``benchmarks/visibility_accuracy.py``; the figures, and the variants
 tried and not kept, are in benchmarks/README.md ("Visibility derivatives").
@@ -208,7 +213,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
         sampler = seeded_sampler(sensor, seed, lanes)
         edge = _sample_discrete(cdf, sampler.next_1d())
         s = sampler.next_1d()
-        p0, p1 = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+        p0, p1 = (dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, v, edge))
                   for v in (v0, v1))
         position = sensor.project(p0 + (p1 - p0) * s)        # pixels, differentiable
         with dr.suspend_grad():
@@ -250,7 +255,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
         sampler = seeded_sampler(sensor, mix64(seed + 3), lanes)
         edge = _sample_discrete(cdf, sampler.next_1d())
         s = sampler.next_1d()
-        a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+        a, b = (dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, v, edge))
                 for v in (v0, v1))
         point = a + (b - a) * s
         with dr.suspend_grad():
@@ -261,7 +266,7 @@ class EdgeSamplingIntegrator(PathIntegrator):
             along = dr.detach(b - a)
             cross = dr.cross(w, along)
             normal = dr.normalize(cross)
-            thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
+            thirds = [dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, c, edge))
                       for c in (c0, c1)]
             plane = dr.cross(dr.detach(a) - x, dr.detach(b) - x)
             silhouette = dr.dot(plane, thirds[0] - x) * dr.dot(plane, thirds[1] - x) > 0
@@ -350,27 +355,43 @@ class EdgeSamplingIntegrator(PathIntegrator):
         return sensor.film().develop(film_position, dr.select(use, jump * motion, 0), spp)
 
     def _direct_light(self, scene, emitter, ray, light_sample, active):
-        """Light from the given point of ``emitter`` reflected back along ``ray`` (Ray3f)
-        at its first hit, divided by the point's density per area (Color3f)."""
+        """Light from the point of ``emitter`` that ``light_sample`` picks by area
+        (``shape.sample_position``, as :func:`_shadow_edge_points` does; a point or
+        spot light has one point) reflected back along ``ray`` (Ray3f) at its first
+        hit, divided by the point's density per area (Color3f):
+        BSDF cos L_e cos_light / r^2, or BSDF cos I / r^2 for a point light."""
         si = scene.ray_intersect(ray, active)
         active = active & si.is_valid()
-        ds, weight = emitter.sample_direction(si, light_sample, active)
-        shadow_origin = si.offset_origin(ds.d)
-        blocked = scene.ray_test(Ray3f(shadow_origin, ds.d, ds.dist * (1 - SHADOW_EPSILON)), active)
-        value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(ds.d), active)
-        # weight = L_e / pdf per solid angle = L_e G / pdf per area; times pdf per area
-        # (for a point light the weight is already I / r^2, its "density" 1):
-        pdf_area = _light_point_density(emitter)
-        return dr.select(active & ~blocked & (ds.pdf > 0), value * weight * pdf_area, 0)
+        if emitter.flags() & EmitterFlags.DeltaPosition:
+            # A point or spot light: its weight is already I / r^2 (times the spot's falloff).
+            ds, incident = emitter.sample_direction(si, light_sample, active)
+            d, dist = ds.d, ds.dist
+            active &= ds.pdf > 0
+        else:
+            y, n_light, _ = emitter.shape.sample_position(light_sample)
+            to_light = y - si.p
+            dist = dr.norm(to_light)
+            d = to_light / dist
+            cos_light = -dr.dot(n_light, d)
+            active &= cos_light > 0
+            incident = emitter.radiance.eval(None, active) * (cos_light / dr.square(dist))
+        shadow_origin = si.offset_origin(d)
+        blocked = scene.ray_test(Ray3f(shadow_origin, d, dist * (1 - SHADOW_EPSILON)), active)
+        value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(d), active)
+        return dr.select(active & ~blocked, value * incident, 0)
 
     def _reflected(self, scene, sensor, si, direction, active, lanes, seed):
         """BSDF(x, direction) cos times the radiance arriving at x from ``direction``."""
+        # Lanes without an edge sample may hold no direction at all (NaN where the
+        # camera ray missed): give them a harmless one, or a ray with NaN in it
+        # would visit every node of the BVH, and trace nothing for them.
+        direction = dr.select(active, direction, si.n)
         value = scene.bsdf_ptr(si).eval(BSDFContext(), si, si.to_local(direction), active)
-        origin = si.offset_origin(direction)
+        origin = dr.select(active, si.offset_origin(direction), 0)
         sampler = seeded_sampler(sensor, mix64(seed + 4), lanes)  # the same numbers on both sides
         # The light arriving at the camera path's second vertex: a path starting at depth 1.
         ray = Ray3f(origin, direction, dr.full(bk.Float, dr.inf, lanes))
-        incoming = self.sample(dr.ADMode.Primal, scene, sampler, ray, depth=1)[0]
+        incoming = self.sample(dr.ADMode.Primal, scene, sampler, ray, active=active, depth=1)[0]
         # Area lights seen directly are the shadow part's (shadow_boundary): leave them out.
         hit = scene.ray_intersect(Ray3f(origin, direction), active)
         incoming -= scene.emission(hit, direction, active & hit.is_valid())[0]
@@ -419,14 +440,14 @@ def _shadow_edge_points(scene, edges, emitter, sampler):
     edge = _sample_discrete(_cdf(length), sampler.next_1d())
     s = sampler.next_1d()
     light_sample = sampler.next_2d()
-    a, b = (dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, v, edge))
+    a, b = (dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, v, edge))
             for v in (v0, v1))
     point = a + (b - a) * s
     with dr.suspend_grad():
         y, pdf_y = _sample_light_point(emitter, light_sample)
         to_edge = dr.detach(point) - y
         dist = dr.norm(to_edge)
-        thirds = [dr.gather(bk.Array3f, scene.vertex_positions, dr.gather(bk.UInt32, c, edge))
+        thirds = [dr.gather(bk.Array3f, edges.vertices, dr.gather(bk.UInt32, c, edge))
                   for c in (c0, c1)]
         plane = dr.cross(dr.detach(a) - y, dr.detach(b) - y)
         use = dr.dot(plane, thirds[0] - y) * dr.dot(plane, thirds[1] - y) > 0
@@ -462,7 +483,7 @@ def _light_points(emitter):
     or its position."""
     if emitter.flags() & EmitterFlags.DeltaPosition:
         return dr.detach(emitter.position).numpy().reshape(-1, 3).astype(np.float64)
-    return dr.detach(emitter.shape.vertex_positions).numpy().reshape(-1, 3).astype(np.float64)
+    return dr.detach(emitter.shape.triangle_proxy()[0]).numpy().reshape(-1, 3).astype(np.float64)
 
 
 def _sample_light_point(emitter, sample):
@@ -473,13 +494,6 @@ def _sample_light_point(emitter, sample):
         return dr.zeros(bk.Array3f, width) + dr.detach(emitter.position), dr.ones(bk.Float, width)
     y, _, pdf = emitter.shape.sample_position(sample)
     return y, pdf
-
-
-def _light_point_density(emitter):
-    """Float: the density per area of :func:`_sample_light_point`'s points."""
-    if emitter.flags() & EmitterFlags.DeltaPosition:
-        return bk.Float(1)
-    return dr.rcp(bk.Float(emitter.shape.surface_area()))
 
 
 def _cdf(weights):

@@ -1,4 +1,4 @@
-"""``Mesh``: the triangle mesh that every shape plugin becomes.
+"""``Mesh``: the triangle mesh that the file formats and the primitives become.
 
 Its data are Dr.Jit arrays laid out as in Mitsuba, so that ``traverse``
 exposes them under the same names:
@@ -113,29 +113,11 @@ class Mesh(Shape):
         self.attribute_sizes = {}
         for name, values in (getattr(data, 'attributes', None) or {}).items():
             self.add_attribute(name, values.shape[1], values.ravel())
-        self.bsdf, self.emitter = self._nested_objects(props)
+        self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
         self._refresh_area_table()
 
     def settings(self):
         return dict(flip_normals=self.flip_normals, face_normals=self.face_normals)
-
-    @staticmethod
-    def _nested_objects(props):
-        bsdf = emitter = None
-        for child in props.nested_objects():
-            if isinstance(child, BSDF) and bsdf is None:
-                bsdf = child
-            elif isinstance(child, Emitter) and emitter is None:
-                emitter = child
-            else:
-                raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
-                                  f'got an extra {type(child).__name__}', props.path, props.line)
-        if emitter is not None and (emitter.is_environment or emitter.is_delta()):
-            raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape: only area '
-                              'emitters cover a surface', props.path, props.line)
-        # Like Mitsuba 3, a shape without a BSDF is a diffuse surface of albedo 0.5,
-        # or black if it emits (a lamp reflects nothing unless it is given a BSDF).
-        return bsdf if bsdf is not None else Diffuse.with_reflectance(0.0 if emitter else 0.5), emitter
 
     # -- sizes ---------------------------------------------------------------------
     def vertex_count(self):
@@ -155,11 +137,6 @@ class Mesh(Shape):
 
     def has_vertex_texcoords(self):
         return dr.width(self.vertex_texcoords) > 0
-
-    def bbox(self):
-        """The :class:`~tutorial_kit.core.bbox.ScalarBoundingBox3f` of the vertices."""
-        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
-        return ScalarBoundingBox3f(positions.min(axis=0), positions.max(axis=0))
 
     def recompute_vertex_normals(self):
         """Set the vertex normals to the angle-weighted mean of the face normals
@@ -230,6 +207,12 @@ class Mesh(Shape):
             target[1].extend(f'{prefix}_{k}' for k in range(size))
         write_ply(filename, np.concatenate(columns, axis=1), names, self.faces.numpy().reshape(-1, 3),
                   np.concatenate(face_columns, axis=1) if face_columns else None, face_names)
+
+    def is_mesh(self):
+        return True
+
+    def parameters_grad_enabled(self):
+        return dr.grad_enabled(self.vertex_positions)
 
     # -- parameters --------------------------------------------------------------------
     def traverse(self, callback):
@@ -304,6 +287,18 @@ class Mesh(Shape):
         return self._areas
 
     # -- geometry on the host, for BVH building ------------------------------------------------
+    def bbox(self):
+        """The :class:`~tutorial_kit.core.bbox.ScalarBoundingBox3f` of the vertices
+        (invalid, min > max, for a mesh without vertices)."""
+        positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
+        if not len(positions):
+            return ScalarBoundingBox3f()
+        return ScalarBoundingBox3f(positions.min(axis=0), positions.max(axis=0))
+
+    def triangle_proxy(self):
+        """The mesh itself: ``(vertex_positions, faces, shading normals or None)``."""
+        return self.vertex_positions, self.faces, self.vertex_normals if self.has_vertex_normals() else None
+
     def triangles_numpy(self):
         """Corner positions as three float32 NumPy arrays of shape (M, 3)."""
         positions = dr.detach(self.vertex_positions).numpy().reshape(-1, 3)
@@ -348,6 +343,28 @@ class Mesh(Shape):
         return tuple(dr.gather(bk.Array3f, self.vertex_positions,
                                dr.gather(bk.UInt32, self.faces, 3 * face_index + k, active), active)
                      for k in range(3))
+
+
+def nested_bsdf_and_emitter(props):
+    """The BSDF and the area emitter nested in a shape's ``props`` (either may be
+    absent): ``(bsdf, emitter)``. Like Mitsuba 3, a shape without a BSDF is a
+    diffuse surface of albedo 0.5, or black if it emits (a lamp reflects
+    nothing unless told to); emitter None when there is none."""
+    bsdf = emitter = None
+    for child in props.nested_objects():
+        if isinstance(child, BSDF) and bsdf is None:
+            bsdf = child
+        elif isinstance(child, Emitter) and emitter is None:
+            emitter = child
+        else:
+            raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
+                              f'got an extra {type(child).__name__}', props.path, props.line)
+    if emitter is not None and (emitter.is_environment or emitter.is_delta()):
+        raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape: only area '
+                          'emitters cover a surface', props.path, props.line)
+    if bsdf is None:
+        bsdf = Diffuse.with_reflectance(0.0 if emitter is not None else 0.5)
+    return bsdf, emitter
 
 
 def _square_to_triangle(sample):
