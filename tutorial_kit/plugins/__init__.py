@@ -16,4 +16,4 @@ from tutorial_kit.plugins.integrators import direct, path, prb, prb_projective  
 from tutorial_kit.plugins.samplers import independent  # noqa: F401
 from tutorial_kit.plugins.sensors import perspective  # noqa: F401
 from tutorial_kit.plugins.shapes import cube, obj, ply, rectangle  # noqa: F401
-from tutorial_kit.plugins.textures import bitmap, checkerboard, srgb, uniform  # noqa: F401
+from tutorial_kit.plugins.textures import bitmap, checkerboard, mesh_attribute, srgb, uniform  # noqa: F401
