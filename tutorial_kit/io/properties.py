@@ -269,6 +269,10 @@ class Properties:
         more dimensions, e.g. a texture's pixels) as a float32 NumPy array."""
         return self._get(name, ('tensor',), _default(default), 'an array (NumPy or Dr.Jit tensor)')
 
+    def bitmap(self, name, default=None):
+        """A :class:`~tutorial_kit.io.image.Bitmap` given from Python (e.g. a texture's image)."""
+        return self._get(name, ('bitmap',), _default(default), 'a tk.Bitmap')
+
     def object(self, name, default=None):
         """A named nested object (e.g. ``<ref name="interior" id="..."/>``)."""
         return self._get(name, ('object',), _default(default), 'a nested object')
@@ -328,6 +332,17 @@ class Properties:
         return f'{self.path}:{line}: ' if line is not None else f'{self.path}: '
 
 
+#: Classes of Python objects that a parameter holds as they are, with the kind
+#: each is stored as: ``Bitmap`` is ``'bitmap'`` (added by :mod:`tutorial_kit.io.image`,
+#: which this module cannot import: the image readers import the scene loader).
+VALUE_CLASSES = {}
+
+
+def accept_values_of(cls, kind):
+    """Let parameters hold objects of ``cls`` (stored with the kind ``kind``, a str)."""
+    VALUE_CLASSES[cls] = kind
+
+
 #: The largest colour value a scene may give (radiance or reflectance), so
 #: that products along a path stay finite in 32-bit floats (max. 3.4e38).
 MAX_COLOR = 1e15
@@ -353,6 +368,9 @@ def python_entry(name, value, plugin=None):
         return value.matrix, 'transform'
     if registry.category_of(value) is not None:
         return value, 'object'
+    for cls, kind in VALUE_CLASSES.items():
+        if isinstance(value, cls):
+            return value, kind
     array = _array_of_two_or_more_dimensions(value)
     if array is not None:
         return array, 'tensor'
@@ -361,7 +379,8 @@ def python_entry(name, value, plugin=None):
         return vector, 'vector'
     where = f' of plugin "{plugin}"' if plugin else ''
     raise PluginError(f'parameter "{name}"{where} cannot be a {type(value).__name__}: expected a '
-                      f'number, bool, string, three numbers, a transform, an array or a plugin object')
+                      f'number, bool, string, three numbers, a transform, an array, a tk.Bitmap '
+                      f'or a plugin object')
 
 
 def _array_of_two_or_more_dimensions(value):
