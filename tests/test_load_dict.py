@@ -258,8 +258,57 @@ def test_a_bitmap_texture_takes_its_pixels_as_an_array(tmp_path):
     assert tk.traverse(scene)['r.bsdf.reflectance.data'].shape == (4, 6, 1)
 
 
+def test_a_bitmap_texture_takes_a_bitmap_as_a_file_with_its_pixels(tmp_path):
+    rng = np.random.default_rng(2)
+    for shape in ((5, 7, 3), (4, 3, 4), (3, 5, 1)):
+        pixels = rng.integers(0, 256, shape, dtype=np.uint8)
+        path = str(tmp_path / 'pixels.png')
+        bitmap = tk.Bitmap(pixels)                  # 8-bit: sRGB-encoded, as a PNG's
+        bitmap.write(path)
+        for raw in (False, True):
+            from_file = tk.load_dict({'type': 'bitmap', 'filename': path, 'raw': raw}).data.numpy()
+            given = tk.load_dict({'type': 'bitmap', 'bitmap': bitmap, 'raw': raw}).data.numpy()
+            channels = 1 if shape[2] == 1 else 3
+            assert given.shape == from_file.shape == shape[:2] + (channels,)
+            assert np.allclose(given, from_file, atol=1e-6)
+            if raw:         # the stored numbers, alpha dropped
+                assert np.allclose(given, pixels[:, :, :given.shape[2]] / 255, atol=1e-6)
+        assert bitmap.srgb_gamma()                  # the Bitmap given is left as it was
+    linear = rng.random((3, 4, 3)).astype(np.float32)
+    texture = tk.load_dict({'type': 'bitmap', 'bitmap': tk.Bitmap(linear)})
+    assert np.array_equal(texture.data.numpy(), linear)
+
+
+@pytest.mark.mitsuba
+def test_a_bitmap_texture_reads_a_bitmap_as_mitsuba():
+    mi = pytest.importorskip('mitsuba')
+    mi.set_variant('llvm_ad_rgb')
+    rng = np.random.default_rng(4)
+    for pixels in (rng.integers(0, 256, (5, 7, 4), dtype=np.uint8), rng.random((3, 4, 2)).astype(np.float32)):
+        for raw in (False, True):
+            ours = tk.load_dict({'type': 'bitmap', 'bitmap': tk.Bitmap(pixels), 'raw': raw}).data.numpy()
+            theirs = mi.load_dict({'type': 'bitmap', 'bitmap': mi.Bitmap(pixels), 'raw': raw,
+                                   'format': 'variant'})
+            assert np.allclose(ours, np.array(mi.traverse(theirs)['data']), atol=1e-6)
+
+
+@pytest.mark.parametrize('value, message', [
+    (np.ones((2, 2, 3)), '"bitmap" must be a tk.Bitmap, got an array'),
+    ('image.png', '"bitmap" must be a tk.Bitmap, got a str'),
+    (tk.Bitmap(np.ones((2, 2, 5), np.float32)),
+     'pixel format must be Y, YA, RGB, RGBA, XYZ or XYZA, got MultiChannel'),
+])
+def test_a_bitmap_texture_refuses_what_is_not_an_image(value, message):
+    description = {'type': 'scene', 's': {'type': 'rectangle', 'bsdf': {
+        'type': 'diffuse', 'reflectance': {'type': 'bitmap', 'bitmap': value}}}}
+    with pytest.raises(tk.PluginError, match=r'^s\.bsdf\.reflectance: .*' + message):
+        tk.load_dict(description)
+    with pytest.raises(tk.PluginError, match='exactly one of .* got filename and bitmap'):
+        tk.load_dict({'type': 'bitmap', 'filename': 'x.png', 'bitmap': tk.Bitmap(np.ones((2, 2, 3), np.float32))})
+
+
 @pytest.mark.parametrize('texture, message', [
-    ({'type': 'bitmap'}, 'exactly one of "filename" .* and "data" .*, got neither'),
+    ({'type': 'bitmap'}, 'exactly one of "filename" .*, "bitmap" .* and "data" .*, got none of them'),
     ({'type': 'bitmap', 'filename': 'x.png', 'data': np.ones((2, 2, 3))}, 'got filename and data'),
     ({'type': 'bitmap', 'data': np.ones((2, 2))}, r'shape \(height, width, 1 or 3\), got \(2, 2\)'),
     ({'type': 'bitmap', 'data': np.ones((2, 2, 2))}, r'got \(2, 2, 2\)'),

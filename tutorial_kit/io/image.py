@@ -30,6 +30,7 @@ import numpy as np
 
 from tutorial_kit.core.errors import ImageError
 from tutorial_kit.io.bitmap import SUPPORTED_EXTENSIONS, check_writable, write_bitmap
+from tutorial_kit.io.properties import accept_values_of
 from tutorial_kit.io.bitmap_convert import (PixelFormat, alpha_channel, convert_values, default_channel_names,
                                             format_of_channels, to_unit_floats, from_unit_floats)
 from tutorial_kit.io.struct import Struct
@@ -322,6 +323,10 @@ class Bitmap:
 
 
 # -- reading files ----------------------------------------------------------------------------
+
+# A Bitmap may be given as a parameter: {'type': 'bitmap', 'bitmap': tk.Bitmap(...)}.
+accept_values_of(Bitmap, 'bitmap')
+
 
 def _read(path):
     """``(values, channel names, srgb_gamma)`` of an image file, values as stored."""

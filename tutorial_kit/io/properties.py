@@ -260,10 +260,14 @@ class Properties:
                                    f'got {_rgb_text(rgb)}')
         return rgb
 
-    def bitmap(self, name):
+    def image_pixels(self, name):
         """An image given as a Python value (a ``Bitmap``, a NumPy array or
-        Dr.Jit tensor of shape (height, width, channels)) as float32 NumPy."""
+        Dr.Jit tensor of shape (height, width, channels)) as float32 NumPy,
+        linear (a Bitmap's sRGB 8-bit values decoded)."""
         pixels = self._get(name, ('bitmap', 'tensor'), _REQUIRED, 'an image (Bitmap or (H, W, C) array)')
+        if self.kind(name) == 'bitmap':
+            pixels = np.asarray(pixels.linear(), dtype=np.float32)
+            pixels = pixels[:, :, None] if pixels.ndim == 2 else pixels
         if pixels.ndim != 3:
             raise self.error(name, f'"{name}" must be an image of shape (height, width, channels), '
                                    f'got an array of shape {pixels.shape}')
@@ -277,6 +281,10 @@ class Properties:
         """An array given from Python (a NumPy array or a Dr.Jit tensor of two or
         more dimensions, e.g. a texture's pixels) as a float32 NumPy array."""
         return self._get(name, ('tensor',), _default(default), 'an array (NumPy or Dr.Jit tensor)')
+
+    def bitmap(self, name, default=None):
+        """A :class:`~tutorial_kit.io.image.Bitmap` given from Python (e.g. a texture's image)."""
+        return self._get(name, ('bitmap',), _default(default), 'a tk.Bitmap')
 
     def object(self, name, default=None):
         """A named nested object (e.g. ``<ref name="interior" id="..."/>``)."""
@@ -337,6 +345,17 @@ class Properties:
         return f'{self.path}:{line}: ' if line is not None else f'{self.path}: '
 
 
+#: Classes of Python objects that a parameter holds as they are, with the kind
+#: each is stored as: ``Bitmap`` is ``'bitmap'`` (added by :mod:`tutorial_kit.io.image`,
+#: which this module cannot import: the image readers import the scene loader).
+VALUE_CLASSES = {}
+
+
+def accept_values_of(cls, kind):
+    """Let parameters hold objects of ``cls`` (stored with the kind ``kind``, a str)."""
+    VALUE_CLASSES[cls] = kind
+
+
 #: The largest colour value a scene may give (radiance or reflectance), so
 #: that products along a path stay finite in 32-bit floats (max. 3.4e38).
 MAX_COLOR = 1e15
@@ -362,9 +381,9 @@ def python_entry(name, value, plugin=None):
         return value.matrix, 'transform'
     if registry.category_of(value) is not None:
         return value, 'object'
-    image = _bitmap_pixels(value)
-    if image is not None:
-        return image, 'bitmap'
+    for cls, kind in VALUE_CLASSES.items():
+        if isinstance(value, cls):
+            return value, kind
     array = _array_of_two_or_more_dimensions(value)
     if array is not None:
         return array, 'tensor'
@@ -373,7 +392,8 @@ def python_entry(name, value, plugin=None):
         return vector, 'vector'
     where = f' of plugin "{plugin}"' if plugin else ''
     raise PluginError(f'parameter "{name}"{where} cannot be a {type(value).__name__}: expected a '
-                      f'number, bool, string, three numbers, a transform, an image, an array or a plugin object')
+                      f'number, bool, string, three numbers, a transform, an array, a tk.Bitmap '
+                      f'or a plugin object')
 
 
 def _array_of_two_or_more_dimensions(value):
@@ -390,16 +410,6 @@ def _array_of_two_or_more_dimensions(value):
     if not np.all(np.isfinite(array)):
         raise PluginError('the array holds NaN or infinite values (or values beyond the 32-bit float range)')
     return array
-
-
-def _bitmap_pixels(value):
-    """The pixels of a ``Bitmap`` (ours or Mitsuba's, which NumPy reads) as
-    float32 (height, width, channels), linear; None for anything else."""
-    if type(value).__name__ != 'Bitmap' or not hasattr(value, '__array__'):
-        return None
-    linear = getattr(value, 'linear', None)
-    pixels = np.asarray(linear() if callable(linear) else np.asarray(value), dtype=np.float32)
-    return pixels[:, :, None] if pixels.ndim == 2 else pixels
 
 
 def _three_numbers(value):

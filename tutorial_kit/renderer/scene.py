@@ -53,7 +53,7 @@ from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.core.registry import create, declare_interface, register
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.shape import Shape
-from tutorial_kit.renderer.texture import Texture
+from tutorial_kit.renderer.texture import Texture, shape_reading_textures
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import SHADOW_EPSILON, DirectionSample3f, SurfaceInteraction3f, miss
 from tutorial_kit.renderer.triangle import ray_triangle
@@ -145,6 +145,8 @@ class Scene(Plugin):
         self.shape_has_texcoords = bk.Bool([_has_texcoords(s) for s in self._shapes] or [False])
         # Each shape's BSDF among all live BSDFs: what si.bsdf() finds it by.
         self.shape_bsdf_id = bk.UInt32([bsdf_id(s.bsdf) for s in self._shapes] or [0])
+        # Textures that read the shape hit (mesh_attribute), with the shapes using each.
+        self.shape_textures = shape_reading_textures(self._shapes)
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):
@@ -225,6 +227,9 @@ class Scene(Plugin):
         # dr.concat writes with scatters that wait for the next evaluation;
         # run them now, while the arrays they read are certainly alive.
         dr.eval(self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
+        # Again each render: a texture shared by two scenes reads the one rendered.
+        for texture, shape_indices in self.shape_textures:
+            texture.attach(self, shape_indices)
 
     def parameters_changed(self, objects):
         """Refresh after ``ParameterMap.update``: rebuild the BVH if a mesh changed

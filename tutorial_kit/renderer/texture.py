@@ -12,11 +12,21 @@ as Mitsuba does).
 Every texture's data are parameters (``traverse``) and differentiable: the
 value of a constant (``<bsdf id>.reflectance.value``), the pixels of an
 image (``<bsdf id>.reflectance.data``, a TensorXf of shape (H, W, C)).
+
+A texture may instead read data of the shape that the ray hit (the
+``mesh_attribute`` texture reads a mesh's per-vertex or per-face values).
+Such a texture sets :attr:`Texture.reads_shapes`; the scene then finds it
+in its shapes' BSDFs (:func:`shape_reading_textures`) and hands it, through
+:meth:`Texture.attach`, itself and the shapes whose BSDF holds it, before
+each render. ``si.shape`` and ``si.prim_index`` of a hit then tell the
+texture which shape and triangle to read. Scenes without such textures pay
+nothing for this.
 """
 from abc import abstractmethod
 
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.plugin import Plugin
+from tutorial_kit.renderer.traversal import Traversable, TraversalCallback
 from tutorial_kit.core.registry import create, declare_interface
 
 #: XML tags that give a constant value in place of a texture.
@@ -28,6 +38,15 @@ class Texture(Plugin):
 
     #: True when the value is the same everywhere (``srgb``, ``uniform``).
     is_constant = False
+    #: True when the value comes from the shape hit (``mesh_attribute``): the
+    #: scene then calls :meth:`attach` before rendering.
+    reads_shapes = False
+
+    def attach(self, scene, shape_indices):
+        """Called by ``scene`` (when it is built, and before each render) on a
+        texture that :attr:`reads_shapes`: ``shape_indices`` (ints, into
+        ``scene.shapes()``) are the shapes whose BSDF holds this texture.
+        Raises a SceneError if the texture cannot read them."""
 
     @abstractmethod
     def eval(self, si, active=True):
@@ -41,6 +60,44 @@ class Texture(Plugin):
     def mean(self):
         """The mean value over [0, 1]^2: a detached Float of width 1, computed on the
         device (BSDFs weigh their lobes with it without reading it back)."""
+
+
+def shape_reading_textures(shapes):
+    """``[(texture, shape_indices)]``: every texture that :attr:`~Texture.reads_shapes`
+    inside the BSDFs of ``shapes`` (a list of Shapes, nested textures and BSDFs
+    included), each with the indices of the shapes whose BSDF holds it, in order."""
+    found = {}
+    textures_of_bsdf = {}
+    for index, shape in enumerate(shapes):
+        bsdf = shape.bsdf
+        if id(bsdf) not in textures_of_bsdf:
+            collector = _TextureCollector()
+            collector.collect(bsdf)
+            textures_of_bsdf[id(bsdf)] = collector.textures
+        for texture in textures_of_bsdf[id(bsdf)]:
+            found.setdefault(id(texture), (texture, []))[1].append(index)
+    return list(found.values())
+
+
+class _TextureCollector(TraversalCallback):
+    """Walks an object's nested objects (through ``traverse``) and keeps the
+    textures that read shapes; parameters are passed over."""
+
+    def __init__(self):
+        super().__init__()
+        self.textures, self._seen = [], set()
+
+    def collect(self, obj):
+        if id(obj) in self._seen:
+            return
+        self._seen.add(id(obj))
+        if isinstance(obj, Texture) and obj.reads_shapes:
+            self.textures.append(obj)
+        self.visit(obj)
+
+    def put(self, name, value, flags, *, kind=None, attribute=None):
+        if isinstance(value, Traversable):
+            self.collect(value)
 
 
 def luminance(color):

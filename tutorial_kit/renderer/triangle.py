@@ -32,6 +32,22 @@ def ray_triangle(o, d, p0, e1, e2):
     return det, t, u, v
 
 
+def barycentric_coordinates(p, p0, p1, p2):
+    """The weights ``(w0, w1, w2)`` (Float each, summing to 1) with which the
+    corners ``p0``, ``p1``, ``p2`` (Array3f) blend to the point ``p`` (Array3f)
+    that lies on their triangle, as Mitsuba 3's ``Mesh::barycentric_coordinates``:
+    the least-squares solution of ``p - p0 = u (p1 - p0) + v (p2 - p0)``,
+    which stays well defined for a point slightly off the plane.
+    Differentiable in all inputs."""
+    rel, du, dv = p - p0, p1 - p0, p2 - p0
+    b1, b2 = dr.dot(du, rel), dr.dot(dv, rel)
+    a11, a12, a22 = dr.dot(du, du), dr.dot(du, dv), dr.dot(dv, dv)
+    inv_det = dr.rcp(a11 * a22 - a12 * a12)
+    u = (a22 * b1 - a12 * b2) * inv_det
+    v = (a11 * b2 - a12 * b1) * inv_det
+    return 1 - u - v, u, v
+
+
 def triangle_space_rows(p0, p1, p2):
     """Precomputed rows for :func:`intersect_in_triangle_space`.
 

@@ -71,7 +71,7 @@ class EnvironmentMapEmitter(Emitter):
             if 'filename' in props:
                 raise props.error('filename', 'give "filename" or "bitmap", not both')
             self.filename, name = None, 'bitmap'
-            pixels = props.bitmap('bitmap')
+            pixels = props.image_pixels('bitmap')
         else:
             self.filename, name = props.string('filename'), 'filename'
             path = resolve_path(props, self.filename)

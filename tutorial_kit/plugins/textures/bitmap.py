@@ -1,4 +1,11 @@
-"""``bitmap``: an image file wrapped around a surface.
+"""``bitmap``: an image wrapped around a surface.
+
+The image comes from exactly one of ``filename`` (an image file),
+``bitmap`` (a :class:`~tutorial_kit.io.image.Bitmap` in memory, from Python:
+``{'type': 'bitmap', 'bitmap': tk.Bitmap(...)}``) and ``data`` (an array of
+linear values, (H, W, 1 or 3)), as in Mitsuba 3. A Bitmap is read as a file
+with the same pixels would be: 8-bit sRGB values are decoded to linear ones
+(unless ``raw``), alpha is dropped, XYZ becomes RGB.
 
 The image is looked up at the hit's texture coordinates ``si.uv``, first
 mapped by the affine ``to_uv`` transform, as Mitsuba 3's ``bitmap`` does:
@@ -11,7 +18,8 @@ u runs left to right, v top to bottom of the image (row 0 at v = 0).
   (the border texel).
 - ``raw`` (false): an 8-bit image (PNG, JPEG) stores sRGB-encoded values,
   which are decoded to linear ones on load; ``raw`` keeps the stored numbers
-  (for roughness or normal maps). OpenEXR stores linear floats anyway.
+  (for roughness or normal maps). OpenEXR stores linear floats anyway. For a
+  Bitmap, its ``srgb_gamma()`` says whether it is encoded (``raw`` ignores it).
 - ``format``: ``variant`` or ``fixed``. Mitsuba keeps a ``fixed`` 8-bit
   image as bytes; here the data are always float32 so that they can be
   optimised.
@@ -28,6 +36,9 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import SceneError
 from tutorial_kit.core.srgb import linear_to_srgb
 from tutorial_kit.io.bitmap import read_bitmap
+from tutorial_kit.io.bitmap_convert import PixelFormat
+from tutorial_kit.io.image import Bitmap
+from tutorial_kit.io.struct import Struct
 from tutorial_kit.io.loader import resolve_path
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture, luminance
@@ -35,26 +46,41 @@ from tutorial_kit.plugins.textures.to_uv import read_to_uv, apply_to_uv
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 EIGHT_BIT_EXTENSIONS = ('.png', '.jpg', '.jpeg')
+#: The parameters that may give the image; exactly one must.
+SOURCES = ('filename', 'bitmap', 'data')
+#: The layout a Bitmap's pixels are converted to: grey stays grey, colours become RGB.
+TEXTURE_FORMATS = {PixelFormat.Y: PixelFormat.Y, PixelFormat.YA: PixelFormat.Y,
+                   PixelFormat.RGB: PixelFormat.RGB, PixelFormat.RGBA: PixelFormat.RGB,
+                   PixelFormat.XYZ: PixelFormat.RGB, PixelFormat.XYZA: PixelFormat.RGB}
 
 
 @register('texture', 'bitmap')
 class BitmapTexture(Texture):
-    """``filename`` (an image file) or ``data`` (an array of shape (H, W, 1 or 3),
-    linear values, as Mitsuba 3's ``data`` tensor), ``filter_type``,
-    ``wrap_mode``, ``raw``, ``format``, ``to_uv``."""
+    """``filename`` (an image file), ``bitmap`` (a tk.Bitmap) or ``data`` (an array
+    of shape (H, W, 1 or 3), linear values, as Mitsuba 3's ``data`` tensor),
+    ``filter_type``, ``wrap_mode``, ``raw``, ``format``, ``to_uv``."""
 
     def __init__(self, props):
-        given = [name for name in ('filename', 'data') if name in props]
+        given = [name for name in SOURCES if name in props]
         if len(given) != 1:
-            raise props.error('filename', 'a bitmap texture takes exactly one of "filename" (an image '
-                                          f'file) and "data" (an array), got {" and ".join(given) or "neither"}')
+            raise props.error(given[-1] if given else 'filename',
+                              'a bitmap texture takes exactly one of "filename" (an image file), '
+                              '"bitmap" (a tk.Bitmap) and "data" (an array), got '
+                              f'{" and ".join(given) or "none of them"}')
+        #: Where the pixels came from: 'filename', 'bitmap' or 'data'.
+        self.source = given[0]
         self.filename = props.string('filename') if 'filename' in props else None
         self.filter_type = props.choice('filter_type', ('bilinear', 'nearest'), 'bilinear')
         self.wrap_mode = props.choice('wrap_mode', ('repeat', 'mirror', 'clamp'), 'repeat')
         self.raw = props.bool('raw', False)
         self.format = props.choice('format', ('variant', 'fixed'), 'variant')
         self.to_uv = read_to_uv(props)
-        pixels = self._read(props) if self.filename is not None else _pixels_from_array(props)
+        if self.source == 'filename':
+            pixels = self._read(props)
+        elif self.source == 'bitmap':
+            pixels = _pixels_from_bitmap(props, self.raw)
+        else:
+            pixels = _pixels_from_array(props)
         self.data = bk.TensorXf(bk.from_numpy(bk.Float, pixels), pixels.shape)
 
     def _read(self, props):
@@ -72,7 +98,7 @@ class BitmapTexture(Texture):
         return np.ascontiguousarray(pixels[:, :, :channels], dtype=np.float32)
 
     def settings(self):
-        return dict(filename=self.filename or '<data>', filter_type=self.filter_type,
+        return dict(filename=self.filename or f'<{self.source}>', filter_type=self.filter_type,
                     wrap_mode=self.wrap_mode, raw=self.raw)
 
     def traverse(self, callback):
@@ -135,3 +161,28 @@ def _pixels_from_array(props):
     if pixels.ndim != 3 or pixels.shape[2] not in (1, 3) or pixels.shape[0] == 0 or pixels.shape[1] == 0:
         raise props.error('data', f'"data" must have the shape (height, width, 1 or 3), got {pixels.shape}')
     return np.ascontiguousarray(pixels)
+
+
+def _pixels_from_bitmap(props, raw):
+    """The ``bitmap`` (a tk.Bitmap) as linear float32 (H, W, 1 or 3), as Mitsuba 3
+    reads it: sRGB-encoded values decoded unless ``raw``; the Bitmap is not changed."""
+    if props.kind('bitmap') != 'bitmap':
+        raise props.error('bitmap', f'"bitmap" must be a tk.Bitmap, got {_type_name(props["bitmap"])}')
+    bitmap = props.bitmap('bitmap')
+    target = TEXTURE_FORMATS.get(bitmap.pixel_format())
+    if target is None:
+        raise props.error('bitmap', f'the bitmap\'s pixel format must be Y, YA, RGB, RGBA, XYZ or XYZA, '
+                                    f'got {bitmap.pixel_format().name}')
+    if raw:
+        # Raw data carry no colour encoding: the stored numbers are the values.
+        bitmap = Bitmap(bitmap, srgb_gamma=False)
+    pixels = np.asarray(bitmap.convert(target, Struct.Type.Float32, False), dtype=np.float32)
+    pixels = pixels.reshape(pixels.shape[0], pixels.shape[1], -1)
+    if pixels.shape[0] == 0 or pixels.shape[1] == 0 or not np.all(np.isfinite(pixels)):
+        raise props.error('bitmap', 'the bitmap must have pixels, all finite')
+    return np.ascontiguousarray(pixels)
+
+
+def _type_name(value):
+    """What ``value`` is, for a message: NumPy arrays and Dr.Jit tensors given as such."""
+    return 'an array' if isinstance(value, np.ndarray) else f'a {type(value).__name__}'
