@@ -17,6 +17,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError, interrupts_stay_interrupts
+from tutorial_kit.ad.deferred_recording import DeferredRecording
 from tutorial_kit.ad.path_replay import PathReplay
 from tutorial_kit.renderer.integrator import Integrator, evaluated_loops, sample_radiance
 from tutorial_kit.core.random import mix64
@@ -74,7 +75,10 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
     when the integrator can (an ``RBIntegrator``) and no tracked parameter
     moves geometry; otherwise, and for a ``SamplingIntegrator``, it records
     the whole render for automatic differentiation, in memory that grows
-    with the samples and the length of their paths.
+    with the samples and the length of their paths, and only once a
+    derivative reaches the image (``dr.backward``, ``dr.forward``): an image
+    nobody differentiates costs the primal pass alone
+    (:mod:`tutorial_kit.ad.deferred_recording`).
     """
     _check_arguments(scene, optimizer, unbiased)
     if isinstance(spp, (tuple, list)) and len(spp) == 2 and spp_grad is None:
@@ -127,9 +131,26 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
         seed_grad = mix64(seed) & 0x7FFFFFFF        # as Mitsuba 3 does: derived from the seed
     with dr.suspend_grad():
         primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
-    differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
-                                            width, height, channels)
+    if _replays_paths(integrator, tracked) or channels:
+        differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
+                                                width, height, channels)
+    else:
+        differentiable = (_deferred_recording(scene, sensor, integrator, spp_grad, seed_grad, tracked,
+                                              width, height), None, [])
     return _developed(sensor, integrator, primal, differentiable, width, height)
+
+
+def _deferred_recording(scene, sensor, integrator, spp, seed, tracked, width, height):
+    """The recorded derivative pass as a node that records only when a derivative
+    reaches it (:mod:`tutorial_kit.ad.deferred_recording`). TensorXf (H, W, 3)."""
+    def record():
+        # The owners now hold fresh copies of the parameters: join them again.
+        scene.prepare_render()
+        for owner in {id(p.owner): p.owner for p in tracked}.values():
+            owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})
+        image = _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height)[0]
+        return image
+    return dr.custom(DeferredRecording, record, tracked, [p.value() for p in tracked], (height, width, 3))
 
 
 # -- what a render returns ---------------------------------------------------------------

@@ -1,0 +1,74 @@
+"""A render whose derivatives must be recorded records them only when a derivative reaches it."""
+import drjit as dr
+import numpy as np
+import pytest
+
+import tutorial_kit as tk
+import tutorial_kit.ad.render as render_module
+from helpers import scene_xml
+
+SCENE = scene_xml('<integrator type="direct_projective"/><shape type="rectangle" id="card"><transform name="to_world"><scale value="0.6"/>'
+                  '</transform><bsdf type="diffuse"/></shape><emitter type="constant"/>',
+                  width=24, height=24, spp=4)
+
+
+def moved_scene(offset):
+    """The scene with the card's vertices moved along x by ``offset`` (a Float with gradients)."""
+    scene = tk.load_string(SCENE)
+    params = tk.traverse(scene)
+    positions = dr.unravel(tk.Point3f, params['card.vertex_positions'])
+    params['card.vertex_positions'] = dr.ravel(positions + tk.Point3f(offset, 0, 0))
+    params.update()
+    return scene, params
+
+
+@pytest.fixture
+def recordings(monkeypatch):
+    """How many times the render was recorded for AD."""
+    calls = []
+    original = render_module._render_differentiable
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+    monkeypatch.setattr(render_module, '_render_differentiable', counted)
+    return calls
+
+
+def test_no_recording_until_a_derivative_is_asked_for(recordings):
+    offset = tk.Float(0.1)
+    dr.enable_grad(offset)
+    scene, params = moved_scene(offset)
+    image = tk.render(scene, params, seed=1, spp=4)
+    assert dr.grad_enabled(image) and recordings == []
+    dr.backward(dr.mean(image, axis=None))
+    assert len(recordings) == 1 and dr.grad(offset)[0] != 0
+
+
+def derivatives(eager, monkeypatch):
+    """d mean(image) / d offset, in reverse and in forward mode."""
+    if eager:
+        monkeypatch.setattr(render_module, '_deferred_recording',
+                            lambda scene, sensor, integrator, spp, seed, tracked, w, h:
+                            render_module._render_differentiable(scene, sensor, integrator, spp, seed,
+                                                                 tracked, w, h)[0])
+    results = []
+    for mode in ('backward', 'forward'):
+        offset = tk.Float(0.1)
+        dr.enable_grad(offset)
+        scene, params = moved_scene(offset)
+        image = tk.render(scene, params, seed=2, spp=8)
+        if mode == 'backward':
+            dr.backward(dr.mean(image, axis=None))
+            results.append(dr.grad(offset)[0])
+        else:
+            dr.forward(offset)
+            results.append(float(np.mean(dr.grad(image).numpy())))
+    return results
+
+
+def test_deferred_derivatives_equal_recorded_ones(monkeypatch):
+    deferred = derivatives(False, monkeypatch)
+    eager = derivatives(True, monkeypatch)
+    assert deferred[0] != 0 and np.allclose(deferred, eager, rtol=1e-4)
+    assert deferred[0] == pytest.approx(deferred[1], rel=1e-3)     # reverse and forward agree

@@ -1,0 +1,52 @@
+"""Derivatives of a recorded render, computed only when they are asked for.
+
+When a render's derivatives cannot come from path replay (a parameter moves
+geometry, or the integrator has no replay), the render is recorded for
+automatic differentiation: every operation kept, in memory that grows with
+samples and bounces. Recording it eagerly costs that time and memory on
+every ``render`` whose parameters track gradients, even when nothing is
+ever differentiated through the image (a preview between optimisation
+steps, a final render after them). :class:`DeferredRecording` makes the
+derivative pass a Dr.Jit custom operation instead, as Mitsuba 3's
+``mi.render`` is one: the image's value comes from the primal pass, and the
+recorded render runs inside ``backward`` or ``forward``, with the same seed,
+only when ``dr.backward``/``dr.forward`` reaches the image.
+"""
+import drjit as dr
+
+from tutorial_kit.core import backend as bk
+from tutorial_kit.ad.path_replay import parameter_copies
+
+
+class DeferredRecording(dr.CustomOp):
+    """The derivative pass of a render, recorded when a derivative reaches it.
+
+    ``record()`` renders the image recorded for AD (a TensorXf (H, W, 3)),
+    reading the tracked parameters from their owners; ``tracked`` are those
+    parameters and ``values`` their current values (the operation's inputs,
+    through which derivatives enter and leave). ``shape``: the image's.
+    The output's value is zero: ``render`` keeps the primal pass's values
+    and takes only the derivatives from here (``dr.replace_grad``).
+    """
+
+    def eval(self, record, tracked, values, shape):
+        self.record, self.tracked = record, tracked
+        return dr.zeros(bk.TensorXf, shape)
+
+    def backward(self):
+        gradient = dr.detach(self.grad_out())
+        with parameter_copies(self.tracked, self.grad_in('values')) as copies:
+            with dr.isolate_grad(), dr.resume_grad():
+                image = self.record()
+                dr.backward_from(dr.sum(image.array * gradient.array))
+            self.set_grad_in('values', [dr.grad(copy) for copy in copies])
+
+    def forward(self):
+        with parameter_copies(self.tracked, self.grad_in('values'), forward=True) as copies:
+            with dr.isolate_grad(), dr.resume_grad():
+                image = self.record()
+                dr.forward_to(image)
+                self.set_grad_out(dr.grad(image))
+
+    def name(self):
+        return 'DeferredRecording'
