@@ -318,3 +318,32 @@ def test_bad_texture_arrays_are_refused(texture, message):
     description = {'type': 'scene', 's': {'type': 'rectangle', 'bsdf': {'type': 'diffuse', 'reflectance': texture}}}
     with pytest.raises(tk.SceneError, match=message):
         tk.load_dict(description)
+
+
+def test_cornell_box_is_mitsuba_3s_description():
+    description = tk.cornell_box()
+    assert list(description) == ['type', 'integrator', 'sensor', 'white', 'green', 'red', 'light', 'floor',
+                                 'ceiling', 'back', 'green-wall', 'red-wall', 'small-box', 'large-box']
+    scene = tk.load_dict(description)
+    assert len(scene.shapes()) == 8 and len(scene.emitters()) == 1
+    assert scene.sensors()[0].film().crop_size() == (256, 256)
+    box = scene.bbox()
+    # The large box (centre y = -0.4, half height 0.61) reaches 0.01 below the floor, as in Mitsuba 3.
+    assert np.allclose(box.min, [-1, -1.01, -1], atol=1e-5) and np.allclose(box.max, [1, 1, 1], atol=1e-5)
+    # A description to change before loading: each call gives a fresh one.
+    description['red']['reflectance']['value'] = [0, 0, 1]
+    assert tk.cornell_box()['red']['reflectance']['value'][2] < 0.05
+
+
+@pytest.mark.mitsuba
+@pytest.mark.slow
+def test_cornell_box_renders_as_mitsuba_3s():
+    mi = pytest.importorskip('mitsuba')
+    mi.set_variant('llvm_ad_rgb')
+    ours = tk.render(tk.load_dict(tk.cornell_box()), spp=128, seed=0).numpy()
+    theirs = np.array(mi.render(mi.load_dict(mi.cornell_box()), spp=128, seed=0))
+    assert abs(ours.mean() / theirs.mean() - 1) < 0.015
+
+    def blocks(image):
+        return image.reshape(8, 32, 8, 32, 3).mean(axis=(1, 3))
+    assert np.all(np.abs(blocks(ours) - blocks(theirs)) <= 0.04 * blocks(theirs).mean() + 0.04 * blocks(theirs))

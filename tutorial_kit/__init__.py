@@ -94,6 +94,7 @@ from tutorial_kit.io.image import Bitmap  # noqa: E402
 from tutorial_kit.io.struct import Struct  # noqa: E402
 from tutorial_kit.plugins.shapes.mesh import Mesh  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
+from tutorial_kit.scenes import cornell_box  # noqa: E402
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
 # Under Mitsuba 3's names: a surface interaction, luminance, logging, file search, variants.
 from tutorial_kit.renderer.interaction import SurfaceInteraction3f  # noqa: E402
@@ -152,7 +153,7 @@ def __getattr__(name):
 
 
 __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap', 'Struct', 'Mesh',
-           'ad', 'util', 'variant', 'set_variant', 'variants', '__version__',
+           'ad', 'util', 'variant', 'set_variant', 'variants', '__version__', 'cornell_box',
            'Log', 'LogLevel', 'Logger', 'log_level', 'logger', 'set_log_level', 'FileResolver', 'file_resolver',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'ScalarTransform4f', 'Ray3f',

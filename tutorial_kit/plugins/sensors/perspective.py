@@ -72,6 +72,23 @@ class PerspectiveCamera(Sensor):
     def traverse(self, callback):
         callback.put('to_world', self.to_world, ParamFlags.NonDifferentiable, kind=ParamKind.MATRIX)
         callback.put('fov', self.fov, ParamFlags.NonDifferentiable, kind=ParamKind.ANGLE)
+        # Mitsuba 3's names: the field of view across x, and the clipping planes.
+        callback.put('x_fov', self.x_fov, ParamFlags.NonDifferentiable, kind=ParamKind.ANGLE, attribute='x_fov')
+        callback.put('near_clip', self.near_clip, ParamFlags.NonDifferentiable, kind=ParamKind.SCALAR,
+                     attribute='near_clip')
+        callback.put('far_clip', self.far_clip, ParamFlags.NonDifferentiable, kind=ParamKind.SCALAR,
+                     attribute='far_clip')
+
+    @property
+    def x_fov(self):
+        """The field of view across the film's width, in degrees (Mitsuba 3's ``x_fov``);
+        setting it measures ``fov`` along x from then on."""
+        width, height = self._film.crop_size()
+        return x_fov(self.fov, self.fov_axis, width, height)
+
+    @x_fov.setter
+    def x_fov(self, degrees):
+        self.fov_axis, self.fov = 'x', degrees
 
     def settings(self):
         return dict(fov_axis=self.fov_axis, near_clip=self.near_clip, far_clip=self.far_clip,
