@@ -412,3 +412,11 @@ def test_direct_projective_image_matches_mitsubas_direct_integrator():
     theirs = np.asarray(mi.render(mi.load_string(SCENE_XML.format(spp=256, **dict(case, integrator='direct'))),
                                   seed=1))
     assert_like_mitsuba(ours, theirs)
+
+
+def test_world_transform_is_the_sensors_placement():
+    scene = tk.load_dict(tk.cornell_box())
+    transform = scene.sensors()[0].world_transform()
+    camera_origin = transform.inverse() @ tk.Point3f(0, 0, 3.9)
+    assert np.allclose(np.array(camera_origin).ravel(), 0, atol=1e-5)
+    assert np.allclose(np.array(transform @ tk.Point3f(0, 0, 1)).ravel(), [0, 0, 2.9], atol=1e-5)

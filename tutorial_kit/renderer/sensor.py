@@ -9,6 +9,7 @@ from abc import abstractmethod
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
+from tutorial_kit.core.transform4f import Transform4f
 from tutorial_kit.renderer.plugin import Plugin
 
 
@@ -22,6 +23,14 @@ class Sensor(Plugin):
     @abstractmethod
     def sampler(self):
         """The sampler plugin: ``sample_count()`` and ``seed``."""
+
+    def world_transform(self):
+        """The sensor's placement, camera space to world space, as a
+        :class:`~tutorial_kit.core.transform4f.Transform4f` (Mitsuba 3's name),
+        for a sensor placed by a ``to_world`` matrix."""
+        if getattr(self, 'to_world', None) is None:
+            raise NotImplementedError(f'{type(self).__name__} has no single placement (to_world)')
+        return Transform4f(self.to_world)
 
     @abstractmethod
     def sample_ray(self, time, sample1, sample2, sample3, active=True):
