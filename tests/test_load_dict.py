@@ -347,3 +347,22 @@ def test_cornell_box_renders_as_mitsuba_3s():
     def blocks(image):
         return image.reshape(8, 32, 8, 32, 3).mean(axis=(1, 3))
     assert np.all(np.abs(blocks(ours) - blocks(theirs)) <= 0.04 * blocks(theirs).mean() + 0.04 * blocks(theirs))
+
+
+@pytest.mark.parametrize('description', [
+    {'type': 'perspective', 'shutter_open': 0.0, 'shutter_close': 0.5, 'principal_point_offset_x': 0.0,
+     'principal_point_offset_y': 0.0, 'focus_distance': 5},
+    {'type': 'orthographic', 'shutter_open': 0.0, 'shutter_close': 0.5},
+    {'type': 'hdrfilm', 'compensate': True},
+])
+def test_parameters_mitsuba_3_takes_and_this_renderer_needs_not_still_load(description):
+    tk.load_dict(description)
+
+
+@pytest.mark.parametrize('description, message', [
+    ({'type': 'perspective', 'shutter_open': 1.0, 'shutter_close': 0.5}, 'shutter_open <= shutter_close'),
+    ({'type': 'perspective', 'principal_point_offset_x': 0.1}, 'off-centre projection'),
+])
+def test_sensor_options_that_cannot_be_honoured_are_refused(description, message):
+    with pytest.raises(tk.PluginError, match=message):
+        tk.load_dict(description)

@@ -87,3 +87,18 @@ def crop_pixels(film, fraction):
 
 
 registry.declare_interface('sensor', Sensor)
+
+
+def read_shutter(props):
+    """``(shutter_open, shutter_close)`` in seconds, as Mitsuba 3's sensors take them.
+
+    Nothing in a scene moves over time here (no animated transforms), so the
+    interval changes no image; it is read so that scenes that give it load,
+    and checked: 0 <= shutter_open <= shutter_close.
+    """
+    opening = props.float('shutter_open', 0.0)
+    closing = props.float('shutter_close', opening)
+    if not 0 <= opening <= closing:
+        raise props.error('shutter_open', f'expected 0 <= shutter_open <= shutter_close, '
+                                          f'got {opening:g} and {closing:g}')
+    return opening, closing

@@ -278,6 +278,8 @@ def _warn_unimplemented_options(props):
                    'sample_border is its Mitsuba 3 counterpart')
     if props.bool('banner', False):
         props.warn('banner', 'banner is not implemented: images carry no banner')
+    # Mitsuba 3 reads and ignores it too (its error-compensated sums were removed).
+    props.bool('compensate', False)
 
 
 def _default_filter():

@@ -14,7 +14,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler
-from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction
+from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction, read_shutter
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 #: How far behind an orthographic camera :meth:`OrthographicCamera.origin` puts
@@ -33,6 +33,7 @@ class OrthographicCamera(Sensor):
         self.to_world = props.transform('to_world')
         self.near_clip = props.float('near_clip', 1e-2)
         self.far_clip = props.float('far_clip', 1e4)
+        self.shutter = read_shutter(props)
         if not 0 <= self.near_clip < self.far_clip:
             raise props.error('near_clip', f'expected 0 <= near_clip < far_clip, got '
                                            f'{self.near_clip:g} and {self.far_clip:g}')

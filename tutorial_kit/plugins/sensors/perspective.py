@@ -14,7 +14,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
-from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction
+from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction, read_shutter
 from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
@@ -56,6 +56,13 @@ class PerspectiveCamera(Sensor):
         self.near_clip = props.float('near_clip', 1e-2)
         self.far_clip = props.float('far_clip', 1e4)
         props.float('focus_distance', 0.0)    # a pinhole is in focus everywhere
+        self.shutter = read_shutter(props)
+        for name in ('principal_point_offset_x', 'principal_point_offset_y'):
+            # An off-centre projection (a shifted lens) is not implemented: refuse it
+            # rather than render an image centred where Mitsuba 3's is not.
+            if props.float(name, 0.0) != 0:
+                raise props.error(name, f'{name} other than 0 (an off-centre projection) is not '
+                                        'supported here')
         if not 0 < self.fov <= MAX_FOV:
             raise props.error('fov' if 'fov' in props else 'focal_length',
                               f'the field of view must lie in (0, {MAX_FOV:g}] degrees, got {self.fov:g}')
