@@ -116,9 +116,7 @@ def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=N
 def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tracked, unbiased,
                    width, height):
     """The image (and its derivative pass where parameters are tracked), arguments checked."""
-    scene.prepare_render()
-    for owner in {id(p.owner): p.owner for p in tracked}.values():
-        owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})
+    _prepare(scene, tracked)
     channels = _extra_channels_needed(sensor, integrator)
     if not tracked:
         primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
@@ -140,16 +138,21 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
     return _developed(sensor, integrator, primal, differentiable, width, height)
 
 
+def _prepare(scene, tracked):
+    """Join the scene's arrays from its objects' current parameter values, and let
+    each owner of a tracked parameter precompute what its derivatives need."""
+    scene.prepare_render()
+    for owner in {id(p.owner): p.owner for p in tracked}.values():
+        owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})
+
+
 def _deferred_recording(scene, sensor, integrator, spp, seed, tracked, width, height):
     """The recorded derivative pass as a node that records only when a derivative
     reaches it (:mod:`tutorial_kit.ad.deferred_recording`). TensorXf (H, W, 3)."""
     def record():
         # The owners now hold fresh copies of the parameters: join them again.
-        scene.prepare_render()
-        for owner in {id(p.owner): p.owner for p in tracked}.values():
-            owner.prepare_derivatives({p.attribute for p in tracked if p.owner is owner})
-        image = _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height)[0]
-        return image
+        _prepare(scene, tracked)
+        return _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height)[0]
     return dr.custom(DeferredRecording, record, tracked, [p.value() for p in tracked], (height, width, 3))
 
 

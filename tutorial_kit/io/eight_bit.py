@@ -39,21 +39,7 @@ def _squeeze_grey(pixels):
 
 
 def read(path):
-    from PIL import Image
-    try:
-        with warnings.catch_warnings():
-            # Pillow warns about large images; the size is checked here instead.
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
-                check_image_size(*opened.size, path)
-                opened.load()
-                picture = _to_standard_mode(opened)
-    except ImageError:
-        raise
-    except MemoryError:
-        raise ImageError('the image is too large to read into memory', path=path) from None
-    except Exception as error:  # Pillow raises many kinds (OSError, SyntaxError, struct.error, ...)
-        raise ImageError(f'cannot read image: {error}', path=path) from None
+    picture = _opened(path, _to_standard_mode)
     if picture.mode.startswith('I'):
         # 16-bit grey: scale by its own maximum instead of 255.
         encoded = np.asarray(picture, dtype=np.float32)[:, :, np.newaxis] / 65535.0
@@ -64,6 +50,34 @@ def read(path):
     linear = encoded.copy()
     linear[:, :, :3] = srgb_to_linear(encoded[:, :, :3])
     return linear
+
+
+def _opened(path, convert):
+    """The image in ``path`` read whole by Pillow and passed through ``convert``
+    (a function of the picture), its size checked first; every failure an ImageError."""
+    from PIL import Image
+    try:
+        with warnings.catch_warnings():
+            # Pillow warns about large images; the size is checked here instead.
+            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
+            with Image.open(path) as opened:
+                check_image_size(*opened.size, path)
+                opened.load()
+                return convert(opened)
+    except ImageError:
+        raise
+    except MemoryError:
+        raise ImageError('the image is too large to read into memory', path=path) from None
+    except Exception as error:  # Pillow raises many kinds (OSError, SyntaxError, struct.error, ...)
+        raise ImageError(f'cannot read image: {error}', path=path) from None
+
+
+def _stored_mode(picture):
+    """Grey, grey and alpha, RGB, RGBA or 16-bit grey, as stored where possible."""
+    if picture.mode in ('L', 'LA', 'RGB', 'RGBA', 'I;16'):
+        return picture
+    picture = _to_standard_mode(picture)
+    return picture.convert('I;16') if picture.mode == 'I' else picture
 
 
 def _to_standard_mode(picture):
@@ -80,25 +94,8 @@ def read_stored(path):
     """The stored values of a PNG or JPEG: (height, width, channels) uint8
     (uint16 for 16-bit grey PNG), 1 to 4 channels (grey, grey and alpha,
     RGB, RGBA), sRGB-encoded as the file holds them."""
-    from PIL import Image
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', Image.DecompressionBombWarning)
-            with Image.open(path) as opened:
-                check_image_size(*opened.size, path)
-                opened.load()
-                picture = opened
-                if picture.mode not in ('L', 'LA', 'RGB', 'RGBA', 'I;16'):
-                    picture = _to_standard_mode(picture)
-                    if picture.mode.startswith('I'):
-                        picture = picture.convert('I;16') if picture.mode == 'I' else picture
-                values = np.asarray(picture)
-    except ImageError:
-        raise
-    except MemoryError:
-        raise ImageError('the image is too large to read into memory', path=path) from None
-    except Exception as error:  # Pillow raises many kinds
-        raise ImageError(f'cannot read image: {error}', path=path) from None
+    picture = _opened(path, _stored_mode)
+    values = np.asarray(picture)
     if picture.mode == 'I':
         values = np.clip(values, 0, 65535).astype(np.uint16)
     elif picture.mode == 'I;16':

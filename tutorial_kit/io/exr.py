@@ -19,12 +19,7 @@ def write(path, pixels, display_ready):
 
 def read(path):
     import OpenEXR
-    try:
-        with OpenEXR.File(str(path), header_only=True) as exr:
-            low, high = exr.header()['dataWindow']
-    except Exception as error:  # the binding raises plain Exception on bad files
-        raise ImageError(f'cannot read OpenEXR file: {error}', path=path) from error
-    check_image_size(int(high[0]) - int(low[0]) + 1, int(high[1]) - int(low[1]) + 1, path)
+    _check_size(path)
     try:
         with OpenEXR.File(str(path)) as exr:
             # The library groups R, G, B (and A) into one "RGB"/"RGBA" entry.
@@ -38,6 +33,18 @@ def read(path):
         return _as_height_width_channels(next(iter(channels.values())))
     raise ImageError(f'expected R, G, B[, A] or Y channels, found {sorted(channels)}',
                      path=path)
+
+
+def _check_size(path):
+    """Refuse a file whose data window is beyond the size limit, from its header
+    alone, before any pixel is read."""
+    import OpenEXR
+    try:
+        with OpenEXR.File(str(path), header_only=True) as exr:
+            low, high = exr.header()['dataWindow']
+    except Exception as error:  # the binding raises plain Exception on bad files
+        raise ImageError(f'cannot read OpenEXR file: {error}', path=path) from error
+    check_image_size(int(high[0]) - int(low[0]) + 1, int(high[1]) - int(low[1]) + 1, path)
 
 
 def _as_height_width_channels(values):
@@ -55,12 +62,7 @@ def read_channels(path):
     (``'R'``, ``'depth.Y'``...), ordered as :func:`channel_order` says.
     """
     import OpenEXR
-    try:
-        with OpenEXR.File(str(path), header_only=True) as exr:
-            low, high = exr.header()['dataWindow']
-    except Exception as error:  # the binding raises plain Exception on bad files
-        raise ImageError(f'cannot read OpenEXR file: {error}', path=path) from error
-    check_image_size(int(high[0]) - int(low[0]) + 1, int(high[1]) - int(low[1]) + 1, path)
+    _check_size(path)
     try:
         with OpenEXR.File(str(path), separate_channels=True) as exr:
             channels = {name: np.asarray(channel.pixels) for name, channel in exr.channels().items()}
