@@ -102,6 +102,11 @@ def _signed_channel(image):
 
 
 def draw_gradient(figure, axes, image, title=None, vmax=None):
+    """Draw a signed image on ``axes`` in ``coolwarm`` centred at 0, with a colour bar.
+
+    ``image``: (H, W) or (H, W, C), reduced to the mean of its channels;
+    ``vmax``: the value at the ends of the map (default: ``robust_vmax``).
+    """
     values = _signed_channel(image)
     vmax = tk.util.robust_vmax(values) if vmax is None else vmax
     shown = axes.imshow(values, cmap='coolwarm', vmin=-vmax, vmax=vmax, interpolation='nearest')
