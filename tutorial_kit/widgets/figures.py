@@ -136,7 +136,8 @@ def show_gradient(image, title=None, vmax=None):
 
 def error_curves_figure(curves, title='error to the true value', ylabel='squared error to the truth'):
     """A Figure with one logarithmic curve per entry of ``curves`` (label -> list of errors)."""
-    figure = new_figure(5.2, 3.0)
+    # The legend sits outside the axes, on the right, so that it never covers a curve.
+    figure = new_figure(5.2 + (2.2 if len(curves) > 1 else 0), 3.0)
     axes = figure.subplots()
     for label, errors in curves.items():
         axes.semilogy(np.arange(1, len(errors) + 1), np.maximum(errors, 1e-12), label=label)
@@ -145,7 +146,7 @@ def error_curves_figure(curves, title='error to the true value', ylabel='squared
     axes.set_title(title, fontsize=10)
     axes.grid(True, which='both', alpha=0.3)
     if len(curves) > 1:
-        axes.legend()
+        axes.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0)
     return figure
 
 
