@@ -98,7 +98,7 @@ def test_every_check_fails_on_a_wrong_answer(path):
     for index in solutions:
         cell = wrong['cells'][index]
         cell['source'] = cell['metadata']['tutorial_kit']['wrong_answer']
-    executed = nbformat.from_dict(wrong)
+    executed = nbformat.reads(json.dumps(wrong), as_version=4)
     client = nbclient.NotebookClient(executed, timeout=600, allow_errors=True,
                                      resources={'metadata': {'path': str(path.parent)}})
     client.execute()
