@@ -70,11 +70,16 @@ def metadata(path):
 
 
 def table(link_prefix=''):
-    """The Markdown table of the course: number, linked title, what it teaches, after, run time."""
+    """The Markdown table of the course: number, title, what it teaches, after, run time.
+
+    ``link_prefix``: titles link to ``link_prefix + file name``; ``None``: plain titles (the
+    README is also the package's description, where a relative link would break).
+    """
     rows = ['| # | notebook | what it teaches | after | run time |', '|---|---|---|---|---|']
     for path in course_notebooks():
         entry = metadata(path)
-        rows.append(f'| {path.name[:2]} | [{entry["title"]}]({link_prefix}{path.name}) | {entry["teaches"]} '
+        title = entry['title'] if link_prefix is None else f'[{entry["title"]}]({link_prefix}{path.name})'
+        rows.append(f'| {path.name[:2]} | {title} | {entry["teaches"]} '
                     f'| {entry["after"]} | {entry["run_time_s"]} s |')
     return '\n'.join(rows)
 
@@ -107,8 +112,8 @@ def replace_between(text, markers, body, where):
 
 
 def readme_text(readme):
-    """The README with its course table rewritten (links relative to the repository root)."""
-    return replace_between(readme, TABLE, table('notebooks/'), 'README.md')
+    """The README with its course table rewritten (plain titles, no links)."""
+    return replace_between(readme, TABLE, table(None), 'README.md')
 
 
 def contents_cell_text(cell):
