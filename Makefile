@@ -24,7 +24,7 @@ $(BIN)/activate: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e .
 	touch $(BIN)/activate
 
-$(VENV)/.extras: $(BIN)/activate
+$(VENV)/.extras: $(BIN)/activate pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[$(EXTRAS)]'
 	touch $(VENV)/.extras
 
