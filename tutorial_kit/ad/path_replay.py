@@ -88,17 +88,17 @@ def parameter_copies(tracked, gradients, forward=False):
     Yields the copies; with ``forward=True`` each starts with its incoming
     gradient. The originals are put back afterwards.
     """
-    originals = [getattr(p.owner, p.attribute) for p in tracked]
+    originals = [p.value() for p in tracked]
     copies = []
     for parameter, original, gradient in zip(tracked, originals, gradients):
         copy = type(original)(dr.detach(original))
         dr.enable_grad(copy)
         if forward:
             dr.set_grad(copy, gradient)
-        setattr(parameter.owner, parameter.attribute, copy)
+        parameter.assign(copy)
         copies.append(copy)
     try:
         yield copies
     finally:
         for parameter, original in zip(tracked, originals):
-            setattr(parameter.owner, parameter.attribute, original)
+            parameter.assign(original)

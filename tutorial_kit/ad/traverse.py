@@ -87,8 +87,7 @@ class ParameterMap:
 
     # -- reading -----------------------------------------------------------------------
     def __getitem__(self, key):
-        parameter = self.parameter(key)
-        return getattr(parameter.owner, parameter.attribute)
+        return self.parameter(key).value()
 
     def __contains__(self, key):
         return isinstance(key, str) and key in self._parameters
@@ -158,7 +157,7 @@ class ParameterMap:
     def __setitem__(self, key, value):
         parameter = self.parameter(key)
         new_value = _convert(key, parameter, value)     # raises before anything changes
-        setattr(parameter.owner, parameter.attribute, new_value)
+        parameter.assign(new_value)
         self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
 
     def set_dirty(self, key):
@@ -341,6 +340,20 @@ def _tensor(key, parameter, current, value):
     return bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32)), shape)
 
 
+def _texture(key, parameter, current, value):
+    """A TensorXf for a Dr.Jit texture: as many dimensions as now (the last the
+    channels), any resolution; Dr.Jit tensors keep their derivatives."""
+    if not isinstance(value, bk.TensorXf):
+        values = _floats(key, value, f'an array of {len(current.shape)} dimensions')
+        value = bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32).ravel()), values.shape)
+    if len(value.shape) != len(current.shape) or 0 in value.shape:
+        raise ParameterError(f'"{key}" is a texture of {len(current.shape)} dimensions '
+                             f'{tuple(current.shape)}; got a tensor of shape {tuple(value.shape)}')
+    if not dr.all(dr.isfinite(dr.detach(value.array))):
+        raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+    return value
+
+
 def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
     texcoords may also be emptied."""
@@ -381,7 +394,7 @@ def _faces(key, parameter, current, value):
 
 #: The checks and conversion of an assignment, by parameter kind.
 _CONVERTERS = {
-    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor,
+    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor, ParamKind.TEXTURE: _texture,
     ParamKind.POSITIONS: _vertex_attribute, ParamKind.NORMALS: _vertex_attribute,
     ParamKind.TEXCOORDS: _vertex_attribute, ParamKind.FACES: _faces, ParamKind.MATRIX: _matrix,
     ParamKind.TRANSFORM: _transform,
