@@ -134,12 +134,22 @@ class Parameter:
     def value(self):
         """The value the owner uses now."""
         held = getattr(self.owner, self.attribute)
-        return held.tensor() if self.kind is ParamKind.TEXTURE else held
+        if self.kind is ParamKind.TEXTURE:
+            # A tensor of its own: the texture's tensor() is a view that its next
+            # set_tensor would change under the caller's feet.
+            tensor = held.tensor()
+            return type(tensor)(tensor)
+        return held
 
     def assign(self, value):
         """Make ``value`` (already checked) the owner's: its attribute, or its texture's tensor."""
         if self.kind is ParamKind.TEXTURE:
-            getattr(self.owner, self.attribute).set_tensor(value)
+            texture = getattr(self.owner, self.attribute)
+            texture.set_tensor(value)
+            # Bring the texture's tensor() view up to date at once: the owner's
+            # parameters_changed may call update_inplace(), which rebuilds the
+            # texture from that view and would otherwise restore the old values.
+            texture.tensor()
         else:
             setattr(self.owner, self.attribute, value)
 
