@@ -66,6 +66,9 @@ class PathReplay(dr.CustomOp):
             with dr.suspend_grad():
                 δL = sample_radiance(self.integrator, dr.ADMode.Forward, self.scene, sampler, ray,
                                      state_in=self.state)[0]
+            # An integrator with no forward pass of its own may return its zero
+            # start (one lane), as Mitsuba 3 lets it: one value per ray here.
+            δL = bk.Color3f(δL) + dr.zeros(bk.Color3f, dr.width(ray.o))
         width, height = self.sensor.film().crop_size()
         image = self.sensor.film().develop(position, δL, self.spp)
         self.set_grad_out(bk.TensorXf(dr.ravel(image), shape=(height, width, 3)))
