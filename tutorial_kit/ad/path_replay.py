@@ -24,6 +24,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.renderer.camera_rays import camera_rays
 from tutorial_kit.renderer.integrator import sample_radiance
+from tutorial_kit.renderer.traversal import ParamKind
 
 
 class PathReplay(dr.CustomOp):
@@ -91,7 +92,9 @@ def parameter_copies(tracked, gradients, forward=False):
     Yields the copies; with ``forward=True`` each starts with its incoming
     gradient. The originals are put back afterwards.
     """
-    originals = [p.value() for p in tracked]
+    # The very objects the owners hold, put back afterwards; of a texture, a
+    # tensor of its own (its tensor() is a view that the copy would change).
+    originals = [type(p.value())(p.value()) if p.kind is ParamKind.TEXTURE else p.value() for p in tracked]
     copies = []
     for parameter, original, gradient in zip(tracked, originals, gradients):
         copy = type(original)(dr.detach(original))
@@ -100,6 +103,12 @@ def parameter_copies(tracked, gradients, forward=False):
             dr.set_grad(copy, gradient)
         parameter.assign(copy)
         copies.append(copy)
+    if forward and any(p.kind is ParamKind.TEXTURE for p in tracked):
+        # A texture keeps its data in arrays derived from the tensor it was given;
+        # carry the incoming derivatives into them now, so that an integrator's
+        # dr.forward_to inside a loop finds them there.
+        dr.enqueue(dr.ADMode.Forward, copies)
+        dr.traverse(dr.ADMode.Forward, dr.ADFlag.ClearEdges)
     try:
         yield copies
     finally:

@@ -134,12 +134,9 @@ class Parameter:
     def value(self):
         """The value the owner uses now."""
         held = getattr(self.owner, self.attribute)
-        if self.kind is ParamKind.TEXTURE:
-            # A tensor of its own: the texture's tensor() is a view that its next
-            # set_tensor would change under the caller's feet.
-            tensor = held.tensor()
-            return type(tensor)(tensor)
-        return held
+        # A texture's tensor() is a view of its data, as in Mitsuba 3 (so that
+        # dr.enable_grad(params[key]) reaches the texture); set_tensor changes it.
+        return held.tensor() if self.kind is ParamKind.TEXTURE else held
 
     def assign(self, value):
         """Make ``value`` (already checked) the owner's: its attribute, or its texture's tensor."""
