@@ -192,3 +192,19 @@ def test_a_broken_grid_file_is_refused_naming_it(tmp_path, damage, message):
     path.write_bytes(damage(path.read_bytes()))
     with pytest.raises(tk.SceneError, match=message):
         grid_scene(path)
+
+
+def test_a_value_changed_in_place_counts_as_changed_on_update():
+    """As in Mitsuba 3: params.update() tells the owner of a value read and then
+    changed in place (gradients enabled), and no one else."""
+    field = FIELD.RadianceField(res=2)
+    calls = []
+    field.parameters_changed = lambda keys: calls.append(sorted(keys))
+    params = tk.traverse(field)
+    params['colour'], params['density']
+    params.update()
+    assert calls == []
+    dr.enable_grad(params['density'])
+    assert params.update() == ['density'] and calls == [['density']]
+    params.update()
+    assert len(calls) == 1

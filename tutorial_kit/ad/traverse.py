@@ -84,10 +84,16 @@ class ParameterMap:
         self._parameters = dict(parameters)
         self._scene = scene
         self._dirty = {}
+        # Keys read since the last update, with the Dr.Jit variables their values
+        # were then: a value changed in place (dr.enable_grad(params[key]), a
+        # texture's tensor) counts as changed, as in Mitsuba 3.
+        self._read = {}
 
     # -- reading -----------------------------------------------------------------------
     def __getitem__(self, key):
-        return self.parameter(key).value()
+        value = self.parameter(key).value()
+        self._read.setdefault(key, _variables(value))
+        return value
 
     def __contains__(self, key):
         return isinstance(key, str) and key in self._parameters
@@ -176,14 +182,28 @@ class ParameterMap:
             for key in list(values.keys()):
                 if key in self:
                     self[key] = values[key]
+        read, self._read = self._read, {}
+        for key, variables in read.items():
+            if key in self._parameters and variables is not None \
+                    and _variables(self._parameters[key].value()) != variables:
+                self.set_dirty(key)
         changed = list(self._dirty.values())
         self._dirty = {}
         for owner, keys in changed:
             if hasattr(owner, 'parameters_changed'):
                 owner.parameters_changed(keys)
-        if self._scene is not None and hasattr(self._scene, 'parameters_changed'):
+        from tutorial_kit.renderer.scene import Scene
+        # A scene rebuilds what joins its objects; an object traversed on its
+        # own (a plugin) was told above, with its keys.
+        if isinstance(self._scene, Scene):
             self._scene.parameters_changed([owner for owner, _ in changed])
         return [key for _, keys in changed for key in sorted(keys)]
+
+
+def _variables(value):
+    """The Dr.Jit variables (and their AD nodes) that ``value`` holds, or None
+    for a value that is not a Dr.Jit array (its changes are assignments)."""
+    return tuple(dr.detail.collect_indices(value)) if dr.is_array_v(value) else None
 
 
 # -- checking assignments ------------------------------------------------------------------
