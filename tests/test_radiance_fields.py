@@ -208,3 +208,25 @@ def test_a_value_changed_in_place_counts_as_changed_on_update():
     assert params.update() == ['density'] and calls == [['density']]
     params.update()
     assert len(calls) == 1
+
+
+# -- a ray query in two steps -----------------------------------------------------------------
+
+def test_a_preliminary_intersection_computes_what_ray_intersect_returns():
+    body = '''<shape type="rectangle"><transform name="to_world"><scale value="2"/></transform></shape>
+              <shape type="sphere"><float name="radius" value="0.5"/><point name="center" x="0.3" y="0" z="0.5"/></shape>'''
+    scene = tk.load_string(scene_xml(body))
+    rng = np.random.default_rng(6)
+    origin = tk.Point3f(*rng.uniform(-1, 1, (2, 200)), np.full(200, 4.0))
+    ray = tk.Ray3f(origin, dr.normalize(tk.Vector3f(*rng.normal(scale=0.2, size=(2, 200)), np.full(200, -1.0))))
+    pi = scene.ray_intersect_preliminary(ray)
+    si, direct = pi.compute_surface_interaction(ray), scene.ray_intersect(ray)
+    valid = direct.is_valid().numpy()
+    assert np.array_equal(pi.is_valid().numpy(), valid) and 20 < valid.sum() < 200
+    assert set(pi.shape.numpy()[valid]) == {0, 1}
+    for field in ('t', 'p', 'n'):
+        assert np.allclose(np.array(getattr(si, field))[..., valid], np.array(getattr(direct, field))[..., valid],
+                           atol=1e-5)
+    blank = dr.zeros(tk.PreliminaryIntersection3f, 200)
+    blank[pi.is_valid()] = pi
+    assert np.array_equal(blank.t.numpy()[valid], pi.t.numpy()[valid]) and np.all(blank.t.numpy()[~valid] == 0)

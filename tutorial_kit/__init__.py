@@ -86,6 +86,7 @@ from tutorial_kit.renderer.emitter import EmitterFlags, EmitterPtr  # noqa: E402
 from tutorial_kit.core.distribution import DiscreteDistribution2D  # noqa: E402
 from tutorial_kit.renderer.interaction import DirectionSample3f, Interaction3f, RayFlags  # noqa: E402
 from tutorial_kit.renderer.scene import Scene  # noqa: E402
+from tutorial_kit.renderer.preliminary_intersection import PreliminaryIntersection3f  # noqa: E402
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect  # noqa: E402
 from tutorial_kit.plugins.bsdfs import fresnel as _fresnel  # noqa: E402
 
@@ -136,6 +137,12 @@ def refract(wi, *args):
     raise TypeError('refract(wi, cos_theta_t, eta_ti) or refract(wi, m, cos_theta_t, eta_ti)')
 
 
+def unpolarized_spectrum(spectrum):
+    """Mitsuba 3's ``unpolarized_spectrum``: the intensity part of a spectrum, which
+    in RGB rendering without polarisation is the spectrum itself."""
+    return spectrum
+
+
 _TYPE_TABLES = {}
 
 
@@ -163,7 +170,7 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'warp', 'permute_kensler', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
            'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
            'EmitterFlags', 'EmitterPtr', 'DiscreteDistribution2D', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
-           'Scene', 'fresnel', 'reflect', 'refract',
+           'Scene', 'PreliminaryIntersection3f', 'unpolarized_spectrum', 'fresnel', 'reflect', 'refract',
            'SceneError', 'XMLError', 'PluginError', 'MeshError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning', 'lenient_loading',
            'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',
