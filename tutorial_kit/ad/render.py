@@ -176,7 +176,12 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
         seed_grad = mix64(seed) & 0x7FFFFFFF        # as Mitsuba 3 does: derived from the seed
     with dr.suspend_grad():
         primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
-    if _replays_paths(integrator, tracked) or channels:
+    if _replays_paths(integrator, tracked):
+        # Replay differentiates the radiance only; alpha and AOVs carry no derivatives
+        # here, so the primal pass's serve (the image takes their values from it anyway).
+        rgb = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked, width, height)[0]
+        differentiable = (rgb, primal[1], primal[2])
+    elif channels:
         differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
                                                 width, height, channels)
     else:

@@ -105,11 +105,16 @@ class ParameterMap:
         self._parameters = dict(parameters)
         self._scene = scene
         self._dirty = {}
+        # Keys read since the last update, with the Dr.Jit variables their values
+        # were then: a value changed in place (dr.enable_grad(params[key]), a
+        # texture's tensor) counts as changed, as in Mitsuba 3.
+        self._read = {}
 
     # -- reading -----------------------------------------------------------------------
     def __getitem__(self, key: str) -> Any:
-        parameter = self.parameter(key)
-        return getattr(parameter.owner, parameter.attribute)
+        value = self.parameter(key).value()
+        self._read.setdefault(key, _variables(value))
+        return value
 
     def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self._parameters
@@ -195,7 +200,7 @@ class ParameterMap:
     def __setitem__(self, key: str, value: Any) -> None:
         parameter = self.parameter(key)
         new_value = _convert(key, parameter, value)     # raises before anything changes
-        setattr(parameter.owner, parameter.attribute, new_value)
+        parameter.assign(new_value)
         self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
 
     def set_dirty(self, key: str) -> None:
@@ -222,14 +227,28 @@ class ParameterMap:
             for key in list(values.keys()):
                 if key in self:
                     self[key] = values[key]
+        read, self._read = self._read, {}
+        for key, variables in read.items():
+            if key in self._parameters and variables is not None \
+                    and _variables(self._parameters[key].value()) != variables:
+                self.set_dirty(key)
         changed = list(self._dirty.values())
         self._dirty = {}
         for owner, keys in changed:
             if hasattr(owner, 'parameters_changed'):
                 owner.parameters_changed(keys)
-        if self._scene is not None and hasattr(self._scene, 'parameters_changed'):
+        from tutorial_kit.renderer.scene import Scene
+        # A scene rebuilds what joins its objects; an object traversed on its
+        # own (a plugin) was told above, with its keys.
+        if isinstance(self._scene, Scene):
             self._scene.parameters_changed([owner for owner, _ in changed])
         return [key for _, keys in changed for key in sorted(keys)]
+
+
+def _variables(value):
+    """The Dr.Jit variables (and their AD nodes) that ``value`` holds, or None
+    for a value that is not a Dr.Jit array (its changes are assignments)."""
+    return tuple(dr.detail.collect_indices(value)) if dr.is_array_v(value) else None
 
 
 # -- checking assignments ------------------------------------------------------------------
@@ -386,6 +405,20 @@ def _tensor(key, parameter, current, value):
     return bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32)), shape)
 
 
+def _texture(key, parameter, current, value):
+    """A TensorXf for a Dr.Jit texture: as many dimensions as now (the last the
+    channels), any resolution; Dr.Jit tensors keep their derivatives."""
+    if not isinstance(value, bk.TensorXf):
+        values = _floats(key, value, f'an array of {len(current.shape)} dimensions')
+        value = bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32).ravel()), values.shape)
+    if len(value.shape) != len(current.shape) or 0 in value.shape:
+        raise ParameterError(f'"{key}" is a texture of {len(current.shape)} dimensions '
+                             f'{tuple(current.shape)}; got a tensor of shape {tuple(value.shape)}')
+    if not dr.all(dr.isfinite(dr.detach(value.array))):
+        raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+    return value
+
+
 def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
     texcoords may also be emptied."""
@@ -426,7 +459,7 @@ def _faces(key, parameter, current, value):
 
 #: The checks and conversion of an assignment, by parameter kind.
 _CONVERTERS = {
-    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor,
+    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor, ParamKind.TEXTURE: _texture,
     ParamKind.POSITIONS: _vertex_attribute, ParamKind.NORMALS: _vertex_attribute,
     ParamKind.TEXCOORDS: _vertex_attribute, ParamKind.FACES: _faces, ParamKind.MATRIX: _matrix,
     ParamKind.TRANSFORM: _transform,

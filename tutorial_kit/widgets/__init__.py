@@ -11,6 +11,7 @@ The notebooks stay short because the code they use lives here::
     widgets.GradientViewer(scene).display()
     widgets.BSDFExplorer('roughconductor').display()
     widgets.PoseExplorer(widgets.PoseProblem(scene, key)).display()
+    widgets.ViewComparison(reference_views, reconstructed_views).display()
 
 Every widget works in two settings:
 
@@ -42,10 +43,11 @@ from .optimisation_loop import OPTIMIZERS, OptimisationLoop, RunSettings
 from .parameter_browser import ParameterBrowser
 from .pose_explorer import PoseExplorer, PoseProblem, estimate_pose
 from .render_explorer import RenderExplorer
+from .view_comparison import ViewComparison
 
 __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
            'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer', 'PoseExplorer',
            'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check',
-           'ExerciseNotPassed', 'draw_gradient']
+           'ExerciseNotPassed', 'draw_gradient', 'ViewComparison']
