@@ -15,7 +15,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction, read_shutter
-from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler
+from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler, nested_medium
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 FOV_AXES = ('x', 'y', 'diagonal', 'smaller', 'larger')
@@ -69,6 +69,7 @@ class PerspectiveCamera(Sensor):
         if not 0 < self.near_clip < self.far_clip:
             raise props.error('near_clip', 'expected 0 < near_clip < far_clip')
         self._film, self._sampler = nested_film_and_sampler(props)
+        self.medium = nested_medium(props)
 
     def film(self):
         return self._film

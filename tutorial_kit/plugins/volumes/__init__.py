@@ -1,0 +1,1 @@
+"""Volume plugins; their interface is in :mod:`tutorial_kit.renderer.volume`."""
