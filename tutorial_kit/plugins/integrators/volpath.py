@@ -157,8 +157,8 @@ class VolumetricPathIntegrator(RBIntegrator):
                 in_medium &= mei.is_valid()
                 with dr.resume_grad(when=replay):
                     # Null with probability sigma_n / majorant (averaged over channels).
-                    null_probability = dr.detach(dr.mean(dr.select(mei.combined_extinction > 0,
-                                                                   mei.sigma_n / mei.combined_extinction, 0)))
+                    ratio = dr.select(mei.combined_extinction > 0, mei.sigma_n / mei.combined_extinction, 0)
+                    null_probability = dr.detach(ratio.x + ratio.y + ratio.z) / 3
                     null_event = in_medium & (sampler.next_1d(in_medium) < null_probability)
                     real_event = in_medium & ~null_event
                     weight = dr.select(null_event, weight * mei.sigma_n / null_probability, weight)

@@ -90,13 +90,21 @@ class GridVolume(Volume):
 
     def texture(self):
         """The ``dr.Texture3f`` over the current ``data`` (made anew when the data
-        object changed: an optimizer's step or path replay's copy)."""
-        if self._texture is None or self._texture[0] is not self.data:
+        object changed: an optimizer's step or path replay's copy).
+
+        Where no derivative is wanted (``data`` not tracking one, or derivatives
+        suspended), the texture holds the detached data: Dr.Jit's lookups in a
+        texture that tracks derivatives compile to other kernels, which a
+        preview render between optimisation steps need not pay for.
+        """
+        tracked = dr.grad_enabled(self.data)
+        if self._texture is None or self._texture[0] is not self.data or self._texture[1] != tracked:
             texture_type = getattr(dr, bk.name).ad.Texture3f
-            self._texture = (self.data, texture_type(self.data, use_accel=False, migrate=False,
-                                                     filter_mode=_FILTERS[self.filter_type],
-                                                     wrap_mode=_WRAPS[self.wrap_mode]))
-        return self._texture[1]
+            values = self.data if tracked else dr.detach(self.data)
+            self._texture = (self.data, tracked, texture_type(values, use_accel=False, migrate=False,
+                                                              filter_mode=_FILTERS[self.filter_type],
+                                                              wrap_mode=_WRAPS[self.wrap_mode]))
+        return self._texture[2]
 
     def _lookup(self, it, active):
         values = self.texture().eval(self.local_point(it), active=active)
