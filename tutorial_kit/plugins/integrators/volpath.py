@@ -56,6 +56,13 @@ def interaction_of(si):
     return Interaction3f(t=si.t, time=si.time, p=si.p, n=si.n)
 
 
+def tracks_derivatives(value):
+    """Whether ``value`` depends on a parameter that tracks derivatives, asked where
+    derivatives are switched on (a replay runs with them suspended between its steps)."""
+    with dr.resume_grad():
+        return dr.grad_enabled(value)
+
+
 def push_derivative(mode, δL, value):
     """Send the derivative of ``value`` (Color3f, derivatives switched on) to the
     parameters, weighted by the adjoint radiance ``δL`` (Backward), or return it
@@ -164,7 +171,7 @@ class VolumetricPathIntegrator(RBIntegrator):
                     weight = dr.select(null_event, weight * mei.sigma_n / null_probability, weight)
                     weight = dr.select(real_event, weight * mei.sigma_s / (1 - null_probability), weight)
                 throughput *= dr.detach(weight)
-                if dr.hint(replay and dr.grad_enabled(weight), mode='scalar'):
+                if dr.hint(replay and tracks_derivatives(weight), mode='scalar'):
                     with dr.resume_grad():
                         rest = dr.detach(dr.select(in_medium | escaped_medium, L / dr.maximum(1e-8, weight), 0))
                         dL += push_derivative(mode, δL, weight * rest)
@@ -195,7 +202,7 @@ class VolumetricPathIntegrator(RBIntegrator):
                 Le = dr.select(hits_emitter, throughput * emitted *
                                dr.select(count_direct, 1, mis_weight(last_scatter_pdf, emitter_pdf)), 0)
             L = dr.detach(L - Le) if replay else L + Le
-            if dr.hint(replay and dr.grad_enabled(Le), mode='scalar'):
+            if dr.hint(replay and tracks_derivatives(Le), mode='scalar'):
                 with dr.resume_grad():
                     dL += push_derivative(mode, δL, Le)
 
@@ -234,7 +241,7 @@ class VolumetricPathIntegrator(RBIntegrator):
                 _, _, dL_shadow = self.transmitted_emission(scene, nee_sampler, ref, si, nee_surface, current,
                                                             channel, nee, mode, δL=δL, adjoint=dr.detach(Lr_direct))
                 dL += dL_shadow
-                if dr.hint(dr.grad_enabled(Lr_direct), mode='scalar'):
+                if dr.hint(tracks_derivatives(Lr_direct), mode='scalar'):
                     with dr.resume_grad():
                         dL += push_derivative(mode, δL, Lr_direct)
 
@@ -359,7 +366,7 @@ class VolumetricPathIntegrator(RBIntegrator):
             with dr.resume_grad(when=replay):
                 passes = scene.bsdf_ptr(hit, on_surface).eval_null_transmission(hit, on_surface)
                 factor = dr.select(on_surface, factor * passes, factor)
-            if dr.hint(replay and dr.grad_enabled(factor), mode='scalar'):
+            if dr.hint(replay and tracks_derivatives(factor), mode='scalar'):
                 with dr.resume_grad():
                     moved = (on_surface | in_medium | escaped) & dr.all(factor > 0)
                     share = dr.detach(dr.select(moved, adjoint / dr.select(moved, factor, 1), 0))
