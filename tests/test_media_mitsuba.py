@@ -111,18 +111,23 @@ def test_prbvolpath_primal_matches_mitsuba_volpath():
     assert_same_picture(ours, theirs)
 
 
-def density_gradient(module, spp=512, passes=4):
-    """The gradient of a weighted image sum with respect to each voxel of the smoke grid."""
+def coarse_smoke():
+    return np.random.default_rng(5).uniform(0.1, 1.0, (4, 4, 4, 1)).astype(np.float32)
+
+
+def density_gradient(module, spp=256, passes=4):
+    """The gradient of a weighted image sum with respect to each voxel of a coarse smoke grid."""
     description = heterogeneous_scene(module, 'prbvolpath')
     del description['bubble'], description['air_medium'], description['sensor']['medium']
     description['smoke'].pop('exterior')
+    description['smoke']['interior']['sigma_t']['data'] = module.TensorXf(coarse_smoke())
     scene = module.load_dict(description)
     params = module.traverse(scene)
     key = 'smoke.interior_medium.sigma_t.data'
     weights = module.TensorXf(np.random.default_rng(3).uniform(0, 1, (SIZE, SIZE, 3)).astype(np.float32))
     total = 0
     for k in range(passes):
-        x = module.TensorXf(smoke_grid())
+        x = module.TensorXf(coarse_smoke())
         dr.enable_grad(x)
         params[key] = x
         params.update()
