@@ -59,8 +59,7 @@ from tutorial_kit.io.properties import Properties  # noqa: E402
 from tutorial_kit.core.registry import (register_plugin, register_bsdf, register_emitter,  # noqa: E402
                                         register_film, register_integrator, register_rfilter,
                                         register_sampler, register_sensor, register_shape,
-                                        register_texture, register_medium, register_phasefunction,
-                                        register_volume)
+                                        register_texture, register_medium, register_phase)
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind, TraversalCallback  # noqa: E402
 from tutorial_kit.renderer.plugin import Plugin  # noqa: E402
 from tutorial_kit.renderer.bsdf import BSDF  # noqa: E402
@@ -159,7 +158,7 @@ def __getattr__(name):
 
 __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap', 'Struct', 'Mesh',
            'VolumeGrid', 'VolumeGridError', 'Medium', 'MediumInteraction3f', 'PhaseFunction',
-           'PhaseFunctionContext', 'Volume', 'register_medium', 'register_phasefunction', 'register_volume',
+           'PhaseFunctionContext', 'Volume', 'register_medium', 'register_phase',
            'ad', 'util', 'variant', 'set_variant', 'variants', '__version__', 'cornell_box',
            'Log', 'LogLevel', 'Logger', 'log_level', 'logger', 'set_log_level', 'FileResolver', 'file_resolver',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
