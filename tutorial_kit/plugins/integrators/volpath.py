@@ -137,6 +137,11 @@ class VolumetricPathIntegrator(RBIntegrator):
 
             in_medium = active & (current != NO_MEDIUM)
             on_surface = active & ~in_medium
+            # One search for the next surface per bounce, for paths in media and
+            # out of them alike: each search is a traversal loop of its own.
+            intersect = active & needs_intersection
+            si = dr.select(intersect, scene.ray_intersect(ray, intersect), si)
+            needs_intersection &= ~intersect
             real_event = dr.zeros(bk.Bool, width)
             escaped_medium = dr.zeros(bk.Bool, width)
             mei = dr.zeros(MediumInteraction3f, width)
@@ -149,11 +154,6 @@ class VolumetricPathIntegrator(RBIntegrator):
                     mei = medium_ptr.sample_interaction(ray, sampler.next_1d(in_medium), channel, in_medium)
                 mei.t = dr.detach(mei.t)
                 mei.p = dr.detach(mei.p)
-                homogeneous = medium_ptr.is_homogeneous(in_medium)
-                ray.maxt = dr.select(in_medium & homogeneous & mei.is_valid(), mei.t, ray.maxt)
-                intersect = needs_intersection & in_medium
-                si = dr.select(intersect, scene.ray_intersect(ray, intersect), si)
-                needs_intersection &= ~in_medium
                 mei.t = dr.select(in_medium & (si.t < mei.t), dr.inf, mei.t)
                 with dr.resume_grad(when=replay):
                     tr, free_flight_pdf = medium_ptr.transmittance_eval_pdf(mei, si, in_medium)
@@ -184,9 +184,6 @@ class VolumetricPathIntegrator(RBIntegrator):
 
             # -- 2. surfaces (and rays that left the medium) ---------------------------
             on_surface |= escaped_medium
-            intersect = on_surface & needs_intersection
-            si = dr.select(intersect, scene.ray_intersect(ray, intersect), si)
-            needs_intersection &= ~intersect
 
             # Light found by the ray: full weight straight from the camera or after
             # Dirac lobes, else weighed against emitter sampling from the last scatter.
