@@ -327,56 +327,59 @@ class VolumetricPathIntegrator(RBIntegrator):
         needs_intersection = dr.full(bk.Bool, True, width)
         transmittance = dr.full(bk.Color3f, 1, width)
 
-        while dr.hint(active, label='volpath_shadow', exclude=[channel]):
-            remaining = max_dist - total_dist
-            ray.maxt = remaining
-            active &= remaining > 0
-            needs_intersection &= active
-            hit = dr.select(needs_intersection, scene.ray_intersect(ray, needs_intersection), hit)
-            needs_intersection = dr.zeros(bk.Bool, width)
-            in_medium = active & (medium != NO_MEDIUM)
-            on_surface = active & ~in_medium
-            factor = dr.full(bk.Color3f, 1, width)
-            mei = dr.zeros(MediumInteraction3f, width)
-            mei.t = dr.full(bk.Float, dr.inf, width)
-            escaped = dr.zeros(bk.Bool, width)
-            if dr.hint(len(scene.media()) > 0, mode='scalar'):
-                medium_ptr = scene.medium_ptr(medium)
+        # The pass that only measures the transmittance records no derivatives:
+        # lookups in a grid that tracks them would compile to slower code.
+        with dr.suspend_grad(when=not replay):
+            while dr.hint(active, label='volpath_shadow', exclude=[channel]):
+                remaining = max_dist - total_dist
+                ray.maxt = remaining
+                active &= remaining > 0
+                needs_intersection &= active
+                hit = dr.select(needs_intersection, scene.ray_intersect(ray, needs_intersection), hit)
+                needs_intersection = dr.zeros(bk.Bool, width)
+                in_medium = active & (medium != NO_MEDIUM)
+                on_surface = active & ~in_medium
+                factor = dr.full(bk.Color3f, 1, width)
+                mei = dr.zeros(MediumInteraction3f, width)
+                mei.t = dr.full(bk.Float, dr.inf, width)
+                escaped = dr.zeros(bk.Bool, width)
+                if dr.hint(len(scene.media()) > 0, mode='scalar'):
+                    medium_ptr = scene.medium_ptr(medium)
+                    with dr.resume_grad(when=replay):
+                        mei = medium_ptr.sample_interaction(ray, sampler.next_1d(in_medium), channel, in_medium)
+                        mei.t = dr.detach(mei.t)
+                        mei.p = dr.detach(mei.p)
+                        mei.t = dr.select(in_medium & (hit.t < mei.t), dr.inf, mei.t)
+                        # Homogeneous: the exact transmittance to the next surface or the end.
+                        homogeneous = in_medium & medium_ptr.is_homogeneous(in_medium)
+                        span = dr.minimum(remaining, hit.t) - mei.mint
+                        factor = dr.select(homogeneous, dr.exp(-span * mei.combined_extinction), factor)
+                        mei.t = dr.select(homogeneous, dr.inf, mei.t)
+                        escaped = in_medium & ~mei.is_valid()
+                        in_medium &= mei.is_valid()
+                        # Ratio tracking: each tentative collision lets sigma_n / majorant through.
+                        factor = dr.select(in_medium, factor * mei.sigma_n / mei.combined_extinction, factor)
+                    ray.o = dr.select(in_medium, mei.p, ray.o)
+                    hit.t = dr.select(in_medium, hit.t - mei.t, hit.t)
+                    on_surface |= escaped
+                on_surface &= hit.is_valid() & ~in_medium
                 with dr.resume_grad(when=replay):
-                    mei = medium_ptr.sample_interaction(ray, sampler.next_1d(in_medium), channel, in_medium)
-                    mei.t = dr.detach(mei.t)
-                    mei.p = dr.detach(mei.p)
-                    mei.t = dr.select(in_medium & (hit.t < mei.t), dr.inf, mei.t)
-                    # Homogeneous: the exact transmittance to the next surface or the end.
-                    homogeneous = in_medium & medium_ptr.is_homogeneous(in_medium)
-                    span = dr.minimum(remaining, hit.t) - mei.mint
-                    factor = dr.select(homogeneous, dr.exp(-span * mei.combined_extinction), factor)
-                    mei.t = dr.select(homogeneous, dr.inf, mei.t)
-                    escaped = in_medium & ~mei.is_valid()
-                    in_medium &= mei.is_valid()
-                    # Ratio tracking: each tentative collision lets sigma_n / majorant through.
-                    factor = dr.select(in_medium, factor * mei.sigma_n / mei.combined_extinction, factor)
-                ray.o = dr.select(in_medium, mei.p, ray.o)
-                hit.t = dr.select(in_medium, hit.t - mei.t, hit.t)
-                on_surface |= escaped
-            on_surface &= hit.is_valid() & ~in_medium
-            with dr.resume_grad(when=replay):
-                passes = scene.bsdf_ptr(hit, on_surface).eval_null_transmission(hit, on_surface)
-                factor = dr.select(on_surface, factor * passes, factor)
-            if dr.hint(replay and tracks_derivatives(factor), mode='scalar'):
-                with dr.resume_grad():
-                    moved = (on_surface | in_medium | escaped) & dr.all(factor > 0)
-                    share = dr.detach(dr.select(moved, adjoint / dr.select(moved, factor, 1), 0))
-                    dL += push_derivative(mode, δL, factor * share)
-            transmittance *= dr.detach(factor)
-            ray = dr.select(on_surface, hit.spawn_ray(ray.d), ray)
-            ray.maxt = remaining
-            needs_intersection |= on_surface
-            active &= (in_medium | on_surface) & dr.any(transmittance != 0)
-            total_dist = dr.select(active, total_dist + dr.select(in_medium, mei.t, hit.t), total_dist)
-            if dr.hint(len(scene.media()) > 0, mode='scalar'):
-                crossing = on_surface & scene.is_medium_transition(hit)
-                medium = dr.select(crossing, scene.target_medium(hit, ray.d), medium)
+                    passes = scene.bsdf_ptr(hit, on_surface).eval_null_transmission(hit, on_surface)
+                    factor = dr.select(on_surface, factor * passes, factor)
+                if dr.hint(replay and tracks_derivatives(factor), mode='scalar'):
+                    with dr.resume_grad():
+                        moved = (on_surface | in_medium | escaped) & dr.all(factor > 0)
+                        share = dr.detach(dr.select(moved, adjoint / dr.select(moved, factor, 1), 0))
+                        dL += push_derivative(mode, δL, factor * share)
+                transmittance *= dr.detach(factor)
+                ray = dr.select(on_surface, hit.spawn_ray(ray.d), ray)
+                ray.maxt = remaining
+                needs_intersection |= on_surface
+                active &= (in_medium | on_surface) & dr.any(transmittance != 0)
+                total_dist = dr.select(active, total_dist + dr.select(in_medium, mei.t, hit.t), total_dist)
+                if dr.hint(len(scene.media()) > 0, mode='scalar'):
+                    crossing = on_surface & scene.is_medium_transition(hit)
+                    medium = dr.select(crossing, scene.target_medium(hit, ray.d), medium)
         return emitter_value * transmittance, ds, dL
 
 
