@@ -59,7 +59,7 @@ from tutorial_kit.io.properties import Properties  # noqa: E402
 from tutorial_kit.core.registry import (register_plugin, register_bsdf, register_emitter,  # noqa: E402
                                         register_film, register_integrator, register_rfilter,
                                         register_sampler, register_sensor, register_shape,
-                                        register_texture)
+                                        register_texture, register_medium, register_phase)
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind, TraversalCallback  # noqa: E402
 from tutorial_kit.renderer.plugin import Plugin  # noqa: E402
 from tutorial_kit.renderer.bsdf import BSDF  # noqa: E402
@@ -93,6 +93,10 @@ from tutorial_kit.plugins.bsdfs import fresnel as _fresnel  # noqa: E402
 #: Mitsuba 3 returns scene bounds as a scalar box; both names lead to it here.
 BoundingBox3f = ScalarBoundingBox3f
 from tutorial_kit.io.image import Bitmap  # noqa: E402
+from tutorial_kit.io.volume_grid import VolumeGrid, VolumeGridError  # noqa: E402
+from tutorial_kit.renderer.medium import (Medium, MediumInteraction3f, PhaseFunction,  # noqa: E402
+                                          PhaseFunctionContext)
+from tutorial_kit.renderer.volume import Volume  # noqa: E402
 from tutorial_kit.io.struct import Struct  # noqa: E402
 from tutorial_kit.plugins.shapes.mesh import Mesh  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
@@ -162,6 +166,8 @@ def __getattr__(name):
 
 
 __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap', 'Struct', 'Mesh',
+           'VolumeGrid', 'VolumeGridError', 'Medium', 'MediumInteraction3f', 'PhaseFunction',
+           'PhaseFunctionContext', 'Volume', 'register_medium', 'register_phase',
            'ad', 'util', 'python', 'variant', 'set_variant', 'variants', '__version__', 'cornell_box',
            'Log', 'LogLevel', 'Logger', 'log_level', 'logger', 'set_log_level', 'FileResolver', 'file_resolver',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',

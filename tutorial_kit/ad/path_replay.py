@@ -45,7 +45,8 @@ class PathReplay(dr.CustomOp):
         self.film_size = sensor.film().crop_size()
         with dr.suspend_grad():         # the parameters are read from the scene itself
             position, sampler, ray = camera_rays(sensor, spp, seed)
-            radiance, _, _, self.state = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)
+            radiance, _, _, self.state = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray,
+                                                         sensor=sensor)
             dr.eval(radiance, self.state)
             image = sensor.film().develop(position, radiance, spp)
         width, height = sensor.film().crop_size()
@@ -58,7 +59,7 @@ class PathReplay(dr.CustomOp):
             δL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
             with dr.suspend_grad():
                 sample_radiance(self.integrator, dr.ADMode.Backward, self.scene, sampler, ray,
-                                δL=δL, state_in=self.state)
+                                δL=δL, state_in=self.state, sensor=self.sensor)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
     def forward(self):
@@ -66,7 +67,7 @@ class PathReplay(dr.CustomOp):
             position, sampler, ray = self._replayed_camera_rays()
             with dr.suspend_grad():
                 δL = sample_radiance(self.integrator, dr.ADMode.Forward, self.scene, sampler, ray,
-                                     state_in=self.state)[0]
+                                     state_in=self.state, sensor=self.sensor)[0]
             # An integrator with no forward pass of its own may return its zero
             # start (one lane), as Mitsuba 3 lets it: one value per ray here.
             δL = bk.Color3f(δL) + dr.zeros(bk.Color3f, dr.width(ray.o))

@@ -301,7 +301,8 @@ def _accumulate(scene, sensor, integrator, spp, seed, passes, width, height, cha
     image, alpha, aovs = None, None, []
     for k, count in enumerate(spp_per_pass):
         position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
-        radiance, valid, sample_aovs, _ = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)
+        radiance, valid, sample_aovs, _ = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray,
+                                                          sensor=sensor)
         share = count / spp
         block = film.develop(position, radiance, count) * share
         image = block if image is None else image + block
@@ -354,7 +355,8 @@ def _render_pixel_sums(scene, sensor, integrator, spp, seed):
         sampler = template.clone()
         sampler.seed(seed, lanes, sample_index=bk.UInt64(pixel) * bk.UInt64(count) + bk.UInt64(k))
         _, ray = pixel_rays(sensor, pixel, sampler)
-        return k + 1, total + sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray)[0]
+        return k + 1, total + sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray,
+                                              sensor=sensor)[0]
 
     _, total = dr.while_loop(
         (dr.zeros(bk.UInt32, lanes), dr.zeros(bk.Color3f, lanes)),

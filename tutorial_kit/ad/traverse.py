@@ -419,6 +419,23 @@ def _texture(key, parameter, current, value):
     return value
 
 
+def _grid(key, parameter, current, value):
+    """A TensorXf of shape (z, y, x, channels) with the current channel count; the
+    resolution may change (a grid upsampled between stages of an optimisation)."""
+    channels = current.shape[3]
+    if isinstance(value, bk.TensorXf):
+        shape = tuple(value.shape)
+        if len(shape) != 4 or shape[3] != channels or 0 in shape:
+            raise ParameterError(f'"{key}" expects a tensor of shape (z, y, x, {channels}), got {shape}')
+        if not dr.all(dr.isfinite(dr.detach(value.array))):
+            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+        return value
+    values = _floats(key, value, f'an array of shape (z, y, x, {channels})')
+    if values.ndim != 4 or values.shape[3] != channels or 0 in values.shape:
+        raise ParameterError(f'"{key}" expects an array of shape (z, y, x, {channels}), got {values.shape}')
+    return bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32).ravel()), values.shape)
+
+
 def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
     texcoords may also be emptied."""
@@ -460,6 +477,7 @@ def _faces(key, parameter, current, value):
 #: The checks and conversion of an assignment, by parameter kind.
 _CONVERTERS = {
     ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor, ParamKind.TEXTURE: _texture,
+    ParamKind.GRID: _grid,
     ParamKind.POSITIONS: _vertex_attribute, ParamKind.NORMALS: _vertex_attribute,
     ParamKind.TEXCOORDS: _vertex_attribute, ParamKind.FACES: _faces, ParamKind.MATRIX: _matrix,
     ParamKind.TRANSFORM: _transform,

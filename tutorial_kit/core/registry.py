@@ -20,7 +20,7 @@ REGISTRY = {}
 
 #: The XML tags that create objects.
 CATEGORIES = ('scene', 'integrator', 'sensor', 'film', 'rfilter', 'sampler',
-              'bsdf', 'emitter', 'shape', 'texture', 'volume')
+              'bsdf', 'emitter', 'shape', 'texture', 'medium', 'phase', 'volume')
 
 #: category -> the base class its objects derive from (filled by the renderer layer).
 INTERFACES = {}
@@ -124,3 +124,6 @@ register_sampler = _register_category('sampler')
 register_sensor = _register_category('sensor')
 register_shape = _register_category('shape')
 register_texture = _register_category('texture')
+register_medium = _register_category('medium')
+register_phase = _register_category('phase')
+register_volume = _register_category('volume')

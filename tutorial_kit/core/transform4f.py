@@ -143,8 +143,9 @@ class _Transform:
 
     @_BuildsFromIdentity
     def translate(self, offset):
-        """Append a translation by ``offset`` (``size - 1`` values; each may be a Dr.Jit Float)."""
-        offset = self._vector(offset, 'translate')
+        """Append a translation by ``offset`` (``size - 1`` values, each may be a Dr.Jit
+        Float; or one value for every axis, as Mitsuba 3 broadcasts it)."""
+        offset = [offset] * (self.size - 1) if _is_scalar(offset) else self._vector(offset, 'translate')
         m = _identity(self.size)
         for i in range(self.size - 1):
             m[i][-1] = offset[i]

@@ -62,10 +62,13 @@ INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
 _PLUGIN_CHILDREN = {('sensor', 'batch'): {'sensor': None}, ('integrator', 'aov'): {'integrator': None}}
 _ALLOWED_CHILDREN = {
     'scene': {'integrator': 1, 'sensor': None, 'shape': None, 'emitter': None, 'bsdf': None,
-              'texture': None},
-    'sensor': {'film': 1, 'sampler': 1},
+              'texture': None, 'medium': None, 'phase': None, 'volume': None},
+    'sensor': {'film': 1, 'sampler': 1, 'medium': 1},
     'film': {'rfilter': 1},
-    'shape': {'bsdf': 1, 'emitter': 1},
+    'shape': {'bsdf': 1, 'emitter': 1, 'medium': 2},
+    'medium': {'phase': 1, 'volume': None, 'texture': None},
+    'volume': {'texture': None},
+    'phase': {},
     'bsdf': {'bsdf': None, 'texture': None},
     'emitter': {'texture': None},
     'texture': {'texture': None, 'volume': None},

@@ -222,6 +222,11 @@ class BSDF(Plugin):
         """``(eval, pdf)`` at once (a BSDF may share work between the two)."""
         return self.eval(ctx, si, wo, active), self.pdf(ctx, si, wo, active)
 
+    def eval_null_transmission(self, si, active=True):
+        """Color3f: the share of light that passes straight through the surface
+        (a shadow ray crossing it); zero but for the ``null`` BSDF's 1."""
+        return dr.zeros(bk.Color3f, dr.width(si.t))
+
     @abstractmethod
     def sample(self, ctx, si, sample1, sample2, active=True):
         """Importance-sample an outgoing direction.
@@ -308,6 +313,13 @@ class BSDFPtr:
         result = self._call(call, (si, sample1, sample2), active)
         width = self._width(sample1)
         return (dr.zeros(BSDFSample3f, width), dr.zeros(bk.Color3f, width)) if result is None else result
+
+    def eval_null_transmission(self, si, active=True):
+        """Color3f per lane: what passes straight through each lane's surface."""
+        def call(b, si, active):
+            return _color(b.eval_null_transmission(si, active), dr.width(si.t))
+        value = self._call(call, (si,), active)
+        return dr.zeros(bk.Color3f, dr.width(si.t)) if value is None else value
 
     def flags(self, active=True):
         """UInt32 per lane: the BSDFFlags of each lane's BSDF (0 where none)."""

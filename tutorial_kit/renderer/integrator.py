@@ -279,11 +279,14 @@ def read_depth(props, name, default):
         raise props.error(name, str(error)) from None
 
 
-def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=None):
+def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=None, sensor=None):
     """Call ``integrator.sample`` for camera rays as Mitsuba 3's renderer does:
     every argument by keyword, ``depth`` 0, no AOV adjoints, all rays active.
     A :class:`SamplingIntegrator` is called on its own contract, by position,
     and its result checked and widened (:func:`checked_sampling_result`).
+
+    A ``sensor`` that sits in a medium passes it on as the keyword ``medium``
+    (the rays start there); integrators without media need not know it.
 
     Returns what ``sample`` returns, ``(L, valid, aovs, state_out)``.
     """
@@ -299,8 +302,9 @@ def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=No
             raise RenderError(f'{integrator_name(integrator)}.sample failed: {type(error).__name__}: {error}') from error
         L, valid, aovs = checked_sampling_result(integrator, result, dr.width(ray))
         return L, valid, aovs, L
+    extra = {'medium': sensor.medium} if getattr(sensor, 'medium', None) is not None else {}
     return integrator.sample(mode=mode, scene=scene, sampler=sampler, ray=ray, depth=bk.UInt32(0),
-                             δL=δL, δaovs=None, state_in=state_in, active=bk.Bool(True))
+                             δL=δL, δaovs=None, state_in=state_in, active=bk.Bool(True), **extra)
 
 
 registry.declare_interface('integrator', Integrator)

@@ -41,7 +41,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.ray import Ray3f
-from tutorial_kit.core.errors import PluginError
+from tutorial_kit.core.errors import PluginError, RenderError
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
@@ -49,7 +49,9 @@ from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF, BSDFPtr, bsdf_id
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, EmitterPtr
 from tutorial_kit.renderer.integrator import Integrator
+from tutorial_kit.renderer.medium import NO_MEDIUM, Medium, MediumPtr, PhaseFunction
 from tutorial_kit.renderer.plugin import Plugin
+from tutorial_kit.renderer.volume import Volume
 from tutorial_kit.core.registry import create, declare_interface, register
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.shape import Shape
@@ -71,7 +73,8 @@ class Scene(Plugin):
     def __init__(self, props):
         self.children = props.nested_objects()
         # BSDFs and textures may stand at the top level to be used through <ref>.
-        kinds = {Integrator: [], Sensor: [], Shape: [], Emitter: [], BSDF: [], Texture: []}
+        kinds = {Integrator: [], Sensor: [], Shape: [], Emitter: [], BSDF: [], Texture: [], Medium: [],
+                 PhaseFunction: [], Volume: []}
         for child in self.children:
             kind = next((k for k in kinds if isinstance(child, k)), None)
             if kind is None:
@@ -148,6 +151,61 @@ class Scene(Plugin):
         self.shape_bsdf_id = bk.UInt32([bsdf_id(s.bsdf) for s in self._shapes] or [0])
         # Textures that read the shape hit (mesh_attribute), with the shapes using each.
         self.shape_textures = shape_reading_textures(self._shapes)
+        self._index_media()
+
+    def _index_media(self):
+        """Number the media of the shapes' interiors and exteriors and of the sensors
+        (``media()``), and give each shape the indices of its two (NO_MEDIUM: none)."""
+        found = {}
+        for owner in self._shapes:
+            for medium in (owner.interior, owner.exterior):
+                if medium is not None:
+                    found.setdefault(id(medium), medium)
+        for sensor in self._sensors:
+            if getattr(sensor, 'medium', None) is not None:
+                found.setdefault(id(sensor.medium), sensor.medium)
+        self._media = list(found.values())
+        position = {key: k for k, key in enumerate(found)}
+
+        def index(medium):
+            return NO_MEDIUM if medium is None else position[id(medium)]
+        self.shape_interior = bk.UInt32([index(s.interior) for s in self._shapes] or [NO_MEDIUM])
+        self.shape_exterior = bk.UInt32([index(s.exterior) for s in self._shapes] or [NO_MEDIUM])
+        self.shape_transition = bk.Bool([s.is_medium_transition() for s in self._shapes] or [False])
+
+    # -- participating media -------------------------------------------------------------
+    def media(self):
+        """The media of this scene's shapes and sensors, in a fixed order (a list)."""
+        return self._media
+
+    def medium_index(self, medium):
+        """The index of ``medium`` (a Medium or None) in :meth:`media`: NO_MEDIUM for None;
+        a RenderError for a medium this scene does not hold."""
+        if medium is None:
+            return NO_MEDIUM
+        for k, known in enumerate(self._media):
+            if known is medium:
+                return k
+        raise RenderError('the sensor sits in a medium that no shape or sensor of this scene holds: '
+                          'give the scene that sensor (or a shape with that medium)')
+
+    def medium_ptr(self, index):
+        """A :class:`~tutorial_kit.renderer.medium.MediumPtr` over :meth:`media` (``index``: UInt32)."""
+        return MediumPtr(self._media, index)
+
+    def is_medium_transition(self, si, active=True):
+        """Bool: whether the surface of ``si`` bounds a medium (Mitsuba 3's ``si.is_medium_transition()``)."""
+        valid = bk.Bool(active) & si.is_valid()
+        return valid & dr.gather(bk.Bool, self.shape_transition, si.shape, valid)
+
+    def target_medium(self, si, direction, active=True):
+        """UInt32: the medium a ray leaving ``si`` along ``direction`` (world Array3f) enters:
+        the shape's exterior on the side its normal points to, its interior on the other."""
+        valid = bk.Bool(active) & si.is_valid()
+        outside = dr.dot(si.n, direction) > 0
+        exterior = dr.gather(bk.UInt32, self.shape_exterior, si.shape, valid)
+        interior = dr.gather(bk.UInt32, self.shape_interior, si.shape, valid)
+        return dr.select(valid, dr.select(outside, exterior, interior), NO_MEDIUM)
 
     # -- geometry ------------------------------------------------------------------------
     def build_geometry(self):

@@ -14,7 +14,12 @@ from tutorial_kit.renderer.plugin import Plugin
 
 
 class Sensor(Plugin):
-    """Base class of sensor plugins (XML ``<sensor>``)."""
+    """Base class of sensor plugins (XML ``<sensor>``).
+
+    ``medium``: the participating medium the sensor sits in (None: vacuum),
+    where its rays start.
+    """
+    medium = None
 
     @abstractmethod
     def film(self):

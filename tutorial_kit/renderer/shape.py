@@ -44,6 +44,21 @@ class Shape(Plugin):
     analytic shape.
     """
 
+    #: The media inside and outside the shape (Medium or None), Mitsuba 3's
+    #: ``interior`` and ``exterior``: a ray crossing the surface changes medium.
+    interior = None
+    exterior = None
+
+    def interior_medium(self):
+        return self.interior
+
+    def exterior_medium(self):
+        return self.exterior
+
+    def is_medium_transition(self):
+        """Whether the shape bounds a medium (Mitsuba 3's name)."""
+        return self.interior is not None or self.exterior is not None
+
     def is_mesh(self):
         """Whether the shape is a triangle mesh (Mitsuba 3's name)."""
         return False

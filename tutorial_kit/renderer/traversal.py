@@ -62,6 +62,9 @@ class ParamKind(enum.Enum):
     FLOAT = 'float'
     #: TensorXf whose shape stays fixed (an image's pixels).
     TENSOR = 'tensor'
+    #: TensorXf of shape (z, y, x, channels) whose resolution may change but
+    #: whose channels stay (a volume grid, upsampled between optimisation stages).
+    GRID = 'grid'
     #: Float of 3N vertex coordinates (N: the owner's ``vertex_count``).
     POSITIONS = 'positions'
     #: Float of 3N normal coordinates, or empty.

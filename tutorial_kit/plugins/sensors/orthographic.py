@@ -13,7 +13,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
-from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler
+from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler, nested_medium
 from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction, read_shutter
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
@@ -38,6 +38,7 @@ class OrthographicCamera(Sensor):
             raise props.error('near_clip', f'expected 0 <= near_clip < far_clip, got '
                                            f'{self.near_clip:g} and {self.far_clip:g}')
         self._film, self._sampler = nested_film_and_sampler(props)
+        self.medium = nested_medium(props)
 
     def film(self):
         return self._film

@@ -15,7 +15,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.sensor import Sensor, crop_pixels, film_fraction, read_shutter
-from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler
+from tutorial_kit.plugins.sensors.film_and_sampler import nested_film_and_sampler, nested_medium
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 FOV_AXES = ('x', 'y', 'diagonal', 'smaller', 'larger')
@@ -69,6 +69,7 @@ class PerspectiveCamera(Sensor):
         if not 0 < self.near_clip < self.far_clip:
             raise props.error('near_clip', 'expected 0 < near_clip < far_clip')
         self._film, self._sampler = nested_film_and_sampler(props)
+        self.medium = nested_medium(props)
 
     def film(self):
         return self._film
@@ -112,19 +113,22 @@ class PerspectiveCamera(Sensor):
         """
         position = film_fraction(self._film, sample2)
         width, height = self._film.size()
+        # Opaque constants: another placement or field of view (a second camera of
+        # a multi-view optimisation) reuses the compiled kernels.
         tan_half = math.tan(math.radians(x_fov(self.fov, self.fov_axis, width, height)) / 2)
+        tan_x, tan_y = dr.opaque(bk.Float, tan_half), dr.opaque(bk.Float, tan_half * height / width)
         # Screen coordinates: +x to the left, +y up, one unit = tan(fov_x / 2).
-        local = bk.Array3f((1 - 2 * position.x) * tan_half,
-                           (1 - 2 * position.y) * tan_half * height / width, 1)
+        local = bk.Array3f((1 - 2 * position.x) * tan_x, (1 - 2 * position.y) * tan_y, 1)
         local = dr.normalize(local)
         inv_z = dr.rcp(local.z)
-        near_t, far_t = self.near_clip * inv_z, self.far_clip * inv_z
+        near_t = dr.opaque(bk.Float, self.near_clip) * inv_z
+        far_t = dr.opaque(bk.Float, self.far_clip) * inv_z
         matrix = np.asarray(self.to_world, dtype=np.float64)
-        rotation = [[float(v) for v in row] for row in matrix[:3, :3]]
+        rotation = [[dr.opaque(bk.Float, float(v)) for v in row] for row in matrix[:3, :3]]
         direction = bk.Array3f(*(rotation[i][0] * local.x + rotation[i][1] * local.y
                                  + rotation[i][2] * local.z for i in range(3)))
         direction = dr.normalize(direction)
-        origin = bk.Array3f(*[float(v) for v in matrix[:3, 3]]) + direction * near_t
+        origin = bk.Array3f(*[dr.opaque(bk.Float, float(v)) for v in matrix[:3, 3]]) + direction * near_t
         ray = Ray3f(o=origin, d=direction, maxt=far_t - near_t, time=time)
         return ray, bk.Color3f(1.0)
 

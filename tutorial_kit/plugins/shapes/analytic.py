@@ -29,7 +29,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core.transform4f import Transform4f
 from tutorial_kit.io.properties import SceneWarning
-from tutorial_kit.plugins.shapes.mesh import nested_bsdf_and_emitter
+from tutorial_kit.plugins.shapes.mesh import nested_bsdf_and_emitter, nested_media, put_media
 from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
@@ -53,6 +53,7 @@ class AnalyticShape(Shape):
             raise props.error('to_world', 'the transform must be an invertible affine map '
                                           '(finite, last row 0, 0, 0, 1)')
         self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
+        self.interior, self.exterior = nested_media(props)
         self.to_world = opaque_transform(to_world)
         self._proxy = None
         for message in self.check_transform(to_world):
@@ -75,6 +76,7 @@ class AnalyticShape(Shape):
         callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
         if self.emitter is not None:
             callback.put('emitter', self.emitter, ParamFlags.Differentiable)
+        put_media(self, callback)
 
     def parameters_changed(self, keys=None):
         """Refresh what follows from ``to_world`` after an assignment."""

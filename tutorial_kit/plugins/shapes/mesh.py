@@ -38,6 +38,7 @@ from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
 from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.medium import Medium
 from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
@@ -114,6 +115,7 @@ class Mesh(Shape):
         for name, values in (getattr(data, 'attributes', None) or {}).items():
             self.add_attribute(name, values.shape[1], values.ravel())
         self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
+        self.interior, self.exterior = nested_media(props)
         self._refresh_area_table()
 
     def settings(self):
@@ -237,6 +239,7 @@ class Mesh(Shape):
         callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
         if self.emitter is not None:
             callback.put('emitter', self.emitter, ParamFlags.Differentiable)
+        put_media(self, callback)
 
     def parameters_changed(self, keys=None):
         """Refresh what depends on the vertices: computed normals and the area table."""
@@ -352,6 +355,8 @@ def nested_bsdf_and_emitter(props):
     nothing unless told to); emitter None when there is none."""
     bsdf = emitter = None
     for child in props.nested_objects():
+        if isinstance(child, Medium):
+            continue                    # interior and exterior: see nested_media
         if isinstance(child, BSDF) and bsdf is None:
             bsdf = child
         elif isinstance(child, Emitter) and emitter is None:
@@ -365,6 +370,29 @@ def nested_bsdf_and_emitter(props):
     if bsdf is None:
         bsdf = Diffuse.with_reflectance(0.0 if emitter is not None else 0.5)
     return bsdf, emitter
+
+
+def put_media(shape, callback):
+    """Announce a shape's media, under Mitsuba 3's names."""
+    if shape.interior is not None:
+        callback.put('interior_medium', shape.interior, ParamFlags.Differentiable)
+    if shape.exterior is not None:
+        callback.put('exterior_medium', shape.exterior, ParamFlags.Differentiable)
+
+
+def nested_media(props):
+    """``(interior, exterior)``: the media a shape's ``props`` name (Mediums or None)."""
+    media = []
+    for role in ('interior', 'exterior'):
+        medium = props.object(role) if props.has_property(role) else None
+        if medium is not None and not isinstance(medium, Medium):
+            raise props.error(role, f'"{role}" must be a medium, got a {type(medium).__name__}')
+        media.append(medium)
+    unnamed = [c for c in props.children if isinstance(c, Medium)]
+    if unnamed:
+        raise PluginError(f'shape "{props.plugin}": a medium inside a shape needs the name "interior" '
+                          'or "exterior"', props.path, props.line)
+    return tuple(media)
 
 
 def _square_to_triangle(sample):

@@ -1,1 +1,1 @@
-"""Volume plugins (XML ``<volume>``); their interface is in :mod:`tutorial_kit.renderer.volume`."""
+"""Volume plugins; their interface is in :mod:`tutorial_kit.renderer.volume`."""

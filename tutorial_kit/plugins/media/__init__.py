@@ -1,0 +1,1 @@
+"""Media plugins; their interface is in :mod:`tutorial_kit.renderer.medium`."""
