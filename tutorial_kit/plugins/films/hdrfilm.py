@@ -183,6 +183,16 @@ class HDRFilm(Film):
             dr.scatter_add(image, value * (weight / integral ** 2), index, active & inside)
         return image
 
+    def splat_into(self, image, position, value, active=True):
+        """See :meth:`Film.splat_into`."""
+        taps = list(self._footprint(position))
+        total = taps[0][1]
+        for _, weight, _ in taps[1:]:
+            total = total + weight
+        scale = dr.select(total > 0, dr.rcp(total), 0)
+        for index, weight, inside in taps:
+            dr.scatter_add(image, value * (weight * scale), index, active & inside)
+
     def pixel_box(self):
         """Whether every sample counts in its own pixel only, all with equal
         weight (a box filter one pixel wide): then a pixel is the mean of

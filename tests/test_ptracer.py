@@ -1,0 +1,197 @@
+"""The particle tracer (``ptracer``), the ``directionalarea`` emitter and light
+transport through glass in importance mode.
+
+Oracles: the path tracer on a diffuse Cornell box (both estimate the same
+image), an analytic irradiance (a collimated beam on a diffuse plane),
+Mitsuba 3's own ``ptracer`` on glass scenes (tests marked ``mitsuba``),
+and the adjoint symmetry of refraction (Veach 1997, sec. 5.2).
+"""
+import numpy as np
+import pytest
+import drjit as dr
+
+import tutorial_kit as tk
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import PluginError, RenderError
+from tutorial_kit.renderer.bsdf import BSDFContext, TransportMode
+from helpers import interaction, load_bsdf, scene_xml
+
+
+def cornell_box(integrator, size=32, **settings):
+    description = tk.cornell_box()
+    description['sensor']['film']['width'] = description['sensor']['film']['height'] = size
+    description['integrator'] = dict(type=integrator, **settings)
+    return tk.load_dict(description)
+
+
+def blocks(image, block=8):
+    """Means of block x block tiles, (H / block, W / block, C)."""
+    h, w, c = image.shape
+    return image.reshape(h // block, block, w // block, block, c).mean(axis=(1, 3))
+
+
+def block_error(image, reference):
+    """Mean absolute difference of 8 x 8 block means, relative to the reference's mean."""
+    return float(np.abs(blocks(image) - blocks(reference)).mean() / blocks(reference).mean())
+
+
+def test_ptracer_matches_path_on_the_cornell_box():
+    # Path against path with another seed: about 1 % (8 x 8 blocks); a wrong camera
+    # importance (cos^4 instead of cos^3) puts the particle tracer 2-3 % high.
+    reference = tk.render(cornell_box('path', max_depth=3), spp=256, seed=1).numpy()
+    image = tk.render(cornell_box('ptracer', max_depth=3), spp=256, seed=1).numpy()
+    ratio = image.mean(axis=(0, 1)) / reference.mean(axis=(0, 1))
+    assert np.all(np.abs(ratio - 1) < 0.01), ratio
+    assert block_error(image, reference) < 0.02
+
+
+def test_ptracer_max_depth_hide_emitters_and_passes():
+    scene = cornell_box('ptracer', max_depth=1)
+    emitters_only = tk.render(scene, spp=64, seed=3).numpy()
+    path = tk.render(cornell_box('path', max_depth=1), spp=64, seed=3).numpy()
+    # Only the lamp, as the path tracer sees it.
+    assert abs(emitters_only.sum() / path.sum() - 1) < 0.03
+    lamp = path.sum(axis=2) > 1
+    assert lamp.any() and emitters_only.sum(axis=2)[~lamp].max() < 1
+
+    hidden = tk.render(cornell_box('ptracer', max_depth=1, hide_emitters=True), spp=16, seed=3).numpy()
+    assert hidden.max() == 0
+    # Passes of 4 samples per pixel estimate the same image as one pass.
+    passes = tk.render(cornell_box('ptracer', max_depth=2, samples_per_pass=4), spp=64, seed=3).numpy()
+    whole = tk.render(cornell_box('ptracer', max_depth=2), spp=64, seed=3).numpy()
+    assert abs(passes.mean() / whole.mean() - 1) < 0.02
+    assert not np.array_equal(passes, whole)
+
+
+def directional_area_scene(integrator, radiance='<rgb name="radiance" value="2, 1, 0.5"/>', size=16):
+    """A 2 x 2 directionalarea emitter 1 unit above a diffuse floor (reflectance 0.5),
+    shining straight down, seen by a camera inside the beam's footprint."""
+    body = f'''<integrator type="{integrator}"><integer name="max_depth" value="3"/></integrator>
+    <shape type="rectangle">
+        <transform name="to_world"><rotate x="1" angle="90"/><translate y="1"/></transform>
+        <emitter type="directionalarea">{radiance}</emitter>
+    </shape>
+    <shape type="rectangle">
+        <transform name="to_world"><rotate x="1" angle="-90"/><scale value="4"/></transform>
+        <bsdf type="diffuse"><rgb name="reflectance" value="0.5"/></bsdf>
+    </shape>'''
+    return tk.load_string(scene_xml(body, width=size, height=size, origin=(0, 0.5, 0.001),
+                                    target=(0, 0, 0), up=(0, 0, 1), fov=60, rfilter='box'))
+
+
+def test_directionalarea_lights_a_floor_with_its_radiance():
+    # A collimated beam of radiance L delivers irradiance L on a surface facing it:
+    # a diffuse floor of reflectance 0.5 then has radiance 0.5 L / pi everywhere.
+    image = tk.render(directional_area_scene('ptracer'), spp=256, seed=1).numpy()
+    expected = 0.5 / np.pi * np.array([2, 1, 0.5])
+    assert np.allclose(image[2:-2, 2:-2].mean(axis=(0, 1)), expected, rtol=0.02)
+    # No camera path meets the emission direction: the path tracer sees nothing.
+    assert tk.render(directional_area_scene('path'), spp=16, seed=1).numpy().max() == 0
+
+
+def test_directionalarea_radiance_texture_is_read_at_the_emitting_point(tmp_path):
+    # Left half of the emitter's texture bright, right half dark: so is the floor.
+    path = tmp_path / 'halves.exr'
+    tk.write_bitmap(str(path), np.array([[[3, 3, 3], [0, 0, 0]]], np.float32))
+    radiance = f'''<texture type="bitmap" name="radiance"><boolean name="raw" value="true"/>
+        <string name="filter_type" value="nearest"/><string name="filename" value="{path}"/></texture>'''
+    image = tk.render(directional_area_scene('ptracer', radiance), spp=128, seed=2).numpy()[..., 0]
+    columns = image[2:-2].mean(axis=0)
+    bright, dark = columns[:6].mean(), columns[-6:].mean()
+    assert abs(max(bright, dark) - 0.5 * 3 / np.pi) < 0.05 and min(bright, dark) < 0.01
+
+
+def test_directionalarea_refuses_its_own_placement():
+    body = '''<shape type="rectangle"><emitter type="directionalarea">
+        <transform name="to_world"><translate y="1"/></transform></emitter></shape>'''
+    with pytest.raises(PluginError, match='to_world'):
+        tk.load_string(scene_xml(body))
+
+
+def test_dielectric_importance_has_no_radiance_compression():
+    # Refraction into glass (eta 1.5): the radiance weight carries 1 / eta^2, the
+    # importance weight does not (Veach 1997, sec. 5.2).
+    bsdf = load_bsdf('<bsdf type="dielectric"><float name="int_ior" value="1.5"/><float name="ext_ior" value="1"/></bsdf>')
+    si = interaction([0.3, 0.2, 1.0], 4)
+    sample1, sample2 = dr.full(bk.Float, 0.99, 4), dr.full(bk.Array2f, 0.5, 4)
+    weights = {}
+    for mode in TransportMode:
+        bs, weight = bsdf.sample(BSDFContext(mode), si, sample1, sample2)
+        assert bs.wo.z.numpy()[0] < 0                      # refracted
+        weights[mode] = weight.numpy()[0]
+    assert np.allclose(weights[TransportMode.Radiance] * 1.5 ** 2, weights[TransportMode.Importance], rtol=1e-5)
+
+
+def test_roughdielectric_importance_eval_is_walter_equation_21():
+    bsdf = load_bsdf('<bsdf type="roughdielectric"><float name="alpha" value="0.3"/>'
+                     '<float name="int_ior" value="1.5"/><float name="ext_ior" value="1"/></bsdf>')
+    si = interaction([0.2, 0.1, 1.0], 1)
+    wo = bk.Array3f(dr.normalize(bk.Array3f(-0.1, 0.05, -1.0)))
+    radiance = bsdf.eval(BSDFContext(TransportMode.Radiance), si, wo).numpy()
+    importance = bsdf.eval(BSDFContext(TransportMode.Importance), si, wo).numpy()
+    assert radiance[0, 0] > 0
+    assert np.allclose(importance, radiance * 1.5 ** 2, rtol=1e-5)
+
+
+def test_ptracer_refuses_what_it_cannot_render():
+    env = '<emitter type="constant"/><shape type="sphere"/>'
+    scene = tk.load_string(scene_xml('<integrator type="ptracer"/>' + env))
+    with pytest.raises(RenderError, match='cannot start light paths'):
+        tk.render(scene, spp=1)
+    ortho = scene_xml('<integrator type="ptracer"/><shape type="sphere"><emitter type="area"/></shape>'
+                      ).replace('type="perspective"', 'type="orthographic"').replace(
+                          '<float name="fov" value="40"/>', '')
+    with pytest.raises(RenderError, match='perspective'):
+        tk.render(tk.load_string(ortho), spp=1)
+    with pytest.raises(PluginError, match='samples_per_pass'):
+        tk.load_string(scene_xml('<integrator type="ptracer"><integer name="samples_per_pass" '
+                                 'value="0"/></integrator>'))
+    rgba = scene_xml('<integrator type="ptracer"/><shape type="sphere"><emitter type="area"/></shape>'
+                     ).replace('<rfilter', '<string name="pixel_format" value="rgba"/><rfilter')
+    with pytest.raises(RenderError, match='pixel_format'):
+        tk.render(tk.load_string(rgba), spp=1)
+
+
+# -- against Mitsuba 3 -------------------------------------------------------------------
+
+GLASS_SCENE = '''<integrator type="ptracer"><integer name="max_depth" value="5"/></integrator>
+<emitter type="point"><point name="position" x="0" y="2.5" z="0"/><rgb name="intensity" value="10"/></emitter>
+<shape type="sphere"><point name="center" x="0" y="1" z="0"/><float name="radius" value="0.5"/>{bsdf}</shape>
+<shape type="rectangle"><transform name="to_world"><rotate x="1" angle="-90"/><scale value="3"/></transform>
+    <bsdf type="diffuse"><rgb name="reflectance" value="0.7, 0.6, 0.5"/></bsdf></shape>'''
+
+CAUSTIC_CASES = {
+    # A point light above a glass ball: the caustic it focuses on the floor.
+    'dielectric': GLASS_SCENE.format(bsdf='<bsdf type="dielectric"/>'),
+    'roughdielectric': GLASS_SCENE.format(
+        bsdf='<bsdf type="roughdielectric"><float name="alpha" value="0.2"/></bsdf>'),
+    # A collimated beam through a glass slab onto a floor; the beam's picture in its texture.
+    'directionalarea-slab': '''<integrator type="ptracer"><integer name="max_depth" value="4"/></integrator>
+        <shape type="rectangle"><transform name="to_world"><rotate x="1" angle="90"/><translate y="2"/></transform>
+            <emitter type="directionalarea"><texture type="bitmap" name="radiance">
+                <string name="filename" value="{texture}"/><boolean name="raw" value="true"/>
+                <string name="filter_type" value="nearest"/></texture></emitter></shape>
+        <shape type="cube"><transform name="to_world"><scale x="0.8" y="0.1" z="0.8"/><translate y="1"/></transform>
+            <bsdf type="dielectric"/></shape>
+        <shape type="rectangle"><transform name="to_world"><rotate x="1" angle="-90"/><scale value="3"/></transform>
+            <bsdf type="diffuse"/></shape>''',
+}
+
+
+@pytest.mark.mitsuba
+@pytest.mark.parametrize('case', sorted(CAUSTIC_CASES))
+def test_ptracer_matches_mitsuba(case, tmp_path):
+    # Mitsuba 3 against itself with another seed: block errors of 1-2 %.
+    mi = pytest.importorskip('mitsuba')
+    mi.set_variant('llvm_ad_rgb')
+    texture = tmp_path / 'bayer.exr'        # a Bayer-like mosaic, as the gallery's caustic lights
+    mosaic = np.zeros((4, 4, 3), np.float32)
+    mosaic[::2, ::2, 2] = mosaic[::2, 1::2, 1] = mosaic[1::2, 1::2, 0] = 2.2
+    tk.write_bitmap(str(texture), mosaic)
+    xml = scene_xml(CAUSTIC_CASES[case].replace('{texture}', str(texture)), width=32, height=32, origin=(0, 4, 4), target=(0, 0, 0),
+                    rfilter='gaussian', fov=45)
+    image = tk.render(tk.load_string(xml), spp=512, seed=1).numpy()
+    reference = np.array(mi.render(mi.load_string(xml), spp=512, seed=1))
+    ratio = image.mean(axis=(0, 1)) / reference.mean(axis=(0, 1))
+    assert np.all(np.abs(ratio - 1) < 0.02), ratio
+    assert block_error(image, reference) < 0.04
