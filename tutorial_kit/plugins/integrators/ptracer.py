@@ -52,6 +52,10 @@ from tutorial_kit.renderer.bsdf import BSDFContext, TransportMode
 from tutorial_kit.renderer.integrator import AdjointIntegrator
 from tutorial_kit.renderer.interaction import SurfaceInteraction3f
 
+#: Paths of at most this many vertices are unrolled when their derivatives are
+#: recorded (a longer or unlimited ``max_depth`` loops, evaluated).
+MAX_UNROLLED_DEPTH = 16
+
 
 @register('integrator', 'ptracer')
 class ParticleTracer(AdjointIntegrator):
@@ -77,55 +81,69 @@ class ParticleTracer(AdjointIntegrator):
         self.connect_sensor(scene, sensor, si, sensor_ds, None, emitted * sensor_weight, image,
                             sample_scale, bk.Bool(active) & dr.any(emitted != 0))
 
-    @dr.syntax
     def trace_light_ray(self, scene, sensor, sampler, ray, throughput, image, sample_scale, active):
         """Follow the light path from ``ray`` (Ray3f) carrying ``throughput``
-        (Color3f power), connecting every surface it meets to the camera."""
+        (Color3f power), connecting every surface it meets to the camera.
+
+        The bounces run in a Dr.Jit loop. A render that records derivatives
+        (Dr.Jit's symbolic loops switched off) instead unrolls a bounded
+        path into straight-line code, which automatic differentiation
+        records without evaluating the loop state after every bounce; the
+        paths and their random numbers are the same either way.
+        """
         width = dr.width(ray.d)
-        ctx = BSDFContext(TransportMode.Importance)
         # Opaque: another max_depth or rr_depth reuses the compiled kernel.
-        max_depth = dr.opaque(bk.UInt32, self.max_depth)
-        rr_depth = dr.opaque(bk.UInt32, self.rr_depth)
+        limits = (dr.opaque(bk.UInt32, self.max_depth), dr.opaque(bk.UInt32, self.rr_depth))
         depth = dr.full(bk.UInt32, 1, width)     # the light's vertex is depth 0
-        eta = dr.full(bk.Float, 1, width)
-        origin, direction = bk.Array3f(ray.o), bk.Array3f(ray.d)
-        throughput = bk.Color3f(throughput)
-        active = bk.Bool(active) & (depth < max_depth)
+        state = (sampler, bk.Bool(active) & (depth < limits[0]), depth, dr.full(bk.Float, 1, width),
+                 bk.Array3f(ray.o), bk.Array3f(ray.d), bk.Color3f(throughput))
+
+        def bounce(*state):
+            return self._bounce(scene, sensor, image, sample_scale, limits, *state)
+        if not dr.flag(dr.JitFlag.SymbolicLoops) and self.max_depth <= MAX_UNROLLED_DEPTH:
+            for _ in range(self.max_depth - 1):
+                state = bounce(*state)
+            return
         with dr.scoped_set_flag(dr.JitFlag.OptimizeLoops, False):
-            while dr.hint(active, label='ptracer', exclude=[max_depth, rr_depth, sample_scale]):
-                si = scene.ray_intersect(Ray3f(origin, direction, dr.inf), active)
-                active &= si.is_valid()
-                bsdf = scene.bsdf_ptr(si)
+            dr.while_loop(state, lambda sampler, active, *_: active, bounce, label='ptracer',
+                          labels=('sampler', 'active', 'depth', 'eta', 'origin', 'direction', 'throughput'))
 
-                # Connect this vertex to the camera.
-                sensor_ds, sensor_weight = sensor.sample_direction(si, sampler.next_2d(), active)
-                self.connect_sensor(scene, sensor, si, sensor_ds, bsdf, throughput * sensor_weight,
-                                    image, sample_scale, active)
+    def _bounce(self, scene, sensor, image, sample_scale, limits, sampler, active, depth, eta, origin,
+                direction, throughput):
+        """One vertex of the light path: find it, connect it to the camera, sample the
+        BSDF onwards. Returns the path's state after it (the arguments from ``sampler``)."""
+        max_depth, rr_depth = limits
+        si = scene.ray_intersect(Ray3f(origin, direction, dr.inf), active)
+        active = active & si.is_valid()
+        bsdf = scene.bsdf_ptr(si)
 
-                # Continue by sampling the BSDF for light (importance) transport.
-                bs, bsdf_weight = bsdf.sample(ctx, si, sampler.next_1d(), sampler.next_2d(), active)
-                wo_world = si.to_world(bs.wo)
-                wi_dot_n = dr.dot(si.n, -direction)
-                wo_dot_n = dr.dot(si.n, wo_world)
-                # Light must not leak through the surface where shading normals
-                # disagree with the geometry.
-                active &= (wi_dot_n * si.wi.z > 0) & (wo_dot_n * bs.wo.z > 0)
-                throughput *= bsdf_weight * shading_normal_correction(si.wi.z, wo_dot_n, bs.wo.z,
-                                                                      wi_dot_n, active)
-                eta *= bs.eta
-                active &= dr.any(dr.detach(throughput) != 0)
-                depth += 1
-                active &= depth < max_depth
+        # Connect this vertex to the camera.
+        sensor_ds, sensor_weight = sensor.sample_direction(si, sampler.next_2d(), active)
+        self.connect_sensor(scene, sensor, si, sensor_ds, bsdf, throughput * sensor_weight, image,
+                            sample_scale, active)
 
-                # Russian roulette, as Mitsuba 3's: look through the eta^2 scaling.
-                use_rr = depth > rr_depth
-                q = dr.minimum(dr.max(dr.detach(throughput)) * dr.square(dr.detach(eta)), 0.95)
-                survive = sampler.next_1d() < q
-                active &= ~use_rr | survive
-                throughput = dr.select(use_rr, throughput / dr.maximum(q, 1e-8), throughput)
+        # Continue by sampling the BSDF for light (importance) transport.
+        bs, bsdf_weight = bsdf.sample(BSDFContext(TransportMode.Importance), si, sampler.next_1d(),
+                                      sampler.next_2d(), active)
+        wo_world = si.to_world(bs.wo)
+        wi_dot_n = dr.dot(si.n, -direction)
+        wo_dot_n = dr.dot(si.n, wo_world)
+        # Light must not leak through the surface where shading normals disagree with the geometry.
+        active &= (wi_dot_n * si.wi.z > 0) & (wo_dot_n * bs.wo.z > 0)
+        throughput = throughput * bsdf_weight * shading_normal_correction(si.wi.z, wo_dot_n, bs.wo.z,
+                                                                          wi_dot_n, active)
+        eta = eta * bs.eta
+        active &= dr.any(dr.detach(throughput) != 0)
+        depth = depth + 1
+        active &= depth < max_depth
 
-                origin = si.offset_origin(wo_world)
-                direction = wo_world
+        # Russian roulette, as Mitsuba 3's: look through the eta^2 scaling.
+        use_rr = depth > rr_depth
+        q = dr.minimum(dr.max(dr.detach(throughput)) * dr.square(dr.detach(eta)), 0.95)
+        survive = sampler.next_1d() < q
+        active &= ~use_rr | survive
+        throughput = dr.select(use_rr, throughput / dr.maximum(q, 1e-8), throughput)
+        return sampler, active, depth, eta, si.offset_origin(wo_world), wo_world, throughput
 
     def connect_sensor(self, scene, sensor, si, sensor_ds, bsdf, weight, image, sample_scale, active):
         """Splat the light leaving ``si`` towards the camera, if it sees ``si``.
