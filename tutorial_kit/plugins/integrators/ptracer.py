@@ -49,6 +49,7 @@ from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.bsdf import BSDFContext, TransportMode
+from tutorial_kit.renderer.emitter import EmitterFlags
 from tutorial_kit.renderer.integrator import AdjointIntegrator
 from tutorial_kit.renderer.interaction import SurfaceInteraction3f
 
@@ -64,7 +65,7 @@ class ParticleTracer(AdjointIntegrator):
 
     def sample(self, scene, sensor, sampler, image, sample_scale, active=True):
         """See :meth:`AdjointIntegrator.sample`."""
-        if not self.hide_emitters:
+        if not self.hide_emitters and any(visible_emitter(e) for e in scene.emitters()):
             self.sample_visible_emitters(scene, sensor, sampler, image, sample_scale, active)
         ray, throughput, _ = scene.sample_emitter_ray(0.0, sampler.next_1d(), sampler.next_2d(),
                                                       sampler.next_2d(), active)
@@ -167,6 +168,12 @@ class ParticleTracer(AdjointIntegrator):
             correction = shading_normal_correction(si.wi.z, wo_dot_n, local.z, wi_dot_n, valid)
             surface = bsdf.eval(ctx, si, local, active & valid) * correction
         sensor.film().splat_into(image, sensor_ds.uv, weight * surface * sample_scale, active)
+
+
+def visible_emitter(emitter):
+    """Whether a camera can see ``emitter`` directly: a light with a surface that
+    emits over a range of directions (not a point, nor a ``directionalarea``)."""
+    return bool(emitter.flags() & EmitterFlags.Surface) and not emitter.is_delta()
 
 
 def shading_normal_correction(cos_wi, wo_dot_n, cos_wo, wi_dot_n, active):
