@@ -184,14 +184,28 @@ class HDRFilm(Film):
         return image
 
     def splat_into(self, image, position, value, active=True):
-        """See :meth:`Film.splat_into`."""
-        taps = list(self._footprint(position))
-        total = taps[0][1]
-        for _, weight, _ in taps[1:]:
-            total = total + weight
-        scale = dr.select(total > 0, dr.rcp(total), 0)
-        for index, weight, inside in taps:
-            dr.scatter_add(image, value * (weight * scale), index, active & inside)
+        """See :meth:`Film.splat_into`.
+
+        The filter is separable, so the weights of a (2r + 1)^2 footprint are
+        products of 2r + 1 weights per axis, and their sum the product of the
+        two axes' sums: a tenth of the filter evaluations (and of the
+        operations that differentiation records) of evaluating every tap.
+        """
+        radius = self.rfilter.radius
+        width, height = self.crop_size()
+        low = bk.Array2i(dr.ceil(position - 0.5 - radius))
+        reach = range(int(2 * radius) + 1)
+        wx = [self.rfilter.eval(bk.Float(low.x + k) + 0.5 - position.x) for k in reach]
+        wy = [self.rfilter.eval(bk.Float(low.y + k) + 0.5 - position.y) for k in reach]
+        total = sum(wx[1:], wx[0]) * sum(wy[1:], wy[0])
+        scaled = value * dr.select(total > 0, dr.rcp(total), 0)
+        for dy in reach:
+            y = low.y + dy
+            row = scaled * wy[dy]
+            for dx in reach:
+                x = low.x + dx
+                inside = bk.Bool(active) & (x >= 0) & (x < width) & (y >= 0) & (y < height)
+                dr.scatter_add(image, row * wx[dx], bk.UInt32(dr.select(inside, y * width + x, 0)), inside)
 
     def pixel_box(self):
         """Whether every sample counts in its own pixel only, all with equal
