@@ -133,9 +133,8 @@ class Emitter(Plugin):
         (Veach 1997, sec. 4.A: the importance of a light path starts with
         it). Emitters that cannot start light paths raise RenderError.
         """
-        raise RenderError(f'the {type(self).__name__} emitter cannot start light paths '
-                          '(an integrator tracing from the lights, such as ptracer, needs '
-                          'an area, directionalarea or point emitter)')
+        raise RenderError(f'the {type(self).__name__} emitter cannot start light paths: an '
+                          'integrator tracing from the lights (ptracer) needs its sample_ray')
 
     def sample_position(self, time, sample, active=True):
         """A point on the emitter, for connecting it to the camera directly.

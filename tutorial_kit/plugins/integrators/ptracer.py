@@ -51,7 +51,7 @@ from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.bsdf import BSDFContext, TransportMode
 from tutorial_kit.renderer.emitter import EmitterFlags
 from tutorial_kit.renderer.integrator import AdjointIntegrator
-from tutorial_kit.renderer.interaction import SurfaceInteraction3f
+from tutorial_kit.renderer.interaction import Interaction3f, SurfaceInteraction3f
 
 #: Paths of at most this many vertices are unrolled when their derivatives are
 #: recorded (a longer or unlimited ``max_depth`` loops, evaluated).
@@ -74,13 +74,41 @@ class ParticleTracer(AdjointIntegrator):
 
     def sample_visible_emitters(self, scene, sensor, sampler, image, sample_scale, active=True):
         """Connect a point on a light straight to the camera: the lights the
-        camera sees. Delta lights (points, directions) cannot be seen."""
-        ps, emitted, _ = scene.sample_emitter_position(0.0, sampler.next_1d(), sampler.next_2d(), active)
+        camera sees. A light is chosen uniformly; a surface light gives a point
+        on its surface, an environment a direction as seen from the camera
+        (placed far outside the scene). Delta lights (points, directions,
+        ``directionalarea``) cannot be seen."""
+        choice, sample = sampler.next_1d(), sampler.next_2d()
+        ps, emitted, chosen = scene.sample_emitter_position(0.0, choice, sample, active)
         si = SurfaceInteraction3f(t=dr.zeros(bk.Float, dr.width(ps.p)), p=ps.p, n=ps.n, uv=ps.uv,
                                   sh_frame=Frame(ps.n))
         sensor_ds, sensor_weight = sensor.sample_direction(si, sampler.next_2d(), active)
         self.connect_sensor(scene, sensor, si, sensor_ds, None, emitted * sensor_weight, image,
                             sample_scale, bk.Bool(active) & dr.any(emitted != 0))
+        if scene.environment is not None:
+            self._connect_environment(scene, sensor, chosen == scene.environment_index, sample, image,
+                                      sample_scale, active)
+
+    def _connect_environment(self, scene, sensor, chosen, sample, image, sample_scale, active):
+        """The environment seen by the camera: a direction ``d`` from the camera as
+        the environment samples it (``sample``), its light arriving from a point
+        ``D`` along it, beyond the scene: ``L / pdf`` times the camera's
+        importance ``We / D^2`` times ``D^2``."""
+        environment = scene.environment
+        camera = bk.Array3f(*(float(c) for c in sensor.origin()))
+        center, radius = environment.bsphere
+        distance = 2 * (radius + float(((sensor.origin() - center) ** 2).sum() ** 0.5))
+        width = dr.width(chosen)
+        active = bk.Bool(active) & chosen
+        reference = Interaction3f(p=dr.zeros(bk.Array3f, width) + camera)
+        ds, radiance_over_pdf = environment.sample_direction(reference, sample, active)
+        point = reference.p + ds.d * distance
+        si = SurfaceInteraction3f(t=dr.zeros(bk.Float, width), p=point, n=-ds.d, sh_frame=Frame(-ds.d))
+        sensor_ds, sensor_weight = sensor.sample_direction(si, sample, active)
+        count = len(scene.emitters())
+        weight = radiance_over_pdf * (count * distance * distance) * sensor_weight
+        self.connect_sensor(scene, sensor, si, sensor_ds, None, weight, image, sample_scale,
+                            active & dr.any(radiance_over_pdf != 0))
 
     def trace_light_ray(self, scene, sensor, sampler, ray, throughput, image, sample_scale, active):
         """Follow the light path from ``ray`` (Ray3f) carrying ``throughput``
@@ -172,8 +200,9 @@ class ParticleTracer(AdjointIntegrator):
 
 def visible_emitter(emitter):
     """Whether a camera can see ``emitter`` directly: a light with a surface that
-    emits over a range of directions (not a point, nor a ``directionalarea``)."""
-    return bool(emitter.flags() & EmitterFlags.Surface) and not emitter.is_delta()
+    emits over a range of directions, or an environment (not a point, a
+    direction, nor a ``directionalarea``)."""
+    return bool(emitter.flags() & EmitterFlags.Surface or emitter.is_environment) and not emitter.is_delta()
 
 
 def shading_normal_correction(cos_wi, wo_dot_n, cos_wo, wi_dot_n, active):
