@@ -11,6 +11,9 @@ every assignment (shape, type, range) before it touches the scene, and
 :meth:`ParameterMap.update` tells changed objects to refresh what depends
 on them (e.g. the BVH after vertices move).
 """
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 import re
 
 import drjit as dr
@@ -59,8 +62,26 @@ class _Collector(TraversalCallback):
         return cls if count == 0 else f'{cls}_{count}'
 
 
-def traverse(obj):
-    """All parameters of ``obj`` (usually a scene) as a :class:`ParameterMap`."""
+def traverse(obj: Any) -> ParameterMap:
+    """All parameters of ``obj`` (usually a scene), by name.
+
+    Parameters
+    ----------
+    obj : Scene or Plugin
+        The scene, or one of its objects (whose own parameters are then named
+        without a prefix).
+
+    Returns
+    -------
+    ParameterMap
+        Every parameter under Mitsuba's names (``red.reflectance.value``);
+        differentiable ones are marked ``*`` when printed.
+
+    Raises
+    ------
+    ParameterError
+        ``obj`` is not a scene or one of its objects.
+    """
     from tutorial_kit.renderer.plugin import Plugin
     if not isinstance(obj, Plugin):
         raise ParameterError(f'traverse expects a scene or one of its objects, '
@@ -86,44 +107,48 @@ class ParameterMap:
         self._dirty = {}
 
     # -- reading -----------------------------------------------------------------------
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Any:
         parameter = self.parameter(key)
         return getattr(parameter.owner, parameter.attribute)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self._parameters
 
     def __delitem__(self, key):
         raise ParameterError('parameters cannot be deleted from a ParameterMap; '
                              'select the ones to keep with keep([...])')
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._parameters)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._parameters)
 
-    def keys(self):
+    def keys(self) -> List[str]:
+        """The parameters' names, in traversal order."""
         return list(self._parameters)
 
-    def items(self):
+    def items(self) -> List[Tuple[str, Any]]:
+        """``(name, current value)`` pairs."""
         return [(key, self[key]) for key in self._parameters]
 
-    def differentiable_keys(self):
+    def differentiable_keys(self) -> List[str]:
+        """The names of the parameters that derivatives can reach."""
         return [k for k, p in self._parameters.items() if p.differentiable]
 
-    def is_differentiable(self, key):
+    def is_differentiable(self, key: str) -> bool:
+        """Whether derivatives can reach ``key``."""
         return self.parameter(key).differentiable
 
     def __repr__(self):
         lines = [('  * ' if p.differentiable else '    ') + key for key, p in self._parameters.items()]
         return 'ParameterMap[\n' + ',\n'.join(lines) + ('\n' if lines else '') + ']'
 
-    def flags(self, key):
+    def flags(self, key: str) -> Any:
         """The :class:`~tutorial_kit.renderer.traversal.ParamFlags` of ``key``."""
         return self.parameter(key).flags
 
-    def parameter(self, key):
+    def parameter(self, key: str) -> Any:
         """The :class:`~tutorial_kit.renderer.traversal.Parameter` record of ``key``:
         its owner, attribute, kind and flags."""
         if not isinstance(key, str):
@@ -135,8 +160,20 @@ class ParameterMap:
         return self._parameters[key]
 
     # -- selecting -----------------------------------------------------------------------
-    def keep(self, keys):
-        """Keep only ``keys``: a list of names, or a regular expression (a str)."""
+    def keep(self, keys: Union[str, Iterable[str]]) -> None:
+        """Keep only some parameters.
+
+        Parameters
+        ----------
+        keys : str or list of str
+            A regular expression that whole names must match
+            (``'.*reflectance.*'``), or a list of names.
+
+        Raises
+        ------
+        ParameterError
+            An unknown name, a pattern that matches nothing or is not valid.
+        """
         if isinstance(keys, str):
             try:
                 pattern = re.compile(keys)
@@ -155,23 +192,31 @@ class ParameterMap:
         self._parameters = {k: p for k, p in self._parameters.items() if k in selected}
 
     # -- writing ------------------------------------------------------------------------
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Any) -> None:
         parameter = self.parameter(key)
         new_value = _convert(key, parameter, value)     # raises before anything changes
         setattr(parameter.owner, parameter.attribute, new_value)
         self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
 
-    def set_dirty(self, key):
+    def set_dirty(self, key: str) -> None:
         """Mark ``key`` as changed in place, so that :meth:`update` refreshes its owner."""
         parameter = self.parameter(key)
         self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
 
-    def update(self, values=None):
+    def update(self, values: Optional[Mapping[str, Any]] = None) -> List[str]:
         """Let every object whose parameters changed refresh its derived state.
 
-        ``values``: optionally a mapping (such as an optimizer) whose entries
-        are first assigned to the keys of this map that it shares, as in
-        Mitsuba 3's ``params.update(opt)``; its other keys are ignored.
+        Parameters
+        ----------
+        values : mapping, optional
+            A mapping (such as an optimizer) whose entries are first assigned
+            to the keys of this map that it shares, as in Mitsuba 3's
+            ``params.update(opt)``; its other keys are ignored.
+
+        Returns
+        -------
+        list of str
+            The names of the parameters that had changed.
         """
         if values is not None:
             for key in list(values.keys()):

@@ -33,8 +33,8 @@ This package is not imported by
 """
 from .bsdf_explorer import BSDFExplorer
 from .convergence_figures import history_figure, show_history
-from .exercises import check
-from .figures import (error_curves_figure, figure_png, gradient_figure, images_figure,
+from .exercises import ExerciseNotPassed, check
+from .figures import (draw_gradient, error_curves_figure, figure_png, gradient_figure, images_figure,
                       plot_error_curves, png_bytes, show_figure, show_gradient, show_images)
 from .gradient_viewer import GradientViewer
 from .optimisation_dashboard import OptimisationDashboard
@@ -47,4 +47,5 @@ __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
            'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer', 'PoseExplorer',
-           'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check']
+           'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check',
+           'ExerciseNotPassed', 'draw_gradient']
