@@ -76,6 +76,7 @@ class Optimizer:
         self.mask_updates = mask_updates
         self.params = params if isinstance(params, ParameterMap) else None
         self._values = {}                               # used when not bound to a ParameterMap
+        self._written = {}                              # bound: the value each key last received
         self.state = {}
         self.iteration = 0
         if self.params is not None:
@@ -106,6 +107,7 @@ class Optimizer:
         if self.params is not None:
             for key in self.params:
                 dr.enable_grad(self.params[key])
+                self._written[key] = self.params[key]
 
     # -- learning rates ---------------------------------------------------------------
 
@@ -205,6 +207,7 @@ class Optimizer:
             self.params[key] = value
             self.params.update()
             value = self.params[key]
+            self._written[key] = value
         else:
             self._values[key] = value
         dr.enable_grad(value)
@@ -297,7 +300,7 @@ class Optimizer:
         new_values = {}
         for key in self:
             value = self[key]
-            gradient = dr.grad(value)
+            gradient = self._gradient(key, value)
             if not dr.all(dr.isfinite(gradient), axis=None):
                 warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
                 new_values[key] = dr.detach(value)
@@ -320,10 +323,28 @@ class Optimizer:
             dr.enable_grad(new_value)
             if self.params is not None:
                 self.params[key] = new_value
+                self._written[key] = self.params[key]
             else:
                 self._values[key] = new_value
         if self.params is not None:
             self.params.update()
+
+    def _gradient(self, key, value):
+        """The gradient of ``key``'s current ``value``.
+
+        Code written for Mitsuba 3 often replaces a parameter by a function of
+        the value the optimizer gave it before rendering (``params['data'] =
+        dr.clip(params['data'], lo, hi)``): the derivatives then reach the
+        optimizer's value through that function, not the replacement, which is
+        no leaf of the AD graph. Both are added, as Mitsuba 3's optimizer, which
+        keeps its own variables, receives them.
+        """
+        gradient = dr.grad(value)
+        written = self._written.get(key)
+        if written is not None and written is not value and dr.grad_enabled(written) \
+                and dr.shape(written) == dr.shape(value):
+            gradient = gradient + dr.grad(written)
+        return gradient
 
     def _update(self, key, value, gradient):
         raise NotImplementedError

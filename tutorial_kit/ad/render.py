@@ -22,7 +22,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError, interrupts_stay_interrupts
 from tutorial_kit.ad.deferred_recording import DeferredRecording
 from tutorial_kit.ad.path_replay import PathReplay
-from tutorial_kit.renderer.integrator import Integrator, evaluated_loops, sample_radiance
+from tutorial_kit.renderer.integrator import AdjointIntegrator, Integrator, evaluated_loops, sample_radiance
 from tutorial_kit.core.random import mix64
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
@@ -164,6 +164,9 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
                    width, height):
     """The image (and its derivative pass where parameters are tracked), arguments checked."""
     _prepare(scene, tracked)
+    if isinstance(integrator, AdjointIntegrator):
+        return _render_light_paths(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tracked,
+                                   unbiased, width, height)
     channels = _extra_channels_needed(sensor, integrator)
     if not tracked:
         primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
@@ -188,6 +191,37 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
         differentiable = (_deferred_recording(scene, sensor, integrator, spp_grad, seed_grad, tracked,
                                               width, height), None, [])
     return _developed(sensor, integrator, primal, differentiable, width, height)
+
+
+def _render_light_paths(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tracked, unbiased,
+                        width, height):
+    """The image of an integrator that traces light paths (an AdjointIntegrator),
+    and its derivatives where parameters are tracked: the paths recorded for
+    automatic differentiation, their loops evaluated, from independent
+    samples (``seed_grad``) unless ``unbiased`` is False. TensorXf (H, W, 3)."""
+    if sensor.film().pixel_format() != PixelFormat.RGB or integrator.aov_names():
+        raise RenderError(f'{type(integrator).__name__} splats light paths onto an RGB image: '
+                          f'the film\'s pixel_format must be "rgb" (got '
+                          f'"{sensor.film().pixel_format().value}") and there are no AOVs')
+
+    def image(count, pass_seed):
+        rgb = integrator.render_image(scene, sensor, count, pass_seed)
+        return bk.TensorXf(dr.ravel(rgb), shape=(height, width, 3))
+
+    if not tracked:
+        primal = (image(spp, seed), None, [])
+        return _developed(sensor, integrator, primal, primal, width, height)
+    if unbiased is False:
+        with evaluated_loops():
+            differentiable = (image(spp, seed), None, [])
+        return _developed(sensor, integrator, differentiable, differentiable, width, height)
+    if not seed_grad:
+        seed_grad = mix64(seed) & 0x7FFFFFFF
+    with dr.suspend_grad():
+        primal = image(spp, seed)
+    with evaluated_loops():
+        differentiable = image(spp_grad, seed_grad)
+    return _developed(sensor, integrator, (primal, None, []), (differentiable, None, []), width, height)
 
 
 def _prepare(scene, tracked):

@@ -393,6 +393,12 @@ def _floats(key, value, expected):
 def _tensor(key, parameter, current, value):
     """A TensorXf of the current shape (an image's pixels); Dr.Jit tensors keep their derivatives."""
     shape = tuple(current.shape)
+    if getattr(parameter.owner, 'accepts_new_resolution', False) and dr.is_array_v(value) \
+            and len(value.shape) == len(shape) and tuple(value.shape)[2:] == shape[2:] \
+            and all(n > 0 for n in value.shape):
+        # An image that may change its resolution (a bitmap texture refined coarse to
+        # fine, as Mitsuba 3 allows): the same channels, any positive height and width.
+        shape = tuple(value.shape)
     if isinstance(value, bk.TensorXf):
         if tuple(value.shape) != shape:
             raise ParameterError(f'"{key}" expects a tensor of shape {shape}, got {tuple(value.shape)}')

@@ -147,6 +147,10 @@ class _DictLoader(_Loader):
                 _check_child(place, category, kind, counts, props.plugin)
                 obj = self._create(kind, value, place, depth + 1,
                                    default_id=key if category == 'scene' else None)
+                if category == 'scene':
+                    # As in Mitsuba 3, a scene's entry is found by its key too when its
+                    # dictionary gives it another id.
+                    self.objects_by_id.setdefault(key, (kind, obj))
                 self._add_object(props, category, key, obj)
                 return
         elif registry.category_of(value) is not None:

@@ -9,10 +9,10 @@ Importing this package imports them all, which fills the registry.
 from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, null, plastic,  # noqa: F401
                                        roughconductor, roughdielectric, roughplastic,
                                        thindielectric, twosided)
-from tutorial_kit.plugins.emitters import area, constant, directional, envmap, point, spot  # noqa: F401
+from tutorial_kit.plugins.emitters import area, constant, directional, directionalarea, envmap, point, spot  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 
-from tutorial_kit.plugins.integrators import (aov, direct, direct_projective, path, prb,  # noqa: F401
+from tutorial_kit.plugins.integrators import (aov, direct, direct_projective, path, prb, ptracer,  # noqa: F401
                                               prb_projective, volpath)
 from tutorial_kit.plugins.media import heterogeneous, homogeneous  # noqa: F401
 from tutorial_kit.plugins.phase import hg, isotropic  # noqa: F401

@@ -505,15 +505,18 @@ def _write_nodes(records, wide, node_record, slot_record):
     kind = wide['kind']
     refs = np.where(kind == SlotKind.NODE, slot_record,
                     np.where(kind == SlotKind.LEAF, LEAF_BIT | slot_record, DONE))
-    columns = ([wide['lo'][:, c, a] for a in range(3) for c in range(WIDTH)]
-               + [wide['hi'][:, c, a] for a in range(3) for c in range(WIDTH)]
-               + [refs[:, c].astype(np.uint32).view(np.float32) for c in range(WIDTH)])
-    columns = [bk.from_numpy(bk.Float, np.ascontiguousarray(c, dtype=np.float32)) for c in columns]
-    columns += [dr.zeros(bk.Float, len(kind))] * (RECORD_SIZE - len(columns))
+    # The records are laid out on the host and copied over at once: one transfer
+    # instead of one per field (the BVH is rebuilt whenever vertices move).
+    rows = np.zeros((len(kind), RECORD_SIZE), np.float32)
+    rows[:, 0:12] = wide['lo'].transpose(0, 2, 1).reshape(-1, 12)       # x of the 4 children, then y, z
+    rows[:, 12:24] = wide['hi'].transpose(0, 2, 1).reshape(-1, 12)
+    rows[:, 24:28] = refs.astype(np.uint32).view(np.float32)
+    host = bk.from_numpy(bk.Float, rows.ravel())
+    node = dr.arange(bk.UInt32, len(kind))
     first_half = bk.from_numpy(bk.UInt32, (node_record * _HALVES).astype(np.uint32))
     for half in range(_HALVES):
-        dr.scatter(records, bk.ArrayXf(columns[half * TRIANGLE_SIZE:(half + 1) * TRIANGLE_SIZE]),
-                   first_half + half)
+        packet = dr.gather(bk.ArrayXf, host, node * _HALVES + half, shape=(TRIANGLE_SIZE, len(kind)))
+        dr.scatter(records, packet, first_half + half)
 
 
 def _write_leaves(records, wide, slot_record, numbering, test_data):

@@ -35,6 +35,7 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
 from tutorial_kit.core.dispatch import dispatch
+from tutorial_kit.core.errors import RenderError
 from tutorial_kit.renderer.interaction import DirectionSample3f
 from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.renderer.texture import texture
@@ -119,6 +120,36 @@ class Emitter(Plugin):
         is the radiance arriving at ``it.p`` (e.g. intensity / distance^2).
         Differentiable in the emitter's radiance and in ``it.p``.
         """
+
+    # -- light paths, for integrators that trace from the lights (ptracer) ----------------
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """A ray leaving the emitter, for a light path (Mitsuba 3's signature).
+
+        ``time``: Float (unused); ``sample1``: Float (unused here: it chooses
+        wavelengths in spectral renderers); ``sample2``: Array2f, the point on
+        the emitter; ``sample3``: Array2f, the direction. Returns ``(ray,
+        weight)``: a Ray3f (world space, unit ``d``) and the Color3f emitted
+        power carried by the ray, ``Le cos / (pdf_position pdf_direction)``
+        (Veach 1997, sec. 4.A: the importance of a light path starts with
+        it). Emitters that cannot start light paths raise RenderError.
+        """
+        raise RenderError(f'the {type(self).__name__} emitter cannot start light paths: an '
+                          'integrator tracing from the lights (ptracer) needs its sample_ray')
+
+    def sample_position(self, time, sample, active=True):
+        """A point on the emitter, for connecting it to the camera directly.
+
+        ``sample``: Array2f in [0, 1)^2. Returns ``(ps, weight)``: a
+        :class:`~tutorial_kit.renderer.interaction.DirectionSample3f` used as
+        Mitsuba 3's position record (``p``, ``n``, ``uv``, ``pdf`` per unit
+        area) and the Float 1 / pdf. Only emitters with a surface implement it.
+        """
+        raise RenderError(f'the {type(self).__name__} emitter has no surface to sample a position on')
+
+    def eval_radiance(self, ps, active=True):
+        """Color3f: the radiance leaving the point of the position record ``ps``
+        (from :meth:`sample_position`) on the emitter's front side."""
+        raise RenderError(f'the {type(self).__name__} emitter has no surface radiance to evaluate')
 
 
 def constant_emission(props, name, default=(1.0, 1.0, 1.0)):

@@ -130,5 +130,22 @@ class Film(Plugin):
         a Color3f with one entry per pixel; linear in ``value``.
         """
 
+    def splat_into(self, image, position, value, active=True):
+        """Add samples to ``image`` in place, each spread over the pixels its
+        reconstruction filter reaches, with weights normalised to sum to one
+        over the filter's footprint (Mitsuba 3's ``ImageBlock.put`` with
+        ``normalize``): every sample deposits exactly its value, part of it
+        outside the window where it lies near the edge.
+
+        ``image``: Color3f with one entry per pixel of the crop window
+        (row-major), changed in place; ``position``: Array2f film positions
+        in pixels relative to the crop window; ``value``: Color3f; ``active``:
+        Bool. The weights follow ``position`` differentiably, so a sample that
+        moves on the film moves its value between pixels smoothly (a filter
+        wider than a pixel, such as ``gaussian``, makes that derivative
+        useful). What a light path leaves where it reaches the camera.
+        """
+        raise NotImplementedError(f'{type(self).__name__} cannot take splatted samples')
+
 
 registry.declare_interface('film', Film)

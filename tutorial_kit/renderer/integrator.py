@@ -155,6 +155,80 @@ class RBIntegrator(ADIntegrator):
     3's ``RBIntegrator``; reached as ``tk.ad.common.RBIntegrator``)."""
 
 
+class AdjointIntegrator(ADIntegrator):
+    """Base class of integrators that trace light from the emitters and splat
+    what reaches the camera onto the film (Mitsuba 3's ``AdjointIntegrator``):
+    they solve the adjoint transport problem, importance flowing from the
+    sensor meeting power flowing from the lights (Veach 1997, ch. 3 and 4).
+
+    Parameters besides :class:`ADIntegrator`'s: ``hide_emitters`` (false) and
+    ``samples_per_pass`` (-1: all samples in one pass), which splits a
+    render into passes of at most that many samples per pixel, each one
+    kernel over ``film width x height x samples_per_pass`` light paths.
+    ``max_depth`` defaults to -1 (unlimited), as in Mitsuba 3.
+
+    :func:`tutorial_kit.render` calls :meth:`render_image`; a subclass
+    implements :meth:`sample` for one wavefront of light paths. Derivatives
+    are recorded: the render runs again with Dr.Jit's loops evaluated and
+    automatic differentiation records every operation of it.
+    """
+    replays_paths = False
+    DEFAULT_MAX_DEPTH = -1
+
+    def __init__(self, props=None):
+        super().__init__(props)
+        props = Properties('') if props is None else props
+        self.hide_emitters = props.bool('hide_emitters', False)
+        per_pass = props.int('samples_per_pass', -1)
+        if per_pass == 0 or per_pass < -1:
+            raise props.error('samples_per_pass', f'samples_per_pass must be -1 (one pass) or '
+                                                  f'positive, got {per_pass}')
+        self.samples_per_pass = None if per_pass == -1 else per_pass
+
+    def settings(self):
+        return dict(super().settings(), hide_emitters=self.hide_emitters,
+                    samples_per_pass=-1 if self.samples_per_pass is None else self.samples_per_pass)
+
+    @abstractmethod
+    def sample(self, scene, sensor, sampler, image, sample_scale, active=True):
+        """Trace one light path per lane of ``sampler`` and add what reaches the
+        camera to ``image`` (Color3f, one entry per pixel of the film's crop
+        window, changed in place by ``sensor.film().splat_into``), each
+        contribution times ``sample_scale`` (Float). Mitsuba 3's signature,
+        with the image in place of its image block.
+        """
+
+    def render_image(self, scene, sensor, spp, seed):
+        """The image of ``spp`` samples per pixel: Color3f per pixel of the crop
+        window, row-major. ``seed``: an int. A sample is one light path per
+        pixel of the whole film, so a render traces ``W H spp`` of them; each
+        pixel sums what they deposit there times ``crop pixels / (spp W H)``,
+        as Mitsuba 3's films develop a light tracer's image.
+        """
+        from tutorial_kit.core.random import mix64
+        from tutorial_kit.renderer.camera_rays import seeded_sampler
+        film = sensor.film()
+        crop_width, crop_height = film.crop_size()
+        width, height = film.size()
+        image = dr.zeros(bk.Color3f, crop_width * crop_height)
+        if not scene.emitters() or self.max_depth == 0:
+            return image
+        per_pass = spp if self.samples_per_pass is None else min(self.samples_per_pass, spp)
+        passes = -(-spp // per_pass)
+        sample_scale = dr.opaque(bk.Float, crop_width * crop_height / (spp * width * height))
+        for k in range(passes):
+            count = min(per_pass, spp - k * per_pass)
+            lanes = width * height * count
+            if lanes > UNLIMITED:
+                raise RenderError(f'{width} x {height} pixels x {count} samples per pass is more light '
+                                  'paths than one pass can hold: set samples_per_pass lower')
+            sampler = seeded_sampler(sensor, mix64(seed + k), lanes, count)
+            self.sample(scene, sensor, sampler, image, sample_scale)
+            if passes > 1:
+                dr.eval(image)          # frees this pass's paths before the next
+        return image
+
+
 class SamplingIntegrator(Integrator):
     """Base class of integrators on Mitsuba 3's simpler contract
     (``mi.SamplingIntegrator``): one method that estimates the radiance

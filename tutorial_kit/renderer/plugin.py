@@ -20,13 +20,32 @@ import drjit as dr
 from tutorial_kit.renderer.traversal import Traversable, TraversalCallback
 
 
+class ObjectId(str):
+    """An object's identifier: a string, which can also be called, returning
+    itself, as Mitsuba 3's ``Object.id()`` is a method."""
+
+    def __call__(self):
+        return str(self)
+
+
 class Plugin(Traversable, ABC):
     """Base class of all scene objects (BSDFs, emitters, shapes, sensors, ...).
 
     ``id`` is the element's ``id`` attribute (or None); ``traverse`` names the
-    object after it.
+    object after it. It is a string that may also be called, ``obj.id()``,
+    as Mitsuba 3 code reads it (:class:`ObjectId`).
     """
-    id = None
+    _id = None
+
+    @property
+    def id(self):
+        return self._id
+
+    @id.setter
+    def id(self, value):
+        if callable(value) and not isinstance(value, str):
+            value = value()         # Properties.id, as Mitsuba 3's Python plugins pass it
+        self._id = ObjectId(value) if value else None
 
     def __init__(self, props=None):
         """Keep the identifier of ``props`` (a Properties, or None)."""

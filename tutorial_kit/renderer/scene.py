@@ -43,6 +43,7 @@ from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.errors import PluginError, RenderError
 from tutorial_kit.core.frame import Frame
+from tutorial_kit.core.dispatch import dispatch
 from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
@@ -626,6 +627,47 @@ class Scene(Plugin):
         index = dr.minimum(bk.UInt32(scaled), count - 1)
         reused = bk.Array2f(dr.minimum(scaled - bk.Float(index), dr.one_minus_epsilon(bk.Float)), sample.y)
         return self._sample_chosen_emitter(ref, index, reused, active, test_visibility)
+
+    def sample_emitter_ray(self, time, sample1, sample2, sample3, active=True):
+        """A ray leaving a light, for a light path (Mitsuba 3's signature): the
+        light is chosen uniformly with ``sample1`` (Float), the point on it with
+        ``sample2`` and the direction with ``sample3`` (Array2f each).
+
+        Returns ``(ray, weight, emitter)``: a Ray3f, the Color3f power it
+        carries (:meth:`Emitter.sample_ray`'s weight over the probability of
+        choosing that light) and the light's index (UInt32) in :meth:`emitters`.
+        """
+        count = len(self._emitters)
+        width = dr.width(sample2)
+        if count == 0:
+            return dr.zeros(Ray3f, width), dr.zeros(bk.Color3f, width), dr.zeros(bk.UInt32, width)
+        index = dr.minimum(bk.UInt32(sample1 * count), count - 1)
+        ray, weight = dispatch(self._emitters, index,
+                               lambda e: e.sample_ray(time, sample1, sample2, sample3, active), active)
+        return ray, dr.select(active, weight * count, 0), index
+
+    def sample_emitter_position(self, time, sample1, sample2, active=True):
+        """A point on a light chosen uniformly with ``sample1``, for connecting the
+        light to the camera: ``(ps, weight, emitter)``, the position record of
+        :meth:`Emitter.sample_position`, the Color3f radiance it emits over the
+        density of choosing it (light and point), and the light's index (UInt32).
+        Delta lights and lights with no surface give zero weight."""
+        surfaces = [k for k, e in enumerate(self._emitters) if e.flags() & EmitterFlags.Surface
+                    and not e.is_delta()]
+        count = len(self._emitters)
+        width = dr.width(sample2)
+        index = dr.minimum(bk.UInt32(sample1 * count), max(count - 1, 0))
+        if not surfaces:
+            return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width), index
+        chosen = [self._emitters[k] for k in surfaces]
+        which = dr.full(bk.UInt32, len(chosen), width)
+        for j, k in enumerate(surfaces):
+            which = dr.select(index == k, j, which)
+        def sampled(emitter):
+            ps, weight = emitter.sample_position(time, sample2, active)
+            return ps, emitter.eval_radiance(ps, active) * weight
+        ps, weight = dispatch(chosen, which, sampled, active)
+        return ps, weight * count, index
 
     def pdf_emitter_direction(self, ref, ds, active=True):
         """Float: the density (1/sr) with which :meth:`sample_emitter_direction` from

@@ -9,6 +9,7 @@ from abc import abstractmethod
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import registry
+from tutorial_kit.core.errors import RenderError
 from tutorial_kit.core.transform4f import Transform4f
 from tutorial_kit.renderer.plugin import Plugin
 
@@ -64,6 +65,25 @@ class Sensor(Plugin):
         Integrators that sample points in the scene and splat them on the
         film (edge sampling) use it.
         """
+
+    def sample_direction(self, it, sample, active=True):
+        """Connect the reference point ``it.p`` (``it``: an Interaction3f) to the
+        sensor, as a light path does at each of its vertices (Mitsuba 3's
+        signature; ``sample``: Array2f, unused by a pinhole).
+
+        Returns ``(ds, weight)``: a
+        :class:`~tutorial_kit.renderer.interaction.DirectionSample3f` whose
+        ``p`` is the point on the sensor, ``d`` the unit direction from
+        ``it.p`` to it, ``dist`` the distance, ``uv`` the film position in
+        pixels relative to the crop window (what :meth:`project` gives) and
+        ``pdf`` 1 where the point is seen (0 outside the field of view or
+        the clipping range); and the Color3f importance ``We / dist^2``
+        arriving at ``it.p`` (Veach 1997, sec. 4.A; the cosine at ``it.p`` is
+        the caller's). Sensors that cannot be connected to raise RenderError.
+        """
+        raise RenderError(f'the {type(self).__name__} sensor cannot be reached by light paths '
+                          '(an integrator tracing from the lights, such as ptracer, needs a '
+                          'perspective sensor)')
 
     @abstractmethod
     def origin(self):

@@ -86,6 +86,14 @@ class Shape(Plugin):
         normal of the front side (Array3f) and the density per unit area (Float).
         """
 
+    def sample_surface(self, sample):
+        """:meth:`sample_position` with the texture coordinates of the point:
+        ``(p, n, uv, pdf)``, ``uv`` an Array2f (zero for a shape without
+        texture coordinates). What an emitter whose radiance is a texture
+        needs when a light path starts on it."""
+        p, n, pdf = self.sample_position(sample)
+        return p, n, dr.zeros(type(sample), dr.width(sample)), pdf
+
     @abstractmethod
     def bbox(self):
         """The :class:`~tutorial_kit.core.bbox.ScalarBoundingBox3f` around the shape."""

@@ -6,8 +6,8 @@ reflectance, and refracted by Snell's law otherwise (PBR 4th ed., sec.
 ``sample`` chooses one in proportion to its energy, so the weight is 1
 (times ``specular_reflectance`` or ``specular_transmittance``), except that
 radiance crossing into a denser medium is compressed into a smaller solid
-angle: the refracted weight is multiplied by (n_i / n_t)^2 (Veach 1997,
-sec. 5.2).
+angle: the refracted weight is multiplied by (n_i / n_t)^2 for radiance (Veach 1997,
+sec. 5.2); light paths (``TransportMode.Importance``) carry no such factor.
 
 Unlike the opaque BSDFs, it is two-sided: light arriving from inside
 (``si.wi.z < 0``) sees the inverse relative index. ``int_ior`` (default
@@ -19,7 +19,7 @@ reaches the Fresnel weights, not the bent directions).
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.core.registry import register
@@ -88,8 +88,11 @@ class SmoothDielectric(SmoothInterface):
         # differentiated, the weight F / detach(F) is.
         pdf = dr.detach(dr.select(reflected, r_i, t_i))
         wo = dr.select(reflected, reflect(si.wi), refract(si.wi, cos_theta_t, eta_ti))
+        # Radiance is compressed into a narrower cone on entering a denser medium:
+        # it gains eta^2 (Veach 1997, sec. 5.2). Importance (light paths) does not.
+        compression = dr.square(eta_ti) if ctx.mode == TransportMode.Radiance else 1.0
         weight = dr.select(reflected, r_i * self.tint('specular_reflectance', si, active),
-                           t_i * dr.square(eta_ti) * self.tint('specular_transmittance', si, active))
+                           t_i * compression * self.tint('specular_transmittance', si, active))
         valid = pdf > 0
         width = dr.width(pdf)
         sampled_type, sampled_component = self.sampled_lobe(reflected)

@@ -10,7 +10,8 @@ h = -(eta_i wi + eta_o wo) / |...| for refraction. The BSDF is
                          * eta_o^2 (1 - F) D G / (eta_i (wi.h) + eta_o (wo.h))^2                (eq. 21)
 
 and, for radiance, f_t is divided by eta^2 (the solid-angle compression of
-the smooth ``dielectric``). Sampling picks a (visible) facet normal m,
+the smooth ``dielectric``); light paths (``TransportMode.Importance``) use
+f_t as it stands (Veach 1997, sec. 5.2). Sampling picks a (visible) facet normal m,
 then reflection with probability F(wi.m) or refraction otherwise; the
 Jacobians dh/dwo of eqs. 14 and 17 turn the density of m into that of wo.
 Two-sided. Parameters as in Mitsuba 3: ``distribution``, ``alpha`` or
@@ -21,7 +22,7 @@ and ``alpha.value``, differentiable.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
 from tutorial_kit.plugins.bsdfs.dielectric import SpecularTints
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
@@ -94,6 +95,8 @@ class RoughDielectric(BSDF, SpecularTints):
         # Eq. 21 times |cos theta_o|, divided by eta^2 for radiance: the eta^2 cancels.
         transmitted = dr.abs((1 - F) * D * G * wi_m * wo_m
                              / (cos_theta_i * dr.square(wi_m + eta * wo_m)))
+        if ctx.mode == TransportMode.Importance:
+            transmitted = transmitted * dr.square(eta)      # eq. 21 itself: no radiance compression
         transmitted = transmitted * self.tint('specular_transmittance', si, active)
         valid = (cos_theta_i != 0) & (wi_m * cos_theta_i > 0) & (wo_m * cos_theta_o > 0)
         return dr.select(valid, dr.select(is_reflection, reflected, transmitted), 0)
@@ -126,8 +129,9 @@ class RoughDielectric(BSDF, SpecularTints):
         dm_dwo = dr.select(reflected, dr.rcp(4 * wo_m),
                            dr.square(eta) * wo_m / dr.square(dr.dot(si.wi, m) + eta * wo_m))
         pdf = pdf_m * lobe_pdf * dr.abs(dm_dwo)
+        compression = dr.square(eta_ti) if ctx.mode == TransportMode.Radiance else 1.0
         weight = dr.select(reflected, F * self.tint('specular_reflectance', si, active),
-                           (1 - F) * dr.square(eta_ti) * self.tint('specular_transmittance', si, active))
+                           (1 - F) * compression * self.tint('specular_transmittance', si, active))
         weight = weight / dr.select(lobe_pdf > 0, lobe_pdf, 1)
         if self.sample_visible:
             weight = weight * distribution.smith_g1(wo, m)

@@ -10,6 +10,11 @@ has weight and density zero.
 """
 import drjit as dr
 
+from tutorial_kit.core import backend as bk
+from tutorial_kit.core import warp
+from tutorial_kit.core.frame import Frame
+from tutorial_kit.renderer.interaction import DirectionSample3f, Interaction3f
+
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.traversal import ParamFlags
@@ -43,3 +48,22 @@ class AreaLight(Emitter):
         radiance = dr.select(front, self.radiance.eval(None, active), 0)
         weight = dr.select(ds.pdf > 0, radiance / ds.pdf, 0)
         return ds, weight
+
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """See :meth:`Emitter.sample_ray`: a point uniform by area (``sample2``) and
+        a cosine-weighted direction about its normal (``sample3``), so that
+        ``Le cos / (pdf_A cos / pi)`` leaves the weight ``Le pi A``."""
+        p, n, pdf = self.shape.sample_position(sample2)
+        direction = Frame(n).to_world(warp.square_to_cosine_hemisphere(sample3))
+        weight = dr.select(pdf > 0, self.radiance.eval(None, active) * dr.pi / dr.select(pdf > 0, pdf, 1), 0)
+        return Interaction3f(p=p, n=n).spawn_ray(direction), weight
+
+    def sample_position(self, time, sample, active=True):
+        """See :meth:`Emitter.sample_position`."""
+        p, n, pdf = self.shape.sample_position(sample)
+        return DirectionSample3f(p=p, n=n, pdf=pdf), dr.select(pdf > 0, dr.rcp(pdf), 0)
+
+    def eval_radiance(self, ps, active=True):
+        """Color3f: the radiance leaving the point ``ps`` (a position record from
+        :meth:`sample_position`) on the front side, what a camera sees there."""
+        return self.radiance.eval(None, active) + dr.zeros(bk.Color3f, dr.width(ps.p))

@@ -20,6 +20,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.registry import register
+from tutorial_kit.renderer.light_rays import ray_through_sphere
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.renderer.interaction import RAY_EPSILON, DirectionSample3f
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
@@ -91,6 +92,15 @@ class DirectionalEmitter(Emitter):
         ds = DirectionSample3f(p=it.p - travel * dist, n=travel, time=it.time, pdf=dr.ones(bk.Float, width),
                                delta=dr.full(bk.Bool, True, width), d=-travel, dist=dist)
         return ds, dr.zeros(bk.Color3f, width) + self.irradiance.eval(None, active)
+
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """See :meth:`Emitter.sample_ray`: along the light's direction, from a
+        point of the disk across the scene's bounding sphere (``sample2``;
+        :func:`~tutorial_kit.renderer.light_rays.ray_through_sphere`); weight
+        ``E pi R^2``, the power crossing that disk."""
+        ray = ray_through_sphere(self._center, self._radius, dr.zeros(bk.Array3f, dr.width(sample2)) + self.direction,
+                                 sample2)
+        return ray, self.irradiance.eval(None, active) * (dr.pi * dr.square(self._radius))
 
     def eval_direction(self, it, ds, active=True):
         """Color3f: the irradiance, the same everywhere."""

@@ -14,6 +14,8 @@ W/sr, default 1).
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import warp
+from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.renderer.interaction import DirectionSample3f
@@ -57,6 +59,14 @@ class PointLight(Emitter):
                                time=it.time, pdf=dr.ones(bk.Float, width), delta=dr.full(bk.Bool, True, width),
                                d=to_light * inv_dist, dist=dr.sqrt(dist2))
         return ds, self.intensity.eval(None, active) * dr.square(inv_dist)
+
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """See :meth:`Emitter.sample_ray`: a direction uniform on the sphere
+        (``sample3``, density 1 / 4 pi) from the light's position; weight
+        ``I 4 pi``. ``sample2`` is unused: the position is certain."""
+        direction = warp.square_to_uniform_sphere(sample3)
+        origin = dr.zeros(bk.Array3f, dr.width(direction)) + self.position
+        return Ray3f(origin, direction, dr.inf, time), self.intensity.eval(None, active) * (4 * dr.pi)
 
     def eval_direction(self, it, ds, active=True):
         """Color3f: the irradiance ``I / r^2`` arriving at ``it.p`` from the light."""

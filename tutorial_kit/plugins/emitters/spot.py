@@ -26,6 +26,8 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import warp
+from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.renderer.interaction import DirectionSample3f, SurfaceInteraction3f
@@ -120,6 +122,20 @@ class SpotLight(Emitter):
                                d=d, dist=dist)
         local = bk.Array3f(*(dr.dot(row, -d) for row in self._to_local))
         return ds, self._radiant(local, inv_dist, active)
+
+    def sample_ray(self, time, sample1, sample2, sample3, active=True):
+        """See :meth:`Emitter.sample_ray`: a direction uniform in the cone of
+        ``cutoff_angle`` (``sample3``), from the light's position; weight the
+        intensity along it (falloff and texture) over the cone's density."""
+        cos_cutoff = dr.cos(dr.deg2rad(self.cutoff_angle))
+        local = warp.square_to_uniform_cone(sample3, cos_cutoff)
+        pdf = warp.square_to_uniform_cone_pdf(local, cos_cutoff)
+        rotation = np.asarray(self.to_world, dtype=np.float64)[:3, :3]
+        direction = dr.normalize(bk.Array3f(*(float(rotation[i, 0]) * local.x + float(rotation[i, 1]) * local.y
+                                              + float(rotation[i, 2]) * local.z for i in range(3))))
+        origin = dr.zeros(bk.Array3f, dr.width(direction)) + self.position
+        weight = self._radiant(local, bk.Float(1.0), bk.Bool(active)) / pdf
+        return Ray3f(origin, direction, dr.inf, time), weight
 
     def eval_direction(self, it, ds, active=True):
         """Color3f: the irradiance arriving at ``it.p`` from the light (``ds`` from

@@ -37,7 +37,7 @@ from tutorial_kit.io.mesh_data import MeshData
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
-from tutorial_kit.renderer.emitter import Emitter
+from tutorial_kit.renderer.emitter import Emitter, EmitterFlags
 from tutorial_kit.renderer.medium import Medium
 from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
@@ -317,6 +317,11 @@ class Mesh(Shape):
         of the front side (Array3f), and density with respect to area
         (Float, 1 / surface area, in 1/mm^2 for the Cornell box).
         """
+        return self._sample_point(sample)[:3]
+
+    def _sample_point(self, sample):
+        """:meth:`sample_position`'s ``(p, n, pdf)``, then the triangle chosen
+        (UInt32) and the point's barycentric coordinates in it (Array2f)."""
         # Pick a triangle with probability proportional to its area, then reuse
         # the part of sample.x that the choice did not consume.
         # (binary_search returns a plain int when there is only one face.)
@@ -339,7 +344,19 @@ class Mesh(Shape):
         normal = dr.normalize(dr.cross(p1 - p0, p2 - p0))
         if self.flip_normals:
             normal = -normal
-        return position, normal, dr.rcp(bk.Float(area))
+        return position, normal, dr.rcp(bk.Float(area)), index, b
+
+    def sample_surface(self, sample):
+        """See :meth:`Shape.sample_surface`: the texture coordinates are the
+        corners' blended with the point's barycentric coordinates (the
+        barycentric coordinates themselves on a mesh without texture
+        coordinates, as a hit reports them)."""
+        position, normal, pdf, index, b = self._sample_point(sample)
+        if not self.has_vertex_texcoords():
+            return position, normal, b, pdf
+        uv = [dr.gather(bk.Array2f, self.vertex_texcoords, dr.gather(bk.UInt32, self.faces, 3 * index + k))
+              for k in range(3)]
+        return position, normal, uv[0] * (1 - b.x - b.y) + uv[1] * b.x + uv[2] * b.y, pdf
 
     def corners(self, face_index, active=True):
         """Differentiable corner positions (three Array3f) of the given faces."""
@@ -364,7 +381,7 @@ def nested_bsdf_and_emitter(props):
         else:
             raise PluginError(f'shape "{props.plugin}" takes one BSDF and one emitter; '
                               f'got an extra {type(child).__name__}', props.path, props.line)
-    if emitter is not None and (emitter.is_environment or emitter.is_delta()):
+    if emitter is not None and not emitter.flags() & EmitterFlags.Surface:
         raise PluginError(f'a {type(emitter).__name__} cannot be attached to a shape: only area '
                           'emitters cover a surface', props.path, props.line)
     if bsdf is None:

@@ -60,6 +60,11 @@ class BitmapTexture(Texture):
     of shape (H, W, 1 or 3), linear values, as Mitsuba 3's ``data`` tensor),
     ``filter_type``, ``wrap_mode``, ``raw``, ``format``, ``to_uv``."""
 
+    #: ``data`` may be assigned an image of another height and width (the same
+    #: channels): lookups read the size from the tensor, so an optimised
+    #: texture can be refined coarse to fine (``dr.upsample``), as in Mitsuba 3.
+    accepts_new_resolution = True
+
     def __init__(self, props):
         given = [name for name in SOURCES if name in props]
         if len(given) != 1:
