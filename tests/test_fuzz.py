@@ -730,9 +730,11 @@ def slot_of(params, key):
     """What the assignment oracle needs to know of parameter ``key``."""
     parameter = params.parameter(key)
     owner = parameter.owner
+    value_range = parameter.value_range
     return oracles.Slot(parameter.kind.name, as_numpy(params[key]).shape,
                         owner.vertex_count() if parameter.kind.is_geometry
-                        or parameter.kind.name == 'FACES' else 0)
+                        or parameter.kind.name == 'FACES' else 0,
+                        (value_range.low, value_range.high, value_range.low_open))
 
 
 #: Numbers for assignments: mostly ordinary, sometimes not finite or beyond float32.

@@ -40,9 +40,11 @@ import numbers
 import warnings
 
 import drjit as dr
+import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.core.errors import ParameterError
+from tutorial_kit.core import value_ranges
+from tutorial_kit.core.errors import ParameterError, interrupts_deferred
 from tutorial_kit.io.loader import FLOAT32_MAX
 
 
@@ -281,42 +283,86 @@ class Optimizer:
     def step(self):
         """Take one gradient step on every parameter.
 
-        Bound to a ParameterMap, the new values go into the scene at once;
-        otherwise ``params.update(opt)`` takes them there. A parameter whose
-        gradient contains NaN or infinity is left as it is for this step
-        (with a warning), so one bad sample cannot ruin it.
+        Bound to a ParameterMap, the new values go into the scene at once,
+        each kept inside its parameter's range (a reflectance in [0, 1], a
+        roughness non-negative: the step is projected onto it); otherwise
+        ``params.update(opt)`` takes them there. A parameter whose gradient,
+        or new value, contains NaN or infinity is left as it is for this
+        step (with a warning), so one bad sample cannot ruin it.
+
+        All or nothing: the new values and states are computed and checked
+        first; if storing them fails or is interrupted, the optimizer and the
+        scene stay as before the step (Ctrl-C while they are being stored
+        takes effect once they are: as after the step).
         """
-        self.iteration += 1
-        new_values = {}
-        for key in self:
-            value = self[key]
-            gradient = dr.grad(value)
-            if not dr.all(dr.isfinite(gradient), axis=None):
-                warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
-                new_values[key] = dr.detach(value)
-                continue
-            previous_state = self.state.get(key)
-            new_value = self._update(key, dr.detach(value), gradient)
-            if self.mask_updates:
-                # Components whose gradient is exactly zero keep their value and state.
-                unchanged = gradient == 0
-                new_value = dr.select(unchanged, dr.detach(value), new_value)
-                if previous_state is not None:
-                    self.state[key] = self._keep_state(unchanged, previous_state, self.state[key])
-            if key in self.clamp:
-                new_value = dr.clip(new_value, *self.clamp[key])
-            new_values[key] = new_value
-        # Evaluate now: otherwise the update would be recomputed inside every
-        # later kernel that reads the parameter, growing them step by step.
-        dr.eval(new_values, [state for state in self.state.values()])
-        for key, new_value in new_values.items():
-            dr.enable_grad(new_value)
-            if self.params is not None:
-                self.params[key] = new_value
-            else:
-                self._values[key] = new_value
+        values, state = self._next_values()
+        with interrupts_deferred():
+            self._store_step(values, state)
+
+    def _next_values(self):
+        """``(values, state)`` after one step, computed and checked; nothing is stored."""
+        saved = self.state
+        self.state = dict(saved)            # _update writes the new states into this copy
+        try:
+            values = {}
+            for key in self:
+                values[key] = self._next_value(key, saved)
+            # Evaluate now: otherwise the update would be recomputed inside every
+            # later kernel that reads the parameter, growing them step by step.
+            dr.eval(values, [state for state in self.state.values()])
+            state = self.state
+        finally:
+            self.state = saved
         if self.params is not None:
-            self.params.update()
+            values = self.params.checked(values)
+        return values, state
+
+    def _next_value(self, key, saved_state):
+        """The value of ``key`` after this step (detached); its new state goes into
+        ``self.state`` (a copy of ``saved_state``, the state before the step)."""
+        value = self[key]
+        gradient = dr.grad(value)
+        if not dr.all(dr.isfinite(gradient), axis=None):
+            warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
+            return dr.detach(value)
+        previous_state = saved_state.get(key)
+        new_value = self._update(key, dr.detach(value), gradient)
+        if self.mask_updates:
+            # Components whose gradient is exactly zero keep their value and state.
+            unchanged = gradient == 0
+            new_value = dr.select(unchanged, dr.detach(value), new_value)
+            if previous_state is not None:
+                self.state[key] = self._keep_state(unchanged, previous_state, self.state[key])
+        if key in self.clamp:
+            new_value = dr.clip(new_value, *self.clamp[key])
+        if self.params is not None:
+            new_value = _projected(new_value, self.params.parameter(key).value_range)
+        if not dr.all(dr.isfinite(new_value), axis=None):
+            # A finite gradient may still overflow a value near the float range.
+            warnings.warn(f'skipped the step on "{key}": its new value would not be finite',
+                          RuntimeWarning)
+            self.state.pop(key, None)
+            if previous_state is not None:
+                self.state[key] = previous_state
+            return dr.detach(value)
+        return new_value
+
+    def _store_step(self, values, state):
+        """Make ``values`` and ``state`` (from :meth:`_next_values`) current: the
+        scene's values too when bound to a ParameterMap. On any exception the
+        optimizer is as before (the map rolls the scene back itself)."""
+        previous = (self.state, self.iteration, self._values)
+        try:
+            for value in values.values():
+                dr.enable_grad(value)
+            if self.params is not None:
+                self.params._commit(values)
+            else:
+                self._values = {**self._values, **values}
+            self.state, self.iteration = state, self.iteration + 1
+        except BaseException:
+            self.state, self.iteration, self._values = previous
+            raise
 
     def _update(self, key, value, gradient):
         raise NotImplementedError
@@ -331,6 +377,20 @@ class Optimizer:
 
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _projected(value, value_range):
+    """``value`` clipped into ``value_range`` (a ValueRange): projected gradient
+    descent, so that a step cannot take a reflectance beyond 1 or a roughness
+    below 0 (the ParameterMap would refuse the value). An open lower end of 0
+    (an index of refraction) becomes the smallest normal float32."""
+    if value_range is value_ranges.FINITE:
+        return value
+    low = value_range.low
+    if value_range.low_open:
+        low = float(np.nextafter(np.float32(low), np.float32(np.inf))) if low != 0 \
+            else float(np.finfo(np.float32).tiny)
+    return dr.clip(value, low, value_range.high)
 
 
 def _positional(name, args, params, lr):

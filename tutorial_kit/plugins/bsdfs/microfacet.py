@@ -25,6 +25,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
+from tutorial_kit.core import value_ranges
 
 DISTRIBUTIONS = ('beckmann', 'ggx')
 
@@ -177,11 +178,13 @@ def read_roughness(props, as_texture=True):
         raise props.error('alpha_u' if 'alpha_u' in props else 'alpha_v',
                           'both "alpha_u" and "alpha_v" must be given')
     names = ('alpha_u', 'alpha_v') if anisotropic else ('alpha',)
-    read = (lambda name: texture(props, name, 0.1, unbounded=True)) if as_texture \
+    read = (lambda name: texture(props, name, 0.1, value_range=value_ranges.ROUGHNESS)) if as_texture \
         else (lambda name: constant_float(props, name, 0.1))
     values = [read(name) for name in names]
     for name, value in zip(names, values):
         number = value if not as_texture else (value.mean()[0] if value.is_constant else 0)
         if float(number) < 0:
             raise props.error(name, f'the roughness "{name}" must not be negative, got {float(number):g}')
+        if not value_ranges.ROUGHNESS.contains(float(number)):
+            raise props.error(name, f'"{name}" {value_ranges.ROUGHNESS.refusal(float(number))}')
     return kind, values[0], values[1] if anisotropic else None, props.bool('sample_visible', True)

@@ -23,6 +23,7 @@ diffuse reflectance. One-sided. Parameters as in Mitsuba 3:
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, fresnel_diffuse_reflectance, reflect
@@ -44,7 +45,8 @@ class Coated:
 
     def traverse_coating(self, callback):
         callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         if self.has_specular_reflectance:
             callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 

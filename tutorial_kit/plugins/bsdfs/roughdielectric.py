@@ -21,6 +21,7 @@ and ``alpha.value``, differentiable.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.dielectric import SpecularTints
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
@@ -53,7 +54,8 @@ class RoughDielectric(BSDF, SpecularTints):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
 
     def traverse(self, callback):
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         if self.alpha_v is None:
             callback.put('alpha', self.alpha_u, ParamFlags.Differentiable)
         else:

@@ -35,6 +35,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
@@ -131,8 +132,10 @@ class RoughPlastic(BSDF, Coated):
 
     def traverse(self, callback):
         callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
-        callback.put('alpha', self.alpha, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('alpha', self.alpha, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.ROUGHNESS)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         if self.has_specular_reflectance:
             callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
