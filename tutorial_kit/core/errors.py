@@ -54,6 +54,12 @@ class ImageError(SceneError):
     """An image that cannot be written (unknown extension, bad shape)."""
 
 
+class TransformError(SceneError, ValueError):
+    """A transform that cannot be built or inverted: NaN or infinite entries, a
+    NaN angle, the inverse (or a normal's transform) of a singular matrix.
+    Also a ValueError, as Python's own functions raise for a bad value."""
+
+
 class BackendError(RuntimeError):
     """No usable Dr.Jit backend: the message says how to get one."""
 
