@@ -29,16 +29,24 @@ from tutorial_kit.core import value_ranges
 
 DISTRIBUTIONS = ('beckmann', 'ggx')
 
+#: The roughness range the formulas see. Below 1e-4 the facets would be a
+#: mirror that the densities cannot represent (Mitsuba 3 clamps the same);
+#: above MAX_ALPHA almost every facet is seen edge-on, the surface reflects
+#: almost nothing (the shadowing falls as 1 / alpha), and sampled normals
+#: with cos(theta_m) ~ 1 / alpha would make D(m) = ... / cos^4(theta_m)
+#: overflow 32-bit floats (alpha = 1e10 gave NaN images).
+MIN_ALPHA, MAX_ALPHA = 1e-4, 1e3
+
 
 class MicrofacetDistribution:
     """``kind``: 'beckmann' or 'ggx'; ``alpha_u``, ``alpha_v``: Float roughness (clamped
-    to at least 1e-4, as in Mitsuba); ``sample_visible``: bool."""
+    to [MIN_ALPHA, MAX_ALPHA]); ``sample_visible``: bool."""
 
     def __init__(self, kind, alpha_u, alpha_v=None, sample_visible=True):
         assert kind in DISTRIBUTIONS, kind
         self.kind = kind
-        self.alpha_u = dr.maximum(alpha_u, 1e-4)
-        self.alpha_v = self.alpha_u if alpha_v is None else dr.maximum(alpha_v, 1e-4)
+        self.alpha_u = dr.clip(alpha_u, MIN_ALPHA, MAX_ALPHA)
+        self.alpha_v = self.alpha_u if alpha_v is None else dr.clip(alpha_v, MIN_ALPHA, MAX_ALPHA)
         self.sample_visible = sample_visible
 
     def scaled(self, factor):

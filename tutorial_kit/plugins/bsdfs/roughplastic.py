@@ -38,7 +38,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core import value_ranges
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
-from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract, usable_eta
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.plugins.bsdfs.plastic import Coated
@@ -205,7 +205,7 @@ class RoughPlastic(BSDF, Coated):
                     * self.specular_reflectance.eval(si, active))
         diffuse = self.diffuse_base(si, self._internal_reflectance(), active) * (
             dr.inv_pi * cos_theta_o * self._transmittance(cos_theta_i) * self._transmittance(cos_theta_o)
-            / dr.square(self.eta))
+            / dr.square(usable_eta(self.eta)))
         return dr.select(front, specular + diffuse, 0)
 
     def pdf(self, ctx, si, wo, active=True):
