@@ -300,39 +300,34 @@ class Optimizer:
             self._store_step(values, state)
 
     def _next_values(self):
-        """``(values, state)`` after one step, computed and checked; nothing is stored."""
-        saved = self.state
-        self.state = dict(saved)            # _update writes the new states into this copy
-        try:
-            values = {}
-            for key in self:
-                values[key] = self._next_value(key, saved)
-            # Evaluate now: otherwise the update would be recomputed inside every
-            # later kernel that reads the parameter, growing them step by step.
-            dr.eval(values, [state for state in self.state.values()])
-            state = self.state
-        finally:
-            self.state = saved
+        """``(values, state)`` after one step, computed and checked; nothing is stored
+        (the optimizer's own state is only read, so that no interruption can leave
+        it half-changed)."""
+        state = dict(self.state)
+        values = {key: self._next_value(key, state) for key in self}
+        # Evaluate now: otherwise the update would be recomputed inside every
+        # later kernel that reads the parameter, growing them step by step.
+        dr.eval(values, list(state.values()))
         if self.params is not None:
             values = self.params.checked(values)
         return values, state
 
-    def _next_value(self, key, saved_state):
+    def _next_value(self, key, state):
         """The value of ``key`` after this step (detached); its new state goes into
-        ``self.state`` (a copy of ``saved_state``, the state before the step)."""
+        ``state`` (a copy of the optimizer's)."""
         value = self[key]
         gradient = dr.grad(value)
         if not dr.all(dr.isfinite(gradient), axis=None):
             warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
             return dr.detach(value)
-        previous_state = saved_state.get(key)
-        new_value = self._update(key, dr.detach(value), gradient)
+        previous_state = self.state.get(key)
+        new_value = self._update(key, dr.detach(value), gradient, state)
         if self.mask_updates:
             # Components whose gradient is exactly zero keep their value and state.
             unchanged = gradient == 0
             new_value = dr.select(unchanged, dr.detach(value), new_value)
             if previous_state is not None:
-                self.state[key] = self._keep_state(unchanged, previous_state, self.state[key])
+                state[key] = self._keep_state(unchanged, previous_state, state[key])
         if key in self.clamp:
             new_value = dr.clip(new_value, *self.clamp[key])
         if self.params is not None:
@@ -341,30 +336,33 @@ class Optimizer:
             # A finite gradient may still overflow a value near the float range.
             warnings.warn(f'skipped the step on "{key}": its new value would not be finite',
                           RuntimeWarning)
-            self.state.pop(key, None)
+            state.pop(key, None)
             if previous_state is not None:
-                self.state[key] = previous_state
+                state[key] = previous_state
             return dr.detach(value)
         return new_value
 
     def _store_step(self, values, state):
         """Make ``values`` and ``state`` (from :meth:`_next_values`) current: the
-        scene's values too when bound to a ParameterMap. On any exception the
-        optimizer is as before (the map rolls the scene back itself)."""
+        scene's values too when bound to a ParameterMap. The optimizer's own
+        fields change in one assignment; the scene's commit comes last and
+        rolls itself back on failure, after which the optimizer is put back."""
         previous = (self.state, self.iteration, self._values)
+        for value in values.values():
+            dr.enable_grad(value)
         try:
-            for value in values.values():
-                dr.enable_grad(value)
+            new_values = self._values if self.params is not None else {**self._values, **values}
+            self.state, self.iteration, self._values = state, self.iteration + 1, new_values
             if self.params is not None:
                 self.params._commit(values)
-            else:
-                self._values = {**self._values, **values}
-            self.state, self.iteration = state, self.iteration + 1
         except BaseException:
             self.state, self.iteration, self._values = previous
             raise
 
-    def _update(self, key, value, gradient):
+    def _update(self, key, value, gradient, state):
+        """The new value of ``key`` from its ``value`` and ``gradient``; the new
+        per-parameter state goes into ``state[key]`` (a dict that becomes the
+        optimizer's once the whole step succeeds)."""
         raise NotImplementedError
 
     def _keep_state(self, unchanged, old, new):
@@ -443,11 +441,11 @@ class SGD(Optimizer):
         self.momentum = momentum
         super().__init__(params, lr, clamp, mask_updates)
 
-    def _update(self, key, value, gradient):
+    def _update(self, key, value, gradient, state):
         if self.momentum:
-            velocity = self.state.get(key, dr.zeros_like(dr.detach(gradient)))
+            velocity = state.get(key, dr.zeros_like(dr.detach(gradient)))
             gradient = dr.fma(self.momentum, velocity, gradient)
-            self.state[key] = dr.detach(gradient)
+            state[key] = dr.detach(gradient)
         return dr.fma(gradient, -self._rate(key), value)
 
 
@@ -478,13 +476,13 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon, self.uniform = beta_1, beta_2, epsilon, uniform
         super().__init__(params, lr, clamp, mask_updates)
 
-    def _update(self, key, value, gradient):
-        t = self.state.get(key, (0, None, None))[0] + 1
+    def _update(self, key, value, gradient, state):
+        t = state.get(key, (0, None, None))[0] + 1
         zeros = dr.zeros_like(dr.detach(gradient))
-        _, m, v = self.state.get(key, (0, zeros, zeros))
+        _, m, v = state.get(key, (0, zeros, zeros))
         m = dr.lerp(gradient, m, self.beta_1)                 # beta_1 m + (1 - beta_1) g
         v = dr.lerp(dr.square(gradient), v, self.beta_2)
-        self.state[key] = (t, m, v)
+        state[key] = (t, m, v)
         # Both bias corrections in one factor, computed in double precision; it
         # changes every step, so it is opaque (no recompilation).
         correction = math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
