@@ -345,19 +345,18 @@ class Optimizer:
     def _store_step(self, values, state):
         """Make ``values`` and ``state`` (from :meth:`_next_values`) current: the
         scene's values too when bound to a ParameterMap. The optimizer's own
-        fields change in one assignment; the scene's commit comes last and
-        rolls itself back on failure, after which the optimizer is put back."""
-        previous = (self.state, self.iteration, self._values)
+        fields change in one assignment, which for a bound optimizer is the last
+        act of the scene's commit: an exception before it rolls the scene back,
+        none can come between it and the end of the commit."""
         for value in values.values():
             dr.enable_grad(value)
-        try:
-            new_values = self._values if self.params is not None else {**self._values, **values}
-            self.state, self.iteration, self._values = state, self.iteration + 1, new_values
-            if self.params is not None:
-                self.params._commit(values)
-        except BaseException:
-            self.state, self.iteration, self._values = previous
-            raise
+        if self.params is None:
+            self.state, self.iteration, self._values = state, self.iteration + 1, {**self._values, **values}
+        else:
+            self.params._commit(values, on_success=lambda: self._advance(state))
+
+    def _advance(self, state):
+        self.state, self.iteration = state, self.iteration + 1
 
     def _update(self, key, value, gradient, state):
         """The new value of ``key`` from its ``value`` and ``gradient``; the new

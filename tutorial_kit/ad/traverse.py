@@ -195,9 +195,11 @@ class ParameterMap:
         return {key: _convert(key, self.parameter(key), values[key])
                 for key in list(values.keys()) if key in self}
 
-    def _commit(self, checked):
+    def _commit(self, checked, on_success=None):
         """Store ``checked`` values (from :meth:`checked`) and refresh every changed
-        owner, all or nothing (see :meth:`update`)."""
+        owner, all or nothing (see :meth:`update`). ``on_success``: a function
+        called as the commit's last act, whose failure rolls it back too (an
+        optimizer advancing its own state with the scene's)."""
         parameters = {key: self.parameter(key) for key in checked}
         previous = {key: parameter.value() for key, parameter in parameters.items()}
         dirty = self._dirty
@@ -212,6 +214,8 @@ class ParameterMap:
                     setattr(parameters[key].owner, parameters[key].attribute, value)
                 self._refresh(dirty)
                 self._dirty = {}
+                if on_success is not None:
+                    on_success()
             except BaseException:
                 self._roll_back(parameters, previous, dirty)
                 raise
@@ -230,10 +234,12 @@ class ParameterMap:
             pass
 
     def _refresh(self, dirty):
-        """Call ``parameters_changed`` on each owner in ``dirty``, then on the scene."""
+        """Call ``parameters_changed`` on each owner in ``dirty``, then on the scene.
+        An owner hears the names relative to itself, as in Mitsuba 3
+        (``vertex_normals``, not ``OBJMesh.vertex_normals``)."""
         for owner, keys in dirty.values():
             if hasattr(owner, 'parameters_changed'):
-                owner.parameters_changed(set(keys))
+                owner.parameters_changed({key.rsplit('.', 1)[-1] for key in keys})
         if self._scene is not None and hasattr(self._scene, 'parameters_changed'):
             self._scene.parameters_changed([owner for owner, _ in dirty.values()])
 
