@@ -396,7 +396,7 @@ class _Transform3(_Transform):
 
 class Transform3f(_Transform3):
     """A 3x3 affine transform of the plane with Dr.Jit ``Float`` entries."""
-    _entry = Transform4f._entry
+    _entry = staticmethod(Transform4f._entry)
 
     def _point_type(self):
         return bk.Array2f
