@@ -22,6 +22,7 @@ import tutorial_kit as tk
 from tutorial_kit.ad import optimizers, traverse
 from tutorial_kit.plugins.bsdfs.diffuse import Diffuse
 from helpers import scene_xml
+from interrupts import InterruptAt
 
 POSITIONS = 'plane.vertex_positions'
 REFLECTANCE = 'plane.bsdf.reflectance.value'
@@ -40,35 +41,6 @@ def hit_distance(scene):
     """Where a ray from the camera's position straight down -z meets the scene (the BVH's view)."""
     ray = tk.Ray3f(o=tk.Point3f(0.1, 0.2, 5), d=tk.Vector3f(0, 0, -1))
     return float(scene.ray_intersect(ray).t.numpy()[0])
-
-
-class InterruptAt:
-    """A trace function raising KeyboardInterrupt at the ``k``-th line executed in
-    ``files`` (counting every frame of those files); ``count`` lines were seen."""
-
-    def __init__(self, k, files=COMMIT_FILES):
-        self.k, self.files, self.count = k, files, 0
-
-    def __call__(self, frame, event, arg):
-        return self._line if frame.f_code.co_filename in self.files else None
-
-    def _line(self, frame, event, arg):
-        if event == 'line':
-            self.count += 1
-            if self.count == self.k:
-                raise KeyboardInterrupt
-        return self._line
-
-    def run(self, action):
-        """Run ``action()`` under this tracer: whether it was interrupted."""
-        sys.settrace(self)
-        try:
-            action()
-        except KeyboardInterrupt:
-            return True
-        finally:
-            sys.settrace(None)
-        return False
 
 
 def state_of(scene, params):
@@ -144,7 +116,7 @@ def check_every_interruption(make, act, before, after, extra=lambda _: None):
     while True:
         k += 1
         scene, params, *rest = make()
-        injector = InterruptAt(k)
+        injector = InterruptAt(k, COMMIT_FILES)
         if not injector.run(lambda: act(params, *rest)):
             break
         state = state_of(scene, params)

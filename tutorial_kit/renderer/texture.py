@@ -133,6 +133,7 @@ def texture(props, name, default, unbounded=False, value_range=None):
     through a ParameterMap are checked against it too.
     """
     role = value_range or (value_ranges.COLOR if unbounded else value_ranges.REFLECTANCE)
+    unbounded = role.high > 1           # an srgb texture made here takes the role's bound
     kind = props.kind(name)
     if kind == 'object':
         value = props.object(name)
@@ -159,11 +160,13 @@ def texture(props, name, default, unbounded=False, value_range=None):
     return _in_role(props, name, _constant(props, name, default, None, unbounded), role)
 
 
-def _check_role(props, name, values, role):
-    """A PluginError naming ``name``'s line unless every one of ``values`` lies in ``role``."""
+def _check_role(props, name, values, role, source=None):
+    """A PluginError naming ``name``'s line unless every one of ``values`` lies in
+    ``role``; ``source``: the image file the values come from, for the message."""
     refusal = role.refusal(values)
     if refusal is not None:
-        raise props.error(name, f'"{name}" {refusal}')
+        where = f' (the image "{source}")' if source else ''
+        raise props.error(name, f'"{name}"{where} {refusal}')
 
 
 def _in_role(props, name, texture, role):
@@ -174,7 +177,7 @@ def _in_role(props, name, texture, role):
     """
     values = texture.range_values()
     if values is not None:
-        _check_role(props, name, values, role)
+        _check_role(props, name, values, role, getattr(texture, 'filename', None))
     texture.value_range = role.intersection(getattr(texture, 'value_range', None)) \
         if getattr(texture, 'value_range', None) is not None else role
     return texture

@@ -94,7 +94,8 @@ class EnvironmentMapEmitter(Emitter):
         bad = ~np.isfinite(pixels) | (pixels < 0) | (pixels > value_ranges.MAX_COLOR)
         if bad.any():
             row, column, _ = np.argwhere(bad)[0]
-            raise props.error(name, f'the environment map has {int(bad.any(axis=2).sum())} pixels that are '
+            image = f' "{self.filename}"' if self.filename else ''
+            raise props.error(name, f'the environment map{image} has {int(bad.any(axis=2).sum())} pixels that are '
                                     f'not finite, negative or above {value_ranges.MAX_COLOR:g} '
                                     f'(the first at row {row}, column {column})')
         if pixels.shape[0] == 1:              # one row: the same at both poles
