@@ -193,6 +193,7 @@ def read_roughness(props, as_texture=True):
         number = value if not as_texture else (value.mean()[0] if value.is_constant else 0)
         if float(number) < 0:
             raise props.error(name, f'the roughness "{name}" must not be negative, got {float(number):g}')
-        if not value_ranges.ROUGHNESS.contains(float(number)):
+        if not as_texture and not value_ranges.ROUGHNESS.contains(float(number)):
+            # (a texture was checked against the range as it was read)
             raise props.error(name, f'"{name}" {value_ranges.ROUGHNESS.refusal(float(number))}')
     return kind, values[0], values[1] if anisotropic else None, props.bool('sample_visible', True)
