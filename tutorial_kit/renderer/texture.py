@@ -178,8 +178,7 @@ def _in_role(props, name, texture, role):
     values = texture.range_values()
     if values is not None:
         _check_role(props, name, values, role, getattr(texture, 'filename', None))
-    texture.value_range = role.intersection(getattr(texture, 'value_range', None)) \
-        if getattr(texture, 'value_range', None) is not None else role
+    texture.value_range = role.intersection(texture.value_range)
     return texture
 
 
