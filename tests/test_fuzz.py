@@ -1201,6 +1201,7 @@ def test_interrupts_anywhere_in_update_and_step_leave_before_or_after(data):
     leaves the scene as before or as after (values and the BVH's view), and a
     bound optimizer's state agrees with the scene."""
     action = data.draw(st.sampled_from(['update', 'step']), label='action')
+    adam = data.draw(st.booleans(), label='adam')
 
     def make():
         scene = plane_and_light()
@@ -1208,8 +1209,7 @@ def test_interrupts_anywhere_in_update_and_step_leave_before_or_after(data):
         params.keep(['plane.vertex_positions', 'sky.radiance.value'])
         opt = None
         if action == 'step':
-            opt = (tk.Adam(params, lr=0.25) if data.draw(st.booleans(), label='adam')
-                   else tk.SGD(params, lr=0.25, momentum=0.5))
+            opt = tk.Adam(params, lr=0.25) if adam else tk.SGD(params, lr=0.25, momentum=0.5)
             dr.set_grad(params['plane.vertex_positions'],
                         dr.full(tk.Float, -1, dr.width(params['plane.vertex_positions'])))
             dr.set_grad(params['sky.radiance.value'], tk.Color3f(-1, 1, 0.5))

@@ -44,6 +44,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import TransformError
+from tutorial_kit.core.limits import FLOAT32_MAX
 
 
 class _BuildsFromIdentity:
@@ -434,7 +435,7 @@ def _scalar_entry(value, name, jit_name):
 
 
 def _check_finite(rows, what, plain_message=False):
-    """A TransformError unless every entry of ``rows`` is finite.
+    """A TransformError unless every entry of ``rows`` is finite (as a 32-bit float).
 
     Plain numbers are checked at once; Dr.Jit entries with one read-back of
     all of them together, skipped inside a symbolic loop or call or while a
@@ -443,7 +444,8 @@ def _check_finite(rows, what, plain_message=False):
     """
     plain = [v for row in rows for v in row if not _is_drjit(v)]
     jit = [v for row in rows for v in row if _is_drjit(v)]
-    finite = all(math.isfinite(float(v)) for v in plain)
+    # Points come out as 32-bit floats, so plain entries must fit in one too.
+    finite = all(abs(float(v)) <= FLOAT32_MAX for v in plain)
     if finite and jit and not (dr.flag(dr.JitFlag.SymbolicScope) or dr.flag(dr.JitFlag.FreezingScope)):
         every = True
         for value in jit:

@@ -1,7 +1,7 @@
 """The ranges a parameter's values must lie in: one table for loading and assigning.
 
-A reflectance is a fraction of the light that arrives, so it lies in
-[0, 1]; an emitted radiance is non-negative and at most :data:`MAX_COLOR`
+A reflectance is a fraction of the light that arrives, so its magnitude is
+at most 1; an emitted radiance is non-negative and at most :data:`MAX_COLOR`
 (so that products along a path stay finite in 32-bit floats); an index of
 refraction is positive. The scene loader checks the values a scene file
 gives against these ranges, and ``ParameterMap`` checks every value
@@ -67,7 +67,12 @@ class ValueRange:
 
 
 #: A fraction of the arriving light (diffuse reflectance, a specular tint).
-REFLECTANCE = ValueRange('a reflectance', 0.0, 1.0)
+#: A scene gives it in [0, 1] (colours are not negative, and ``srgb`` refuses
+#: more than 1, as Mitsuba 3 does); assigned, it may also be negative, as an
+#: optimizer's step may take it (notebook 3 shows one dipping to -0.35):
+#: with |reflectance| <= 1 no path's throughput can grow, so images stay
+#: finite, while 1.5 would let it grow without bound along a long path.
+REFLECTANCE = ValueRange('a reflectance', -1.0, 1.0)
 #: Emitted light and other colours that may exceed 1 (radiance, a conductor's eta and k).
 COLOR = ValueRange('a colour', 0.0, MAX_COLOR)
 #: A microfacet roughness.
