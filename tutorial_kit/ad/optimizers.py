@@ -284,7 +284,7 @@ class Optimizer:
         """Take one gradient step on every parameter.
 
         Bound to a ParameterMap, the new values go into the scene at once,
-        each kept inside its parameter's range (a reflectance in [0, 1], a
+        each kept inside its parameter's range (a reflectance in [-1, 1], a
         roughness non-negative: the step is projected onto it); otherwise
         ``params.update(opt)`` takes them there. A parameter whose gradient,
         or new value, contains NaN or infinity is left as it is for this
