@@ -1070,12 +1070,14 @@ def colour_element(data, name, number):
 @given(data=st.data())
 def test_numbers_as_colours_are_checked_against_their_roles_range(data):
     """A colour given as a number, an integer or an ``<rgb>`` loads and renders a finite
-    image exactly when it lies in its role's range; otherwise a PluginError names it."""
+    image exactly when it is not negative and lies in its role's range; otherwise a
+    PluginError names it."""
     fragment, name, value_range = data.draw(st.sampled_from(COLOUR_SLOTS), label='slot')
     number = data.draw(COLOUR_NUMBERS, label='number')
     body = fragment.format(value=colour_element(data, name, number)) + FUZZ_LIGHT
     document = scene_xml(body, width=4, height=4, spp=1)
-    if not value_range.contains(number):         # the loader checks the number as written
+    # The loader checks the number as written; a colour in a scene is never negative.
+    if not (number >= 0 and value_range.contains(number)):
         with pytest.raises(tk.PluginError, match=f'"{name}"'):
             tk.load_string(document)
         return
