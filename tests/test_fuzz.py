@@ -1087,7 +1087,7 @@ def test_numbers_as_colours_are_checked_against_their_roles_range(data):
 
 
 #: Pixel values for image files: mostly ordinary, sometimes beyond any colour.
-PIXEL_VALUES = st.one_of(st.floats(0, 1, width=32), st.sampled_from(
+IMAGE_PIXEL_VALUES = st.one_of(st.floats(0, 1, width=32), st.sampled_from(
     [0.0, 1.0, 1.5, -0.5, 1e15, 2e15, 3e38, float('inf'), -float('inf'), float('nan')]))
 
 
@@ -1106,7 +1106,7 @@ def test_image_pixels_are_checked_against_their_roles_range(tmp_path_factory, da
     finite exactly when every pixel fits; otherwise a PluginError names it."""
     directory = tmp_path_factory.mktemp('pixels')
     height, width = 2, 2            # one size: its kernels compile once
-    pixels = np.array(data.draw(st.lists(PIXEL_VALUES, min_size=height * width * 3,
+    pixels = np.array(data.draw(st.lists(IMAGE_PIXEL_VALUES, min_size=height * width * 3,
                                          max_size=height * width * 3), label='pixels'),
                       np.float32).reshape(height, width, 3)
     extension = data.draw(st.sampled_from(['.pfm', '.exr']), label='format')
