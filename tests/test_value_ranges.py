@@ -40,7 +40,7 @@ def finite_render(scene, **kwargs):
     ('<bsdf type="diffuse"><float name="reflectance" value="3e38"/></bsdf>', 'at most 1e\\+15'),
     ('<bsdf type="diffuse"><integer name="reflectance" value="-1"/></bsdf>', 'not be negative'),
     ('<bsdf type="diffuse"><float name="reflectance" value="-1"/></bsdf>', 'not be negative'),
-    ('<bsdf type="diffuse"><float name="reflectance" value="2"/></bsdf>', r'\[-1, 1\] \(a reflectance\)'),
+    ('<bsdf type="diffuse"><float name="reflectance" value="2"/></bsdf>', r'\[0, 1\] \(a reflectance\)'),
     ('<bsdf type="conductor"><float name="specular_reflectance" value="3e38"/></bsdf>', 'at most'),
     ('<bsdf type="plastic"><integer name="diffuse_reflectance" value="5"/></bsdf>', 'a reflectance'),
     ('<bsdf type="dielectric"><float name="specular_transmittance" value="1e15"/></bsdf>', 'a reflectance'),

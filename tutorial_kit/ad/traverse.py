@@ -234,12 +234,10 @@ class ParameterMap:
             pass
 
     def _refresh(self, dirty):
-        """Call ``parameters_changed`` on each owner in ``dirty``, then on the scene.
-        An owner hears the names relative to itself, as in Mitsuba 3
-        (``vertex_normals``, not ``OBJMesh.vertex_normals``)."""
+        """Call ``parameters_changed`` on each owner in ``dirty``, then on the scene."""
         for owner, keys in dirty.values():
             if hasattr(owner, 'parameters_changed'):
-                owner.parameters_changed({key.rsplit('.', 1)[-1] for key in keys})
+                owner.parameters_changed(set(keys))
         if self._scene is not None and hasattr(self._scene, 'parameters_changed'):
             self._scene.parameters_changed([owner for owner, _ in dirty.values()])
 

@@ -83,5 +83,7 @@ IOR = ValueRange('an index of refraction', 0.0, FLOAT32_MAX, low_open=True)
 SCALE = ValueRange('a scale factor', 0.0, MAX_COLOR)
 #: Pixels of an image texture whose role is not known: finite, within the colour bound.
 PIXEL = ValueRange('a pixel value', -MAX_COLOR, MAX_COLOR)
+#: What a colour written in a scene may be (intersected with its role's range).
+NON_NEGATIVE = ValueRange('a colour', 0.0, FLOAT32_MAX)
 #: Any value a 32-bit float holds.
 FINITE = ValueRange('a value', -FLOAT32_MAX, FLOAT32_MAX)

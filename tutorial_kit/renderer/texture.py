@@ -149,7 +149,8 @@ def texture(props, name, default, unbounded=False, value_range=None):
         # MAX_COLOR): <float name="reflectance" value="3e38"/> is no more valid
         # than <rgb value="3e38"/>.
         color = props.color(name)
-        _check_role(props, name, color, role)
+        # Written in the scene, a colour is also never negative: [0, 1] for a reflectance.
+        _check_role(props, name, color, role.intersection(value_ranges.NON_NEGATIVE))
         # A spectrum of one value is grey everywhere: a number, as in Mitsuba.
         grey = kind in ('float', 'integer') or (kind == 'spectrum' and color[0] == color[1] == color[2])
         value = _constant(props, name, None if grey else color, float(color[0]) if grey else None,
