@@ -32,9 +32,11 @@ def _major_version(path):
 def candidate_libraries():
     """Paths of libLLVM builds that may be usable, best first."""
     found = []
-    # 1. The PyPI wheel karellen-llvm-core installs into <prefix>/lib.
+    # 1. The PyPI wheel karellen-llvm-core installs into <prefix>/lib: libLLVM.so.23.1 in
+    #    recent releases, libLLVM-17.so in 17.0.6 (the floor that pyproject.toml allows).
     for prefix in dict.fromkeys([sys.prefix, sys.base_prefix]):
         found += sorted(glob.glob(os.path.join(prefix, 'lib', 'libLLVM.so.*')), reverse=True)
+        found += sorted(glob.glob(os.path.join(prefix, 'lib', 'libLLVM-[0-9]*.so')), reverse=True)
     # 2. Debian and Ubuntu packages (libllvm19 and friends).
     found += sorted(glob.glob('/usr/lib/llvm-*/lib/libLLVM*.so*'), key=lambda p: _major_version(p) or 0, reverse=True)
     found += sorted(glob.glob('/usr/lib/*-linux-gnu/libLLVM*.so*'), reverse=True)

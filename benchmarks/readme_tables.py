@@ -78,8 +78,11 @@ def tables(records):
                 errors = ', '.join(f'{name} {value:.1e}' for name, value in row['parameter_error'].items())
                 lines.append(f'\nSquared parameter error after {row["iterations"]} iterations of the '
                              f'Mitsuba 3 tutorial: {errors}.')
-    charts = ', '.join(f'[{r["benchmark"]}](benchmarks/results/{r["benchmark"]}.png)' for r in records)
-    lines.append(f'\nBar charts: {charts}; the figures themselves: `benchmarks/results/*.json`.')
+    # The bar charts are not committed (.gitignore: *.png), so they are named, not linked:
+    # a link to them would be dead in a fresh clone and in the package description.
+    names = ', '.join(f'`{r["benchmark"]}.png`' for r in records)
+    lines.append(f'\nThe figures: `benchmarks/results/*.json` (committed); the scripts also draw '
+                 f'bar charts beside them ({names}).')
     return '\n'.join(lines)
 
 

@@ -47,8 +47,9 @@ def main():
     opt = tk.Adam(params, lr=args.lr)
 
     errors, frames, started = [], [], time.perf_counter()
-    # The bar goes to stderr; the per-iteration errors stay on stdout.
-    progress = trange(args.iterations, unit='it', desc='Adam')
+    # The bar goes to stderr, and only to a terminal (disable=None): in a log
+    # its redrawn lines would interleave with the per-iteration errors on stdout.
+    progress = trange(args.iterations, unit='it', desc='Adam', disable=None)
     for it in progress:
         image = tk.render(scene, optimizer=opt, unbiased=not args.biased, spp=1)
         ob_val = dr.mean(dr.square(image - image_ref))

@@ -35,7 +35,7 @@ def main():
     red = torch.tensor([.9, .9, .9], requires_grad=True)
     opt = torch.optim.Adam([red], lr=.2)
     # The bar goes to stderr; the per-iteration errors stay on stdout.
-    progress = trange(args.iterations, unit='it', desc='Adam')
+    progress = trange(args.iterations, unit='it', desc='Adam', disable=None)   # drawn on a terminal only
     for it in progress:
         opt.zero_grad()
         image = render_torch(red)

@@ -257,6 +257,8 @@ def test_pfm_stores_rows_bottom_to_top_little_endian(tmp_path):
 
 
 def test_grey_pfm_orientation_seen_by_another_reader(tmp_path):
+    if '.pfm' not in Image.registered_extensions():       # Pillow reads PFM from 10.3 on
+        pytest.skip('this Pillow cannot read PFM files')
     grey = top_marked_image(channels=1)
     write_bitmap(tmp_path / 'top.pfm', grey)
     np.testing.assert_array_equal(np.asarray(Image.open(tmp_path / 'top.pfm')), grey[:, :, 0])

@@ -45,6 +45,7 @@ def test_cli_as_module(tmp_path):
                              '-o', str(out)], capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
     assert out.exists()
+    assert '\r' not in result.stderr and 'spp/s' not in result.stderr    # no bar in a log
 
 
 def test_llvm_version_from_path():

@@ -11,6 +11,8 @@ def run(script, *args):
     result = subprocess.run([sys.executable, f'examples/{script}', *args], cwd=ROOT,
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr
+    # Not a terminal: no progress bar redrawn between the printed lines of a log.
+    assert '\r' not in result.stderr and 'it/s' not in result.stderr, result.stderr
     return result.stdout
 
 

@@ -77,6 +77,7 @@ from tutorial_kit.core.transform4f import ScalarTransform4f  # noqa: E402
 from tutorial_kit.core.ray import Ray3f  # noqa: E402
 # Mitsuba 3's scripting API: records, interfaces and helpers of the renderer.
 from tutorial_kit.core import warp  # noqa: E402
+from tutorial_kit.core.random import permute_kensler  # noqa: E402
 from tutorial_kit.core.bbox import ScalarBoundingBox3f  # noqa: E402
 from tutorial_kit.core.frame import coordinate_system  # noqa: E402
 from tutorial_kit.renderer.bsdf import (BSDFContext, BSDFFlags, BSDFPtr, BSDFSample3f,  # noqa: E402
@@ -85,6 +86,7 @@ from tutorial_kit.renderer.emitter import EmitterFlags, EmitterPtr  # noqa: E402
 from tutorial_kit.core.distribution import DiscreteDistribution2D  # noqa: E402
 from tutorial_kit.renderer.interaction import DirectionSample3f, Interaction3f, RayFlags  # noqa: E402
 from tutorial_kit.renderer.scene import Scene  # noqa: E402
+from tutorial_kit.renderer.preliminary_intersection import PreliminaryIntersection3f  # noqa: E402
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect  # noqa: E402
 from tutorial_kit.plugins.bsdfs import fresnel as _fresnel  # noqa: E402
 
@@ -94,6 +96,7 @@ from tutorial_kit.io.image import Bitmap  # noqa: E402
 from tutorial_kit.io.struct import Struct  # noqa: E402
 from tutorial_kit.plugins.shapes.mesh import Mesh  # noqa: E402
 from tutorial_kit import ad, util  # noqa: E402,F401  (tk.ad.Adam, tk.util.convert_to_bitmap)
+from tutorial_kit import python  # noqa: E402,F401  (tk.python.ad.integrators.common.RBIntegrator)
 from tutorial_kit.scenes import cornell_box  # noqa: E402
 from tutorial_kit.io import inline_images as _inline_images  # noqa: E402
 # Under Mitsuba 3's names: a surface interaction, luminance, logging, file search, variants.
@@ -134,6 +137,12 @@ def refract(wi, *args):
     raise TypeError('refract(wi, cos_theta_t, eta_ti) or refract(wi, m, cos_theta_t, eta_ti)')
 
 
+def unpolarized_spectrum(spectrum):
+    """Mitsuba 3's ``unpolarized_spectrum``: the intensity part of a spectrum, which
+    in RGB rendering without polarisation is the spectrum itself."""
+    return spectrum
+
+
 _TYPE_TABLES = {}
 
 
@@ -153,15 +162,15 @@ def __getattr__(name):
 
 
 __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'ParameterMap', 'render', 'write_bitmap', 'Bitmap', 'Struct', 'Mesh',
-           'ad', 'util', 'variant', 'set_variant', 'variants', '__version__', 'cornell_box',
+           'ad', 'util', 'python', 'variant', 'set_variant', 'variants', '__version__', 'cornell_box',
            'Log', 'LogLevel', 'Logger', 'log_level', 'logger', 'set_log_level', 'FileResolver', 'file_resolver',
            'Optimizer', 'SGD', 'Adam', 'check_gradient', 'torch_renderer',
            'read_bitmap', 'set_backend', 'ScalarTransform4f', 'Ray3f',
            'SurfaceInteraction3f', 'luminance',
-           'warp', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
+           'warp', 'permute_kensler', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
            'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
            'EmitterFlags', 'EmitterPtr', 'DiscreteDistribution2D', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
-           'Scene', 'fresnel', 'reflect', 'refract',
+           'Scene', 'PreliminaryIntersection3f', 'unpolarized_spectrum', 'fresnel', 'reflect', 'refract',
            'SceneError', 'XMLError', 'PluginError', 'MeshError', 'TransformError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning', 'lenient_loading',
            'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',

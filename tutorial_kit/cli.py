@@ -6,7 +6,8 @@
 * ``tutorial-kit notebooks DIR [--reset NAME ...] [--force]`` writes the
   notebook series and the scenes it renders into ``DIR``. Files already there
   (a student's edited notebooks) are kept and listed; ``--reset 03`` restores
-  notebook 03 alone, ``--force`` every file.
+  notebook 03 alone, ``--force`` every file; ``--no-solutions`` leaves the
+  solution cells out (a student's copy).
 * ``tutorial-kit --version`` prints the installed version.
 
 Every argument and the output path are checked before the scene is
@@ -62,6 +63,8 @@ def build_parser():
                                 'repeatable; the others are kept')
     notebooks.add_argument('--force', action='store_true',
                            help='restore every course file that already exists there (all edits are lost)')
+    notebooks.add_argument('--no-solutions', action='store_true',
+                           help='leave out the solution cells (tagged "solution"): a student\'s copy')
     render = commands.add_parser('render', help='render a scene to an image file')
     render.add_argument('scene', help='scene file (Mitsuba XML)')
     render.add_argument('--spp', type=int, default=None, help='samples per pixel (default: the scene\'s)')
@@ -96,7 +99,9 @@ def render_command(args):
     spp = args.spp if args.spp is not None else sensor.sampler().sample_count()
     width, height = sensor.film().crop_size()
     check_sample_budget(width, height, spp)
-    with tqdm(total=spp, unit='spp', desc=f'{width}x{height}') as progress:
+    # The bar is drawn on a terminal only (disable=None): written to a log, its
+    # redrawn lines would interleave with what other commands print.
+    with tqdm(total=spp, unit='spp', desc=f'{width}x{height}', disable=None) as progress:
         image = render_in_passes(scene, spp, args.seed, lambda image, count: progress.update(count))
     tk.write_bitmap(output, image)
     print(f'wrote {output} ({width}x{height}, {spp} spp, {time.perf_counter() - started:.1f} s)')
@@ -130,11 +135,12 @@ def render_in_passes(scene, spp, seed, on_pass):
 
 def notebooks_command(args):
     from tutorial_kit.course import write_course
-    copy = write_course(args.directory, force=args.force, reset=args.reset)
+    copy = write_course(args.directory, force=args.force, reset=args.reset, no_solutions=args.no_solutions)
     notebooks = [path.name for path in copy.written if path.suffix == '.ipynb']
     kept = [path.name for path in copy.kept if path.suffix == '.ipynb']
     print(f'wrote {len(copy.written)} files into {args.directory}: '
-          f'{len(notebooks)} notebooks ({", ".join(notebooks) or "none"}) and the scenes they use')
+          f'{len(notebooks)} notebooks ({", ".join(notebooks) or "none"})'
+          f'{" without their solutions" if args.no_solutions else ""} and the scenes they use')
     if copy.kept:
         print(f'kept {len(copy.kept)} files that were already there, as they were: '
               f'{len(kept)} notebooks ({", ".join(kept) or "none"}); '

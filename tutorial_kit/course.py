@@ -7,13 +7,20 @@
 ``notebooks/`` and ``scenes/``; the wheel carries the same files as package
 data under ``tutorial_kit/data/course/`` (see ``pyproject.toml``), so there
 is one copy to edit.
+
+Solutions to the exercises sit in code cells tagged ``solution`` (collapsed
+in JupyterLab); ``no_solutions=True`` (``--no-solutions``) leaves them out,
+which makes a student's copy of the course.
 """
+import json
 import shutil
 from pathlib import Path
 from typing import List, NamedTuple
 
 #: The folders of the course, relative to the course root.
 FOLDERS = ('notebooks', 'scenes')
+#: The cell tag that marks an exercise's solution.
+SOLUTION_TAG = 'solution'
 #: Never copied: editor and interpreter leftovers.
 SKIPPED = ('.ipynb_checkpoints', '__pycache__')
 
@@ -48,7 +55,7 @@ class CourseCopy(NamedTuple):
     kept: List[Path]
 
 
-def write_course(directory, force=False, reset=()):
+def write_course(directory, force=False, reset=(), no_solutions=False):
     """Copy the course into ``directory`` (created if needed).
 
     A course file that already exists there, such as a notebook a student
@@ -59,7 +66,9 @@ def write_course(directory, force=False, reset=()):
     restore every file. Every target is checked before anything is written:
     a path that leads through a file or a symbolic link is refused
     (NotADirectoryError, FileExistsError), and so is a reset name that
-    matches no notebook (CourseError). Returns a :class:`CourseCopy`.
+    matches no notebook (CourseError). ``no_solutions``: write the notebooks
+    without their cells tagged ``solution`` (files kept are left as they are).
+    Returns a :class:`CourseCopy`.
     """
     root, directory = source_root(), Path(directory)
     if directory.exists() and not directory.is_dir():
@@ -75,9 +84,21 @@ def write_course(directory, force=False, reset=()):
             copy.kept.append(target)
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(root / name, target)
+        if no_solutions and name.suffix == '.ipynb':
+            target.write_text(without_solutions((root / name).read_text(encoding='utf-8')), encoding='utf-8')
+        else:
+            shutil.copyfile(root / name, target)
         copy.written.append(target)
     return copy
+
+
+def without_solutions(notebook_text):
+    """The notebook (its JSON text) without the code cells tagged ``solution``."""
+    notebook = json.loads(notebook_text)
+    notebook['cells'] = [cell for cell in notebook['cells']
+                         if SOLUTION_TAG not in cell.get('metadata', {}).get('tags', [])]
+    # nbformat's own layout, so that the file reads like the others.
+    return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + '\n'
 
 
 def _notebooks_named(files, names):

@@ -10,6 +10,11 @@ that ignores a few outliers (``robust_vmax``), seeds derived from a run and
 an iteration (``mix64``), the Dr.Jit memory a call adds
 (``with_added_memory``) and the named conductors (``conductor_presets``).
 """
+from __future__ import annotations
+
+import os
+from typing import Any, Union
+
 from tutorial_kit.core.measure import with_added_memory
 from tutorial_kit.core.random import mix64
 from tutorial_kit.core.srgb import linear_to_srgb
@@ -36,7 +41,7 @@ def convert_to_bitmap(data, uint8_srgb=True):
     return bitmap.convert(component_format=Struct.Type.Float32, srgb_gamma=False)
 
 
-def write_bitmap(filename, data, write_async=True):
+def write_bitmap(filename: Union[str, os.PathLike], data: Any, write_async: bool = True) -> None:
     """Write ``data`` (a tensor, array or Bitmap) to ``filename``; the extension
     chooses the format (see :func:`tutorial_kit.write_bitmap`).
 

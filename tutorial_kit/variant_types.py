@@ -48,6 +48,9 @@ ARRAY_NAMES = {
     'ArrayXf': 'ArrayXf', 'ArrayXu': 'ArrayXu', 'ArrayXi': 'ArrayXi',
     'Array1f': 'Array1f', 'Array2f': 'Array2f', 'Array3f': 'Array3f', 'Array4f': 'Array4f',
     'Array2i': 'Array2i', 'Array3i': 'Array3i', 'Array2u': 'Array2u', 'Array3u': 'Array3u',
+    # Dr.Jit's textures: a tensor looked up with linear (or nearest) filtering,
+    # differentiable with respect to its values (the grids of a radiance field).
+    'Texture1f': 'Texture1f', 'Texture2f': 'Texture2f', 'Texture3f': 'Texture3f',
 }
 
 #: Scalar types of Dr.Jit whose Python equivalent is a plain number.

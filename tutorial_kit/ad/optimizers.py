@@ -34,7 +34,10 @@ variables: as Python floats they would be baked into the generated code, and
 every new value would compile a new kernel. Values registered from literals
 (``Color3f(0.1, 0.2, 0.3)``) are made opaque for the same reason.
 """
+from __future__ import annotations
+
 import contextlib
+from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 import math
 import numbers
 import warnings
@@ -108,7 +111,8 @@ class Optimizer:
 
     # -- learning rates ---------------------------------------------------------------
 
-    def set_learning_rate(self, lr=None, key=None, **rates):
+    def set_learning_rate(self, lr: Union[float, Dict[str, float], None] = None, key: Optional[str] = None,
+                          **rates: float) -> None:
         """Change learning rates without recompiling.
 
         ``set_learning_rate(0.1)`` sets the default rate, used by every key
@@ -159,7 +163,7 @@ class Optimizer:
         self.lr = {name: self._key_rates[name][1] if name in self._key_rates else self._default_lr
                    for name in self}
 
-    def learning_rate(self, key=None):
+    def learning_rate(self, key: Optional[str] = None) -> Optional[float]:
         """The default learning rate, or the rate set for ``key`` (None if it has none), as given."""
         if key is None:
             return self._default_rate
@@ -230,21 +234,24 @@ class Optimizer:
         self.lr.pop(key, None)
         self._key_rates.pop(key, None)
 
-    def keys(self):
+    def keys(self) -> List[str]:
+        """The names of the parameters being optimized."""
         return list(self)
 
-    def items(self):
+    def items(self) -> List[Tuple[str, Any]]:
+        """``(name, value)`` pairs."""
         return [(key, self[key]) for key in self]
 
-    def values(self):
+    def values(self) -> List[Any]:
+        """The current values."""
         return [self[key] for key in self]
 
-    def update(self, values=None, **more):
+    def update(self, values: Optional[Dict[str, Any]] = None, **more: Any) -> None:
         """Register or overwrite several values: ``opt.update({'key': value})``."""
         for key, value in dict(values or {}, **more).items():
             self[key] = value
 
-    def reset(self, key=None):
+    def reset(self, key: Optional[str] = None) -> None:
         """Forget the state (momentum, moments) of ``key``, or of every parameter."""
         if key is not None:
             self._check_key(key)
@@ -268,7 +275,7 @@ class Optimizer:
                                  f'(registered: {", ".join(self._values) or "none"})')
 
     @contextlib.contextmanager
-    def disable_gradients(self):
+    def disable_gradients(self) -> Iterator[None]:
         """Within this block, the parameters do not track derivatives."""
         for key in self:
             dr.disable_grad(self[key])
@@ -280,7 +287,7 @@ class Optimizer:
 
     # -- the step ---------------------------------------------------------------------
 
-    def step(self):
+    def step(self) -> None:
         """Take one gradient step on every parameter.
 
         Bound to a ParameterMap, the new values go into the scene at once,
@@ -433,7 +440,9 @@ class SGD(Optimizer):
     velocity), as for texels no ray reached.
     """
 
-    def __init__(self, *args, params=None, lr=None, momentum=0, clamp=None, mask_updates=False):
+    def __init__(self, *args: Any, params: Any = None, lr: Union[float, Dict[str, float], None] = None,
+                 momentum: float = 0, clamp: Optional[Dict[str, Tuple[float, float]]] = None,
+                 mask_updates: bool = False) -> None:
         params, lr = _positional(type(self).__name__, args, params, lr)
         if not _is_real(momentum) or not 0 <= momentum < 1:
             raise ParameterError(f'momentum must be a number in [0, 1), got {momentum!r}')
@@ -462,8 +471,10 @@ class Adam(Optimizer):
     the same scale. ``mask_updates``: see :class:`SGD`.
     """
 
-    def __init__(self, *args, params=None, lr=None, beta_1=0.9, beta_2=0.999, epsilon=1e-8, clamp=None,
-                 mask_updates=False, uniform=False):
+    def __init__(self, *args: Any, params: Any = None, lr: Union[float, Dict[str, float], None] = None,
+                 beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-8,
+                 clamp: Optional[Dict[str, Tuple[float, float]]] = None, mask_updates: bool = False,
+                 uniform: bool = False) -> None:
         params, lr = _positional(type(self).__name__, args, params, lr)
         for name, beta in (('beta_1', beta_1), ('beta_2', beta_2)):
             if not _is_real(beta) or not 0 <= beta < 1:

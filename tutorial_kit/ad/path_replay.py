@@ -25,6 +25,7 @@ from tutorial_kit.core.errors import interrupts_stay_interrupts
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.renderer.camera_rays import camera_rays
 from tutorial_kit.renderer.integrator import sample_radiance
+from tutorial_kit.renderer.traversal import ParamKind
 
 
 class PathReplay(dr.CustomOp):
@@ -72,6 +73,9 @@ class PathReplay(dr.CustomOp):
             with dr.suspend_grad():
                 δL = sample_radiance(self.integrator, dr.ADMode.Forward, self.scene, sampler, ray,
                                      state_in=self.state)[0]
+            # An integrator with no forward pass of its own may return its zero
+            # start (one lane), as Mitsuba 3 lets it: one value per ray here.
+            δL = bk.Color3f(δL) + dr.zeros(bk.Color3f, dr.width(ray.o))
         width, height = self.sensor.film().crop_size()
         image = self.sensor.film().develop(position, δL, self.spp)
         self.set_grad_out(bk.TensorXf(dr.ravel(image), shape=(height, width, 3)))
@@ -94,17 +98,25 @@ def parameter_copies(tracked, gradients, forward=False):
     Yields the copies; with ``forward=True`` each starts with its incoming
     gradient. The originals are put back afterwards.
     """
-    originals = [getattr(p.owner, p.attribute) for p in tracked]
+    # The very objects the owners hold, put back afterwards; of a texture, a
+    # tensor of its own (its tensor() is a view that the copy would change).
+    originals = [type(p.value())(p.value()) if p.kind is ParamKind.TEXTURE else p.value() for p in tracked]
     copies = []
     for parameter, original, gradient in zip(tracked, originals, gradients):
         copy = type(original)(dr.detach(original))
         dr.enable_grad(copy)
         if forward:
             dr.set_grad(copy, gradient)
-        setattr(parameter.owner, parameter.attribute, copy)
+        parameter.assign(copy)
         copies.append(copy)
+    if forward and any(p.kind is ParamKind.TEXTURE for p in tracked):
+        # A texture keeps its data in arrays derived from the tensor it was given;
+        # carry the incoming derivatives into them now, so that an integrator's
+        # dr.forward_to inside a loop finds them there.
+        dr.enqueue(dr.ADMode.Forward, copies)
+        dr.traverse(dr.ADMode.Forward, dr.ADFlag.ClearEdges)
     try:
         yield copies
     finally:
         for parameter, original in zip(tracked, originals):
-            setattr(parameter.owner, parameter.attribute, original)
+            parameter.assign(original)

@@ -11,7 +11,10 @@ seed, seed_grad, spp, spp_grad)``, so that its tutorials run unchanged; the
 tutorial's keywords (``optimizer``, ``unbiased``, ``sensor_index``) are
 accepted as well.
 """
+from __future__ import annotations
+
 import numbers
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 import drjit as dr
 
@@ -25,6 +28,11 @@ from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.camera_rays import camera_rays, pixel_rays
 from tutorial_kit.renderer.film import PixelFormat
 from tutorial_kit.renderer.film_channels import film_channels, rgb_channels, stack_channels
+
+if TYPE_CHECKING:       # names for the annotations only
+    from tutorial_kit.ad.optimizers import Optimizer
+    from tutorial_kit.ad.traverse import ParameterMap
+    from tutorial_kit.renderer.scene import Scene
 
 #: Above this many samples one render is split into passes, to bound memory:
 #: a pass keeps each sample's radiance (12 bytes) until it is averaged into
@@ -43,24 +51,63 @@ BYTES_PER_RECORDED_SAMPLE = 4096
 BYTES_PER_REPLAYED_SAMPLE = 128
 
 
-def render(scene, params=None, sensor=0, integrator=None, seed=None, seed_grad=None, spp=None,
-           spp_grad=None, *, optimizer=None, unbiased=None, sensor_index=None):
-    """Render ``scene`` as seen by ``sensor``; returns TensorXf (H, W, C).
+def render(scene: Scene, params: Optional[ParameterMap] = None, sensor: Union[int, Sensor] = 0,
+           integrator: Optional[Integrator] = None, seed: Optional[int] = None,
+           seed_grad: Optional[int] = None, spp: Union[int, Sequence[int], None] = None,
+           spp_grad: Optional[int] = None, *, optimizer: Optional[Optimizer] = None,
+           unbiased: Optional[bool] = None, sensor_index: Optional[int] = None) -> dr.ArrayBase:
+    """Render ``scene`` as seen by ``sensor``.
 
-    C is 3 (linear RGB) for the default film and an integrator without AOVs;
-    otherwise, as in Mitsuba 3, the film's pixel format chooses the colour
-    channels (1 for luminance, 3 for RGB or XYZ, plus alpha) and the
-    integrator's AOVs follow (:meth:`Integrator.output_channels`). The image
-    is the film's crop window.
+    Parameters
+    ----------
+    scene : Scene
+        What :func:`load_file`, :func:`load_string` or :func:`load_dict` returned.
+    params : ParameterMap, optional
+        Its entries with gradients enabled receive derivatives (default:
+        every scene parameter with gradients enabled).
+    sensor : int or Sensor
+        An index into ``scene.sensors()`` or a sensor object (``sensor_index``
+        is the same, by its older name).
+    integrator : Integrator, optional
+        Used instead of the scene's.
+    seed : int, optional
+        The same seed gives the same image; without one every call draws
+        fresh samples (unlike Mitsuba 3, whose default is 0).
+    seed_grad : int, optional
+        The derivative pass's seed (default: derived from ``seed``); it must
+        differ from ``seed``.
+    spp : int or (int, int), optional
+        Samples per pixel (0 or None: the sensor's sampler); a pair gives
+        ``(spp, spp_grad)``.
+    spp_grad : int, optional
+        Samples per pixel of the derivative pass (default: ``spp``).
+    optimizer : Optimizer, optional
+        The Mitsuba 2 tutorial's way: its parameters are tracked.
+    unbiased : bool, optional
+        ``False`` reuses the image's samples for the derivative pass (one pass
+        fewer, a biased gradient; finite-difference checks want exactly that).
+    sensor_index : int, optional
+        ``sensor`` under its older name.
 
-    ``params``: a ParameterMap whose entries with gradients enabled receive
-    derivatives (default: every scene parameter with gradients enabled).
-    ``sensor``: an index into ``scene.sensors()`` or a sensor object
-    (``sensor_index`` is the same, by its older name). ``integrator``: used
-    instead of the scene's. ``spp``: samples per pixel (0 or None: the
-    sensor's sampler). ``seed``: an int; the same seed gives the same image,
-    and without one every call draws fresh samples.
+    Returns
+    -------
+    TensorXf
+        The image, shape (H, W, C), on the active backend: the film's crop
+        window, linear radiance. C is 3 (linear RGB) for the default film and
+        an integrator without AOVs; otherwise, as in Mitsuba 3, the film's
+        pixel format chooses the colour channels (1 for luminance, 3 for RGB
+        or XYZ, plus alpha) and the integrator's AOVs follow
+        (:meth:`Integrator.output_channels`).
 
+    Raises
+    ------
+    RenderError
+        A bad argument (a sensor that does not exist, ``spp`` not positive,
+        ``seed == seed_grad``...) or a render that would not fit the sample
+        budget or memory, before anything is computed.
+
+    Notes
+    -----
     Derivatives are tracked whenever a parameter has gradients enabled (an
     ``optimizer`` enables them on its own). Like Mitsuba 3, the image's value
     and its derivatives then come from independent samples: the primal pass
@@ -129,7 +176,12 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
         seed_grad = mix64(seed) & 0x7FFFFFFF        # as Mitsuba 3 does: derived from the seed
     with dr.suspend_grad():
         primal = _render_primal(scene, sensor, integrator, spp, seed, width, height, channels)
-    if _replays_paths(integrator, tracked) or channels:
+    if _replays_paths(integrator, tracked):
+        # Replay differentiates the radiance only; alpha and AOVs carry no derivatives
+        # here, so the primal pass's serve (the image takes their values from it anyway).
+        rgb = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked, width, height)[0]
+        differentiable = (rgb, primal[1], primal[2])
+    elif channels:
         differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
                                                 width, height, channels)
     else:

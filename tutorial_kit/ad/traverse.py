@@ -11,6 +11,9 @@ every assignment (shape, type, range) before it touches the scene, and
 :meth:`ParameterMap.update` tells changed objects to refresh what depends
 on them (e.g. the BVH after vertices move).
 """
+from __future__ import annotations
+
+from typing import Any, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 import re
 
 import drjit as dr
@@ -59,8 +62,26 @@ class _Collector(TraversalCallback):
         return cls if count == 0 else f'{cls}_{count}'
 
 
-def traverse(obj):
-    """All parameters of ``obj`` (usually a scene) as a :class:`ParameterMap`."""
+def traverse(obj: Any) -> ParameterMap:
+    """All parameters of ``obj`` (usually a scene), by name.
+
+    Parameters
+    ----------
+    obj : Scene or Plugin
+        The scene, or one of its objects (whose own parameters are then named
+        without a prefix).
+
+    Returns
+    -------
+    ParameterMap
+        Every parameter under Mitsuba's names (``red.reflectance.value``);
+        differentiable ones are marked ``*`` when printed.
+
+    Raises
+    ------
+    ParameterError
+        ``obj`` is not a scene or one of its objects.
+    """
     from tutorial_kit.renderer.plugin import Plugin
     if not isinstance(obj, Plugin):
         raise ParameterError(f'traverse expects a scene or one of its objects, '
@@ -84,46 +105,55 @@ class ParameterMap:
         self._parameters = dict(parameters)
         self._scene = scene
         self._dirty = {}
+        # Keys read since the last update, with the Dr.Jit variables their values
+        # were then: a value changed in place (dr.enable_grad(params[key]), a
+        # texture's tensor) counts as changed, as in Mitsuba 3.
+        self._read = {}
 
     # -- reading -----------------------------------------------------------------------
-    def __getitem__(self, key):
-        parameter = self.parameter(key)
-        return getattr(parameter.owner, parameter.attribute)
+    def __getitem__(self, key: str) -> Any:
+        value = self.parameter(key).value()
+        self._read.setdefault(key, _variables(value))
+        return value
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return isinstance(key, str) and key in self._parameters
 
     def __delitem__(self, key):
         raise ParameterError('parameters cannot be deleted from a ParameterMap; '
                              'select the ones to keep with keep([...])')
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._parameters)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._parameters)
 
-    def keys(self):
+    def keys(self) -> List[str]:
+        """The parameters' names, in traversal order."""
         return list(self._parameters)
 
-    def items(self):
+    def items(self) -> List[Tuple[str, Any]]:
+        """``(name, current value)`` pairs."""
         return [(key, self[key]) for key in self._parameters]
 
-    def differentiable_keys(self):
+    def differentiable_keys(self) -> List[str]:
+        """The names of the parameters that derivatives can reach."""
         return [k for k, p in self._parameters.items() if p.differentiable]
 
-    def is_differentiable(self, key):
+    def is_differentiable(self, key: str) -> bool:
+        """Whether derivatives can reach ``key``."""
         return self.parameter(key).differentiable
 
     def __repr__(self):
         lines = [('  * ' if p.differentiable else '    ') + key for key, p in self._parameters.items()]
         return 'ParameterMap[\n' + ',\n'.join(lines) + ('\n' if lines else '') + ']'
 
-    def flags(self, key):
+    def flags(self, key: str) -> Any:
         """The :class:`~tutorial_kit.renderer.traversal.ParamFlags` of ``key``."""
         return self.parameter(key).flags
 
-    def parameter(self, key):
+    def parameter(self, key: str) -> Any:
         """The :class:`~tutorial_kit.renderer.traversal.Parameter` record of ``key``:
         its owner, attribute, kind and flags."""
         if not isinstance(key, str):
@@ -135,8 +165,20 @@ class ParameterMap:
         return self._parameters[key]
 
     # -- selecting -----------------------------------------------------------------------
-    def keep(self, keys):
-        """Keep only ``keys``: a list of names, or a regular expression (a str)."""
+    def keep(self, keys: Union[str, Iterable[str]]) -> None:
+        """Keep only some parameters.
+
+        Parameters
+        ----------
+        keys : str or list of str
+            A regular expression that whole names must match
+            (``'.*reflectance.*'``), or a list of names.
+
+        Raises
+        ------
+        ParameterError
+            An unknown name, a pattern that matches nothing or is not valid.
+        """
         if isinstance(keys, str):
             try:
                 pattern = re.compile(keys)
@@ -155,31 +197,39 @@ class ParameterMap:
         self._parameters = {k: p for k, p in self._parameters.items() if k in selected}
 
     # -- writing ------------------------------------------------------------------------
-    def __setitem__(self, key, value):
+    def __setitem__(self, key: str, value: Any) -> None:
         parameter = self.parameter(key)
         new_value = _convert(key, parameter, value)     # raises before anything changes
         with interrupts_deferred():
             # Marked first: a change that is in place is always refreshed by update().
             self._dirty = _with_key(self._dirty, parameter.owner, key)
-            setattr(parameter.owner, parameter.attribute, new_value)
+            parameter.assign(new_value)
 
-    def set_dirty(self, key):
+    def set_dirty(self, key: str) -> None:
         """Mark ``key`` as changed in place, so that :meth:`update` refreshes its owner."""
         parameter = self.parameter(key)
         self._dirty = _with_key(self._dirty, parameter.owner, key)
 
-    def update(self, values=None):
+    def update(self, values: Optional[Mapping[str, Any]] = None) -> List[str]:
         """Let every object whose parameters changed refresh its derived state.
-
-        ``values``: optionally a mapping (such as an optimizer) whose entries
-        are first assigned to the keys of this map that it shares, as in
-        Mitsuba 3's ``params.update(opt)``; its other keys are ignored.
 
         All or nothing: every value is checked before any is stored, and if
         storing or refreshing fails (or is interrupted), the previous values
         are put back and refreshed, so that the scene is as before; Ctrl-C
         during the commit takes effect once it has finished, so that the
-        scene is as after. Returns the keys refreshed.
+        scene is as after.
+
+        Parameters
+        ----------
+        values : mapping, optional
+            A mapping (such as an optimizer) whose entries are first assigned
+            to the keys of this map that it shares, as in Mitsuba 3's
+            ``params.update(opt)``; its other keys are ignored.
+
+        Returns
+        -------
+        list of str
+            The names of the parameters that had changed.
         """
         return self._commit(self.checked(values))
 
@@ -202,21 +252,25 @@ class ParameterMap:
         optimizer advancing its own state with the scene's)."""
         parameters = {key: self.parameter(key) for key in checked}
         previous = {key: parameter.value() for key, parameter in parameters.items()}
+        read = self._read
         dirty = self._dirty
+        for key in self._changed_in_place():
+            dirty = _with_key(dirty, self._parameters[key].owner, key)
         for key, parameter in parameters.items():
             dirty = _with_key(dirty, parameter.owner, key)
         # A Ctrl-C held back here is raised once the commit is complete (the
         # scene as after); any exception inside it rolls back (as before).
         with interrupts_deferred():
             try:
-                self._dirty = dirty
+                self._dirty, self._read = dirty, {}
                 for key, value in checked.items():
-                    setattr(parameters[key].owner, parameters[key].attribute, value)
+                    parameters[key].assign(value)
                 self._refresh(dirty)
                 self._dirty = {}
                 if on_success is not None:
                     on_success()
             except BaseException:
+                self._read = read
                 self._roll_back(parameters, previous, dirty)
                 raise
         return [key for _, keys in dirty.values() for key in sorted(keys)]
@@ -226,19 +280,30 @@ class ParameterMap:
         the owners stay marked, so that the next update() refreshes them."""
         self._dirty = dirty
         for key, value in previous.items():
-            setattr(parameters[key].owner, parameters[key].attribute, value)
+            parameters[key].assign(value)
         try:
             self._refresh(dirty)
             self._dirty = {}
         except Exception:       # the caller raises the first error; the marks stay
             pass
 
+    def _changed_in_place(self):
+        """Keys read since the last update whose value now holds other Dr.Jit
+        variables (``dr.enable_grad(params[key])``, a texture's tensor changed
+        in place): changed, as in Mitsuba 3."""
+        return [key for key, variables in self._read.items()
+                if key in self._parameters and variables is not None
+                and _variables(self._parameters[key].value()) != variables]
+
     def _refresh(self, dirty):
         """Call ``parameters_changed`` on each owner in ``dirty``, then on the scene."""
         for owner, keys in dirty.values():
             if hasattr(owner, 'parameters_changed'):
                 owner.parameters_changed(set(keys))
-        if self._scene is not None and hasattr(self._scene, 'parameters_changed'):
+        from tutorial_kit.renderer.scene import Scene
+        # A scene rebuilds what joins its objects; an object traversed on its
+        # own (a plugin) was told above, with its keys.
+        if isinstance(self._scene, Scene):
             self._scene.parameters_changed([owner for owner, _ in dirty.values()])
 
 
@@ -247,6 +312,12 @@ def _with_key(dirty, owner, key):
     never changed in place, so that a failed commit can return to the old one."""
     entry = dirty.get(id(owner), (owner, frozenset()))
     return {**dirty, id(owner): (owner, entry[1] | {key})}
+
+
+def _variables(value):
+    """The Dr.Jit variables (and their AD nodes) that ``value`` holds, or None
+    for a value that is not a Dr.Jit array (its changes are assignments)."""
+    return tuple(dr.detail.collect_indices(value)) if dr.is_array_v(value) else None
 
 
 # -- checking assignments ------------------------------------------------------------------
@@ -413,6 +484,20 @@ def _tensor(key, parameter, current, value):
     return bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32)), shape)
 
 
+def _texture(key, parameter, current, value):
+    """A TensorXf for a Dr.Jit texture: as many dimensions as now (the last the
+    channels), any resolution; Dr.Jit tensors keep their derivatives."""
+    if not isinstance(value, bk.TensorXf):
+        values = _floats(key, value, f'an array of {len(current.shape)} dimensions')
+        value = bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32).ravel()), values.shape)
+    if len(value.shape) != len(current.shape) or 0 in value.shape:
+        raise ParameterError(f'"{key}" is a texture of {len(current.shape)} dimensions '
+                             f'{tuple(current.shape)}; got a tensor of shape {tuple(value.shape)}')
+    if not dr.all(dr.isfinite(dr.detach(value.array))):
+        raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+    return value
+
+
 def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
     texcoords may also be emptied."""
@@ -453,7 +538,7 @@ def _faces(key, parameter, current, value):
 
 #: The checks and conversion of an assignment, by parameter kind.
 _CONVERTERS = {
-    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor,
+    ParamKind.COLOR: _color, ParamKind.FLOAT: _float, ParamKind.TENSOR: _tensor, ParamKind.TEXTURE: _texture,
     ParamKind.POSITIONS: _vertex_attribute, ParamKind.NORMALS: _vertex_attribute,
     ParamKind.TEXCOORDS: _vertex_attribute, ParamKind.FACES: _faces, ParamKind.MATRIX: _matrix,
     ParamKind.TRANSFORM: _transform,

@@ -25,7 +25,7 @@ UInt = Int = Mask = Point2u = Vector2u = Point2i = Vector2i = Vector3u = Vector3
 name = None
 
 TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
-               'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32')
+               'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32', 'Texture1f', 'Texture2f', 'Texture3f')
 
 #: Mitsuba 3's names for the roles a 3- or 2-vector plays. Mitsuba gives each
 #: role its own type (a point moves under a translation, a vector does not);

@@ -67,6 +67,36 @@ class ScalarBoundingBox3f:
         self.min = dr.minimum(self.min, ScalarArray3f(*(float(v) for v in low)))
         self.max = dr.maximum(self.max, ScalarArray3f(*(float(v) for v in high)))
 
+    def ray_intersect(self, ray):
+        """Where rays cross the box: ``(hit, mint, maxt)``, as Mitsuba 3's
+        ``BoundingBox3f.ray_intersect``.
+
+        ``ray``: anything with ``o`` and ``d`` (a Ray3f; JIT or scalar arrays).
+        ``mint``, ``maxt``: the distances along each ray at which it enters and
+        leaves the box's slabs (Float; ``mint`` is negative for a ray that
+        starts inside); ``hit`` (Bool): whether the slabs' intervals overlap
+        (the line meets the box; a ray with ``maxt < 0`` points away from it).
+        The slab test of Williams, Barrus, Morley and Shirley, "An Efficient
+        and Robust Ray-Box Intersection Algorithm" (JGT 2005): a direction
+        component of 0 gives infinite slab distances, which the comparisons
+        below pass over without producing NaN.
+        """
+        vector = type(ray.d)
+        low, high = vector(*self.min), vector(*self.max)
+        d_rcp = dr.rcp(ray.d)
+        positive = d_rcp >= 0
+        t_min = (dr.select(positive, low, high) - ray.o) * d_rcp
+        t_max = (dr.select(positive, high, low) - ray.o) * d_rcp
+        hit = dr.any(ray.d != 0)
+        mint, maxt = t_min.x, t_max.x
+        for axis in (1, 2):
+            a_min, a_max = t_min[axis], t_max[axis]
+            hit = hit & ~((mint > a_max) | (a_min > maxt))
+            # NaN-safe: an infinite or NaN slab distance leaves the other one.
+            mint = dr.select((mint > a_min) | ~dr.isfinite(a_min), mint, a_min)
+            maxt = dr.select((maxt < a_max) | ~dr.isfinite(a_max), maxt, a_max)
+        return hit, mint, maxt
+
     def bounding_sphere(self):
         """``(center, radius)`` of the sphere through the box's corners."""
         center = self.center()

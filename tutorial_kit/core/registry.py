@@ -20,7 +20,7 @@ REGISTRY = {}
 
 #: The XML tags that create objects.
 CATEGORIES = ('scene', 'integrator', 'sensor', 'film', 'rfilter', 'sampler',
-              'bsdf', 'emitter', 'shape', 'texture')
+              'bsdf', 'emitter', 'shape', 'texture', 'volume')
 
 #: category -> the base class its objects derive from (filled by the renderer layer).
 INTERFACES = {}

@@ -43,8 +43,11 @@ short codecs for the formats without a suitable maintained writer on PyPI
 (Pillow writes single-channel PFM only and no RGBE; imageio delegates both
 to a plugin that downloads a binary).
 """
+from __future__ import annotations
+
 import numbers
 import os
+from typing import Any, Optional, Tuple, Union
 import secrets
 from pathlib import Path
 
@@ -71,7 +74,8 @@ JPEG_MAX_SIZE = 65535
 # Public entry points
 # ---------------------------------------------------------------------------
 
-def write_bitmap(path, image, crop_size=None, colormap=None, vmax=None):
+def write_bitmap(path: Union[str, os.PathLike], image: Any, crop_size: Optional[Tuple[int, int]] = None,
+                 colormap: Optional[str] = None, vmax: Optional[float] = None) -> None:
     """Write ``image`` to ``path``; the extension chooses the format.
 
     Args:
@@ -90,7 +94,7 @@ def write_bitmap(path, image, crop_size=None, colormap=None, vmax=None):
             resulting RGB colours are written as they are, without the sRGB
             curve (they already are display colours).
         vmax: the positive value mapped to the colormap's end; by default the
-            99th percentile of |value|, so that a few outliers do not
+            99th percentile of ``abs(value)``, so that a few outliers do not
             flatten the rest. Only meaningful with ``colormap``: giving it
             without one is an error.
 
@@ -125,7 +129,7 @@ def write_bitmap(path, image, crop_size=None, colormap=None, vmax=None):
         raise ImageError(f'cannot write the image: {error.strerror or error}', path=path) from None
 
 
-def read_bitmap(path):
+def read_bitmap(path: Union[str, os.PathLike]) -> np.ndarray:
     """Read an image written by :func:`write_bitmap` (or another program).
 
     Returns a float32 numpy array of shape (height, width, channels) holding

@@ -26,7 +26,10 @@ The same checks, limits and plugin creation as for XML files apply
 (``sphere.bsdf: unknown bsdf plugin "x"``); a failed load leaves
 nothing half-built behind.
 """
+from __future__ import annotations
+
 import numbers
+from typing import Any, Dict
 
 import numpy as np
 
@@ -41,11 +44,30 @@ from tutorial_kit.io.properties import Properties, python_entry
 _OWN_KEYS = ('type', 'id')
 
 
-def load_dict(description, parallel=True, optimize=True):
-    """The scene (``'type': 'scene'``) or the one plugin that ``description`` describes.
+def load_dict(description: Dict[str, Any], parallel: bool = True, optimize: bool = True) -> Any:
+    """The scene or the one plugin that a Python dictionary describes, as in Mitsuba 3.
 
-    ``parallel`` and ``optimize`` are accepted for Mitsuba 3's signature and
-    change nothing here.
+    Parameters
+    ----------
+    description : dict
+        ``{'type': 'scene', 'name': {'type': 'sphere', ...}, ...}`` for a
+        scene, or one plugin's ``{'type': ..., ...}``. Values may be numbers,
+        colours (``{'type': 'rgb', 'value': [...]}``), transforms, nested
+        plugin dictionaries, references (``{'type': 'ref', 'id': ...}``) and
+        objects already loaded.
+    parallel, optimize : bool
+        Accepted for Mitsuba 3's signature; they change nothing here.
+
+    Returns
+    -------
+    Scene or Plugin
+        The scene when ``description['type'] == 'scene'``, else the plugin.
+
+    Raises
+    ------
+    SceneError
+        Naming the entry's key path (``sphere.bsdf.reflectance``) and what
+        was wrong with it.
     """
     if not isinstance(description, dict):
         raise SceneError(f'load_dict expects a dict, got {type(description).__name__}')

@@ -3,8 +3,11 @@
 A render is a Dr.Jit ``TensorXf`` of shape (height, width, 3). Left as the
 last expression of a cell, IPython would print its numbers. Registering a
 PNG formatter for the tensor type makes Jupyter show the picture instead
-(the text stays available to front ends that cannot draw). Tensors that are
-not images (other shapes) keep their text.
+(the text stays available to front ends that cannot draw). Only tensors
+shaped like an image, (height, width, channels) with 1, 3 or 4 channels,
+are drawn; every other tensor keeps its text. A 2-D tensor in particular
+is printed: it is far more often a matrix (a 3 x 3 rotation, a Jacobian)
+than a picture, and JupyterLab shows the picture instead of the numbers.
 """
 import sys
 
@@ -15,11 +18,12 @@ MAX_SIDE = 8192
 
 
 def tensor_png(tensor):
-    """PNG bytes of an image-shaped tensor (linear values, sRGB-encoded for the
-    screen), or None for any other tensor, which IPython then prints."""
+    """PNG bytes of an image-shaped tensor, (H, W, 1), (H, W, 3) or (H, W, 4)
+    of linear values (sRGB-encoded for the screen), or None for any other
+    tensor (2-D ones included), which IPython then prints."""
     from tutorial_kit.io.image import Bitmap
     shape = tuple(tensor.shape)
-    if not (len(shape) == 3 and shape[2] in (1, 3, 4) or len(shape) == 2):
+    if not (len(shape) == 3 and shape[2] in (1, 3, 4)):
         return None
     if not (0 < min(shape[:2]) and max(shape[:2]) <= MAX_SIDE):
         return None

@@ -12,6 +12,8 @@ half-built scene behind. Bounds on nesting (:data:`MAX_NESTING_DEPTH`,
 :data:`MAX_OBJECT_TREE`, :data:`MAX_INCLUDE_DEPTH`) and on numbers (32-bit
 ranges) keep a small file from causing unbounded work or non-finite values.
 """
+from __future__ import annotations
+
 import contextlib
 import os
 import re
@@ -19,6 +21,7 @@ import stat
 import sys
 import warnings
 import xml.parsers.expat
+from typing import Any, Union
 
 import numpy as np
 
@@ -65,7 +68,8 @@ _ALLOWED_CHILDREN = {
     'shape': {'bsdf': 1, 'emitter': 1},
     'bsdf': {'bsdf': None, 'texture': None},
     'emitter': {'texture': None},
-    'texture': {'texture': None},
+    'texture': {'texture': None, 'volume': None},
+    'volume': {},
     'integrator': {},
     'sampler': {},
     'rfilter': {},
@@ -97,14 +101,35 @@ class Node:
 
 # -- public entry points ----------------------------------------------------------
 
-def load_file(path, /, update_scene=False, parallel=True, optimize=True, **parameters):
+def load_file(path: Union[str, bytes, os.PathLike], /, update_scene: bool = False, parallel: bool = True,
+              optimize: bool = True, **parameters: Any) -> Any:
     """Load the scene in the XML file ``path``.
 
-    Keyword arguments set ``$name`` parameters and take precedence over the
-    file's ``<default>`` values, e.g. ``load_file('cbox.xml', spp=16)``; one
-    that sets no parameter of the file is refused (a SceneError naming the
-    nearest parameter), as in Mitsuba 3. ``update_scene``, ``parallel`` and
-    ``optimize`` are accepted for Mitsuba 3's signature and change nothing here.
+    Parameters
+    ----------
+    path : str or os.PathLike
+        A Mitsuba scene file, of format version 0.x to 3.x (older names are
+        upgraded on load). Files it names (meshes, images, ``<include>``)
+        are looked up beside it, then in :func:`file_resolver`'s folders.
+    update_scene, parallel, optimize : bool
+        Accepted for Mitsuba 3's signature; they change nothing here.
+    **parameters
+        Values of the file's ``$name`` parameters, which take precedence over
+        its ``<default>`` values, e.g. ``load_file('cbox.xml', spp=16)``.
+
+    Returns
+    -------
+    Scene
+        The scene (a :class:`~tutorial_kit.renderer.scene.Scene`), or the one
+        plugin the file describes when its root is not a ``<scene>``.
+
+    Raises
+    ------
+    SceneError
+        An :class:`XMLError` for a file that cannot be read or parsed, a
+        :class:`PluginError` for an unknown plugin or a bad property, always
+        naming the file and the element; a keyword that sets no parameter of
+        the file is refused too, naming the nearest one, as in Mitsuba 3.
     """
     if isinstance(path, bytes):
         path = os.fsdecode(path)
@@ -115,8 +140,26 @@ def load_file(path, /, update_scene=False, parallel=True, optimize=True, **param
     return loader.load_scene(_parse_file(path))
 
 
-def load_string(text, /, base_dir=".", update_scene=False, parallel=True, optimize=True, **parameters):
-    """Load a scene from an XML string; relative file names resolve in ``base_dir``."""
+def load_string(text: Union[str, bytes], /, base_dir: Union[str, os.PathLike] = ".", update_scene: bool = False,
+                parallel: bool = True, optimize: bool = True, **parameters: Any) -> Any:
+    """Load a scene from an XML string.
+
+    Parameters
+    ----------
+    text : str or bytes
+        The scene in Mitsuba's XML format.
+    base_dir : str or os.PathLike
+        Where relative file names in ``text`` (meshes, images) are resolved.
+    update_scene, parallel, optimize : bool
+        Accepted for Mitsuba 3's signature; they change nothing here.
+    **parameters
+        Values of ``$name`` parameters, as for :func:`load_file`.
+
+    Returns
+    -------
+    Scene
+        The scene, or the one plugin ``text`` describes.
+    """
     if not isinstance(text, (str, bytes)):
         raise XMLError(f'load_string expects the XML text (str or bytes), got {type(text).__name__}')
     if not isinstance(base_dir, (str, os.PathLike)):

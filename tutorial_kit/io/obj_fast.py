@@ -20,6 +20,7 @@ reader reads the whole file.
 """
 from __future__ import annotations
 
+import warnings
 from typing import NamedTuple
 
 import numpy as np
@@ -209,7 +210,7 @@ def _parse(text, dtype):
     (each step converts half of what is left, so about one more pass).
     """
     try:
-        return np.fromstring(text, dtype=dtype, sep=' '), None
+        return _numbers(text, dtype), None
     except ValueError:
         pass
     ends = np.flatnonzero(np.frombuffer(text, np.uint8) == _NEWLINE)
@@ -218,11 +219,26 @@ def _parse(text, dtype):
         middle = (low + high) // 2
         start = ends[low - 1] + 1 if low else 0
         try:
-            np.fromstring(text[start:ends[middle - 1] + 1], dtype=dtype, sep=' ')
+            _numbers(text[start:ends[middle - 1] + 1], dtype)
             low = middle
         except ValueError:
             high = middle
     return None, low
+
+
+def _numbers(text, dtype):
+    """``np.fromstring(text, sep=' ')``, raising ValueError on anything but numbers.
+
+    NumPy 2.3 raises ValueError there; older releases stop at the first bad
+    token with a DeprecationWarning and return what came before, which is
+    turned into the same ValueError here.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', DeprecationWarning)
+        try:
+            return np.fromstring(text, dtype=dtype, sep=' ')
+        except DeprecationWarning as warning:
+            raise ValueError(str(warning)) from None
 
 
 class _Lines:

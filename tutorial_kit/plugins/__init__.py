@@ -17,4 +17,5 @@ from tutorial_kit.plugins.integrators import (aov, direct, direct_projective, pa
 from tutorial_kit.plugins.samplers import independent  # noqa: F401
 from tutorial_kit.plugins.sensors import batch, orthographic, perspective  # noqa: F401
 from tutorial_kit.plugins.shapes import cube, cylinder, disk, obj, ply, rectangle, sphere  # noqa: F401
-from tutorial_kit.plugins.textures import bitmap, checkerboard, mesh_attribute, srgb, uniform  # noqa: F401
+from tutorial_kit.plugins.textures import bitmap, checkerboard, mesh_attribute, srgb, uniform, volume  # noqa: F401
+from tutorial_kit.plugins.volumes import grid  # noqa: F401

@@ -120,7 +120,9 @@ class Integrator(Plugin):
 class ADIntegrator(Integrator):
     """An integrator with Mitsuba 3's depth parameters: ``max_depth``
     (:data:`DEFAULT_MAX_DEPTH`; -1 = unlimited, stored as :data:`UNLIMITED`)
-    and ``rr_depth`` (5), the depth at which Russian roulette starts.
+    and ``rr_depth`` (5), the depth at which Russian roulette starts; and
+    ``hide_emitters`` (false), which ``sample`` may honour, as Mitsuba 3's
+    ``ADIntegrator`` reads them.
 
     ``props``: the element's Properties (default: none given, all defaults),
     as Mitsuba 3's ``ADIntegrator(props)``.
@@ -131,6 +133,7 @@ class ADIntegrator(Integrator):
         props = Properties('') if props is None else props
         self.max_depth = read_depth(props, 'max_depth', self.DEFAULT_MAX_DEPTH)
         self.rr_depth = read_depth(props, 'rr_depth', 5)
+        self.hide_emitters = props.bool('hide_emitters', False)
 
     @property
     def max_depth(self):
@@ -234,6 +237,17 @@ def skip_area_emitters(scene, ray, active=True):
         si = scene.ray_intersect(Ray3f(origin, direction), skip)
         skip &= si.is_valid() & scene.is_emitter(si)
     return Ray3f(origin, direction, ray.maxt, ray.time)
+
+
+def solid_angle_to_area_jacobian(o, p, n, active=True):
+    """|dA/dω| = |cos θ| / ||p - o||², the Jacobian of the change from solid angle at
+    ``o`` to area at ``p`` (normal ``n``); 0 where not ``active`` (Mitsuba 3's helper of
+    the same name). A path that samples directions and then moves the hit point
+    differentiates it (``prb_basic``). Arrays: Point3f, Point3f, Normal3f, Bool; returns Float."""
+    d = p - o
+    distance_squared = dr.squared_norm(d)
+    cos_theta = dr.abs(dr.dot(n, dr.normalize(d)))
+    return dr.select(active & (distance_squared > 0), cos_theta / distance_squared, 0.0)
 
 
 def evaluated_loops():

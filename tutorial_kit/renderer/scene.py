@@ -56,6 +56,7 @@ from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.texture import Texture, shape_reading_textures
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import SHADOW_EPSILON, DirectionSample3f, SurfaceInteraction3f, miss
+from tutorial_kit.renderer.preliminary_intersection import PreliminaryIntersection3f
 from tutorial_kit.renderer.triangle import ray_triangle
 from tutorial_kit.renderer.traversal import ParamFlags
 
@@ -357,6 +358,53 @@ class Scene(Plugin):
             hit.prim_index = dr.zeros(bk.UInt32, width)
             hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(shape.bsdf), width)
             hit.wi = hit.sh_frame.to_local(-direction)
+            si = dr.select(mine, hit, si)
+        return si
+
+    def ray_intersect_preliminary(self, ray, *args, active=True, coherent=None, reorder=None,
+                                  reorder_hint=None, reorder_hint_bits=None):
+        """The nearest hit along each ray, found but not yet computed (Mitsuba 3's
+        ``ray_intersect_preliminary(ray, coherent, active)``): a
+        :class:`~tutorial_kit.renderer.preliminary_intersection.PreliminaryIntersection3f`
+        whose ``compute_surface_interaction(ray)`` gives what :meth:`ray_intersect`
+        returns. The search runs outside automatic differentiation."""
+        active = bk.Bool(_trailing_active(args, active, _INTERSECT_ACTIVE))
+        PreliminaryIntersection3f.scene = self
+        origin, direction = dr.detach(ray.o), dr.detach(ray.d)
+        width = max(dr.width(origin), dr.width(direction), dr.width(active))
+        t = dr.full(bk.Float, dr.inf, width)
+        prim = dr.full(bk.UInt32, INVALID_INDEX, width)
+        shape = dr.full(bk.UInt32, INVALID_INDEX, width)
+        if self.meshes:
+            t, prim, _, _ = self.bvh.intersect(origin, direction, dr.detach(ray.maxt), active, barycentrics=False)
+            hit = prim != INVALID_INDEX
+            shape = dr.select(hit, dr.gather(bk.UInt32, self.triangle_shape, prim, hit), shape)
+            t = dr.select(hit, t, dr.inf)
+        search = Ray3f(origin, direction, dr.detach(ray.maxt))
+        for index, analytic in self.analytic:
+            search.maxt = dr.minimum(t, dr.detach(ray.maxt))
+            t_shape = analytic.ray_intersect_preliminary(search, active)
+            closer = active & (t_shape < search.maxt) & (t_shape < t)
+            t = dr.select(closer, t_shape, t)
+            shape = dr.select(closer, index, shape)
+            prim = dr.select(closer, INVALID_INDEX, prim)
+        return PreliminaryIntersection3f(t, prim, shape)
+
+    def surface_interaction(self, pi, ray, active=True):
+        """The SurfaceInteraction3f of the hit ``pi`` (a PreliminaryIntersection3f)
+        along ``ray``, computed as :meth:`ray_intersect` computes it."""
+        active = bk.Bool(active) & pi.is_valid()
+        width = max(dr.width(ray.o), dr.width(pi.t))
+        triangles = active & (pi.prim_index != INVALID_INDEX)
+        si = self._intersect_triangles(ray, triangles, t=pi.t, prim=pi.prim_index) \
+            if self.meshes else miss(width, ray.d)
+        for index, shape in self.analytic:
+            mine = active & (pi.prim_index == INVALID_INDEX) & (pi.shape_index == index)
+            hit = shape.compute_surface_interaction(ray, pi.t, mine)
+            hit.shape = dr.full(bk.UInt32, index, width)
+            hit.prim_index = dr.zeros(bk.UInt32, width)
+            hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(shape.bsdf), width)
+            hit.wi = hit.sh_frame.to_local(-ray.d)
             si = dr.select(mine, hit, si)
         return si
 

@@ -84,6 +84,10 @@ class ParamKind(enum.Enum):
     ARRAY = 'array'
     #: A Python number (float, int or bool) that stays one.
     SCALAR = 'scalar'
+    #: The TensorXf of a Dr.Jit texture (``Texture3f``...): a tensor of as many
+    #: dimensions, whose resolution may change (a grid upsampled between
+    #: stages of an optimisation); the texture is given it with ``set_tensor``.
+    TEXTURE = 'texture'
 
     @property
     def is_geometry(self):
@@ -110,7 +114,12 @@ class ParamKind(enum.Enum):
 
 class Parameter:
     """Where a parameter lives (``getattr(owner, attribute)``), its kind, flags
-    and the :class:`~tutorial_kit.core.value_ranges.ValueRange` of its values."""
+    and the :class:`~tutorial_kit.core.value_ranges.ValueRange` of its values.
+
+    A parameter of kind :attr:`ParamKind.TEXTURE` is the tensor of the Dr.Jit
+    texture that the attribute holds: :meth:`value` reads it and
+    :meth:`assign` hands the texture a new one.
+    """
 
     def __init__(self, owner, attribute, kind, flags, value_range=None):
         self.owner, self.attribute = owner, attribute
@@ -126,7 +135,23 @@ class Parameter:
         return bool(self.flags & ParamFlags.ReadOnly)
 
     def value(self):
-        return getattr(self.owner, self.attribute)
+        """The value the owner uses now."""
+        held = getattr(self.owner, self.attribute)
+        # A texture's tensor() is a view of its data, as in Mitsuba 3 (so that
+        # dr.enable_grad(params[key]) reaches the texture); set_tensor changes it.
+        return held.tensor() if self.kind is ParamKind.TEXTURE else held
+
+    def assign(self, value):
+        """Make ``value`` (already checked) the owner's: its attribute, or its texture's tensor."""
+        if self.kind is ParamKind.TEXTURE:
+            texture = getattr(self.owner, self.attribute)
+            texture.set_tensor(value)
+            # Bring the texture's tensor() view up to date at once: the owner's
+            # parameters_changed may call update_inplace(), which rebuilds the
+            # texture from that view and would otherwise restore the old values.
+            texture.tensor()
+        else:
+            setattr(self.owner, self.attribute, value)
 
 
 class Traversable:
@@ -184,6 +209,8 @@ class TraversalCallback:
             raise PluginError(f'{type(owner).__name__}.traverse: cannot tell what kind of parameter '
                               f'"{name}" is ({type(value).__name__}); pass kind=ParamKind...')
         attribute = attribute or _attribute_holding(owner, name, value)
+        if is_texture(getattr(owner, attribute, None)):
+            kind = ParamKind.TEXTURE
         self.put_parameter(name, Parameter(owner, attribute, kind, flags, value_range))
 
     def put_object(self, name, obj, flags):
@@ -193,13 +220,25 @@ class TraversalCallback:
         """A :class:`Parameter` called ``name`` of the object being traversed."""
 
 
+def is_texture(value):
+    """Whether ``value`` is a Dr.Jit texture (``Texture1f``, ``Texture3f``...)."""
+    return getattr(type(value), 'IsTexture', False) is True
+
+
 def _attribute_holding(owner, name, value):
     """The attribute of ``owner`` that holds ``value``: the one called ``name`` if it
-    does, else the only one holding this very object."""
+    does, else the only one holding this very object; a Dr.Jit texture holds
+    the tensor its ``tensor()`` returns (Mitsuba 3's ``cb.put('sigmat',
+    self.sigmat.tensor(), ...)``)."""
     attributes = getattr(owner, '__dict__', {})
     if attributes.get(name) is value:
         return name
-    holders = [key for key, held in attributes.items() if held is value]
+
+    def holds(held):
+        return held is value or (is_texture(held) and held.tensor() is value)
+    if holds(attributes.get(name)):
+        return name
+    holders = [key for key, held in attributes.items() if holds(held)]
     if len(holders) != 1:
         found = 'none' if not holders else 'several (' + ', '.join(holders) + ')'
         raise PluginError(f'{type(owner).__name__}.traverse: "{name}" must be the value of one '

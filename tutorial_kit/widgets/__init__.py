@@ -11,6 +11,7 @@ The notebooks stay short because the code they use lives here::
     widgets.GradientViewer(scene).display()
     widgets.BSDFExplorer('roughconductor').display()
     widgets.PoseExplorer(widgets.PoseProblem(scene, key)).display()
+    widgets.ViewComparison(reference_views, reconstructed_views).display()
 
 Every widget works in two settings:
 
@@ -33,8 +34,8 @@ This package is not imported by
 """
 from .bsdf_explorer import BSDFExplorer
 from .convergence_figures import history_figure, show_history
-from .exercises import check
-from .figures import (error_curves_figure, figure_png, gradient_figure, images_figure,
+from .exercises import ExerciseNotPassed, check
+from .figures import (draw_gradient, error_curves_figure, figure_png, gradient_figure, images_figure,
                       plot_error_curves, png_bytes, show_figure, show_gradient, show_images)
 from .gradient_viewer import GradientViewer
 from .optimisation_dashboard import OptimisationDashboard
@@ -42,9 +43,11 @@ from .optimisation_loop import OPTIMIZERS, OptimisationLoop, RunSettings
 from .parameter_browser import ParameterBrowser
 from .pose_explorer import PoseExplorer, PoseProblem, estimate_pose
 from .render_explorer import RenderExplorer
+from .view_comparison import ViewComparison
 
 __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'gradient_figure', 'error_curves_figure', 'show_figure', 'figure_png', 'png_bytes',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
            'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer', 'PoseExplorer',
-           'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check']
+           'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check',
+           'ExerciseNotPassed', 'draw_gradient', 'ViewComparison']

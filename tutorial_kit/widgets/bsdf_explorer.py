@@ -159,12 +159,16 @@ class BSDFExplorer:
         lobe.plot(angles, values, color='tab:blue')
         for angle, energy in spokes:
             lobe.plot([angle, angle], [0, energy], color='tab:red', linewidth=2)
+            # A weak Dirac lobe (glass reflects 4 % head-on) would be a spoke too short to
+            # see: mark its end and print its energy.
+            lobe.plot([angle], [energy], marker='o', markersize=4, color='tab:red')
+            lobe.annotate(f'{energy:.2f}', xy=(angle, energy), fontsize=7, color='tab:red',
+                          xytext=(3, 3), textcoords='offset points')
         lobe.annotate('', xy=(np.radians(-self.incidence), lobe.get_rmax() or 1), xytext=(0, 0),
                       arrowprops=dict(arrowstyle='<-', color='0.4'))
         lobe.set_title(f'{self.settings["kind"]}: f cos, light from {self.incidence} deg', fontsize=9)
         lobe.tick_params(labelsize=7)
         draw_image(figure.add_subplot(1, 2, 2), self.render_sphere(), 'rendered')
-        figure.tight_layout()
         return figure
 
     def show(self):

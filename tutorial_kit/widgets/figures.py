@@ -102,6 +102,11 @@ def _signed_channel(image):
 
 
 def draw_gradient(figure, axes, image, title=None, vmax=None):
+    """Draw a signed image on ``axes`` in ``coolwarm`` centred at 0, with a colour bar.
+
+    ``image``: (H, W) or (H, W, C), reduced to the mean of its channels;
+    ``vmax``: the value at the ends of the map (default: ``robust_vmax``).
+    """
     values = _signed_channel(image)
     vmax = tk.util.robust_vmax(values) if vmax is None else vmax
     shown = axes.imshow(values, cmap='coolwarm', vmin=-vmax, vmax=vmax, interpolation='nearest')
@@ -131,7 +136,8 @@ def show_gradient(image, title=None, vmax=None):
 
 def error_curves_figure(curves, title='error to the true value', ylabel='squared error to the truth'):
     """A Figure with one logarithmic curve per entry of ``curves`` (label -> list of errors)."""
-    figure = new_figure(5.2, 3.0)
+    # The legend sits outside the axes, on the right, so that it never covers a curve.
+    figure = new_figure(5.2 + (2.2 if len(curves) > 1 else 0), 3.0)
     axes = figure.subplots()
     for label, errors in curves.items():
         axes.semilogy(np.arange(1, len(errors) + 1), np.maximum(errors, 1e-12), label=label)
@@ -140,7 +146,7 @@ def error_curves_figure(curves, title='error to the true value', ylabel='squared
     axes.set_title(title, fontsize=10)
     axes.grid(True, which='both', alpha=0.3)
     if len(curves) > 1:
-        axes.legend()
+        axes.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.02, 1), borderaxespad=0)
     return figure
 
 

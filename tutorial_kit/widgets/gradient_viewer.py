@@ -16,10 +16,10 @@ class GradientViewer:
     For the chosen parameter ``p`` it renders the image ``I(p)`` with
     derivative tracking and pushes the perturbation ``dp = 1`` (every value
     of the parameter, e.g. all three colour channels) forward:
-    ``dI = dI/dp * dp``. Shown as an RGB image (divided by the 99th
-    percentile of its largest channel, so the top 1 % saturate; negative
-    values show as black) and as the channel mean in a diverging colour
-    map. Gradients are remembered per parameter, spp, seed and size.
+    ``dI = dI/dp * dp``. Shown as RGB images of its positive and (where
+    there is one) negative part, divided by the 99th percentile of the
+    largest channel so that the top 1 % saturate, and as the channel mean in
+    a diverging colour map. Gradients are remembered per parameter, spp, seed and size.
     """
 
     def __init__(self, scene, spp=16, size=PREVIEW_SIZE, seed=0, key='red.reflectance.value'):
@@ -73,17 +73,27 @@ class GradientViewer:
         return gradient
 
     def figure(self, key):
-        """A Figure: the gradient as RGB and its channel mean in a diverging colour map."""
+        """A Figure: the gradient's positive and negative parts as RGB, and its channel mean
+        in a diverging colour map.
+
+        An sRGB picture cannot show a negative value (it would clip to black), so where
+        the gradient has negative values its negative part gets a panel of its own.
+        """
         gradient = self.gradient(key)
-        figure = new_figure(7.0, 3.0)
-        rgb_axes, signed_axes = figure.subplots(1, 2)
         scale = tk.util.robust_vmax(np.abs(gradient).max(axis=2))
-        rgb_axes.imshow(to_srgb(gradient / scale), interpolation='nearest')
-        rgb_axes.set_title('dI/dp as an image (sRGB, scaled)', fontsize=10)
-        rgb_axes.set_xticks([])
-        rgb_axes.set_yticks([])
-        draw_gradient(figure, signed_axes, gradient, 'mean over R, G, B')
-        figure.suptitle(f'd image / d {key}', fontsize=11)
+        parts = [('where it brightens: dI/dp > 0 (RGB)', np.clip(gradient, 0, None))]
+        negative = np.clip(-gradient, 0, None)
+        if negative.max() > 1e-3 * scale:
+            parts.append(('where it darkens: -dI/dp > 0 (RGB)', negative))
+        figure = new_figure(3.3 * len(parts) + 3.7, 3.0)
+        all_axes = figure.subplots(1, len(parts) + 1)
+        for axes, (title, part) in zip(all_axes, parts):
+            axes.imshow(to_srgb(part / scale), interpolation='nearest')
+            axes.set_title(title, fontsize=9)
+            axes.set_xticks([])
+            axes.set_yticks([])
+        draw_gradient(figure, all_axes[-1], gradient, 'mean over R, G, B (signed)')
+        figure.suptitle(f'd image / d {key} (RGB panels scaled by the 99th percentile)', fontsize=10)
         return figure
 
     def axes_figure(self, key):

@@ -17,7 +17,7 @@ import numpy as np
 
 import tutorial_kit as tk
 from .display import display_widget, import_ipywidgets
-from .figures import new_figure, show_figure, to_srgb
+from .figures import draw_gradient, new_figure, show_figure, to_srgb
 
 POSE_NAMES = ('x', 'z', 'angle')
 
@@ -99,20 +99,18 @@ class PoseExplorer:
         loss, gradient, image = self.problem.loss_and_gradient(self.pose, seed=0)
         image = np.asarray(dr.detach(image).numpy())
         reference = np.asarray(self.problem.reference.numpy())
-        fig = new_figure(9, 3.4)
+        fig = new_figure(10, 3.8)
         axes = fig.subplots(1, 3)
         for ax, picture, title in ((axes[0], image, 'current'), (axes[1], reference, 'reference')):
             ax.imshow(to_srgb(picture), interpolation='nearest')
-            ax.set_title(title)
+            ax.set_title(title, fontsize=10)
             ax.axis('off')
-        difference = (image - reference).mean(axis=-1)
-        scale = max(float(np.abs(difference).max()), 1e-6)
-        axes[2].imshow(difference, cmap='coolwarm', vmin=-scale, vmax=scale)
-        axes[2].set_title('current - reference')
-        axes[2].axis('off')
-        text = ', '.join(f'dL/d{n} = {g:+.4f}' for n, g in zip(POSE_NAMES, gradient))
-        fig.suptitle(f'pose x={self.pose[0]:+.2f} z={self.pose[1]:+.2f} angle={self.pose[2]:+.1f}   '
-                     f'loss {loss:.5f}\n{text}', fontsize=9)
+        draw_gradient(fig, axes[2], image - reference, 'current - reference (mean of RGB)')
+        # Scientific notation: a derivative per degree is small, and a fixed number of
+        # decimals would print it as 0 and hide its sign.
+        text = ', '.join(f'dL/d{n} = {g:+.2e}' for n, g in zip(POSE_NAMES, gradient))
+        fig.suptitle(f'pose x={self.pose[0]:+.2f} z={self.pose[1]:+.2f} angle={self.pose[2]:+.1f} deg,'
+                     f' loss {loss:.5f}\n{text}', fontsize=9)
         return fig
 
     def display(self):

@@ -31,7 +31,7 @@ pixel's filter.
   parameters, then differentiates the warp. It needs no edge lists but adds
   bias (2019) or many extra rays per sample to estimate the warp field
   (2020), and its variance grows with the number of nearby edges;
-- *projective sampling* (Zhang, Roth, Rusinkiewicz and Jakob, "Projective
+- *projective sampling* (Zhang, Roussel and Jakob, "Projective
   sampling for differentiable rendering of geometry", SIGGRAPH Asia 2023;
   Mitsuba 3's ``prb_projective``) finds silhouette points by projecting
   rays onto the geometry and guides them with an octree; it is fast on a
