@@ -81,6 +81,7 @@ ANGLE_RANGE = r'\(0, 179\] degrees'
 NOT_INDICES = r'integers'
 BAD_INDEX = r'outside \[0, '
 WRONG_SHAPE = r'shape'
+OUT_OF_RANGE = r'must lie in [\[(]'
 
 #: The largest field of view, in degrees (the perspective camera's documented range).
 MAX_FOV = 179.0
@@ -89,10 +90,22 @@ MAX_FOV = 179.0
 @dataclass
 class Slot:
     """What a parameter holds now: its kind (a ParamKind name), the shape of its
-    value as NumPy sees it, and for mesh data the owner's vertex count."""
+    value as NumPy sees it, for mesh data the owner's vertex count, and the
+    range its values must lie in, ``(low, high, low_open)`` (the loader's range
+    for the parameter: a reflectance in [0, 1], an index of refraction in
+    (0, FLOAT32_MAX]), None for any finite float32."""
     kind: str
     shape: tuple
     vertex_count: int = 0
+    value_range: tuple = None
+
+
+def in_range(values, value_range):
+    """Whether every value lies in ``value_range`` (a Slot's), NaN never."""
+    if value_range is None:
+        return True
+    low, high, low_open = value_range
+    return bool(np.all(((values > low) if low_open else (values >= low)) & (values <= high)))
 
 
 def assignment_outcome(slot, value, drjit_type=None):
@@ -116,6 +129,9 @@ def assignment_outcome(slot, value, drjit_type=None):
       per triangle, each in [0, vertex count); stored as uint32.
     * TENSOR: an array of exactly the current shape, stored as float32.
 
+    COLOR, FLOAT and TENSOR values must also lie in the parameter's range
+    (``slot.value_range``), the one the scene loader checks.
+
     ``drjit_type`` is the name of the Dr.Jit type when ``value`` is a Dr.Jit
     array (pass ``value`` converted to NumPy). The accepted result is the
     stored value as a NumPy array of the documented dtype.
@@ -134,9 +150,13 @@ def assignment_outcome(slot, value, drjit_type=None):
     if kind == 'COLOR':
         if flat.size not in (1, 3):
             return Refused([WRONG_COUNT])
+        if not in_range(flat, slot.value_range):
+            return Refused([OUT_OF_RANGE])
         return Accepted(np.broadcast_to(flat, (3,)).astype(np.float32))
     if kind == 'FLOAT':
-        return Accepted(flat.astype(np.float32)) if flat.size == 1 else Refused([WRONG_COUNT])
+        if flat.size != 1:
+            return Refused([WRONG_COUNT])
+        return Accepted(flat.astype(np.float32)) if in_range(flat, slot.value_range) else Refused([OUT_OF_RANGE])
     if kind == 'ANGLE':
         if flat.size != 1 or not 0 < flat[0] <= MAX_FOV:
             return Refused([ANGLE_RANGE])
@@ -156,6 +176,8 @@ def assignment_outcome(slot, value, drjit_type=None):
     if kind == 'TENSOR':
         if values.shape != tuple(slot.shape):
             return Refused([WRONG_SHAPE])
+        if not in_range(values, slot.value_range):
+            return Refused([OUT_OF_RANGE])
         return Accepted(values.astype(np.float32))
     raise AssertionError(f'no oracle for parameters of kind {kind}')
 

@@ -16,17 +16,22 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.bsdf import BSDFContext
 from helpers import interaction, scene_xml
 
+# Reflectances below 1: finite differences step both ways, and a reflectance
+# above 1 is refused (the default specular_reflectance is 1).
 ROUGH = {
     'roughconductor-beckmann': '<bsdf type="roughconductor" id="b"><float name="alpha" value="0.3"/>'
-                               '<string name="material" value="Cu"/></bsdf>',
+                               '<string name="material" value="Cu"/>'
+                               '<rgb name="specular_reflectance" value="0.95"/></bsdf>',
     'roughconductor-ggx': '<bsdf type="roughconductor" id="b"><string name="distribution" value="ggx"/>'
                           '<float name="alpha" value="0.2"/><string name="material" value="Au"/>'
                           '<rgb name="specular_reflectance" value="0.9, 0.7, 0.5"/></bsdf>',
     'roughconductor-anisotropic-ggx': '<bsdf type="roughconductor" id="b"><string name="distribution" value="ggx"/>'
                                       '<float name="alpha_u" value="0.15"/><float name="alpha_v" value="0.4"/>'
-                                      '<string name="material" value="Ag"/></bsdf>',
+                                      '<string name="material" value="Ag"/>'
+                                      '<rgb name="specular_reflectance" value="0.95"/></bsdf>',
     'roughconductor-anisotropic-beckmann': '<bsdf type="roughconductor" id="b"><float name="alpha_u" value="0.35"/>'
-                                           '<float name="alpha_v" value="0.2"/><string name="material" value="Al"/></bsdf>',
+                                           '<float name="alpha_v" value="0.2"/><string name="material" value="Al"/>'
+                                           '<rgb name="specular_reflectance" value="0.95"/></bsdf>',
     'roughdielectric-beckmann': '<bsdf type="roughdielectric" id="b"><float name="alpha" value="0.3"/>'
                                 '<rgb name="specular_reflectance" value="0.9"/>'
                                 '<rgb name="specular_transmittance" value="0.8, 0.9, 0.7"/></bsdf>',

@@ -730,9 +730,11 @@ def slot_of(params, key):
     """What the assignment oracle needs to know of parameter ``key``."""
     parameter = params.parameter(key)
     owner = parameter.owner
+    value_range = parameter.value_range
     return oracles.Slot(parameter.kind.name, as_numpy(params[key]).shape,
                         owner.vertex_count() if parameter.kind.is_geometry
-                        or parameter.kind.name == 'FACES' else 0)
+                        or parameter.kind.name == 'FACES' else 0,
+                        (value_range.low, value_range.high, value_range.low_open))
 
 
 #: Numbers for assignments: mostly ordinary, sometimes not finite or beyond float32.
@@ -1020,3 +1022,267 @@ def test_known_bug_binary_ply_faces_of_fewer_than_3_corners_are_named(tmp_path):
     path.write_bytes(ply_file(True, faces=[[0, 1, 2], [0, 1]]))
     with pytest.raises(tk.MeshError, match='face 1 has 2 vertices; a face needs at least 3'):
         read_ply(path)
+
+
+# == Values against their ranges, all-or-nothing changes, transforms ===============================
+# Colours given as numbers, image pixels, dict updates mixing good and bad
+# values, Ctrl-C injected at any line of update() and step(), transforms.
+# Each draws inputs whose outcome the ranges of tutorial_kit/core/value_ranges.py
+# decide: a value inside renders finite images, one outside is refused.
+
+from tutorial_kit.core import value_ranges as ranges        # noqa: E402
+from interrupts import InterruptAt                         # noqa: E402
+
+#: (scene fragment with a {value} slot, the range of the value's role).
+COLOUR_SLOTS = [
+    ('<shape type="rectangle"><bsdf type="diffuse">{value}</bsdf></shape>', 'reflectance', ranges.REFLECTANCE),
+    ('<shape type="rectangle"><bsdf type="plastic">{value}</bsdf></shape>', 'diffuse_reflectance',
+     ranges.REFLECTANCE),
+    ('<shape type="rectangle"><bsdf type="conductor">{value}</bsdf></shape>', 'specular_reflectance',
+     ranges.REFLECTANCE),
+    ('<shape type="rectangle"><bsdf type="dielectric">{value}</bsdf></shape>', 'specular_transmittance',
+     ranges.REFLECTANCE),
+    ('<shape type="rectangle"><bsdf type="diffuse"><texture type="checkerboard" name="reflectance">{value}'
+     '</texture></bsdf></shape>', 'color0', ranges.REFLECTANCE),
+    ('<shape type="rectangle"><bsdf type="roughconductor">{value}</bsdf></shape>', 'k', ranges.COLOR),
+    ('<shape type="rectangle"><bsdf type="roughdielectric">{value}</bsdf></shape>', 'alpha', ranges.ROUGHNESS),
+    ('<shape type="rectangle"><emitter type="area">{value}</emitter></shape>', 'radiance', ranges.COLOR),
+    ('<emitter type="constant">{value}</emitter>', 'radiance', ranges.COLOR),
+]
+#: Numbers a colour may be given: ordinary, at and beyond the bounds.
+COLOUR_NUMBERS = st.one_of(st.floats(-2, 2), st.sampled_from(
+    [0.0, 1.0, 1.0000001, -1e-30, 1e-30, 1e3, 1e10, 1e15, 1.01e15, 1e20, 3e38, -3e38, 2147483647, -1]))
+#: A lamp, so that reflectances are seen.
+FUZZ_LIGHT = ('<shape type="rectangle"><transform name="to_world"><rotate x="1" angle="180"/>'
+              '<translate z="3"/></transform><emitter type="area"><rgb name="radiance" value="4"/></emitter>'
+              '</shape>')
+
+
+def colour_element(data, name, number):
+    """``number`` as a ``<float>``, ``<integer>`` (when whole and 32-bit) or a grey ``<rgb>``."""
+    tags = ['float', 'rgb'] + (['integer'] if float(number).is_integer() and abs(number) < 2 ** 31 else [])
+    tag = data.draw(st.sampled_from(tags), label='tag')
+    text = str(int(number)) if tag == 'integer' else repr(float(number))
+    return f'<{tag} name="{name}" value="{text}"/>'
+
+
+@fuzz_settings(30)
+@given(data=st.data())
+def test_numbers_as_colours_are_checked_against_their_roles_range(data):
+    """A colour given as a number, an integer or an ``<rgb>`` loads and renders a finite
+    image exactly when it is not negative and lies in its role's range; otherwise a
+    PluginError names it."""
+    fragment, name, value_range = data.draw(st.sampled_from(COLOUR_SLOTS), label='slot')
+    number = data.draw(COLOUR_NUMBERS, label='number')
+    body = fragment.format(value=colour_element(data, name, number)) + FUZZ_LIGHT
+    document = scene_xml(body, width=4, height=4, spp=1)
+    # The loader checks the number as written; a colour in a scene is never negative.
+    if not (number >= 0 and value_range.contains(number)):
+        with pytest.raises(tk.PluginError, match=f'"{name}"'):
+            tk.load_string(document)
+        return
+    with time_limit(CASE_SECONDS):
+        image = as_numpy(render_small(tk.load_string(document)))
+    assert np.all(np.isfinite(image))
+
+
+#: Pixel values for image files: mostly ordinary, sometimes beyond any colour.
+IMAGE_PIXEL_VALUES = st.one_of(st.floats(0, 1, width=32), st.sampled_from(
+    [0.0, 1.0, 1.5, -0.5, 1e15, 2e15, 3e38, float('inf'), -float('inf'), float('nan')]))
+
+
+def write_pfm_file(path, pixels):
+    height, width, _ = pixels.shape
+    with open(path, 'wb') as file:
+        file.write(f'PF\n{width} {height}\n-1.0\n'.encode())
+        file.write(np.ascontiguousarray(pixels[::-1], dtype='<f4').tobytes())
+
+
+@fuzz_settings(15)
+@given(data=st.data())
+def test_image_pixels_are_checked_against_their_roles_range(tmp_path_factory, data):
+    """A PFM or OpenEXR image used as a reflectance (pixels in [0, 1]) or an
+    environment (non-negative, at most the colour bound) loads and renders
+    finite exactly when every pixel fits; otherwise a PluginError names it."""
+    directory = tmp_path_factory.mktemp('pixels')
+    height, width = 2, 2            # one size: its kernels compile once
+    pixels = np.array(data.draw(st.lists(IMAGE_PIXEL_VALUES, min_size=height * width * 3,
+                                         max_size=height * width * 3), label='pixels'),
+                      np.float32).reshape(height, width, 3)
+    extension = data.draw(st.sampled_from(['.pfm', '.exr']), label='format')
+    name = 'image' + extension
+    if extension == '.pfm':
+        write_pfm_file(directory / name, pixels)
+    else:
+        tk.Bitmap(pixels).write(str(directory / name))
+    role = data.draw(st.sampled_from(['reflectance', 'environment']), label='role')
+    if role == 'reflectance':
+        body = ('<shape type="rectangle"><bsdf type="diffuse"><texture type="bitmap" name="reflectance">'
+                f'<string name="filename" value="{name}"/></texture></bsdf></shape>' + FUZZ_LIGHT)
+        fits = ranges.REFLECTANCE.contains(pixels)
+    else:
+        body = f'<emitter type="envmap"><string name="filename" value="{name}"/></emitter>'
+        fits = ranges.COLOR.contains(pixels)
+    document = scene_xml(body, width=4, height=4, spp=1)
+    if not fits:
+        with pytest.raises(tk.PluginError, match=re.escape(name)):
+            tk.load_string(document, base_dir=str(directory))
+        return
+    with time_limit(CASE_SECONDS):
+        image = as_numpy(render_small(tk.load_string(document, base_dir=str(directory))))
+    assert np.all(np.isfinite(image))
+
+
+def plane_and_light():
+    """A rectangle (id ``plane``, diffuse) under a constant sky: geometry, a
+    reflectance, a radiance and a BSDF's float to update together."""
+    return tk.load_string(scene_xml(
+        '<shape type="rectangle" id="plane"><bsdf type="roughplastic"><float name="alpha" value="0.3"/>'
+        '</bsdf></shape><emitter type="constant" id="sky"/>', width=4, height=4, spp=1))
+
+
+@pytest.fixture(scope='module')
+def plane():
+    return plane_and_light()
+
+
+@fuzz_settings(30)
+@given(data=st.data())
+def test_dict_updates_mixing_good_and_bad_values_are_all_or_nothing(plane, data):
+    """``params.update({...})`` stores every value when all are valid (as the
+    assignment oracle says), and otherwise raises a ParameterError and changes
+    nothing: no value, nothing left to refresh."""
+    params = tk.traverse(plane)
+    keys = sorted(k for k in params.keys() if params.parameter(k).kind.name in
+                  ('COLOR', 'FLOAT', 'POSITIONS', 'TEXCOORDS', 'NORMALS'))
+    chosen = data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4, unique=True), label='keys')
+    values = {key: value_for(data, slot_of(params, key)) for key in chosen}
+    outcomes = {key: oracles.assignment_outcome(slot_of(params, key), as_numpy(value)
+                                                if dr.is_array_v(value) else value)
+                for key, value in values.items()}
+    event(f'{sum(o.accepted for o in outcomes.values())} of {len(outcomes)} valid')
+    before = snapshot(params)
+    originals = {key: params[key] for key in chosen}
+    if not all(outcome.accepted for outcome in outcomes.values()):
+        with pytest.raises(tk.ParameterError):
+            params.update(values)
+        after = snapshot(params)
+        assert all(np.array_equal(after[k], before[k], equal_nan=True) for k in before)
+        assert params.update() == []
+        return
+    try:
+        assert sorted(params.update(values)) == sorted(chosen)
+        for key, outcome in outcomes.items():
+            np.testing.assert_array_equal(as_numpy(params[key]).reshape(-1), outcome.result.reshape(-1))
+    finally:
+        params.update({key: [] if dr.width(value) == 0 else value for key, value in originals.items()})
+
+
+def counts_our_file(filename):
+    """Lines of the toolkit count as places to interrupt, except the few lines
+    that hold Ctrl-C back (core/errors.py): Python cannot make those immune to
+    an exception raised at an arbitrary line, as a trace function does."""
+    return 'tutorial_kit' in filename and not filename.endswith(os.path.join('core', 'errors.py'))
+
+
+def plane_state(scene, params):
+    ray = tk.Ray3f(o=tk.Point3f(0.1, 0.2, 5), d=tk.Vector3f(0, 0, -1))
+    return (params['plane.vertex_positions'].numpy().copy(), params['sky.radiance.value'].numpy().copy(),
+            float(scene.ray_intersect(ray).t.numpy()[0]))
+
+
+def same_plane_state(a, b):
+    return np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]) and abs(a[2] - b[2]) < 1e-5
+
+
+@fuzz_settings(20)
+@given(data=st.data())
+def test_interrupts_anywhere_in_update_and_step_leave_before_or_after(data):
+    """Ctrl-C (a KeyboardInterrupt raised by a trace function) at the k-th line
+    the toolkit executes during ``params.update(values)`` or ``opt.step()``
+    leaves the scene as before or as after (values and the BVH's view), and a
+    bound optimizer's state agrees with the scene."""
+    action = data.draw(st.sampled_from(['update', 'step']), label='action')
+    adam = data.draw(st.booleans(), label='adam')
+
+    def make():
+        scene = plane_and_light()
+        params = tk.traverse(scene)
+        params.keep(['plane.vertex_positions', 'sky.radiance.value'])
+        opt = None
+        if action == 'step':
+            opt = tk.Adam(params, lr=0.25) if adam else tk.SGD(params, lr=0.25, momentum=0.5)
+            dr.set_grad(params['plane.vertex_positions'],
+                        dr.full(tk.Float, -1, dr.width(params['plane.vertex_positions'])))
+            dr.set_grad(params['sky.radiance.value'], tk.Color3f(-1, 1, 0.5))
+        return scene, params, opt
+
+    moved_positions = None
+
+    def act(params, opt):
+        if opt is not None:
+            opt.step()
+        else:
+            params.update({'plane.vertex_positions': moved_positions, 'sky.radiance.value': [2, 3, 4]})
+
+    scene, params, opt = make()
+    before = plane_state(scene, params)
+    moved_positions = (params['plane.vertex_positions'].numpy().reshape(-1, 3) + [0, 0, 1]).ravel()
+    counter = InterruptAt(0, counts_our_file)
+    counter.run(lambda: act(params, opt))
+    after = plane_state(scene, params)
+    assert not same_plane_state(before, after)
+    k = data.draw(st.integers(1, counter.count), label='line')
+    scene, params, opt = make()
+    assert InterruptAt(k, counts_our_file).run(lambda: act(params, opt))
+    state = plane_state(scene, params)
+    which = 'before' if same_plane_state(state, before) else 'after' if same_plane_state(state, after) else None
+    event(f'{action}: {which}')
+    assert which, f'interrupted at line {k} of {counter.count}: neither before nor after: {state}'
+    if opt is not None:
+        assert opt.iteration == (1 if which == 'after' else 0)
+
+
+#: Transform operations and arguments, some degenerate (0, NaN, infinity).
+TRANSFORM_NUMBERS = st.one_of(st.floats(-3, 3), st.sampled_from([0.0, 1e-30, 1e30, float('nan'),
+                                                                 float('inf'), -float('inf')]))
+
+
+@fuzz_settings(40)
+@given(data=st.data())
+def test_transforms_give_finite_results_or_transform_errors(data):
+    """A chain of translate, rotate, scale (arguments sometimes 0, NaN or infinite),
+    then inverse or transform_normal: each step gives finite entries or raises a
+    TransformError; a successful inverse undoes the transform (where the result
+    is well conditioned)."""
+    cls = data.draw(st.sampled_from([tk.Transform4f, tk.ScalarTransform4f]), label='class')
+    trafo = cls()
+    three = st.lists(TRANSFORM_NUMBERS, min_size=3, max_size=3)
+    try:
+        for _ in range(data.draw(st.integers(1, 4), label='operations')):
+            operation = data.draw(st.sampled_from(['translate', 'rotate', 'scale', 'scale1']), label='op')
+            if operation == 'translate':
+                trafo = trafo.translate(data.draw(three, label='offset'))
+            elif operation == 'rotate':
+                axis = data.draw(st.sampled_from([[1, 0, 0], [0, 1, 0], [1, 1, 0]]) | three, label='axis')
+                trafo = trafo.rotate(axis, data.draw(TRANSFORM_NUMBERS, label='angle'))
+            elif operation == 'scale':
+                trafo = trafo.scale(data.draw(three, label='factors'))
+            else:
+                trafo = trafo.scale(data.draw(TRANSFORM_NUMBERS, label='factor'))
+            assert np.all(np.isfinite(trafo.matrix)) or not np.all(np.abs(trafo.matrix) < 1e300)
+        finish = data.draw(st.sampled_from(['inverse', 'normal']), label='finish')
+        if finish == 'inverse':
+            inverse = trafo.inverse()
+            assert np.all(np.isfinite(inverse.matrix))
+            if np.linalg.cond(trafo.matrix) < 1e3:
+                np.testing.assert_allclose((trafo @ inverse).matrix, np.eye(4), atol=1e-3)
+        else:
+            normal = trafo.transform_normal([0.0, 0.0, 1.0])
+            assert np.all(np.isfinite(np.asarray(normal, dtype=np.float64)))
+    except tk.TransformError as error:
+        assert isinstance(error, ValueError)
+        event('refused')
+    except ValueError as error:
+        assert 'axis must not be zero' in str(error), error
+        event('zero axis')

@@ -15,6 +15,7 @@ only when ``dr.backward``/``dr.forward`` reaches the image.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import interrupts_stay_interrupts
 from tutorial_kit.ad.path_replay import parameter_copies
 
 
@@ -33,6 +34,10 @@ class DeferredRecording(dr.CustomOp):
         self.record, self.tracked = record, tracked
         return dr.zeros(bk.TensorXf, shape)
 
+    # Ctrl-C inside the pass (run from dr.backward or dr.forward, outside
+    # tk.render) reaches the caller as a KeyboardInterrupt, not as Dr.Jit's
+    # "dr.while_loop(): encountered an exception".
+    @interrupts_stay_interrupts()
     def backward(self):
         gradient = dr.detach(self.grad_out())
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
@@ -41,6 +46,7 @@ class DeferredRecording(dr.CustomOp):
                 dr.backward_from(dr.sum(image.array * gradient.array))
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
+    @interrupts_stay_interrupts()
     def forward(self):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True) as copies:
             with dr.isolate_grad(), dr.resume_grad():

@@ -43,9 +43,11 @@ import numbers
 import warnings
 
 import drjit as dr
+import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.core.errors import ParameterError
+from tutorial_kit.core import value_ranges
+from tutorial_kit.core.errors import ParameterError, interrupts_deferred
 from tutorial_kit.io.loader import FLOAT32_MAX
 
 
@@ -291,43 +293,34 @@ class Optimizer:
     def step(self) -> None:
         """Take one gradient step on every parameter.
 
-        Bound to a ParameterMap, the new values go into the scene at once;
-        otherwise ``params.update(opt)`` takes them there. A parameter whose
-        gradient contains NaN or infinity is left as it is for this step
-        (with a warning), so one bad sample cannot ruin it.
+        Bound to a ParameterMap, the new values go into the scene at once,
+        each kept inside its parameter's range (a reflectance in [-1, 1], a
+        roughness non-negative: the step is projected onto it); otherwise
+        ``params.update(opt)`` takes them there. A parameter whose gradient,
+        or new value, contains NaN or infinity is left as it is for this
+        step (with a warning), so one bad sample cannot ruin it.
+
+        All or nothing: the new values and states are computed and checked
+        first; if storing them fails or is interrupted, the optimizer and the
+        scene stay as before the step (Ctrl-C while they are being stored
+        takes effect once they are: as after the step).
         """
-        self.iteration += 1
-        new_values = {}
-        for key in self:
-            value = self[key]
-            gradient = self._gradient(key, value)
-            if not dr.all(dr.isfinite(gradient), axis=None):
-                warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
-                new_values[key] = dr.detach(value)
-                continue
-            previous_state = self.state.get(key)
-            new_value = self._update(key, dr.detach(value), gradient)
-            if self.mask_updates:
-                # Components whose gradient is exactly zero keep their value and state.
-                unchanged = gradient == 0
-                new_value = dr.select(unchanged, dr.detach(value), new_value)
-                if previous_state is not None:
-                    self.state[key] = self._keep_state(unchanged, previous_state, self.state[key])
-            if key in self.clamp:
-                new_value = dr.clip(new_value, *self.clamp[key])
-            new_values[key] = new_value
+        values, state = self._next_values()
+        with interrupts_deferred():
+            self._store_step(values, state)
+
+    def _next_values(self):
+        """``(values, state)`` after one step, computed and checked; nothing is stored
+        (the optimizer's own state is only read, so that no interruption can leave
+        it half-changed)."""
+        state = dict(self.state)
+        values = {key: self._next_value(key, state) for key in self}
         # Evaluate now: otherwise the update would be recomputed inside every
         # later kernel that reads the parameter, growing them step by step.
-        dr.eval(new_values, [state for state in self.state.values()])
-        for key, new_value in new_values.items():
-            dr.enable_grad(new_value)
-            if self.params is not None:
-                self.params[key] = new_value
-                self._written[key] = self.params[key]
-            else:
-                self._values[key] = new_value
+        dr.eval(values, list(state.values()))
         if self.params is not None:
-            self.params.update()
+            values = self.params.checked(values)
+        return values, state
 
     def _gradient(self, key, value):
         """The gradient of ``key``'s current ``value``.
@@ -346,7 +339,58 @@ class Optimizer:
             gradient = gradient + dr.grad(written)
         return gradient
 
-    def _update(self, key, value, gradient):
+    def _next_value(self, key, state):
+        """The value of ``key`` after this step (detached); its new state goes into
+        ``state`` (a copy of the optimizer's)."""
+        value = self[key]
+        gradient = self._gradient(key, value)
+        if not dr.all(dr.isfinite(gradient), axis=None):
+            warnings.warn(f'skipped the step on "{key}": its gradient is not finite', RuntimeWarning)
+            return dr.detach(value)
+        previous_state = self.state.get(key)
+        new_value = self._update(key, dr.detach(value), gradient, state)
+        if self.mask_updates:
+            # Components whose gradient is exactly zero keep their value and state.
+            unchanged = gradient == 0
+            new_value = dr.select(unchanged, dr.detach(value), new_value)
+            if previous_state is not None:
+                state[key] = self._keep_state(unchanged, previous_state, state[key])
+        if key in self.clamp:
+            new_value = dr.clip(new_value, *self.clamp[key])
+        if self.params is not None:
+            new_value = _projected(new_value, self.params.parameter(key).value_range)
+        if not dr.all(dr.isfinite(new_value), axis=None):
+            # A finite gradient may still overflow a value near the float range.
+            warnings.warn(f'skipped the step on "{key}": its new value would not be finite',
+                          RuntimeWarning)
+            state.pop(key, None)
+            if previous_state is not None:
+                state[key] = previous_state
+            return dr.detach(value)
+        return new_value
+
+    def _store_step(self, values, state):
+        """Make ``values`` and ``state`` (from :meth:`_next_values`) current: the
+        scene's values too when bound to a ParameterMap. The optimizer's own
+        fields change in one assignment, which for a bound optimizer is the last
+        act of the scene's commit: an exception before it rolls the scene back,
+        none can come between it and the end of the commit."""
+        for value in values.values():
+            dr.enable_grad(value)
+        if self.params is None:
+            self.state, self.iteration, self._values = state, self.iteration + 1, {**self._values, **values}
+        else:
+            self.params._commit(values, on_success=lambda: self._advance(state))
+            # What the scene now holds, to recognise a later replacement by a function of it.
+            self._written.update({key: self.params[key] for key in values})
+
+    def _advance(self, state):
+        self.state, self.iteration = state, self.iteration + 1
+
+    def _update(self, key, value, gradient, state):
+        """The new value of ``key`` from its ``value`` and ``gradient``; the new
+        per-parameter state goes into ``state[key]`` (a dict that becomes the
+        optimizer's once the whole step succeeds)."""
         raise NotImplementedError
 
     def _keep_state(self, unchanged, old, new):
@@ -359,6 +403,20 @@ class Optimizer:
 
 def _is_real(value):
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _projected(value, value_range):
+    """``value`` clipped into ``value_range`` (a ValueRange): projected gradient
+    descent, so that a step cannot take a reflectance beyond 1 or a roughness
+    below 0 (the ParameterMap would refuse the value). An open lower end of 0
+    (an index of refraction) becomes the smallest normal float32."""
+    if value_range is value_ranges.FINITE:
+        return value
+    low = value_range.low
+    if value_range.low_open:
+        low = float(np.nextafter(np.float32(low), np.float32(np.inf))) if low != 0 \
+            else float(np.finfo(np.float32).tiny)
+    return dr.clip(value, low, value_range.high)
 
 
 def _positional(name, args, params, lr):
@@ -413,11 +471,11 @@ class SGD(Optimizer):
         self.momentum = momentum
         super().__init__(params, lr, clamp, mask_updates)
 
-    def _update(self, key, value, gradient):
+    def _update(self, key, value, gradient, state):
         if self.momentum:
-            velocity = self.state.get(key, dr.zeros_like(dr.detach(gradient)))
+            velocity = state.get(key, dr.zeros_like(dr.detach(gradient)))
             gradient = dr.fma(self.momentum, velocity, gradient)
-            self.state[key] = dr.detach(gradient)
+            state[key] = dr.detach(gradient)
         return dr.fma(gradient, -self._rate(key), value)
 
 
@@ -450,13 +508,13 @@ class Adam(Optimizer):
         self.beta_1, self.beta_2, self.epsilon, self.uniform = beta_1, beta_2, epsilon, uniform
         super().__init__(params, lr, clamp, mask_updates)
 
-    def _update(self, key, value, gradient):
-        t = self.state.get(key, (0, None, None))[0] + 1
+    def _update(self, key, value, gradient, state):
+        t = state.get(key, (0, None, None))[0] + 1
         zeros = dr.zeros_like(dr.detach(gradient))
-        _, m, v = self.state.get(key, (0, zeros, zeros))
+        _, m, v = state.get(key, (0, zeros, zeros))
         m = dr.lerp(gradient, m, self.beta_1)                 # beta_1 m + (1 - beta_1) g
         v = dr.lerp(dr.square(gradient), v, self.beta_2)
-        self.state[key] = (t, m, v)
+        state[key] = (t, m, v)
         # Both bias corrections in one factor, computed in double precision; it
         # changes every step, so it is opaque (no recompilation).
         correction = math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)

@@ -21,6 +21,7 @@ import contextlib
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import interrupts_stay_interrupts
 from tutorial_kit.core.errors import RenderError
 from tutorial_kit.renderer.camera_rays import camera_rays
 from tutorial_kit.renderer.integrator import sample_radiance
@@ -52,6 +53,10 @@ class PathReplay(dr.CustomOp):
         width, height = sensor.film().crop_size()
         return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
 
+    # Ctrl-C inside the pass (run from dr.backward or dr.forward, outside
+    # tk.render) reaches the caller as a KeyboardInterrupt, not as Dr.Jit's
+    # "dr.while_loop(): encountered an exception".
+    @interrupts_stay_interrupts()
     def backward(self):
         gradient = dr.unravel(bk.Color3f, self.grad_out().array)
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
@@ -62,6 +67,7 @@ class PathReplay(dr.CustomOp):
                                 δL=δL, state_in=self.state, sensor=self.sensor)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
+    @interrupts_stay_interrupts()
     def forward(self):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True):
             position, sampler, ray = self._replayed_camera_rays()

@@ -22,7 +22,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core.transform4f import ScalarTransform4f, Transform4f
-from tutorial_kit.core.errors import ParameterError
+from tutorial_kit.core.errors import ParameterError, interrupts_deferred
 from tutorial_kit.io.loader import FLOAT32_MAX
 from tutorial_kit.plugins.sensors.perspective import MAX_FOV
 from tutorial_kit.renderer.traversal import Parameter, ParamKind, TraversalCallback
@@ -200,16 +200,24 @@ class ParameterMap:
     def __setitem__(self, key: str, value: Any) -> None:
         parameter = self.parameter(key)
         new_value = _convert(key, parameter, value)     # raises before anything changes
-        parameter.assign(new_value)
-        self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
+        with interrupts_deferred():
+            # Marked first: a change that is in place is always refreshed by update().
+            self._dirty = _with_key(self._dirty, parameter.owner, key)
+            parameter.assign(new_value)
 
     def set_dirty(self, key: str) -> None:
         """Mark ``key`` as changed in place, so that :meth:`update` refreshes its owner."""
         parameter = self.parameter(key)
-        self._dirty.setdefault(id(parameter.owner), (parameter.owner, set()))[1].add(key)
+        self._dirty = _with_key(self._dirty, parameter.owner, key)
 
     def update(self, values: Optional[Mapping[str, Any]] = None) -> List[str]:
         """Let every object whose parameters changed refresh its derived state.
+
+        All or nothing: every value is checked before any is stored, and if
+        storing or refreshing fails (or is interrupted), the previous values
+        are put back and refreshed, so that the scene is as before; Ctrl-C
+        during the commit takes effect once it has finished, so that the
+        scene is as after.
 
         Parameters
         ----------
@@ -223,26 +231,87 @@ class ParameterMap:
         list of str
             The names of the parameters that had changed.
         """
-        if values is not None:
-            for key in list(values.keys()):
-                if key in self:
-                    self[key] = values[key]
-        read, self._read = self._read, {}
-        for key, variables in read.items():
-            if key in self._parameters and variables is not None \
-                    and _variables(self._parameters[key].value()) != variables:
-                self.set_dirty(key)
-        changed = list(self._dirty.values())
-        self._dirty = {}
-        for owner, keys in changed:
+        return self._commit(self.checked(values))
+
+    def checked(self, values):
+        """``{key: value}`` for the entries of ``values`` (a mapping, or None) whose
+        keys this map has, each converted and checked as an assignment would be;
+        nothing is stored. Raises the first ParameterError found."""
+        if values is None:
+            return {}
+        if not hasattr(values, 'keys'):
+            raise ParameterError(f'update expects a mapping of keys to values (a dict or an '
+                                 f'optimizer), got {type(values).__name__}')
+        return {key: _convert(key, self.parameter(key), values[key])
+                for key in list(values.keys()) if key in self}
+
+    def _commit(self, checked, on_success=None):
+        """Store ``checked`` values (from :meth:`checked`) and refresh every changed
+        owner, all or nothing (see :meth:`update`). ``on_success``: a function
+        called as the commit's last act, whose failure rolls it back too (an
+        optimizer advancing its own state with the scene's)."""
+        parameters = {key: self.parameter(key) for key in checked}
+        previous = {key: parameter.value() for key, parameter in parameters.items()}
+        read = self._read
+        dirty = self._dirty
+        for key in self._changed_in_place():
+            dirty = _with_key(dirty, self._parameters[key].owner, key)
+        for key, parameter in parameters.items():
+            dirty = _with_key(dirty, parameter.owner, key)
+        # A Ctrl-C held back here is raised once the commit is complete (the
+        # scene as after); any exception inside it rolls back (as before).
+        with interrupts_deferred():
+            try:
+                self._dirty, self._read = dirty, {}
+                for key, value in checked.items():
+                    parameters[key].assign(value)
+                self._refresh(dirty)
+                self._dirty = {}
+                if on_success is not None:
+                    on_success()
+            except BaseException:
+                self._read = read
+                self._roll_back(parameters, previous, dirty)
+                raise
+        return [key for _, keys in dirty.values() for key in sorted(keys)]
+
+    def _roll_back(self, parameters, previous, dirty):
+        """Put ``previous`` values back and refresh their owners; if even that fails,
+        the owners stay marked, so that the next update() refreshes them."""
+        self._dirty = dirty
+        for key, value in previous.items():
+            parameters[key].assign(value)
+        try:
+            self._refresh(dirty)
+            self._dirty = {}
+        except Exception:       # the caller raises the first error; the marks stay
+            pass
+
+    def _changed_in_place(self):
+        """Keys read since the last update whose value now holds other Dr.Jit
+        variables (``dr.enable_grad(params[key])``, a texture's tensor changed
+        in place): changed, as in Mitsuba 3."""
+        return [key for key, variables in self._read.items()
+                if key in self._parameters and variables is not None
+                and _variables(self._parameters[key].value()) != variables]
+
+    def _refresh(self, dirty):
+        """Call ``parameters_changed`` on each owner in ``dirty``, then on the scene."""
+        for owner, keys in dirty.values():
             if hasattr(owner, 'parameters_changed'):
-                owner.parameters_changed(keys)
+                owner.parameters_changed(set(keys))
         from tutorial_kit.renderer.scene import Scene
         # A scene rebuilds what joins its objects; an object traversed on its
         # own (a plugin) was told above, with its keys.
         if isinstance(self._scene, Scene):
-            self._scene.parameters_changed([owner for owner, _ in changed])
-        return [key for _, keys in changed for key in sorted(keys)]
+            self._scene.parameters_changed([owner for owner, _ in dirty.values()])
+
+
+def _with_key(dirty, owner, key):
+    """A copy of ``dirty`` ({id(owner): (owner, keys)}) with ``key`` of ``owner`` added:
+    never changed in place, so that a failed commit can return to the old one."""
+    entry = dirty.get(id(owner), (owner, frozenset()))
+    return {**dirty, id(owner): (owner, entry[1] | {key})}
 
 
 def _variables(value):
@@ -269,6 +338,20 @@ def _flat_drjit(value):
     return value
 
 
+def _in_range(key, parameter, values):
+    """``values`` (a Dr.Jit array, read back, or NumPy) checked against the
+    parameter's range, the loader's range for it (a reflectance in [0, 1], an
+    index of refraction positive; any finite float otherwise). NaN and
+    infinity never fit, whatever the array type or width."""
+    numbers = dr.detach(values).numpy() if dr.is_array_v(values) else values
+    refusal = parameter.value_range.refusal(numbers)
+    if refusal is not None:
+        if not np.all(np.isfinite(np.asarray(numbers, dtype=np.float64))):
+            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+        raise ParameterError(f'"{key}" {refusal}')
+    return values
+
+
 def _color(key, parameter, current, value):
     value = _flat_drjit(value)
     if isinstance(value, bk.Float) and dr.width(value) in (1, 3):
@@ -276,26 +359,22 @@ def _color(key, parameter, current, value):
         value = dr.unravel(bk.Array3f, value) if dr.width(value) == 3 else bk.Array3f(value, value, value)
     if isinstance(value, bk.Array3f) and dr.width(value) == 1:
         # Keep Dr.Jit colours as they are: they may carry derivatives.
-        if not dr.all(dr.isfinite(dr.detach(value)), axis=None):
-            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
-        return value
+        return _in_range(key, parameter, value)
     values = _floats(key, value, 'an RGB colour of 3 numbers').reshape(-1)
     if values.size not in (1, 3):
         raise ParameterError(f'"{key}" expects an RGB colour of 3 numbers, got {values.size}')
-    return bk.color3f(values)
+    return bk.color3f(_in_range(key, parameter, values))
 
 
 def _float(key, parameter, current, value):
     value = _flat_drjit(value)
     if isinstance(value, bk.Float) and dr.width(value) == 1:
         # Keep Dr.Jit floats as they are (they may carry derivatives), once checked.
-        if not dr.all(dr.isfinite(dr.detach(value))):
-            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
-        return value
+        return _in_range(key, parameter, value)
     values = _floats(key, value, 'one number').reshape(-1)
     if values.size != 1:
         raise ParameterError(f'"{key}" expects one number, got {values.size}')
-    return dr.opaque(bk.Float, float(values[0]))
+    return dr.opaque(bk.Float, float(_in_range(key, parameter, values)[0]))
 
 
 def _matrix(key, parameter, current, value):
@@ -402,12 +481,12 @@ def _tensor(key, parameter, current, value):
     if isinstance(value, bk.TensorXf):
         if tuple(value.shape) != shape:
             raise ParameterError(f'"{key}" expects a tensor of shape {shape}, got {tuple(value.shape)}')
-        if not dr.all(dr.isfinite(dr.detach(value.array))):
-            raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
+        _in_range(key, parameter, value.array)
         return value
     values = _floats(key, value, f'an array of shape {shape}')
     if values.shape != shape:
         raise ParameterError(f'"{key}" expects an array of shape {shape}, got {values.shape}')
+    _in_range(key, parameter, values)
     return bk.TensorXf(bk.from_numpy(bk.Float, values.astype(np.float32)), shape)
 
 

@@ -61,12 +61,13 @@ class DiscreteDistribution2D:
         columns, rows = self.size
         sample = dr.clip(bk.Array2f(sample), dr.smallest(bk.Float), dr.one_minus_epsilon(bk.Float))
         y = sample.y * self.inv_normalization
-        row = dr.binary_search(0, rows - 1, lambda i: dr.gather(bk.Float, self.marg_cdf, i, active) < y)
+        row = _per_lane(dr.binary_search(
+            0, rows - 1, lambda i: dr.gather(bk.Float, self.marg_cdf, i, active) < y), y)
         offset = row * columns
         row_total = dr.gather(bk.Float, self.cond_cdf, offset + columns - 1, active)
         x = sample.x * row_total
-        column = dr.binary_search(0, columns - 1,
-                                  lambda i: dr.gather(bk.Float, self.cond_cdf, offset + i, active) < x)
+        column = _per_lane(dr.binary_search(
+            0, columns - 1, lambda i: dr.gather(bk.Float, self.cond_cdf, offset + i, active) < x), x)
         col_0 = dr.gather(bk.Float, self.cond_cdf, offset + column - 1, active & (column > 0))
         col_1 = dr.gather(bk.Float, self.cond_cdf, offset + column, active)
         row_0 = dr.gather(bk.Float, self.marg_cdf, row - 1, active & (row > 0))
@@ -79,3 +80,10 @@ class DiscreteDistribution2D:
 
     def __repr__(self):
         return f'DiscreteDistribution2D[size = {list(self.size)}, total = {self.total:g}]'
+
+
+def _per_lane(index, like):
+    """``dr.binary_search`` over a single entry returns the Python int 0: as UInt32
+    per lane of ``like``, so that ``index - 1`` stays an index array (one row
+    or one column of cells, as an environment map of one pixel row has)."""
+    return dr.full(bk.UInt32, index, dr.width(like)) if isinstance(index, int) else index

@@ -5,6 +5,8 @@ Every error the toolkit raises for a user's mistake derives from
 name the file (and line, where there is one) and say what was expected.
 """
 import contextlib
+import signal
+import threading
 
 
 class SceneError(Exception):
@@ -52,6 +54,12 @@ class ImageError(SceneError):
     """An image that cannot be written (unknown extension, bad shape)."""
 
 
+class TransformError(SceneError, ValueError):
+    """A transform that cannot be built or inverted: NaN or infinite entries, a
+    NaN angle, the inverse (or a normal's transform) of a singular matrix.
+    Also a ValueError, as Python's own functions raise for a bad value."""
+
+
 class BackendError(RuntimeError):
     """No usable Dr.Jit backend: the message says how to get one."""
 
@@ -82,3 +90,35 @@ def _caused_by_interrupt(error):
         seen.add(id(error))
         error = error.__cause__ or error.__context__
     return False
+
+
+@contextlib.contextmanager
+def interrupts_deferred():
+    """Hold back Ctrl-C until the block has finished, then raise it.
+
+    For the few lines that commit a change to a scene (new parameter values
+    and what is derived from them): interrupted half-way, the scene would be
+    neither as before nor as after. A SIGINT arriving inside the block is
+    remembered and handed to the handler that was in place (by default it
+    raises KeyboardInterrupt) once the block is done. Signal handlers belong
+    to the main thread; elsewhere, where no SIGINT can arrive, the block
+    simply runs.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    try:
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(frame))
+    except (ValueError, OSError):          # no signals here (an embedded interpreter)
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received:
+            if callable(previous):
+                previous(signal.SIGINT, received[0])
+            elif previous != signal.SIG_IGN:
+                raise KeyboardInterrupt

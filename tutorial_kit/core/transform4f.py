@@ -43,6 +43,8 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core.errors import TransformError
+from tutorial_kit.core.limits import FLOAT32_MAX
 
 
 class _BuildsFromIdentity:
@@ -68,7 +70,12 @@ class _Transform:
         identity); ``size`` numbers (row ``i`` filled with the ``i``-th, as
         Mitsuba 3 broadcasts); anything indexable as a size x size matrix
         (nested lists, NumPy, a Dr.Jit matrix, another transform)."""
-        self.rows = [[self._entry(v) for v in row] for row in self._square(matrix)]
+        square = self._square(matrix)
+        rows = [[self._entry(v) for v in row] for row in square]
+        # Checked as given (plain numbers need no read-back): NaN or infinity
+        # would spread to every point the transform touches.
+        _check_finite(square, f'{type(self).__name__}: the matrix')
+        self.rows = rows
 
     def _square(self, matrix):
         n = self.size
@@ -195,10 +202,11 @@ class _Transform:
         n = self.size
         return self._pack([sum_products(self.rows[i][k] * v[k] for k in range(n - 1)) for i in range(n - 1)])
 
-    def transform_normal(self, normal):
-        """Normals transform with the inverse transpose (not renormalised, as in Mitsuba)."""
+    def transform_normal(self, normal, checked=True):
+        """Normals transform with the inverse transpose (not renormalised, as in Mitsuba).
+        A singular transform has none: a TransformError (see :meth:`inverse`)."""
         normal = self._vector(normal, 'a normal')
-        inv, n = self.inverse().rows, self.size
+        inv, n = self.inverse(checked).rows, self.size
         return self._pack([sum_products(inv[k][i] * normal[k] for k in range(n - 1)) for i in range(n - 1)])
 
     def _vector(self, v, what):
@@ -216,15 +224,33 @@ class _Transform:
         return self._point_type()(*values)
 
     # -- inverse -------------------------------------------------------------------
-    def inverse(self):
-        """The inverse transform (cofactors of the linear part for an affine one)."""
+    def inverse(self, checked=True):
+        """The inverse transform (cofactors of the linear part for an affine one).
+
+        A singular matrix (``scale(0)``) has no inverse: a TransformError, not
+        a matrix of NaN and infinity, and so is one whose inverse overflows
+        32-bit floats. ``checked=False`` skips the check, which reads the
+        entries back: for code running inside a kernel on a transform that
+        was checked when it was assigned (a shape's ``to_world``).
+        """
         if self.projective:
-            return self._general_inverse()
-        n = self.size - 1
-        a = [row[:n] for row in self.rows[:n]]
-        inv = _inverse_2x2(a) if n == 2 else _inverse_3x3(a)
-        shift = [-sum_products(inv[i][k] * self.rows[k][-1] for k in range(n)) for i in range(n)]
-        return type(self)([inv[i] + [shift[i]] for i in range(n)] + [[0.0] * n + [1.0]])
+            inverse = self._general_inverse()
+        else:
+            n = self.size - 1
+            a = [row[:n] for row in self.rows[:n]]
+            try:
+                inv = _inverse_2x2(a) if n == 2 else _inverse_3x3(a)
+            except ZeroDivisionError:           # plain floats: determinant 0
+                raise TransformError(f'{type(self).__name__}.inverse: the matrix is singular '
+                                     f'(determinant 0), it has no inverse') from None
+            shift = [-sum_products(inv[i][k] * self.rows[k][-1] for k in range(n)) for i in range(n)]
+            inverse = type(self)._from_rows([[self._entry(v) for v in inv[i] + [shift[i]]] for i in range(n)]
+                                            + [[self._entry(v) for v in [0.0] * n + [1.0]]])
+        if checked:
+            _check_finite(inverse.rows, f'{type(self).__name__}.inverse: the matrix is singular or nearly '
+                                        f'so (its inverse would not be finite), it has no inverse',
+                          plain_message=True)
+        return inverse
 
     def _general_inverse(self):
         raise NotImplementedError
@@ -239,9 +265,12 @@ class _Transform4(_Transform):
         """Append a right-handed rotation by ``angle`` degrees (may be a Dr.Jit Float)
         about ``axis`` (3 values), by Rodrigues' formula."""
         axis = np.asarray([_to_float(a) for a in self._vector(axis, 'rotate\'s axis')], dtype=np.float64)
+        if not np.all(np.isfinite(axis)):
+            raise TransformError(f'rotate: the axis must be finite, got {axis.tolist()}')
         if not np.linalg.norm(axis) > 0:
             raise ValueError('rotate: the axis must not be zero')
         x, y, z = axis / np.linalg.norm(axis)
+        _check_finite([[angle]], f'rotate: the angle must be finite, got {angle!r}', plain_message=True)
         c, s = _cos_sin_degrees(angle)
         k = [[0, -z, y], [z, 0, -x], [-y, x, 0]]
         outer = [[x * x, x * y, x * z], [y * x, y * y, y * z], [z * x, z * y, z * z]]
@@ -369,7 +398,7 @@ class _Transform3(_Transform):
 
 class Transform3f(_Transform3):
     """A 3x3 affine transform of the plane with Dr.Jit ``Float`` entries."""
-    _entry = Transform4f._entry
+    _entry = staticmethod(Transform4f._entry)
 
     def _point_type(self):
         return bk.Array2f
@@ -404,6 +433,27 @@ def _scalar_entry(value, name, jit_name):
             and not _is_drjit(value):
         raise TypeError(f'{name} entries are numbers, got {type(value).__name__}')
     return float(value)
+
+
+def _check_finite(rows, what, plain_message=False):
+    """A TransformError unless every entry of ``rows`` is finite (as a 32-bit float).
+
+    Plain numbers are checked at once; Dr.Jit entries with one read-back of
+    all of them together, skipped inside a symbolic loop or call or while a
+    function is being frozen, where no value can be read back (such code
+    builds its transforms from checked ones).
+    """
+    plain = [v for row in rows for v in row if not _is_drjit(v)]
+    jit = [v for row in rows for v in row if _is_drjit(v)]
+    # Points come out as 32-bit floats, so plain entries must fit in one too.
+    finite = all(abs(float(v)) <= FLOAT32_MAX for v in plain)
+    if finite and jit and not (dr.flag(dr.JitFlag.SymbolicScope) or dr.flag(dr.JitFlag.FreezingScope)):
+        every = True
+        for value in jit:
+            every = every & dr.all(dr.isfinite(dr.detach(value)), axis=None)
+        finite = bool(every[0]) if dr.is_array_v(every) else bool(every)
+    if not finite:
+        raise TransformError(what if plain_message else f'{what} has NaN or infinite entries')
 
 
 def _identity(n):

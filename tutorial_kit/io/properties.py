@@ -32,6 +32,7 @@ import numpy as np
 from tutorial_kit.core import registry
 from tutorial_kit.core.errors import PluginError
 from tutorial_kit.core.transform4f import ScalarTransform4f, Transform4f
+from tutorial_kit.core.value_ranges import MAX_COLOR
 
 
 class SceneWarning(UserWarning):
@@ -354,11 +355,6 @@ VALUE_CLASSES = {}
 def accept_values_of(cls, kind):
     """Let parameters hold objects of ``cls`` (stored with the kind ``kind``, a str)."""
     VALUE_CLASSES[cls] = kind
-
-
-#: The largest colour value a scene may give (radiance or reflectance), so
-#: that products along a path stay finite in 32-bit floats (max. 3.4e38).
-MAX_COLOR = 1e15
 
 
 def python_entry(name, value, plugin=None):

@@ -24,6 +24,7 @@ nothing for this.
 """
 from abc import abstractmethod
 
+from tutorial_kit.core import value_ranges
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.plugin import Plugin
 from tutorial_kit.renderer.traversal import Traversable, TraversalCallback
@@ -55,6 +56,15 @@ class Texture(Plugin):
     @abstractmethod
     def eval_1(self, si, active=True):
         """Float at each lane's texture coordinates (the luminance of a colour texture)."""
+
+    #: The :class:`~tutorial_kit.core.value_ranges.ValueRange` its values must lie
+    #: in (set by :func:`texture` from the role the texture plays), or None.
+    value_range = None
+
+    def range_values(self):
+        """The values to check against a range (a NumPy array), or None when they
+        are not known before rendering (a procedural texture, mesh data)."""
+        return None
 
     @abstractmethod
     def mean(self):
@@ -95,7 +105,7 @@ class _TextureCollector(TraversalCallback):
             self.textures.append(obj)
         self.visit(obj)
 
-    def put(self, name, value, flags, *, kind=None, attribute=None):
+    def put(self, name, value, flags, *, kind=None, attribute=None, value_range=None):
         if isinstance(value, Traversable):
             self.collect(value)
 
@@ -105,36 +115,72 @@ def luminance(color):
     return color[0] * 0.212671 + color[1] * 0.715160 + color[2] * 0.072169
 
 
-def texture(props, name, default, unbounded=False):
+def texture(props, name, default, unbounded=False, value_range=None):
     """Parameter ``name`` of ``props`` as a :class:`Texture`.
 
     A nested texture (or ``<ref>``) is returned as it is; an ``<rgb>`` or a
     spectrum becomes an ``srgb`` texture, a number a ``uniform`` one; when
     the parameter is absent, ``default`` (a number or three) does.
     ``unbounded``: whether colours may leave [0, 1] (radiance, IOR);
-    reflectances may not, as in Mitsuba.
+    reflectances may not, as in Mitsuba. ``value_range``: the
+    :class:`~tutorial_kit.core.value_ranges.ValueRange` of the role
+    (default: ``REFLECTANCE``, or ``COLOR`` when ``unbounded``).
+
+    Every way of giving the value passes the same check here, the one place
+    each plugin reads its colours through: ``<rgb>``, ``<spectrum>``, a
+    number, and a nested texture whose values are known (a constant, an
+    image's pixels). The texture keeps the range, so that assignments
+    through a ParameterMap are checked against it too.
     """
+    role = value_range or (value_ranges.COLOR if unbounded else value_ranges.REFLECTANCE)
+    unbounded = role.high > 1           # an srgb texture made here takes the role's bound
     kind = props.kind(name)
     if kind == 'object':
         value = props.object(name)
         if not isinstance(value, Texture):
             raise props.error(name, f'"{name}" must be a texture or a value, '
                                     f'got a {type(value).__name__}')
-        return value
+        return _in_role(props, name, value, role)
     if kind is not None and kind not in _CONSTANT_TAGS:
         raise props.error(name, f'"{name}" must be an <rgb>, <float>, <spectrum> or '
                                 f'<texture>, got <{kind}>')
-    if kind in ('float', 'integer'):
-        return _constant(props, name, None, props.float(name), unbounded)
-    if kind in ('rgb', 'spectrum'):
+    if kind is not None:
+        # Numbers go through the colour checks of <rgb> (not negative, at most
+        # MAX_COLOR): <float name="reflectance" value="3e38"/> is no more valid
+        # than <rgb value="3e38"/>.
         color = props.color(name)
+        # Written in the scene, a colour is also never negative: [0, 1] for a reflectance.
+        _check_role(props, name, color, role.intersection(value_ranges.NON_NEGATIVE))
         # A spectrum of one value is grey everywhere: a number, as in Mitsuba.
-        if kind == 'spectrum' and color[0] == color[1] == color[2]:
-            return _constant(props, name, None, float(color[0]), unbounded)
-        return _constant(props, name, color, None, unbounded)
+        grey = kind in ('float', 'integer') or (kind == 'spectrum' and color[0] == color[1] == color[2])
+        value = _constant(props, name, None if grey else color, float(color[0]) if grey else None,
+                          unbounded)
+        return _in_role(props, name, value, role)
     if isinstance(default, (int, float)):
-        return _constant(props, name, None, float(default), unbounded)
-    return _constant(props, name, default, None, unbounded)
+        return _in_role(props, name, _constant(props, name, None, float(default), unbounded), role)
+    return _in_role(props, name, _constant(props, name, default, None, unbounded), role)
+
+
+def _check_role(props, name, values, role, source=None):
+    """A PluginError naming ``name``'s line unless every one of ``values`` lies in
+    ``role``; ``source``: the image file the values come from, for the message."""
+    refusal = role.refusal(values)
+    if refusal is not None:
+        where = f' (the image "{source}")' if source else ''
+        raise props.error(name, f'"{name}"{where} {refusal}')
+
+
+def _in_role(props, name, texture, role):
+    """``texture`` checked against the range of its role and made to keep it.
+
+    A texture whose values are known now (:meth:`Texture.range_values`) must
+    fit; one shared by two roles keeps the narrower range of both.
+    """
+    values = texture.range_values()
+    if values is not None:
+        _check_role(props, name, values, role, getattr(texture, 'filename', None))
+    texture.value_range = role.intersection(texture.value_range)
+    return texture
 
 
 def _constant(props, name, color, number, unbounded):

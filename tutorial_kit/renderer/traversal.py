@@ -31,6 +31,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core.errors import PluginError
 
 
@@ -115,16 +116,18 @@ class ParamKind(enum.Enum):
 
 
 class Parameter:
-    """Where a parameter lives (``getattr(owner, attribute)``), its kind and flags.
+    """Where a parameter lives (``getattr(owner, attribute)``), its kind, flags
+    and the :class:`~tutorial_kit.core.value_ranges.ValueRange` of its values.
 
     A parameter of kind :attr:`ParamKind.TEXTURE` is the tensor of the Dr.Jit
     texture that the attribute holds: :meth:`value` reads it and
     :meth:`assign` hands the texture a new one.
     """
 
-    def __init__(self, owner, attribute, kind, flags):
+    def __init__(self, owner, attribute, kind, flags, value_range=None):
         self.owner, self.attribute = owner, attribute
         self.kind, self.flags = kind, ParamFlags(flags)
+        self.value_range = value_range or value_ranges.FINITE
 
     @property
     def differentiable(self):
@@ -183,14 +186,16 @@ class TraversalCallback:
         finally:
             self.owner = outer
 
-    def put(self, name, value, flags, *, kind=None, attribute=None):
+    def put(self, name, value, flags, *, kind=None, attribute=None, value_range=None):
         """Announce parameter (or nested object) ``name`` of the object being traversed.
 
         ``value``: the parameter's current value, or a nested object (None:
         no object, skipped). ``flags``: :class:`ParamFlags`. ``kind``: a
         :class:`ParamKind` (default: from ``value``'s type). ``attribute``:
         the owner's attribute holding it (default: found as described in
-        this module's documentation).
+        this module's documentation). ``value_range``: the
+        :class:`~tutorial_kit.core.value_ranges.ValueRange` its values must
+        lie in (the loader's range for it; default: any finite float).
         """
         if value is None:
             return
@@ -209,7 +214,7 @@ class TraversalCallback:
         attribute = attribute or _attribute_holding(owner, name, value)
         if is_texture(getattr(owner, attribute, None)):
             kind = ParamKind.TEXTURE
-        self.put_parameter(name, Parameter(owner, attribute, kind, flags))
+        self.put_parameter(name, Parameter(owner, attribute, kind, flags, value_range))
 
     def put_object(self, name, obj, flags):
         """A nested object ``obj`` in the role ``name`` (None: a scene's own object)."""

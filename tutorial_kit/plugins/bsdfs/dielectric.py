@@ -19,6 +19,7 @@ reaches the Fresnel weights, not the bent directions).
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
@@ -66,7 +67,8 @@ class SmoothInterface(BSDF, SpecularTints):
                 dr.select(reflected, bk.UInt32(0), bk.UInt32(1)))
 
     def traverse(self, callback):
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         self.traverse_tints(callback)
 
     def eval(self, ctx, si, wo, active=True):

@@ -11,6 +11,24 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 
+#: The relative indices of refraction the formulas see. Beyond 1e4 (or below
+#: 1e-4) an interface reflects all but 4e-4 of the light at normal incidence,
+#: ((eta - 1) / (eta + 1))^2, while the squares and reciprocals of eta in the
+#: formulas and in their derivatives overflow 32-bit floats (at eta = 1e-30,
+#: the derivative of 1 / eta^2 is -2e90: infinite). The parameter keeps its
+#: value; its derivative is zero beyond the bounds.
+ETA_BOUNDS = (1e-4, 1e4)
+
+#: The largest eta and k of a conductor the formula sees: at |eta + i k| = 1e4
+#: it reflects all but 4e-4 of the light, and the fourth powers of eta and k
+#: it takes stay finite in 32-bit floats (k = 1e15 gives NaN through inf - inf).
+CONDUCTOR_BOUND = 1e4
+
+
+def usable_eta(eta):
+    """``eta`` clipped to :data:`ETA_BOUNDS`, for formulas that square or invert it."""
+    return dr.clip(eta, *ETA_BOUNDS)
+
 
 def fresnel(cos_theta_i, eta):
     """Unpolarised Fresnel reflectance of a dielectric interface.
@@ -25,6 +43,7 @@ def fresnel(cos_theta_i, eta):
     indices seen from the incident side: ``eta_it`` = n_t / n_i and
     ``eta_ti`` = n_i / n_t.
     """
+    eta = usable_eta(eta)
     outside = cos_theta_i >= 0
     rcp_eta = dr.rcp(eta)
     eta_it = dr.select(outside, eta, rcp_eta)
@@ -46,8 +65,10 @@ def fresnel_conductor(cos_theta_i, eta, k):
     """Unpolarised Fresnel reflectance of a conductor with complex IOR eta + i k.
 
     ``cos_theta_i``: Float (>= 0); ``eta``, ``k``: Color3f (or Float).
-    The exact expression for absorbing media (PBR 4th ed., sec. 9.3.6).
+    The exact expression for absorbing media (PBR 4th ed., sec. 9.3.6);
+    eta and k beyond :data:`CONDUCTOR_BOUND` are taken at the bound.
     """
+    eta, k = dr.clip(eta, 0, CONDUCTOR_BOUND), dr.clip(k, 0, CONDUCTOR_BOUND)
     cos_2 = dr.square(cos_theta_i)
     sin_2 = 1 - cos_2
     sin_4 = dr.square(sin_2)
@@ -70,6 +91,7 @@ def fresnel_diffuse_reflectance(eta):
     Fits by Egan and Hilgeman (1973) for eta < 1 and d'Eon and Irving (2011)
     otherwise, as Mitsuba 3 chooses them.
     """
+    eta = usable_eta(eta)
     inv_eta = dr.rcp(eta)
     egan_hilgeman = 0.0636 * inv_eta + (eta * (-1.4399 * eta + 0.7099) + 0.6681)
     d_eon_irving = 0

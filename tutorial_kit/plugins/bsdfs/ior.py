@@ -17,6 +17,7 @@ import importlib.resources
 
 import numpy as np
 
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core.spectrum import spectrum_to_srgb
 
 #: Named indices of refraction (Mitsuba 3's ``ior_data``).
@@ -58,7 +59,7 @@ def read_ior(props, name, default):
             raise props.error(name, f'unknown index of refraction "{text}"; known: '
                                     f'{", ".join(IOR_PRESETS)}')
         value = IOR_PRESETS[text]
-    if not value > 0:
+    if not value_ranges.IOR.contains(value):
         raise props.error(name, f'the index of refraction "{name}" must be positive, got {value:g}')
     return value
 

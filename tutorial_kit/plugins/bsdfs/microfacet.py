@@ -25,19 +25,28 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
+from tutorial_kit.core import value_ranges
 
 DISTRIBUTIONS = ('beckmann', 'ggx')
+
+#: The roughness range the formulas see. Below 1e-4 the facets would be a
+#: mirror that the densities cannot represent (Mitsuba 3 clamps the same);
+#: above MAX_ALPHA almost every facet is seen edge-on, the surface reflects
+#: almost nothing (the shadowing falls as 1 / alpha), and sampled normals
+#: with cos(theta_m) ~ 1 / alpha would make D(m) = ... / cos^4(theta_m)
+#: overflow 32-bit floats (alpha = 1e10 gave NaN images).
+MIN_ALPHA, MAX_ALPHA = 1e-4, 1e3
 
 
 class MicrofacetDistribution:
     """``kind``: 'beckmann' or 'ggx'; ``alpha_u``, ``alpha_v``: Float roughness (clamped
-    to at least 1e-4, as in Mitsuba); ``sample_visible``: bool."""
+    to [MIN_ALPHA, MAX_ALPHA]); ``sample_visible``: bool."""
 
     def __init__(self, kind, alpha_u, alpha_v=None, sample_visible=True):
         assert kind in DISTRIBUTIONS, kind
         self.kind = kind
-        self.alpha_u = dr.maximum(alpha_u, 1e-4)
-        self.alpha_v = self.alpha_u if alpha_v is None else dr.maximum(alpha_v, 1e-4)
+        self.alpha_u = dr.clip(alpha_u, MIN_ALPHA, MAX_ALPHA)
+        self.alpha_v = self.alpha_u if alpha_v is None else dr.clip(alpha_v, MIN_ALPHA, MAX_ALPHA)
         self.sample_visible = sample_visible
 
     def scaled(self, factor):
@@ -177,11 +186,14 @@ def read_roughness(props, as_texture=True):
         raise props.error('alpha_u' if 'alpha_u' in props else 'alpha_v',
                           'both "alpha_u" and "alpha_v" must be given')
     names = ('alpha_u', 'alpha_v') if anisotropic else ('alpha',)
-    read = (lambda name: texture(props, name, 0.1, unbounded=True)) if as_texture \
+    read = (lambda name: texture(props, name, 0.1, value_range=value_ranges.ROUGHNESS)) if as_texture \
         else (lambda name: constant_float(props, name, 0.1))
     values = [read(name) for name in names]
     for name, value in zip(names, values):
         number = value if not as_texture else (value.mean()[0] if value.is_constant else 0)
         if float(number) < 0:
             raise props.error(name, f'the roughness "{name}" must not be negative, got {float(number):g}')
+        if not as_texture and not value_ranges.ROUGHNESS.contains(float(number)):
+            # (a texture was checked against the range as it was read)
+            raise props.error(name, f'"{name}" {value_ranges.ROUGHNESS.refusal(float(number))}')
     return kind, values[0], values[1] if anisotropic else None, props.bool('sample_visible', True)

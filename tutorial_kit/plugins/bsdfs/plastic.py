@@ -23,9 +23,10 @@ diffuse reflectance. One-sided. Parameters as in Mitsuba 3:
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
-from tutorial_kit.plugins.bsdfs.fresnel import fresnel, fresnel_diffuse_reflectance, reflect
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, fresnel_diffuse_reflectance, reflect, usable_eta
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import texture
@@ -44,7 +45,8 @@ class Coated:
 
     def traverse_coating(self, callback):
         callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         if self.has_specular_reflectance:
             callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
@@ -86,9 +88,9 @@ class SmoothPlastic(BSDF, Coated):
     def _diffuse(self, si, wo, f_i, active):
         """The diffuse lobe's f * cos(theta_o) (Color3f)."""
         f_o = fresnel(wo.z, self.eta)[0]
-        base = self.diffuse_base(si, fresnel_diffuse_reflectance(dr.rcp(self.eta)), active)
+        base = self.diffuse_base(si, fresnel_diffuse_reflectance(dr.rcp(usable_eta(self.eta))), active)
         return base * (warp.square_to_cosine_hemisphere_pdf(wo) * (1 - f_i) * (1 - f_o)
-                       / dr.square(self.eta))
+                       / dr.square(usable_eta(self.eta)))
 
     def eval(self, ctx, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)

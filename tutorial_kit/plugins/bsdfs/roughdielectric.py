@@ -22,9 +22,10 @@ and ``alpha.value``, differentiable.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
 from tutorial_kit.plugins.bsdfs.dielectric import SpecularTints
-from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract, usable_eta
 from tutorial_kit.plugins.bsdfs.ior import read_relative_ior
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.core.registry import register
@@ -54,7 +55,8 @@ class RoughDielectric(BSDF, SpecularTints):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
 
     def traverse(self, callback):
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         if self.alpha_v is None:
             callback.put('alpha', self.alpha_u, ParamFlags.Differentiable)
         else:
@@ -79,7 +81,8 @@ class RoughDielectric(BSDF, SpecularTints):
         from wi's side, and the generalised half vector turned to +z."""
         cos_theta_i, cos_theta_o = si.wi.z, wo.z
         is_reflection = cos_theta_i * cos_theta_o > 0
-        eta = dr.select(cos_theta_i > 0, self.eta, dr.rcp(self.eta))
+        eta = usable_eta(self.eta)
+        eta = dr.select(cos_theta_i > 0, eta, dr.rcp(eta))
         m = dr.normalize(si.wi + wo * dr.select(is_reflection, 1.0, eta))
         return is_reflection, eta, mulsign(m, m.z)
 

@@ -35,9 +35,10 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core import warp
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
-from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
+from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract, usable_eta
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 from tutorial_kit.plugins.bsdfs.microfacet import MicrofacetDistribution, read_roughness
 from tutorial_kit.plugins.bsdfs.plastic import Coated
@@ -131,8 +132,10 @@ class RoughPlastic(BSDF, Coated):
 
     def traverse(self, callback):
         callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
-        callback.put('alpha', self.alpha, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
-        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('alpha', self.alpha, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.ROUGHNESS)
+        callback.put('eta', self.eta, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=value_ranges.IOR)
         if self.has_specular_reflectance:
             callback.put('specular_reflectance', self.specular_reflectance, ParamFlags.Differentiable)
 
@@ -202,7 +205,7 @@ class RoughPlastic(BSDF, Coated):
                     * self.specular_reflectance.eval(si, active))
         diffuse = self.diffuse_base(si, self._internal_reflectance(), active) * (
             dr.inv_pi * cos_theta_o * self._transmittance(cos_theta_i) * self._transmittance(cos_theta_o)
-            / dr.square(self.eta))
+            / dr.square(usable_eta(self.eta)))
         return dr.select(front, specular + diffuse, 0)
 
     def pdf(self, ctx, si, wo, active=True):

@@ -40,6 +40,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core.distribution import DiscreteDistribution2D
 from tutorial_kit.core.errors import ParameterError, SceneError
 from tutorial_kit.core.registry import register
@@ -63,7 +64,10 @@ class EnvironmentMapEmitter(Emitter):
         super().__init__(props)
         pixels = self._read(props)
         self.data = bk.TensorXf(bk.from_numpy(bk.Float, pixels.ravel()), pixels.shape)
-        self.scale = bk.Float(props.float('scale', 1.0))
+        scale = props.float('scale', 1.0)
+        if not value_ranges.SCALE.contains(scale):
+            raise props.error('scale', f'"scale" {value_ranges.SCALE.refusal(scale)}')
+        self.scale = bk.Float(scale)
         self.to_world = props.transform('to_world')
         self.parameters_changed()
 
@@ -87,18 +91,23 @@ class EnvironmentMapEmitter(Emitter):
             raise props.error(name, f'an environment map needs an image of shape (H, W, 1, 3 or 4), '
                                     f'got {pixels.shape}')
         pixels = np.repeat(pixels, 3, axis=2) if pixels.shape[2] == 1 else pixels[:, :, :3]
-        bad = ~np.isfinite(pixels) | (pixels < 0)
+        # Radiance: the same range as an emitter's colour (inf or 3e38 would
+        # make the image infinite).
+        bad = ~np.isfinite(pixels) | (pixels < 0) | (pixels > value_ranges.MAX_COLOR)
         if bad.any():
             row, column, _ = np.argwhere(bad)[0]
-            raise props.error(name, f'the environment map has {int(bad.any(axis=2).sum())} pixels that are '
-                                    f'not finite or negative (the first at row {row}, column {column})')
+            image = f' "{self.filename}"' if self.filename else ''
+            raise props.error(name, f'the environment map{image} has {int(bad.any(axis=2).sum())} pixels that are '
+                                    f'not finite, negative or above {value_ranges.MAX_COLOR:g} '
+                                    f'(the first at row {row}, column {column})')
         if pixels.shape[0] == 1:              # one row: the same at both poles
             pixels = np.repeat(pixels, 2, axis=0)
         return np.ascontiguousarray(pixels)
 
     def traverse(self, callback):
-        callback.put('scale', self.scale, ParamFlags.Differentiable)
-        callback.put('data', self.data, ParamFlags.Differentiable, kind=ParamKind.TENSOR)
+        callback.put('scale', self.scale, ParamFlags.Differentiable, value_range=value_ranges.SCALE)
+        callback.put('data', self.data, ParamFlags.Differentiable, kind=ParamKind.TENSOR,
+                     value_range=value_ranges.COLOR)
         callback.put('to_world', self.to_world, ParamFlags.NonDifferentiable, kind=ParamKind.MATRIX)
 
     def settings(self):

@@ -132,7 +132,7 @@ class AnalyticShape(Shape):
         normals = None
         if local_normals is not None:
             with dr.suspend_grad():
-                normals = dr.ravel(dr.normalize(self.to_world.transform_normal(local_normals)))
+                normals = dr.ravel(dr.normalize(self.to_world.transform_normal(local_normals, checked=False)))
         return positions, faces, normals
 
 

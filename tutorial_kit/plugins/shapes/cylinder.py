@@ -96,14 +96,15 @@ class Cylinder(AnalyticShape):
         return dr.select(hit, dr.select(near_usable, near, far), dr.inf)
 
     def compute_surface_interaction(self, ray, t, active=True):
-        to_object = self.to_world.inverse()
+        # to_world was checked invertible when set: no read-back inside the kernel.
+        to_object = self.to_world.inverse(checked=False)
         with dr.suspend_grad():
             # Project the hit onto the tube for accuracy.
             local = to_object @ (ray.o + ray.d * t)
             inv_r = dr.rsqrt(dr.square(local.x) + dr.square(local.y))
             local = bk.Array3f(local.x * inv_r, local.y * inv_r, local.z)
             p = self.to_world @ local
-            n = dr.normalize(self.to_world.transform_normal(bk.Array3f(local.x, local.y, 0)))
+            n = dr.normalize(self.to_world.transform_normal(bk.Array3f(local.x, local.y, 0), checked=False))
         t, p = attach_motion(ray, t, p, n, self.to_world @ local)
         local = to_object @ p
         dp_du = self.to_world.transform_vector(bk.Array3f(-local.y, local.x, 0) * (2 * dr.pi))
@@ -121,7 +122,7 @@ class Cylinder(AnalyticShape):
     def sample_position(self, sample):
         sin_phi, cos_phi = dr.sincos(2 * dr.pi * sample.y)
         p = self.to_world @ bk.Array3f(cos_phi, sin_phi, sample.x)
-        n = dr.normalize(self.to_world.transform_normal(bk.Array3f(cos_phi, sin_phi, 0)))
+        n = dr.normalize(self.to_world.transform_normal(bk.Array3f(cos_phi, sin_phi, 0), checked=False))
         if self.flip_normals:
             n = -n
         return p, n, dr.rcp(self.surface_area())

@@ -243,7 +243,10 @@ class Mesh(Shape):
 
     def parameters_changed(self, keys=None):
         """Refresh what depends on the vertices: computed normals and the area table."""
-        if self.derived_normals and 'vertex_normals' not in (keys or ()):
+        # Keys are the map's (OBJMesh.vertex_normals), matched by their end as
+        # Mitsuba 3 matches them: normals assigned are kept, not recomputed.
+        normals_given = any(key.split('.')[-1] == 'vertex_normals' for key in keys or ())
+        if self.derived_normals and not normals_given:
             self.vertex_normals = smooth_vertex_normals(dr.detach(self.vertex_positions), self.faces)
         self._refresh_area_table()
 

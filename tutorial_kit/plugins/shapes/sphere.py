@@ -105,7 +105,8 @@ class Sphere(AnalyticShape):
 
     def compute_surface_interaction(self, ray, t, active=True):
         center, radius = self.center(), self.radius()
-        to_object = self.to_world.inverse()
+        # to_world was checked invertible when set: no read-back inside the kernel.
+        to_object = self.to_world.inverse(checked=False)
         with dr.suspend_grad():
             # Project the hit onto the sphere for accuracy.
             n = dr.normalize(ray.o + ray.d * t - center)

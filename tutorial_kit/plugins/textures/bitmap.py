@@ -33,6 +33,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core.errors import SceneError
 from tutorial_kit.core.srgb import linear_to_srgb
 from tutorial_kit.io.bitmap import read_bitmap
@@ -86,6 +87,15 @@ class BitmapTexture(Texture):
             pixels = _pixels_from_bitmap(props, self.raw)
         else:
             pixels = _pixels_from_array(props)
+        # Pixels that are infinite, NaN or huge (an OpenEXR or PFM file holding
+        # inf or 3e38, an RGBE file of its largest values) would make the image
+        # infinite; the texture's role (reflectance, radiance) may bound them
+        # further when a plugin reads it (renderer.texture.texture).
+        refusal = value_ranges.PIXEL.refusal(pixels)
+        if refusal is not None:
+            where = f'the image "{self.filename}"' if self.filename else f'the "{self.source}" image'
+            raise props.error(self.source, f'{where} holds pixels that are not finite or beyond '
+                                           f'the colour bound: {refusal}')
         self.data = bk.TensorXf(bk.from_numpy(bk.Float, pixels), pixels.shape)
 
     def _read(self, props):
@@ -106,8 +116,12 @@ class BitmapTexture(Texture):
         return dict(filename=self.filename or f'<{self.source}>', filter_type=self.filter_type,
                     wrap_mode=self.wrap_mode, raw=self.raw)
 
+    def range_values(self):
+        return self.data.numpy()
+
     def traverse(self, callback):
-        callback.put('data', self.data, ParamFlags.Differentiable, kind=ParamKind.TENSOR)
+        callback.put('data', self.data, ParamFlags.Differentiable, kind=ParamKind.TENSOR,
+                     value_range=self.value_range or value_ranges.PIXEL)
 
     # -- lookups --------------------------------------------------------------------
     @property

@@ -9,6 +9,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture, luminance
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
@@ -19,6 +20,7 @@ def constant_color(value, unbounded=False):
     texture = SRGBTexture.__new__(SRGBTexture)
     texture.unbounded = unbounded
     texture.value = bk.color3f(value)
+    texture.value_range = value_ranges.COLOR if unbounded else value_ranges.REFLECTANCE
     return texture
 
 
@@ -33,9 +35,14 @@ class SRGBTexture(Texture):
         if not self.unbounded and (np.any(color < 0) or np.any(color > 1)):
             raise props.error('color', f'a reflectance must lie in [0, 1], got {color.tolist()}')
         self.value = bk.color3f(color)
+        self.value_range = value_ranges.COLOR if self.unbounded else value_ranges.REFLECTANCE
+
+    def range_values(self):
+        return dr.detach(self.value).numpy().reshape(-1)
 
     def traverse(self, callback):
-        callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.COLOR)
+        callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.COLOR,
+                     value_range=self.value_range)
 
     def eval(self, si, active=True):
         # A new array object: Dr.Jit may widen a width-1 operand of dr.select in

@@ -7,6 +7,7 @@ As a colour it is grey: the same number in all three channels.
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import value_ranges
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.texture import Texture
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
@@ -19,11 +20,18 @@ class UniformTexture(Texture):
 
     def __init__(self, props):
         props.bool('unbounded', False)
+        value = props.float('value')
+        if not value_ranges.FINITE.contains(value):
+            raise props.error('value', f'"value" must be a finite 32-bit float, got {value:g}')
         # Opaque, not a literal: a new value reuses the compiled kernels.
-        self.value = dr.opaque(bk.Float, props.float("value"))
+        self.value = dr.opaque(bk.Float, value)
+
+    def range_values(self):
+        return dr.detach(self.value).numpy().reshape(-1)
 
     def traverse(self, callback):
-        callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
+        callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.FLOAT,
+                     value_range=self.value_range)
 
     def eval(self, si, active=True):
         return bk.Color3f(self.value)
