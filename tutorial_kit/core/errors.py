@@ -52,6 +52,15 @@ class ImageError(SceneError):
     """An image that cannot be written (unknown extension, bad shape)."""
 
 
+class TransformError(SceneError, ValueError):
+    """A transform that cannot be built (a matrix of the wrong size, a vector of the
+    wrong length) or has no inverse. A ValueError too, as Python's own checks say."""
+
+
+class TransformTypeError(TransformError, TypeError):
+    """A transform given values of the wrong type (a string for a vector)."""
+
+
 class BackendError(RuntimeError):
     """No usable Dr.Jit backend: the message says how to get one."""
 
