@@ -323,15 +323,26 @@ def _tracked_parameters(scene, params, optimizer):
     Those of ``params`` (a ParameterMap) if given, else of the ``optimizer``'s
     map, else of the whole scene.
     """
-    from tutorial_kit.ad.traverse import ParameterMap, traverse
+    from tutorial_kit.ad.traverse import ParameterMap
     if params is None and optimizer is not None and isinstance(optimizer.params, ParameterMap):
         params = optimizer.params
     if params is None:
-        params = traverse(scene)
+        params = _scene_parameters(scene)
     elif not isinstance(params, ParameterMap):
         raise RenderError(f'params must be a ParameterMap (from tk.traverse(scene)), '
                           f'got {type(params).__name__}')
-    return [params.parameter(key) for key in params.differentiable_keys() if dr.grad_enabled(params[key])]
+    return [p for p in params.parameters() if p.differentiable and dr.grad_enabled(p.value())]
+
+
+def _scene_parameters(scene):
+    """``traverse(scene)``, kept on the scene until it rebuilds its tables (the
+    records read live values; a scene of many shapes has many of them, and
+    each render without ``params`` asks which track derivatives)."""
+    from tutorial_kit.ad.traverse import traverse
+    cached = getattr(scene, 'traversal_cache', None)
+    if cached is None:
+        cached = scene.traversal_cache = traverse(scene)
+    return cached
 
 
 # -- checking the arguments --------------------------------------------------------------

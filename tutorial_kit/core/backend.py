@@ -124,6 +124,10 @@ def jit_backend():
     return dr.JitBackend.CUDA if name == 'cuda' else dr.JitBackend.LLVM
 
 
+#: Arrays of up to this many values are uploaded from a Python list (see from_numpy).
+_SMALL_UPLOAD = 1024
+
+
 def from_numpy(array_type, values):
     """A flat Dr.Jit array of ``array_type`` (e.g. ``bk.Float``, ``bk.UInt32``)
     holding its own copy of ``values`` (anything NumPy can read, raveled).
@@ -132,10 +136,14 @@ def from_numpy(array_type, values):
     NumPy memory instead of copying it: a change to one then shows in the
     other, and a borrowed array that is still alive when Python exits is
     handed back after the interpreter has shut down, which crashes it.
-    Scene data therefore always lives in memory that Dr.Jit owns.
+    Scene data therefore always lives in memory that Dr.Jit owns. A small
+    array is copied from a Python list (no kernel: a scene of many small
+    shapes makes thousands of them); a large one by a scatter kernel.
     """
     import numpy as np
     values = np.ascontiguousarray(values).reshape(-1)
+    if values.size <= _SMALL_UPLOAD:
+        return array_type(values.tolist())
     owned = dr.empty(array_type, values.size)
     if values.size:
         dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))

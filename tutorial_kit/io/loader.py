@@ -27,6 +27,7 @@ from tutorial_kit.core import registry
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError, XMLError
 from tutorial_kit.core.file_resolver import file_resolver
+from tutorial_kit.core.limits import MAX_SCENE_FILE_BYTES, size_text
 from tutorial_kit.io.properties import Properties, SceneWarning, is_lenient, nearest_names
 from tutorial_kit.core.spectrum import CIE_MAX_NM, CIE_MIN_NM, parse_spectrum, spectrum_to_srgb
 
@@ -127,26 +128,31 @@ def load_string(text, /, base_dir=".", update_scene=False, parallel=True, optimi
 
 # -- parsing ---------------------------------------------------------------------
 
-def check_regular_file(path, error_class, what='file'):
-    """Refuse ``path`` unless it is an existing regular file.
+def check_regular_file(path, error_class, what='file', max_bytes=None):
+    """Refuse ``path`` unless it is an existing regular file (of at most
+    ``max_bytes`` bytes, when given).
 
     Opening a FIFO or a device would block or never end, so these are
     refused before they are opened. ``error_class`` is the SceneError
     subclass to raise; ``what`` names the file in the message.
     """
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
     except OSError as error:
         raise error_class(f'cannot read the {what}: {error.strerror or error}', path) from None
     except ValueError as error:     # e.g. a NUL character in the name
         raise error_class(f'cannot read the {what}: {error}', path) from None
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(info.st_mode):
         raise error_class(f'the {what} is not a regular file', path)
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise error_class(f'the {what} is {size_text(info.st_size)}, more than the {size_text(max_bytes)} '
+                          f'that are read whole into memory', path)
 
 
-def read_regular_file(path, error_class, what='file'):
-    """The bytes of ``path`` once :func:`check_regular_file` accepts it."""
-    check_regular_file(path, error_class, what)
+def read_regular_file(path, error_class, what='file', max_bytes=MAX_SCENE_FILE_BYTES):
+    """The bytes of ``path`` once :func:`check_regular_file` accepts it (at most
+    ``max_bytes`` bytes: the file is read whole)."""
+    check_regular_file(path, error_class, what, max_bytes)
     try:
         with open(path, 'rb') as file:
             return file.read()
@@ -247,15 +253,18 @@ def _substitute(node, parameters, used):
 # -- value parsing -----------------------------------------------------------------
 
 def _numbers(node, text, count=None, what='number'):
-    """Parse comma- or space-separated floats from ``text``."""
-    parts = [p for p in re.split(r'[,\s]+', text.strip()) if p]
+    """Parse comma- or space-separated floats from ``text``; ``count``: the number
+    (an int) or numbers (a tuple) of values allowed."""
+    parts = text.replace(',', ' ').split()
     if not all(_NUMBER.fullmatch(p) for p in parts):
         raise node.error(f'<{node.tag}> expects {what}s, got "{_excerpt(text)}"')
     values = [float(p) for p in parts]
-    if count is not None and len(values) not in np.atleast_1d(count):
-        raise node.error(f'<{node.tag}> expects {" or ".join(map(str, np.atleast_1d(count)))} '
-                         f'{what}(s), got {len(values)} in "{_excerpt(text)}"')
-    if not all(abs(v) <= FLOAT32_MAX for v in values):
+    if count is not None:
+        allowed = count if isinstance(count, tuple) else (count,)
+        if len(values) not in allowed:
+            raise node.error(f'<{node.tag}> expects {" or ".join(map(str, allowed))} '
+                             f'{what}(s), got {len(values)} in "{_excerpt(text)}"')
+    if not all(-FLOAT32_MAX <= v <= FLOAT32_MAX for v in values):
         raise node.error(f'<{node.tag}> expects {what}s within the 32-bit float range '
                          f'(|x| <= {FLOAT32_MAX:.4g}), got "{_excerpt(text)}"')
     return values
@@ -277,7 +286,7 @@ def _xyz(node, default):
     """A 3-vector from ``value="x, y, z"`` or from ``x``, ``y``, ``z`` attributes."""
     if 'value' in node.attrib:
         values = _numbers(node, node.attrib['value'], (1, 3))
-        return np.broadcast_to(values, (3,)).astype(np.float64)
+        return np.array(values * 3 if len(values) == 1 else values, dtype=np.float64)
     return np.array([_numbers(node, node.attrib.get(axis, str(default)), 1)[0]
                      for axis in 'xyz'])
 
@@ -289,9 +298,11 @@ def _parse_transform(node):
             raise op.error(f'unknown transform operation <{op.tag}> '
                            f'(expected one of {", ".join(_TRANSFORM_OPS)})')
         _check_no_children(op)
+        # Overflow gives inf or NaN, refused here.
         with np.errstate(over='ignore', invalid='ignore'):
             matrix = _transform_op(op) @ matrix
-        if not np.all(np.abs(matrix) <= FLOAT32_MAX):
+            within = np.abs(matrix).max() <= FLOAT32_MAX
+        if not within:
             raise op.error('the transform overflows the 32-bit float range')
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')

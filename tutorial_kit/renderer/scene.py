@@ -123,6 +123,8 @@ class Scene(Plugin):
     # -- tables from shapes to their BSDF and emitter -------------------------------------
     def _index_materials(self):
         """Number the distinct BSDFs and emitters and map each shape to them."""
+        #: The scene's parameters as ``render`` lists them (kept by the ad layer; None: none yet).
+        self.traversal_cache = None
         # An empty scene still gets one (unused) BSDF so that lookups stay valid.
         self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) or [_black_bsdf()]
         self.area_emitters = [s.emitter for s in self._shapes if s.emitter is not None]
@@ -163,6 +165,11 @@ class Scene(Plugin):
         """
         self.meshes = [s for s in self._shapes if s.is_mesh()]
         self.analytic = [(k, s) for k, s in enumerate(self._shapes) if not s.is_mesh()]
+        hooks = {}
+        for shape in self._shapes:
+            hooks.setdefault(type(shape).prepare_together, []).append(shape)
+        for hook, shapes in hooks.items():
+            hook(shapes)
         self._join_vertex_data()
         positions = self._joined_host['positions']
         faces = self._joined_host['faces']
@@ -281,6 +288,7 @@ class Scene(Plugin):
     def parameters_changed(self, objects):
         """Refresh after ``ParameterMap.update``: rebuild the BVH if a mesh changed
         (an analytic shape has refreshed itself)."""
+        self.traversal_cache = None
         if any(isinstance(obj, Shape) and obj.is_mesh() for obj in objects):
             self._index_materials()
             self.build_geometry()
