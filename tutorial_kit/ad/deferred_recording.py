@@ -18,6 +18,9 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.ad.path_replay import parameter_copies
 
 
+_ALLOW_NO_GRAD = dr.ADFlag.Default | dr.ADFlag.AllowNoGrad
+
+
 class DeferredRecording(dr.CustomOp):
     """The derivative pass of a render, recorded when a derivative reaches it.
 
@@ -38,14 +41,16 @@ class DeferredRecording(dr.CustomOp):
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
             with dr.isolate_grad(), dr.resume_grad():
                 image = self.record()
-                dr.backward_from(dr.sum(image.array * gradient.array))
+                # A parameter the image does not depend on (a shape no ray meets)
+                # has derivative zero, not an error.
+                dr.backward_from(dr.sum(image.array * gradient.array), flags=_ALLOW_NO_GRAD)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
     def forward(self):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True) as copies:
             with dr.isolate_grad(), dr.resume_grad():
                 image = self.record()
-                dr.forward_to(image)
+                dr.forward_to(image, flags=_ALLOW_NO_GRAD)
                 self.set_grad_out(dr.grad(image))
 
     def name(self):

@@ -9,7 +9,8 @@ parents, so a shape receives finished BSDF and emitter objects.
 Every problem raises a :class:`~tutorial_kit.core.errors.SceneError` that names
 the file and line. Nothing is modified in place: a failed load leaves no
 half-built scene behind. Bounds on nesting (:data:`MAX_NESTING_DEPTH`,
-:data:`MAX_OBJECT_TREE`, :data:`MAX_INCLUDE_DEPTH`) and on numbers (32-bit
+:data:`MAX_OBJECT_TREE`, :data:`MAX_INCLUDE_DEPTH`, :data:`MAX_INCLUDED_FILES`), on
+``$parameter`` substitution (:data:`MAX_SUBSTITUTED_CHARS`) and on numbers (32-bit
 ranges) keep a small file from causing unbounded work or non-finite values.
 """
 import contextlib
@@ -47,6 +48,14 @@ MAX_NESTING_DEPTH = 256
 MAX_OBJECT_TREE = 4096
 #: ``<include>`` chains may be at most this long.
 MAX_INCLUDE_DEPTH = 32
+#: A scene may include at most this many files in all (counting a file
+#: included twice twice): depth alone would let each level include the next
+#: many times over, a small set of files that takes forever to load.
+MAX_INCLUDED_FILES = 1000
+#: An attribute value may be at most this long once its ``$parameters`` are
+#: replaced (a parameter repeated many times could otherwise build a value of
+#: gigabytes).
+MAX_SUBSTITUTED_CHARS = 1_000_000
 #: The largest magnitude a scene number may have: every value ends up in a
 #: 32-bit float, whose largest finite value this is.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -78,10 +87,14 @@ _ALLOWED_CHILDREN = {
 _NUMBER = re.compile(r'[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
 _INTEGER = re.compile(r'\s*[-+]?[0-9]{1,12}\s*')
 _PARAMETER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+_PARAMETER_REFERENCE = re.compile(r'\$([A-Za-z_][A-Za-z0-9_]*)')
 
 
 class Node:
     """One XML element: tag, attributes, children, and where it came from."""
+
+    #: Whether its ``$parameters`` have been replaced (see _substitute).
+    substituted = False
 
     def __init__(self, tag, attrib, line, path):
         self.tag, self.attrib, self.line, self.path = tag, dict(attrib), line, path
@@ -196,6 +209,9 @@ def parse_text(data, path):
                        path, error.lineno) from None
     except RecursionError:
         raise XMLError('the document is nested too deeply to be read', path) from None
+    except LookupError as error:        # an encoding="..." that Python does not know
+        raise XMLError(f'the XML declaration names an unknown text encoding ({error}); '
+                       'write the file in UTF-8', path, parser.CurrentLineNumber) from None
     if not roots:
         raise XMLError('the document has no root element', path)
     return roots[0]
@@ -235,19 +251,27 @@ def upgrade_tree(node):
 
 
 def _substitute(node, parameters, used):
-    """Replace ``$name`` in every attribute value with its parameter value;
-    the names replaced are added to the set ``used``."""
-    def replace(match):
-        name = match.group(1)
-        if name not in parameters:
-            raise node.error(f'the parameter "${name}" has no value: give it with '
-                             f'<default name="{name}" value="..."/> or as an argument')
-        used.add(name)
-        return str(parameters[name])
-
+    """Replace ``$name`` in every attribute value with its parameter value, once
+    per element; the names replaced are added to the set ``used``. A value
+    that would grow beyond :data:`MAX_SUBSTITUTED_CHARS` is refused before it is built."""
+    if node.substituted:
+        return
+    node.substituted = True
     for key, value in node.attrib.items():
-        if '$' in value:
-            node.attrib[key] = re.sub(r'\$([A-Za-z_][A-Za-z0-9_]*)', replace, value)
+        if '$' not in value:
+            continue
+        length = len(value)
+        for match in _PARAMETER_REFERENCE.finditer(value):
+            name = match.group(1)
+            if name not in parameters:
+                raise node.error(f'the parameter "${name}" has no value: give it with '
+                                 f'<default name="{name}" value="..."/> or as an argument')
+            length += len(parameters[name]) - len(match.group(0))
+            if length > MAX_SUBSTITUTED_CHARS:
+                raise node.error(f'the attribute "{key}" would be longer than {MAX_SUBSTITUTED_CHARS} '
+                                 f'characters once its $parameters are replaced')
+            used.add(name)
+        node.attrib[key] = _PARAMETER_REFERENCE.sub(lambda m: parameters[m.group(1)], value)
 
 
 # -- value parsing -----------------------------------------------------------------
@@ -405,6 +429,7 @@ class _Loader:
         self.objects_by_id = {}       # id -> (category, object)
         self.tree_sizes = {}          # id(object) -> (object, depth, objects in its tree)
         self.include_stack = []
+        self.included_files = 0
 
     def load_scene(self, root):
         if root.tag != 'scene':
@@ -519,6 +544,10 @@ class _Loader:
             raise node.error(f'"{path}" includes itself')
         if len(self.include_stack) > MAX_INCLUDE_DEPTH:
             raise node.error(f'<include> files are nested more than {MAX_INCLUDE_DEPTH} deep')
+        self.included_files += 1
+        if self.included_files > MAX_INCLUDED_FILES:
+            raise node.error(f'the scene includes more than {MAX_INCLUDED_FILES} files in all '
+                             f'(counting a file included twice twice)')
         _check_no_children(node)
         root = _parse_file(path)
         if root.tag != 'scene':
