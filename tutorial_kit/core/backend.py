@@ -160,6 +160,25 @@ def color3f(values):
     parameter's width behind its owner's back.
     """
     import numpy as np
-    color = Color3f(*(float(v) for v in np.broadcast_to(np.asarray(values, dtype=np.float64), (3,))))
-    dr.make_opaque(color)
-    return color
+    host = np.asarray(values, dtype=np.float32).reshape(-1)
+    if host.size == 1:
+        host = np.repeat(host, 3)
+    elif host.size != 3:
+        raise ValueError(f'a colour has one or three values, got {host.size}')
+    return Color3f(*stored_floats(host))
+
+
+def stored_float(value):
+    """A Float of width 1 holding ``value`` in memory, never a literal (see color3f)."""
+    import numpy as np
+    return stored_floats(np.array([value], dtype=np.float32))[0]
+
+
+def stored_floats(values):
+    """One width-1 Float per entry of the float32 NumPy array ``values``, each in
+    memory that Dr.Jit owns: copied from the NumPy memory (no kernel; a scene of
+    many shapes has many such values, and evaluating literals takes a kernel
+    each), and waited for before ``values`` may go."""
+    floats = [dr.copy(Float(values[k:k + 1])) for k in range(len(values))]
+    dr.sync_thread()
+    return floats

@@ -516,7 +516,8 @@ class _Loader:
             elif child.tag == 'default':
                 raise child.error('<default> is only allowed directly inside <scene>')
             else:
-                raise child.error(f'unknown element <{child.tag}>')
+                known = {*_PROPERTY_TAGS, *registry.CATEGORIES, 'ref', 'include', 'default'}
+                raise child.error(f'unknown element <{child.tag}>{nearest_names(child.tag, known)}')
 
     def _add_object(self, child, props, category, counts):
         if child.tag == 'ref':

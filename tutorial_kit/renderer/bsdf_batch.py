@@ -80,6 +80,8 @@ class BSDFBatch:
 
     def __init__(self, members):
         self.members = list(members)
+        # Each member's constant textures, found once: refresh() then reads their values.
+        self.textures = [_value_textures(member) for member in self.members]
         self._table_key = None
         self.refresh()
 
@@ -88,7 +90,7 @@ class BSDFBatch:
 
     def refresh(self):
         """Rebuild the table of values if any member's changed; note which track derivatives."""
-        leaves = [_leaves(member) for member in self.members]     # per member: its value arrays
+        leaves = [[texture.value for texture in textures] for textures in self.textures]
         key = tuple(_variables(v) for row in leaves for v in row)
         count = len(leaves[0])
         with dr.resume_grad():      # asked whether they track derivatives at all, even from a suspended scope
@@ -112,7 +114,7 @@ class BSDFBatch:
         table = self.table[j]
         value = dr.gather(type(table), table, member)
         for m in self.tracked:
-            value = dr.select(member == m, _leaves(self.members[m])[j], value)
+            value = dr.select(member == m, self.textures[m][j].value, value)
         return value
 
 
@@ -150,13 +152,13 @@ def _signature(obj, depth):
     return ('same', id(obj))
 
 
-def _leaves(obj):
-    """The values of the constant textures inside ``obj``, in the order of :func:`_signature`."""
+def _value_textures(obj):
+    """The constant textures inside ``obj``, in the order of :func:`_signature`."""
     found = []
 
     def walk(value):
         if _is_value_texture(value):
-            found.append(value.value)
+            found.append(value)
         elif isinstance(value, (BSDF, Texture)):
             if not (isinstance(value, Texture) and value.reads_shapes):
                 for k, v in vars(value).items():
@@ -174,7 +176,7 @@ def _leaves(obj):
 
 def _rebuild(obj, values):
     """A copy of ``obj`` whose constant textures take the next of ``values`` in
-    turn (order of :func:`_leaves`); parts without such textures are shared."""
+    turn (order of :func:`_value_textures`); parts without such textures are shared."""
     if _is_value_texture(obj):
         clone = copy.copy(obj)
         del clone.value
@@ -215,10 +217,18 @@ def _variables(array):
     return tuple(i for component in array for i in _variables(component))
 
 
+def _host_values(array):
+    """The numbers of a width-1 ``array``, read channel by channel (reading a
+    colour whole would pack its channels with a kernel, one per member)."""
+    if dr.depth_v(array) == 1:
+        return [float(x) for x in array.numpy()]
+    return [x for channel in array for x in _host_values(channel)]
+
+
 def _stack(values):
     """One array of the type of ``values[0]`` (width-1 arrays) holding, detached, an entry per value."""
     array_type = type(values[0])
-    host = np.stack([np.asarray(dr.detach(v).numpy(), np.float32).reshape(-1) for v in values])
+    host = np.array([_host_values(dr.detach(v)) for v in values], dtype=np.float32)
     if dr.depth_v(array_type) == 1:
         return bk.from_numpy(array_type, host[:, 0])
     return array_type(*(bk.from_numpy(dr.value_t(array_type), host[:, c]) for c in range(host.shape[1])))

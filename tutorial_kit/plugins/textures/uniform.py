@@ -20,7 +20,7 @@ class UniformTexture(Texture):
     def __init__(self, props):
         props.bool('unbounded', False)
         # Opaque, not a literal: a new value reuses the compiled kernels.
-        self.value = dr.opaque(bk.Float, props.float("value"))
+        self.value = bk.stored_float(props.float("value"))
 
     def traverse(self, callback):
         callback.put('value', self.value, ParamFlags.Differentiable, kind=ParamKind.FLOAT)
