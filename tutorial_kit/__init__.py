@@ -32,7 +32,7 @@ import drjit as dr
 from tutorial_kit.core import backend
 from tutorial_kit.core.backend import set_backend
 from tutorial_kit.core.errors import (SceneError, XMLError, PluginError, MeshError, ParameterError,
-                                      RenderError, ImageError, BackendError)
+                                      RenderError, ImageError, TransformError, BackendError)
 from tutorial_kit.io.properties import SceneWarning, lenient_loading
 
 backend.set_backend(backend.default_backend())
@@ -163,7 +163,7 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'EmitterFlags', 'EmitterPtr', 'DiscreteDistribution2D', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
            'Scene', 'fresnel', 'reflect', 'refract',
            'SceneError', 'XMLError', 'PluginError', 'MeshError',
-           'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning', 'lenient_loading',
+           'ParameterError', 'RenderError', 'ImageError', 'TransformError', 'BackendError', 'SceneWarning', 'lenient_loading',
            'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',
            'register_integrator', 'register_rfilter', 'register_sampler', 'register_sensor',
            'register_shape', 'register_texture', 'ParamFlags', 'ParamKind', 'TraversalCallback',

@@ -125,7 +125,7 @@ def jit_backend():
 
 
 #: Arrays of up to this many values are uploaded from a Python list (see from_numpy).
-_SMALL_UPLOAD = 1024
+_SMALL_UPLOAD = 65536
 
 
 def from_numpy(array_type, values):
@@ -136,18 +136,19 @@ def from_numpy(array_type, values):
     NumPy memory instead of copying it: a change to one then shows in the
     other, and a borrowed array that is still alive when Python exits is
     handed back after the interpreter has shut down, which crashes it.
-    Scene data therefore always lives in memory that Dr.Jit owns. A small
-    array is copied from a Python list (no kernel: a scene of many small
-    shapes makes thousands of them); a large one by a scatter kernel.
+    Scene data therefore always lives in memory that Dr.Jit owns. An array
+    of up to :data:`_SMALL_UPLOAD` values is copied from a Python list,
+    without a kernel (a scene of many shapes makes thousands of arrays); a
+    larger one by a scatter kernel (the same code for every size).
     """
     import numpy as np
     values = np.ascontiguousarray(values).reshape(-1)
     if values.size <= _SMALL_UPLOAD:
         return array_type(values.tolist())
     owned = dr.empty(array_type, values.size)
-    if values.size:
-        dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))
-        dr.eval(owned)
+    dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))
+    dr.eval(owned)
+    dr.sync_thread()        # the kernel runs in the background: done before the caller may change values
     return owned
 
 
@@ -176,9 +177,11 @@ def stored_float(value):
 
 def stored_floats(values):
     """One width-1 Float per entry of the float32 NumPy array ``values``, each in
-    memory that Dr.Jit owns: copied from the NumPy memory (no kernel; a scene of
-    many shapes has many such values, and evaluating literals takes a kernel
-    each), and waited for before ``values`` may go."""
-    floats = [dr.copy(Float(values[k:k + 1])) for k in range(len(values))]
-    dr.sync_thread()
+    memory that Dr.Jit owns, written there directly (no kernel: a scene of many
+    shapes has many such values, and evaluating literals takes a kernel each)."""
+    floats = []
+    for value in values.tolist():
+        stored = dr.empty(Float, 1)
+        stored[0] = value
+        floats.append(stored)
     return floats

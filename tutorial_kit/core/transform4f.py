@@ -210,6 +210,8 @@ class _Transform:
             raise TransformError(f'{type(self).__name__}: {what} needs {count} values, got {v!r}') from None
         if extra != count:
             raise TransformError(f'{type(self).__name__}: {what} needs {count} values, got {extra}')
+        if not all(_is_scalar(value) or (_is_drjit(value) and not dr.is_jit_v(value)) for value in values):
+            raise TransformTypeError(f'{type(self).__name__}: {what} needs {count} numbers, got {v!r}')
         return values
 
     def _pack(self, values):
@@ -325,7 +327,11 @@ class Transform4f(_Transform4):
 
     @staticmethod
     def _entry(value):
-        return value if _is_drjit(value) else bk.Float(float(value))
+        if _is_drjit(value):
+            return value
+        if isinstance(value, bool) or not _is_number(value):
+            raise TransformTypeError(f'Transform4f entries are numbers or Dr.Jit Floats, got {type(value).__name__}')
+        return bk.Float(float(value))
 
     def _point_type(self):
         return bk.Array3f
@@ -432,6 +438,8 @@ def _check_invertible(det):
 
 
 def _cos_sin_degrees(angle):
+    if not _is_scalar(angle) and not (_is_drjit(angle) and dr.size_v(angle) == 1):
+        raise TransformTypeError(f'rotate: the angle is a number of degrees, got {type(angle).__name__}')
     theta = angle * (math.pi / 180)
     if _is_drjit(theta) and dr.is_jit_v(theta):
         return dr.cos(theta), dr.sin(theta)
