@@ -33,6 +33,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.renderer.bsdf import BSDF
 from tutorial_kit.renderer.texture import Texture
+from tutorial_kit.renderer.traversal import ParamFlags
 
 #: Attributes that name an object rather than describe it: they may differ within a batch.
 _NAMING = frozenset({'id'})
@@ -206,8 +207,11 @@ def _rebuild(obj, values):
 @functools.lru_cache(maxsize=None)
 def _batched_class(texture_class):
     """``texture_class`` whose ``value`` is read, at each use, from ``read_value()``."""
+    def traverse(self, callback):
+        callback.put('value', self.value, ParamFlags.Differentiable, attribute='value')
     return type(texture_class.__name__, (texture_class,),
-                {'value': property(lambda self: self.read_value()), '__module__': texture_class.__module__})
+                {'value': property(lambda self: self.read_value()), 'traverse': traverse,
+                 '__module__': texture_class.__module__})
 
 
 def _variables(array):
