@@ -1024,7 +1024,8 @@ def test_known_bug_binary_ply_faces_of_fewer_than_3_corners_are_named(tmp_path):
         read_ply(path)
 
 
-# == Values against their ranges, all-or-nothing changes, transforms ===============================
+# == Values against their ranges, all-or-nothing changes, transforms ========================
+
 # Colours given as numbers, image pixels, dict updates mixing good and bad
 # values, Ctrl-C injected at any line of update() and step(), transforms.
 # Each draws inputs whose outcome the ranges of tutorial_kit/core/value_ranges.py
@@ -1286,3 +1287,151 @@ def test_transforms_give_finite_results_or_transform_errors(data):
     except ValueError as error:
         assert 'axis must not be zero' in str(error), error
         event('zero axis')
+=======
+# -- transforms given bad inputs ------------------------------------------------------------------
+# Any value where a transform expects a matrix, a vector or an angle: a transform
+# with finite entries, or one of our errors (a TransformError is also a ValueError).
+
+#: Things a user might pass as a vector, a matrix or an angle.
+TRANSFORM_ARGUMENTS = st.one_of(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e6, max_value=1e6), max_size=5),
+    st.lists(st.lists(st.floats(-10, 10), min_size=0, max_size=5), max_size=5),
+    st.text(max_size=4), st.none(), st.booleans(), st.floats(-10, 10), st.integers(-3, 3),
+    st.sampled_from([[0, 0, 0], [1, 2], [0, 0, 1], [[1, 2], [3, 4]], np.zeros((4, 4)), np.eye(4), 'ab']))
+
+
+@fuzz_settings(60)
+@given(operation=st.sampled_from(['new', 'translate', 'scale', 'rotate', 'look_at', 'inverse']),
+       first=TRANSFORM_ARGUMENTS, second=TRANSFORM_ARGUMENTS, third=TRANSFORM_ARGUMENTS,
+       scalar=st.booleans())
+def test_fuzz_transforms_build_finite_matrices_or_raise_our_errors(operation, first, second, third, scalar):
+    cls = tk.ScalarTransform4f if scalar else tk.Transform4f
+    calls = {'new': lambda: cls(first), 'translate': lambda: cls().translate(first),
+             'scale': lambda: cls().scale(first), 'rotate': lambda: cls().rotate(first, second),
+             'look_at': lambda: cls().look_at(origin=first, target=second, up=third),
+             'inverse': lambda: cls(first).inverse()}
+    with time_limit(CASE_SECONDS), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try:
+            result = calls[operation]()
+        except tk.SceneError as error:
+            assert isinstance(error, ValueError)
+            event('refused')
+            return
+    event('built')
+    matrix = np.asarray(result.matrix.numpy() if hasattr(result.matrix, 'numpy') else result.matrix,
+                        dtype=np.float64)
+    if scalar and operation != 'new':
+        assert np.all(np.isfinite(matrix)), (operation, first, second, third)
+
+
+# -- command-line paths ---------------------------------------------------------------------------
+# A scene path of any shape (dots in folder names, no extension, leading ./)
+# renders next to the scene, named after it; an output path that cannot be
+# written is one line of error, never an internal error; nothing else is written.
+
+PATH_PARTS = st.sampled_from(['s', 'scene', 'dir.v2', 'a.b.c', '.hidden', 'x y', 'ü', 'scene.xml', 'v1.0'])
+
+
+@fuzz_settings(4)
+@given(folders=st.lists(PATH_PARTS, max_size=2), name=PATH_PARTS, dot=st.booleans(),
+       output=st.sampled_from([None, 'out.png', 'out.exr', 'missing/out.png', 'out.txt', '/proc/out.exr', '.']))
+def test_fuzz_cli_render_paths(tmp_path_factory, folders, name, dot, output):
+    import subprocess
+    import sys
+    root = tmp_path_factory.mktemp('cli')
+    folder = root.joinpath(*folders)
+    folder.mkdir(parents=True, exist_ok=True)
+    scene = folder / name
+    if scene.exists():
+        reject()
+    scene.write_text(scene_xml('<shape type="rectangle"/><emitter type="constant"/>', width=4, height=4, spp=1))
+    relative = os.path.relpath(scene, root)
+    argument = ('./' + relative) if dot else relative
+    arguments = [sys.executable, '-m', 'tutorial_kit', 'render', argument, '--spp', '1']
+    if output is not None:
+        arguments += ['-o', output]
+    before = {p for p in root.rglob('*')}
+    with time_limit(CASE_SECONDS * 2):
+        result = subprocess.run(arguments, cwd=root, capture_output=True, text=True, timeout=CASE_SECONDS * 2,
+                                env=dict(os.environ, PYTHONPATH=os.path.dirname(os.path.dirname(__file__))))
+    written = {p for p in root.rglob('*')} - before
+    assert 'internal error' not in result.stderr and 'Traceback' not in result.stderr, result.stderr
+    if output is None:
+        expected = scene.with_name(os.path.splitext(scene.name)[0] + '.png') if scene.suffix == '.xml' \
+            else scene.with_name(scene.name + '.png') if not os.path.splitext(scene.name)[1] \
+            else scene.with_name(os.path.splitext(scene.name)[0] + '.png')
+        assert result.returncode == 0, result.stderr
+        assert written == {expected}, (argument, written)
+    elif result.returncode == 0:
+        assert written == {root / output}
+    else:
+        assert result.returncode == 1 and result.stderr.startswith('error: '), result.stderr
+        assert not written, written
+
+
+# -- include fan-outs -----------------------------------------------------------------------------
+# Files that include one another, in any pattern of depth and repetition: the
+# scene loads, or is refused with an XMLError, in a bounded time.
+
+@fuzz_settings(20)
+@given(levels=st.integers(1, 10), fan_out=st.integers(1, 12), cycle=st.booleans())
+def test_fuzz_include_fan_outs_load_or_are_refused_quickly(tmp_path_factory, levels, fan_out, cycle):
+    import time
+    folder = tmp_path_factory.mktemp('includes')
+    for level in range(levels):
+        last = level == levels - 1
+        target = 'level0.xml' if last and cycle else f'level{level + 1}.xml'
+        body = '<bsdf type="diffuse"/>' if last and not cycle else \
+            ''.join(f'<include filename="{target}"/>' for _ in range(fan_out))
+        (folder / f'level{level}.xml').write_text(f'<scene version="3.0.0">{body}</scene>')
+    started = time.perf_counter()
+    with time_limit(CASE_SECONDS):
+        try:
+            scene = tk.load_file(str(folder / 'level0.xml'))
+        except tk.XMLError:
+            event('refused')
+        else:
+            assert not cycle
+            assert fan_out ** (levels - 1) <= 1000
+            event('loaded')
+    assert time.perf_counter() - started < 20
+
+
+# -- many shapes ----------------------------------------------------------------------------------
+# Scenes of many shapes of any mix (rectangles, cubes, BSDFs of their own or
+# shared, some emitting): they load and render finite images, with the same
+# number of kernels launched for two counts of the same mix.
+
+@fuzz_settings(3)
+@given(count=st.integers(40, 160), kinds=st.lists(st.sampled_from(['rectangle', 'cube']), min_size=1, max_size=2),
+       materials=st.sampled_from(['own', 'shared', 'none', 'mixed']), lights=st.integers(0, 2))
+def test_fuzz_many_shapes_load_and_render_with_kernels_independent_of_the_count(count, kinds, materials, lights):
+    def document(n):
+        side = int(np.ceil(np.sqrt(n)))
+        shapes = []
+        for i in range(n):
+            kind = kinds[i % len(kinds)]
+            choice = materials if materials != 'mixed' else ('own', 'shared', 'none')[i % 3]
+            material = {'own': f'<bsdf type="diffuse"><rgb name="reflectance" value="{(i % 5) / 5:.2f}"/></bsdf>',
+                        'shared': '<ref id="shared"/>', 'none': ''}[choice]
+            light = '<emitter type="area"><rgb name="radiance" value="2"/></emitter>' if i < lights else ''
+            shapes.append(f'<shape type="{kind}"><transform name="to_world"><scale value="0.3"/>'
+                          f'<translate value="{i % side - side / 2}, {i // side - side / 2}, 0"/></transform>'
+                          f'{material}{light}</shape>')
+        return scene_xml('<emitter type="constant"/><bsdf type="diffuse" id="shared"/>' + ''.join(shapes),
+                         width=8, height=8, spp=1, origin=(0, 0, 2.5 * side), fov=45)
+
+    def launched(n):
+        dr.sync_thread()
+        with dr.scoped_set_flag(dr.JitFlag.KernelHistory, True):
+            dr.kernel_history()
+            image = tk.render(tk.load_string(document(n)), spp=1, seed=2)
+            values = image.numpy()
+            dr.sync_thread()
+            history = dr.kernel_history()
+        assert np.all(np.isfinite(values))
+        return sorted((k['input_count'], k['output_count']) for k in history if k['type'] == dr.KernelType.JIT)
+    with time_limit(CASE_SECONDS * 2):
+        launched(count - 1)                     # compiles what the mix needs
+        assert launched(count) == launched(2 * count)

@@ -19,6 +19,9 @@ from tutorial_kit.core.errors import interrupts_stay_interrupts
 from tutorial_kit.ad.path_replay import parameter_copies
 
 
+_ALLOW_NO_GRAD = dr.ADFlag.Default | dr.ADFlag.AllowNoGrad
+
+
 class DeferredRecording(dr.CustomOp):
     """The derivative pass of a render, recorded when a derivative reaches it.
 
@@ -43,7 +46,9 @@ class DeferredRecording(dr.CustomOp):
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
             with dr.isolate_grad(), dr.resume_grad():
                 image = self.record()
-                dr.backward_from(dr.sum(image.array * gradient.array))
+                # A parameter the image does not depend on (a shape no ray meets)
+                # has derivative zero, not an error.
+                dr.backward_from(dr.sum(image.array * gradient.array), flags=_ALLOW_NO_GRAD)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
     @interrupts_stay_interrupts()
@@ -51,7 +56,7 @@ class DeferredRecording(dr.CustomOp):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True) as copies:
             with dr.isolate_grad(), dr.resume_grad():
                 image = self.record()
-                dr.forward_to(image)
+                dr.forward_to(image, flags=_ALLOW_NO_GRAD)
                 self.set_grad_out(dr.grad(image))
 
     def name(self):

@@ -134,23 +134,41 @@ def _fresh(params, key, original):
 
 def _forward(scene, params, key, original, direction, objective, spp, seed):
     value = _fresh(params, key, original)
-    loss = objective(render(scene, spp=spp, seed=seed, unbiased=False))
+    loss = _objective_value(objective, render(scene, spp=spp, seed=seed, unbiased=False))
     dr.set_grad(value, _as_like(original, direction))
-    dr.forward_to(loss)
+    dr.forward_to(loss, flags=_ALLOW_NO_GRAD)
     return _to_float(dr.grad(loss))
 
 
 def _reverse(scene, params, key, original, direction, objective, spp, seed):
     value = _fresh(params, key, original)
-    loss = objective(render(scene, spp=spp, seed=seed, unbiased=False))
-    dr.backward(loss)
+    loss = _objective_value(objective, render(scene, spp=spp, seed=seed, unbiased=False))
+    dr.backward(loss, flags=_ALLOW_NO_GRAD)
     return float(np.sum(np.asarray(dr.grad(value).numpy(), dtype=np.float64) * direction))
 
 
 def _value(scene, params, key, values, objective, spp, seed):
     params[key] = values
     params.update()
-    return _to_float(objective(render(scene, spp=spp, seed=seed, unbiased=False)))
+    return _to_float(_objective_value(objective, render(scene, spp=spp, seed=seed, unbiased=False)))
+
+
+#: An objective that does not depend on the parameter has derivative zero, not an error.
+_ALLOW_NO_GRAD = dr.ADFlag.Default | dr.ADFlag.AllowNoGrad
+
+
+def _objective_value(objective, image):
+    """``objective(image)``, which must be one number held in a Dr.Jit array or tensor."""
+    value = objective(image)
+    if not dr.is_array_v(value) or dr.is_tensor_v(value) and value.array is None:
+        raise ParameterError(f'the objective must return a Dr.Jit value (e.g. dr.mean(image, axis=None)), '
+                             f'got {type(value).__name__}')
+    size = dr.width(value.array if dr.is_tensor_v(value) else value) * (
+        1 if dr.is_tensor_v(value) or dr.depth_v(value) == 1 else dr.size_v(value))
+    if size != 1:
+        raise ParameterError(f'the objective must return a single number, got {size} values '
+                             f'({type(value).__name__})')
+    return value
 
 
 def _to_float(value):

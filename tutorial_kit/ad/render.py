@@ -148,9 +148,13 @@ def render(scene: Scene, params: Optional[ParameterMap] = None, sensor: Union[in
     # Check every pass's sample budget before the first one starts.
     check_sample_budget(width, height, spp, film=sensor.film())
     if tracked:
-        check_sample_budget(width, height, spp if unbiased is False else spp_grad,
+        grad_spp = spp if unbiased is False else spp_grad
+        check_sample_budget(width, height, grad_spp,
                             BYTES_PER_REPLAYED_SAMPLE if _replays_paths(integrator, tracked)
                             else BYTES_PER_RECORDED_SAMPLE, film=sensor.film())
+        # Passes of their own (an edge-sampling integrator's sppp, sppi) have the same limit.
+        for name, count in integrator.pass_sample_counts(grad_spp).items():
+            check_sample_budget(width, height, count, what=name)
     if seed is None:
         # Fresh samples for every call: the sampler's seed mixed with a call counter.
         seed = mix64(sensor.sampler().base_seed) ^ scene.render_count
@@ -411,15 +415,36 @@ def _tracked_parameters(scene, params, optimizer):
     Those of ``params`` (a ParameterMap) if given, else of the ``optimizer``'s
     map, else of the whole scene.
     """
-    from tutorial_kit.ad.traverse import ParameterMap, traverse
+    from tutorial_kit.ad.traverse import ParameterMap
     if params is None and optimizer is not None and isinstance(optimizer.params, ParameterMap):
         params = optimizer.params
     if params is None:
-        params = traverse(scene)
+        params = _scene_parameters(scene)
     elif not isinstance(params, ParameterMap):
         raise RenderError(f'params must be a ParameterMap (from tk.traverse(scene)), '
                           f'got {type(params).__name__}')
-    return [params.parameter(key) for key in params.differentiable_keys() if dr.grad_enabled(params[key])]
+    elif params.scene_of() is not None and params.scene_of() is not scene and _is_scene(params.scene_of()):
+        what = 'the optimizer\'s parameters belong' if optimizer is not None and params is optimizer.params \
+            else 'params belong'
+        raise RenderError(f'{what} to another scene: traverse the scene you render (tk.traverse(scene)) '
+                          'and give the optimizer its parameters')
+    return [p for p in params.parameters() if p.differentiable and dr.grad_enabled(p.value())]
+
+
+def _is_scene(obj):
+    from tutorial_kit.renderer.scene import Scene
+    return isinstance(obj, Scene)
+
+
+def _scene_parameters(scene):
+    """``traverse(scene)``, kept on the scene until it rebuilds its tables (the
+    records read live values; a scene of many shapes has many of them, and
+    each render without ``params`` asks which track derivatives)."""
+    from tutorial_kit.ad.traverse import traverse
+    cached = getattr(scene, 'traversal_cache', None)
+    if cached is None:
+        cached = scene.traversal_cache = traverse(scene)
+    return cached
 
 
 # -- checking the arguments --------------------------------------------------------------
@@ -438,7 +463,7 @@ def _check_arguments(scene, optimizer, unbiased):
         raise RenderError(f'unbiased must be True, False or None, got {unbiased!r}')
 
 
-def check_sample_budget(width, height, spp, bytes_per_sample=None, film=None):
+def check_sample_budget(width, height, spp, bytes_per_sample=None, film=None, what='spp'):
     """Refuse a render whose samples cannot be held or indexed.
 
     Dr.Jit arrays hold fewer than 2^32 entries, so one render draws at most
@@ -446,14 +471,15 @@ def check_sample_budget(width, height, spp, bytes_per_sample=None, film=None):
     in one pass and keeps all its samples alive at once, ``bytes_per_sample``
     each (an estimate), which must fit in the memory available now. A
     ``film`` that samples a border around its crop window counts those pixels too.
+    ``what``: the name of the sample count in the message.
     """
     if film is not None:
         width, height = film.sampled_region()[2:]
     samples = width * height * spp
     if samples > MAX_SAMPLES:
-        raise RenderError(f'{width} x {height} pixels x {spp} spp = {samples} samples; one render '
-                          f'draws at most {MAX_SAMPLES} (spp <= {MAX_SAMPLES // (width * height)} '
-                          f'for this film)')
+        raise RenderError(f'{width} x {height} pixels x {spp} {what} = {samples} samples; one render '
+                          f'pass draws at most {MAX_SAMPLES} (a Dr.Jit array holds fewer than 2^32 '
+                          f'entries): {what} <= {MAX_SAMPLES // (width * height)} for this film')
     if bytes_per_sample is not None:
         available = available_memory()
         if available is not None and samples * bytes_per_sample > available:

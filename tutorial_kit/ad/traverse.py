@@ -149,6 +149,14 @@ class ParameterMap:
         lines = [('  * ' if p.differentiable else '    ') + key for key, p in self._parameters.items()]
         return 'ParameterMap[\n' + ',\n'.join(lines) + ('\n' if lines else '') + ']'
 
+    def scene_of(self):
+        """The object whose parameters these are (what ``traverse`` was given), or None."""
+        return self._scene
+
+    def parameters(self):
+        """Every :class:`~tutorial_kit.renderer.traversal.Parameter` record, in key order."""
+        return list(self._parameters.values())
+
     def flags(self, key: str) -> Any:
         """The :class:`~tutorial_kit.renderer.traversal.ParamFlags` of ``key``."""
         return self.parameter(key).flags

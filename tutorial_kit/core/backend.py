@@ -124,6 +124,10 @@ def jit_backend():
     return dr.JitBackend.CUDA if name == 'cuda' else dr.JitBackend.LLVM
 
 
+#: Arrays of up to this many values are uploaded from a Python list (see from_numpy).
+_SMALL_UPLOAD = 65536
+
+
 def from_numpy(array_type, values):
     """A flat Dr.Jit array of ``array_type`` (e.g. ``bk.Float``, ``bk.UInt32``)
     holding its own copy of ``values`` (anything NumPy can read, raveled).
@@ -132,14 +136,19 @@ def from_numpy(array_type, values):
     NumPy memory instead of copying it: a change to one then shows in the
     other, and a borrowed array that is still alive when Python exits is
     handed back after the interpreter has shut down, which crashes it.
-    Scene data therefore always lives in memory that Dr.Jit owns.
+    Scene data therefore always lives in memory that Dr.Jit owns. An array
+    of up to :data:`_SMALL_UPLOAD` values is copied from a Python list,
+    without a kernel (a scene of many shapes makes thousands of arrays); a
+    larger one by a scatter kernel (the same code for every size).
     """
     import numpy as np
     values = np.ascontiguousarray(values).reshape(-1)
+    if values.size <= _SMALL_UPLOAD:
+        return array_type(values.tolist())
     owned = dr.empty(array_type, values.size)
-    if values.size:
-        dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))
-        dr.eval(owned)
+    dr.scatter(owned, array_type(values), dr.arange(UInt32, values.size))
+    dr.eval(owned)
+    dr.sync_thread()        # the kernel runs in the background: done before the caller may change values
     return owned
 
 
@@ -152,6 +161,27 @@ def color3f(values):
     parameter's width behind its owner's back.
     """
     import numpy as np
-    color = Color3f(*(float(v) for v in np.broadcast_to(np.asarray(values, dtype=np.float64), (3,))))
-    dr.make_opaque(color)
-    return color
+    host = np.asarray(values, dtype=np.float32).reshape(-1)
+    if host.size == 1:
+        host = np.repeat(host, 3)
+    elif host.size != 3:
+        raise ValueError(f'a colour has one or three values, got {host.size}')
+    return Color3f(*stored_floats(host))
+
+
+def stored_float(value):
+    """A Float of width 1 holding ``value`` in memory, never a literal (see color3f)."""
+    import numpy as np
+    return stored_floats(np.array([value], dtype=np.float32))[0]
+
+
+def stored_floats(values):
+    """One width-1 Float per entry of the float32 NumPy array ``values``, each in
+    memory that Dr.Jit owns, written there directly (no kernel: a scene of many
+    shapes has many such values, and evaluating literals takes a kernel each)."""
+    floats = []
+    for value in values.tolist():
+        stored = dr.empty(Float, 1)
+        stored[0] = value
+        floats.append(stored)
+    return floats

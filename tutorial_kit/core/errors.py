@@ -55,9 +55,14 @@ class ImageError(SceneError):
 
 
 class TransformError(SceneError, ValueError):
-    """A transform that cannot be built or inverted: NaN or infinite entries, a
-    NaN angle, the inverse (or a normal's transform) of a singular matrix.
-    Also a ValueError, as Python's own functions raise for a bad value."""
+    """A transform that cannot be built or inverted: a matrix of the wrong size, a
+    vector of the wrong length, NaN or infinite entries, a NaN angle, the inverse
+    (or a normal's transform) of a singular matrix. Also a ValueError, as
+    Python's own functions raise for a bad value."""
+
+
+class TransformTypeError(TransformError, TypeError):
+    """A transform given values of the wrong type (a string for a vector)."""
 
 
 class BackendError(RuntimeError):

@@ -13,6 +13,8 @@ Each category has an interface, the base class its plugins derive from
 kind, so that a mistaken constructor fails where it is registered by name,
 not deep inside a render.
 """
+import difflib
+
 from tutorial_kit.core.errors import PluginError
 
 #: (category, type name) -> constructor (a class or any callable props -> object).
@@ -85,8 +87,10 @@ def create(category, props):
     constructor = REGISTRY.get((category, props.plugin))
     if constructor is None:
         known = sorted(name for (cat, name) in REGISTRY if cat == category)
+        close = difflib.get_close_matches(str(props.plugin), known, n=3, cutoff=0.6)
+        hint = 'did you mean ' + ' or '.join(f'"{c}"' for c in close) + '? ' if close else ''
         raise PluginError(f'unknown {category} plugin "{props.plugin}" '
-                          f'(known: {", ".join(known) or "none"})', props.path, props.line)
+                          f'({hint}known: {", ".join(known) or "none"})', props.path, props.line)
     if (category, props.plugin) not in _FROM_USER_CODE:
         obj = constructor(props)
     else:

@@ -17,7 +17,8 @@ def translate(offset):
 
 def scale(factors):
     """Scaling by ``factors`` (3,) along x, y and z."""
-    return np.diag([*np.broadcast_to(factors, (3,)), 1.0])
+    x, y, z = np.broadcast_to(factors, (3,)).tolist()
+    return np.diag([x, y, z, 1.0])
 
 
 def rotate(axis, angle_degrees):
@@ -82,5 +83,10 @@ def transform_normals(matrix, normals):
 def is_valid_affine(matrix):
     """True for a finite (4, 4) matrix with last row (0, 0, 0, 1) and an invertible 3x3 part."""
     matrix = np.asarray(matrix)
-    return (matrix.shape == (4, 4) and bool(np.all(np.isfinite(matrix)))
-            and np.allclose(matrix[3], [0, 0, 0, 1]) and abs(np.linalg.det(matrix[:3, :3])) > 1e-12)
+    if matrix.shape != (4, 4) or not np.isfinite(matrix).all():
+        return False
+    (a, b, c, _), (d, e, f, _), (g, h, i, _), last = matrix.tolist()
+    # np.allclose's tolerances (atol 1e-8, rtol 1e-5), written out: this runs once per shape.
+    if any(abs(x - y) > 1e-8 + 1e-5 * abs(y) for x, y in zip(last, (0, 0, 0, 1))):
+        return False
+    return abs(a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)) > 1e-12

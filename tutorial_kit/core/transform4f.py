@@ -43,7 +43,7 @@ import drjit as dr
 import numpy as np
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.core.errors import TransformError
+from tutorial_kit.core.errors import TransformError, TransformTypeError
 from tutorial_kit.core.limits import FLOAT32_MAX
 
 
@@ -83,7 +83,7 @@ class _Transform:
             return _identity(n)
         if isinstance(matrix, _Transform):
             if matrix.size != n:
-                raise ValueError(f'{type(self).__name__} needs a {n}x{n} matrix, '
+                raise TransformError(f'{type(self).__name__} needs a {n}x{n} matrix, '
                                  f'got a {type(matrix).__name__} ({matrix.size}x{matrix.size})')
             return matrix.rows
         if _is_number(matrix):
@@ -91,7 +91,7 @@ class _Transform:
         try:
             rows = [matrix[i] for i in range(len(matrix))]
         except TypeError:
-            raise TypeError(f'{type(self).__name__} takes a {n}x{n} matrix, {n} numbers or one number, '
+            raise TransformTypeError(f'{type(self).__name__} takes a {n}x{n} matrix, {n} numbers or one number, '
                             f'got {type(matrix).__name__}') from None
         if len(rows) == n and all(_is_number(row) for row in rows):
             return [[row] * n for row in rows]
@@ -100,7 +100,7 @@ class _Transform:
         except TypeError:
             square = False
         if not square:
-            raise ValueError(f'{type(self).__name__} takes a {n}x{n} matrix, {n} numbers or one number, '
+            raise TransformError(f'{type(self).__name__} takes a {n}x{n} matrix, {n} numbers or one number, '
                              f'got {np.shape(np.asarray(matrix, dtype=object))}')
         return [[row[j] for j in range(n)] for row in rows]
 
@@ -136,7 +136,7 @@ class _Transform:
     def __matmul__(self, other):
         if isinstance(other, _Transform):
             if other.size != self.size:
-                raise ValueError(f'cannot compose a {self.size}x{self.size} transform with a '
+                raise TransformError(f'cannot compose a {self.size}x{self.size} transform with a '
                                  f'{other.size}x{other.size} one')
             a, b, n = self.rows, other.rows, self.size
             kind = type(self) if not other.projective or self.projective else type(other)
@@ -215,9 +215,11 @@ class _Transform:
             values = [v[i] for i in range(count)]
             extra = len(v) if not dr.is_array_v(v) or dr.size_v(v) != dr.Dynamic else count
         except (TypeError, IndexError, KeyError):
-            raise ValueError(f'{type(self).__name__}: {what} needs {count} values, got {v!r}') from None
+            raise TransformError(f'{type(self).__name__}: {what} needs {count} values, got {v!r}') from None
         if extra != count:
-            raise ValueError(f'{type(self).__name__}: {what} needs {count} values, got {extra}')
+            raise TransformError(f'{type(self).__name__}: {what} needs {count} values, got {extra}')
+        if not all(_is_scalar(value) or (_is_drjit(value) and not dr.is_jit_v(value)) for value in values):
+            raise TransformTypeError(f'{type(self).__name__}: {what} needs {count} numbers, got {v!r}')
         return values
 
     def _pack(self, values):
@@ -268,7 +270,7 @@ class _Transform4(_Transform):
         if not np.all(np.isfinite(axis)):
             raise TransformError(f'rotate: the axis must be finite, got {axis.tolist()}')
         if not np.linalg.norm(axis) > 0:
-            raise ValueError('rotate: the axis must not be zero')
+            raise TransformError('rotate: the axis must not be zero')
         x, y, z = axis / np.linalg.norm(axis)
         _check_finite([[angle]], f'rotate: the angle must be finite, got {angle!r}', plain_message=True)
         c, s = _cos_sin_degrees(angle)
@@ -285,8 +287,8 @@ class _Transform4(_Transform):
         """Append a camera-to-world transform: +z from ``origin`` towards ``target``,
         +y along ``up``, +x to the left (Mitsuba's camera frame)."""
         o, t, u = (self._vector(v, name) for v, name in ((origin, 'origin'), (target, 'target'), (up, 'up')))
-        direction = _normalize([t[i] - o[i] for i in range(3)])
-        left = _normalize(_cross(u, direction))
+        direction = _normalize([t[i] - o[i] for i in range(3)], 'look_at: origin and target coincide')
+        left = _normalize(_cross(u, direction), 'look_at: the up vector is zero or parallel to the viewing direction')
         new_up = _cross(direction, left)
         m = _identity(4)
         for i in range(3):
@@ -330,7 +332,7 @@ class _Projective:
         both axes) that maps z in [near, far] to [0, 1] after the division by z."""
         _check_near_far(near, far)
         if not 0 < _to_float(fov) < 180:
-            raise ValueError(f'perspective: fov is in degrees, in (0, 180), got {fov!r}')
+            raise TransformError(f'perspective: fov is in degrees, in (0, 180), got {fov!r}')
         cot = 1 / math.tan(math.radians(_to_float(fov)) / 2)
         depth = 1 / (far - near)
         m = [[cot, 0, 0, 0], [0, cot, 0, 0], [0, 0, far * depth, -near * far * depth], [0, 0, 1, 0]]
@@ -354,7 +356,11 @@ class Transform4f(_Transform4):
 
     @staticmethod
     def _entry(value):
-        return value if _is_drjit(value) else bk.Float(float(value))
+        if _is_drjit(value):
+            return value
+        if isinstance(value, bool) or not _is_number(value):
+            raise TransformTypeError(f'Transform4f entries are numbers or Dr.Jit Floats, got {type(value).__name__}')
+        return bk.Float(float(value))
 
     def _point_type(self):
         return bk.Array3f
@@ -428,10 +434,10 @@ def sum_products(terms):
 
 def _scalar_entry(value, name, jit_name):
     if _is_drjit(value) and dr.is_jit_v(value):
-        raise TypeError(f'{name} holds plain numbers; use {jit_name} for Dr.Jit values')
+        raise TransformTypeError(f'{name} holds plain numbers; use {jit_name} for Dr.Jit values')
     if isinstance(value, bool) or not isinstance(value, (numbers.Real, np.floating, np.integer)) \
             and not _is_drjit(value):
-        raise TypeError(f'{name} entries are numbers, got {type(value).__name__}')
+        raise TransformTypeError(f'{name} entries are numbers, got {type(value).__name__}')
     return float(value)
 
 
@@ -462,6 +468,7 @@ def _identity(n):
 
 def _inverse_2x2(a):
     det = a[0][0] * a[1][1] - a[0][1] * a[1][0]
+    _check_invertible(det)
     return [[a[1][1] / det, -a[0][1] / det], [-a[1][0] / det, a[0][0] / det]]
 
 
@@ -470,10 +477,19 @@ def _inverse_3x3(a):
             - a[(j + 1) % 3][(i + 2) % 3] * a[(j + 2) % 3][(i + 1) % 3] for j in range(3)]
            for i in range(3)]
     det = sum_products(a[0][k] * cof[k][0] for k in range(3))
+    _check_invertible(det)
     return [[cof[i][j] / det for j in range(3)] for i in range(3)]
 
 
+def _check_invertible(det):
+    """Refuse a plain-number determinant of zero (or not finite): the matrix has no inverse."""
+    if not _is_drjit(det) and not (math.isfinite(det) and det != 0):
+        raise TransformError(f'the transform is singular (determinant {det}): it has no inverse')
+
+
 def _cos_sin_degrees(angle):
+    if not _is_scalar(angle) and not (_is_drjit(angle) and dr.size_v(angle) == 1):
+        raise TransformTypeError(f'rotate: the angle is a number of degrees, got {type(angle).__name__}')
     theta = angle * (math.pi / 180)
     if _is_drjit(theta) and dr.is_jit_v(theta):
         return dr.cos(theta), dr.sin(theta)
@@ -482,7 +498,7 @@ def _cos_sin_degrees(angle):
 
 def _check_near_far(near, far):
     if not (_is_number(near) and _is_number(far)) or not 0 <= near < far:
-        raise ValueError(f'near and far must be numbers with 0 <= near < far, got near={near!r}, far={far!r}')
+        raise TransformError(f'near and far must be numbers with 0 <= near < far, got near={near!r}, far={far!r}')
 
 
 def _is_drjit(value):
@@ -507,7 +523,11 @@ def _cross(a, b):
     return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
 
 
-def _normalize(v):
+def _normalize(v, degenerate='cannot normalise a zero vector'):
+    """``v`` (3 values) divided by its length; a TransformError saying ``degenerate``
+    for a vector of plain numbers whose length is zero or not finite."""
     length = sum_products(x * x for x in v)
     length = dr.sqrt(length) if _is_drjit(length) else math.sqrt(length)
+    if not _is_drjit(length) and not (math.isfinite(length) and length > 0):
+        raise TransformError(degenerate)
     return [x / length for x in v]

@@ -127,6 +127,8 @@ def write_bitmap(path: Union[str, os.PathLike], image: Any, crop_size: Optional[
         _write_atomically(path, lambda temporary: encode(temporary, pixels, display_ready))
     except OSError as error:
         raise ImageError(f'cannot write the image: {error.strerror or error}', path=path) from None
+    except RuntimeError as error:   # an encoder's own report of a failed write (OpenEXR's)
+        raise ImageError(f'cannot write the image: {" ".join(str(error).split())}', path=path) from None
 
 
 def read_bitmap(path: Union[str, os.PathLike]) -> np.ndarray:
@@ -294,6 +296,10 @@ def _write_atomically(path, write_to):
     itself, so it gets the usual permissions.
     """
     temporary = path.with_name(f'.{path.name}.{secrets.token_hex(4)}.partial')
+    # Create it first: a place where no file can be made (a read-only or virtual
+    # file system) then fails here, with the system's reason, before any encoding.
+    with open(temporary, 'xb'):
+        pass
     try:
         write_to(str(temporary))
         os.replace(temporary, path)

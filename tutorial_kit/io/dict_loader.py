@@ -28,6 +28,7 @@ nothing half-built behind.
 """
 from __future__ import annotations
 
+import difflib
 import numbers
 from typing import Any, Dict
 
@@ -38,7 +39,7 @@ from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError
 from tutorial_kit.io.loader import (FLOAT32_MAX, INT32_RANGE, MAX_NESTING_DEPTH, _ALLOWED_CHILDREN,
                                     _Loader, _check_child, _stack_for_nesting, spectrum_from_pairs)
-from tutorial_kit.io.properties import Properties, python_entry
+from tutorial_kit.io.properties import Properties, nearest_names, python_entry
 
 #: Keys that describe the object itself rather than a parameter.
 _OWN_KEYS = ('type', 'id')
@@ -206,9 +207,13 @@ class _DictLoader(_Loader):
         expected = key if key in registry.CATEGORIES else (
             allowed[0] if allowed is not None and len(allowed) == 1 else None)
         if expected is None:
-            raise place.error(f'unknown plugin "{plugin_type}"', PluginError)
+            every = {name for (_, name) in registry.REGISTRY}
+            raise place.error(f'unknown plugin "{plugin_type}"{nearest_names(str(plugin_type), every)}',
+                              PluginError)
         known = sorted(name for (cat, name) in registry.REGISTRY if cat == expected)
-        raise place.error(f'unknown {expected} plugin "{plugin_type}" (known: {", ".join(known)})',
+        close = difflib.get_close_matches(str(plugin_type), known, n=3, cutoff=0.6)
+        hint = 'did you mean ' + ' or '.join(f'"{c}"' for c in close) + '? ' if close else ''
+        raise place.error(f'unknown {expected} plugin "{plugin_type}" ({hint}known: {", ".join(known)})',
                           PluginError)
 
 

@@ -9,7 +9,8 @@ parents, so a shape receives finished BSDF and emitter objects.
 Every problem raises a :class:`~tutorial_kit.core.errors.SceneError` that names
 the file and line. Nothing is modified in place: a failed load leaves no
 half-built scene behind. Bounds on nesting (:data:`MAX_NESTING_DEPTH`,
-:data:`MAX_OBJECT_TREE`, :data:`MAX_INCLUDE_DEPTH`) and on numbers (32-bit
+:data:`MAX_OBJECT_TREE`, :data:`MAX_INCLUDE_DEPTH`, :data:`MAX_INCLUDED_FILES`), on
+``$parameter`` substitution (:data:`MAX_SUBSTITUTED_CHARS`) and on numbers (32-bit
 ranges) keep a small file from causing unbounded work or non-finite values.
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ from tutorial_kit.core import registry
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError, XMLError
 from tutorial_kit.core.file_resolver import file_resolver
+from tutorial_kit.core.limits import MAX_SCENE_FILE_BYTES, size_text
 from tutorial_kit.io.properties import Properties, SceneWarning, is_lenient, nearest_names
 from tutorial_kit.core.spectrum import CIE_MAX_NM, CIE_MIN_NM, parse_spectrum, spectrum_to_srgb
 
@@ -49,6 +51,14 @@ MAX_NESTING_DEPTH = 256
 MAX_OBJECT_TREE = 4096
 #: ``<include>`` chains may be at most this long.
 MAX_INCLUDE_DEPTH = 32
+#: A scene may include at most this many files in all (counting a file
+#: included twice twice): depth alone would let each level include the next
+#: many times over, a small set of files that takes forever to load.
+MAX_INCLUDED_FILES = 1000
+#: An attribute value may be at most this long once its ``$parameters`` are
+#: replaced (a parameter repeated many times could otherwise build a value of
+#: gigabytes).
+MAX_SUBSTITUTED_CHARS = 1_000_000
 #: The largest magnitude a scene number may have: every value ends up in a
 #: 32-bit float, whose largest finite value this is.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
@@ -84,10 +94,14 @@ _ALLOWED_CHILDREN = {
 _NUMBER = re.compile(r'[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?')
 _INTEGER = re.compile(r'\s*[-+]?[0-9]{1,12}\s*')
 _PARAMETER_NAME = re.compile(r'[A-Za-z_][A-Za-z0-9_]*')
+_PARAMETER_REFERENCE = re.compile(r'\$([A-Za-z_][A-Za-z0-9_]*)')
 
 
 class Node:
     """One XML element: tag, attributes, children, and where it came from."""
+
+    #: Whether its ``$parameters`` have been replaced (see _substitute).
+    substituted = False
 
     def __init__(self, tag, attrib, line, path):
         self.tag, self.attrib, self.line, self.path = tag, dict(attrib), line, path
@@ -173,26 +187,31 @@ def load_string(text: Union[str, bytes], /, base_dir: Union[str, os.PathLike] = 
 
 # -- parsing ---------------------------------------------------------------------
 
-def check_regular_file(path, error_class, what='file'):
-    """Refuse ``path`` unless it is an existing regular file.
+def check_regular_file(path, error_class, what='file', max_bytes=None):
+    """Refuse ``path`` unless it is an existing regular file (of at most
+    ``max_bytes`` bytes, when given).
 
     Opening a FIFO or a device would block or never end, so these are
     refused before they are opened. ``error_class`` is the SceneError
     subclass to raise; ``what`` names the file in the message.
     """
     try:
-        mode = os.stat(path).st_mode
+        info = os.stat(path)
     except OSError as error:
         raise error_class(f'cannot read the {what}: {error.strerror or error}', path) from None
     except ValueError as error:     # e.g. a NUL character in the name
         raise error_class(f'cannot read the {what}: {error}', path) from None
-    if not stat.S_ISREG(mode):
+    if not stat.S_ISREG(info.st_mode):
         raise error_class(f'the {what} is not a regular file', path)
+    if max_bytes is not None and info.st_size > max_bytes:
+        raise error_class(f'the {what} is {size_text(info.st_size)}, more than the {size_text(max_bytes)} '
+                          f'that are read whole into memory', path)
 
 
-def read_regular_file(path, error_class, what='file'):
-    """The bytes of ``path`` once :func:`check_regular_file` accepts it."""
-    check_regular_file(path, error_class, what)
+def read_regular_file(path, error_class, what='file', max_bytes=MAX_SCENE_FILE_BYTES):
+    """The bytes of ``path`` once :func:`check_regular_file` accepts it (at most
+    ``max_bytes`` bytes: the file is read whole)."""
+    check_regular_file(path, error_class, what, max_bytes)
     try:
         with open(path, 'rb') as file:
             return file.read()
@@ -236,6 +255,9 @@ def parse_text(data, path):
                        path, error.lineno) from None
     except RecursionError:
         raise XMLError('the document is nested too deeply to be read', path) from None
+    except LookupError as error:        # an encoding="..." that Python does not know
+        raise XMLError(f'the XML declaration names an unknown text encoding ({error}); '
+                       'write the file in UTF-8', path, parser.CurrentLineNumber) from None
     if not roots:
         raise XMLError('the document has no root element', path)
     return roots[0]
@@ -275,33 +297,44 @@ def upgrade_tree(node):
 
 
 def _substitute(node, parameters, used):
-    """Replace ``$name`` in every attribute value with its parameter value;
-    the names replaced are added to the set ``used``."""
-    def replace(match):
-        name = match.group(1)
-        if name not in parameters:
-            raise node.error(f'the parameter "${name}" has no value: give it with '
-                             f'<default name="{name}" value="..."/> or as an argument')
-        used.add(name)
-        return str(parameters[name])
-
+    """Replace ``$name`` in every attribute value with its parameter value, once
+    per element; the names replaced are added to the set ``used``. A value
+    that would grow beyond :data:`MAX_SUBSTITUTED_CHARS` is refused before it is built."""
+    if node.substituted:
+        return
+    node.substituted = True
     for key, value in node.attrib.items():
-        if '$' in value:
-            node.attrib[key] = re.sub(r'\$([A-Za-z_][A-Za-z0-9_]*)', replace, value)
+        if '$' not in value:
+            continue
+        length = len(value)
+        for match in _PARAMETER_REFERENCE.finditer(value):
+            name = match.group(1)
+            if name not in parameters:
+                raise node.error(f'the parameter "${name}" has no value: give it with '
+                                 f'<default name="{name}" value="..."/> or as an argument')
+            length += len(parameters[name]) - len(match.group(0))
+            if length > MAX_SUBSTITUTED_CHARS:
+                raise node.error(f'the attribute "{key}" would be longer than {MAX_SUBSTITUTED_CHARS} '
+                                 f'characters once its $parameters are replaced')
+            used.add(name)
+        node.attrib[key] = _PARAMETER_REFERENCE.sub(lambda m: parameters[m.group(1)], value)
 
 
 # -- value parsing -----------------------------------------------------------------
 
 def _numbers(node, text, count=None, what='number'):
-    """Parse comma- or space-separated floats from ``text``."""
-    parts = [p for p in re.split(r'[,\s]+', text.strip()) if p]
+    """Parse comma- or space-separated floats from ``text``; ``count``: the number
+    (an int) or numbers (a tuple) of values allowed."""
+    parts = text.replace(',', ' ').split()
     if not all(_NUMBER.fullmatch(p) for p in parts):
         raise node.error(f'<{node.tag}> expects {what}s, got "{_excerpt(text)}"')
     values = [float(p) for p in parts]
-    if count is not None and len(values) not in np.atleast_1d(count):
-        raise node.error(f'<{node.tag}> expects {" or ".join(map(str, np.atleast_1d(count)))} '
-                         f'{what}(s), got {len(values)} in "{_excerpt(text)}"')
-    if not all(abs(v) <= FLOAT32_MAX for v in values):
+    if count is not None:
+        allowed = count if isinstance(count, tuple) else (count,)
+        if len(values) not in allowed:
+            raise node.error(f'<{node.tag}> expects {" or ".join(map(str, allowed))} '
+                             f'{what}(s), got {len(values)} in "{_excerpt(text)}"')
+    if not all(-FLOAT32_MAX <= v <= FLOAT32_MAX for v in values):
         raise node.error(f'<{node.tag}> expects {what}s within the 32-bit float range '
                          f'(|x| <= {FLOAT32_MAX:.4g}), got "{_excerpt(text)}"')
     return values
@@ -323,7 +356,7 @@ def _xyz(node, default):
     """A 3-vector from ``value="x, y, z"`` or from ``x``, ``y``, ``z`` attributes."""
     if 'value' in node.attrib:
         values = _numbers(node, node.attrib['value'], (1, 3))
-        return np.broadcast_to(values, (3,)).astype(np.float64)
+        return np.array(values * 3 if len(values) == 1 else values, dtype=np.float64)
     return np.array([_numbers(node, node.attrib.get(axis, str(default)), 1)[0]
                      for axis in 'xyz'])
 
@@ -335,9 +368,11 @@ def _parse_transform(node):
             raise op.error(f'unknown transform operation <{op.tag}> '
                            f'(expected one of {", ".join(_TRANSFORM_OPS)})')
         _check_no_children(op)
+        # Overflow gives inf or NaN, refused here.
         with np.errstate(over='ignore', invalid='ignore'):
             matrix = _transform_op(op) @ matrix
-        if not np.all(np.abs(matrix) <= FLOAT32_MAX):
+            within = np.abs(matrix).max() <= FLOAT32_MAX
+        if not within:
             raise op.error('the transform overflows the 32-bit float range')
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')
@@ -440,6 +475,7 @@ class _Loader:
         self.objects_by_id = {}       # id -> (category, object)
         self.tree_sizes = {}          # id(object) -> (object, depth, objects in its tree)
         self.include_stack = []
+        self.included_files = 0
 
     def load_scene(self, root):
         if root.tag != 'scene':
@@ -526,7 +562,8 @@ class _Loader:
             elif child.tag == 'default':
                 raise child.error('<default> is only allowed directly inside <scene>')
             else:
-                raise child.error(f'unknown element <{child.tag}>')
+                known = {*_PROPERTY_TAGS, *registry.CATEGORIES, 'ref', 'include', 'default'}
+                raise child.error(f'unknown element <{child.tag}>{nearest_names(child.tag, known)}')
 
     def _add_object(self, child, props, category, counts):
         if child.tag == 'ref':
@@ -554,6 +591,10 @@ class _Loader:
             raise node.error(f'"{path}" includes itself')
         if len(self.include_stack) > MAX_INCLUDE_DEPTH:
             raise node.error(f'<include> files are nested more than {MAX_INCLUDE_DEPTH} deep')
+        self.included_files += 1
+        if self.included_files > MAX_INCLUDED_FILES:
+            raise node.error(f'the scene includes more than {MAX_INCLUDED_FILES} files in all '
+                             f'(counting a file included twice twice)')
         _check_no_children(node)
         root = _parse_file(path)
         if root.tag != 'scene':

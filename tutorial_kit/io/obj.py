@@ -37,7 +37,7 @@ import os
 import numpy as np
 
 from tutorial_kit.core.errors import MeshError
-from tutorial_kit.core.limits import FLOAT32_MAX
+from tutorial_kit.core.limits import FLOAT32_MAX, MAX_MESH_FILE_BYTES, size_text
 from tutorial_kit.io.mesh_data import MeshData, fan_triangulate
 from tutorial_kit.io.obj_fast import SuspectLine, read_obj_fast
 
@@ -55,6 +55,9 @@ IGNORED_STATEMENTS = frozenset((
 _MISSING = -1
 
 _BYTE_ORDER_MARK = b'\xef\xbb\xbf'
+
+#: Files of up to this many bytes are read line by line (see read_obj).
+SMALL_FILE_BYTES = 16 * 1024
 
 
 def read_obj(path) -> MeshData:
@@ -74,8 +77,13 @@ def read_obj(path) -> MeshData:
     """
     # The fast reader first, on a bytearray it may change in place (which
     # saves copying the file); the line reader judges the line it suspects,
-    # or reads the files it declines.
-    outcome = read_obj_fast(_read_file(path, bytearray), path, IGNORED_STATEMENTS)
+    # or reads the files it declines. A small file goes to the line reader
+    # at once: the fast one launches a few kernels per file, which a scene
+    # of thousands of small meshes would pay thousands of times.
+    data = _read_file(path, bytearray)
+    if len(data) <= SMALL_FILE_BYTES:
+        return _read_by_line(bytes(data), path)
+    outcome = read_obj_fast(data, path, IGNORED_STATEMENTS)
     if isinstance(outcome, MeshData):
         return outcome
     if isinstance(outcome, SuspectLine):
@@ -87,13 +95,20 @@ def _read_file(path, kind):
     """The file's bytes, as ``kind`` (bytes, or bytearray to change in place)."""
     try:
         with open(path, 'rb') as file:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_MESH_FILE_BYTES:
+                raise MeshError(f'the file is {size_text(size)}, more than the {size_text(MAX_MESH_FILE_BYTES)} '
+                                'that a mesh file may have (it is read whole into memory)', path=path)
             if kind is bytes:
-                return file.read()
-            data = bytearray(os.fstat(file.fileno()).st_size)
+                return file.read(MAX_MESH_FILE_BYTES + 1)
+            data = bytearray(size)
             del data[file.readinto(data):]      # a file that shrank meanwhile
             # What the size left out: a file that grew meanwhile, or one that
             # does not know its size (a pipe).
-            data += file.read()
+            data += file.read(MAX_MESH_FILE_BYTES + 1 - len(data))
+            if len(data) > MAX_MESH_FILE_BYTES:
+                raise MeshError(f'the file holds more than the {size_text(MAX_MESH_FILE_BYTES)} that a mesh '
+                                'file may have (it is read whole into memory)', path=path)
             return data
     except FileNotFoundError:
         raise MeshError('file not found', path=path) from None

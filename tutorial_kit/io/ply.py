@@ -35,12 +35,14 @@ array per element, so this module only picks the columns it needs:
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
 import plyfile
 
 from tutorial_kit.core.errors import MeshError
+from tutorial_kit.core.limits import MAX_MESH_FILE_BYTES, size_text
 from tutorial_kit.io.mesh_data import MeshData, fan_triangulate
 
 _POSITION_NAMES = ('x', 'y', 'z')
@@ -207,12 +209,16 @@ def _check_magic(path):
     try:
         with open(path, 'rb') as file:
             magic = file.read(3)
+            size = os.fstat(file.fileno()).st_size
     except FileNotFoundError:
         raise MeshError('file not found', path=path) from None
     except OSError as error:
         raise MeshError(f'cannot read the file ({error.strerror or error})', path=path) from None
     if magic != b'ply':
         raise MeshError("not a PLY file: it does not start with 'ply'", path=path)
+    if size > MAX_MESH_FILE_BYTES:
+        raise MeshError(f'the file is {size_text(size)}, more than the {size_text(MAX_MESH_FILE_BYTES)} '
+                        'that a mesh file may have (it is read whole into memory)', path=path)
 
 
 def _element(ply, name):

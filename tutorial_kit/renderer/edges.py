@@ -143,6 +143,9 @@ def mesh_edges(positions, faces, normals=None):
     key = np.sort(np.stack([welded[start], welded[end]], axis=1), axis=1)
     proper = key[:, 0] != key[:, 1]
     start, end, third, face, key = start[proper], end[proper], third[proper], face[proper], key[proper]
+    if not len(key):                # only degenerate faces: no edge at all
+        empty = np.zeros(0, np.int64)
+        return empty, empty, empty, empty, np.zeros(0, bool)
     _, group, count = np.unique(key, axis=0, return_inverse=True, return_counts=True)
     group = group.ravel()
     order = np.argsort(group, kind='stable')

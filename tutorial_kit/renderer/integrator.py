@@ -92,6 +92,12 @@ class Integrator(Plugin):
         """Names of the arbitrary output variables that ``sample`` returns (none)."""
         return []
 
+    def pass_sample_counts(self, spp):
+        """Samples per pixel of the extra passes a render that tracks derivatives
+        draws (a dict name -> count; none here), given that render's ``spp``:
+        ``render`` checks each against the sample budget before it starts."""
+        return {}
+
     def output_channels(self, pixel_format, rgb, alpha, aovs):
         """The channels of the tensor ``render`` returns, or None for the film's own:
         its colour channels in ``pixel_format``, alpha if the format has it, then

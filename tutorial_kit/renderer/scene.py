@@ -48,6 +48,7 @@ from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF, BSDFPtr, bsdf_id
+from tutorial_kit.renderer.bsdf_batch import BSDFBatch, batch_bsdfs
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, EmitterPtr
 from tutorial_kit.renderer.integrator import Integrator
 from tutorial_kit.renderer.medium import NO_MEDIUM, Medium, MediumPtr, PhaseFunction
@@ -127,6 +128,8 @@ class Scene(Plugin):
     # -- tables from shapes to their BSDF and emitter -------------------------------------
     def _index_materials(self):
         """Number the distinct BSDFs and emitters and map each shape to them."""
+        #: The scene's parameters as ``render`` lists them (kept by the ad layer; None: none yet).
+        self.traversal_cache = None
         # An empty scene still gets one (unused) BSDF so that lookups stay valid.
         self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) or [_black_bsdf()]
         self.area_emitters = [s.emitter for s in self._shapes if s.emitter is not None]
@@ -140,9 +143,13 @@ class Scene(Plugin):
         emitter_position = {id(e): k for k, e in enumerate(self._emitters)}
         self.area_emitter_index = bk.UInt32([emitter_position[id(e)] for e in self.area_emitters] or [0])
         self.environment_index = emitter_position[id(self.environment)] if self.environment else INVALID_INDEX
-        bsdf_index = {id(b): k for k, b in enumerate(self.bsdfs)}
+        # BSDFs that differ only in constant values run as one (bsdf_batch): the
+        # kernels then stay the same size however many shapes have their own.
+        self.bsdf_callees, slots = batch_bsdfs(self.bsdfs)
+        slot = {id(b): slots[k] for k, b in enumerate(self.bsdfs)}
         emitter_index = {id(e): k for k, e in enumerate(self.area_emitters)}
-        self.shape_bsdf = bk.UInt32([bsdf_index[id(s.bsdf)] for s in self._shapes] or [0])
+        self.shape_bsdf = bk.UInt32([slot[id(s.bsdf)][0] for s in self._shapes] or [0])
+        self.shape_bsdf_member = bk.UInt32([slot[id(s.bsdf)][1] for s in self._shapes] or [0])
         self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter), INVALID_INDEX)
                                         for s in self._shapes] or [INVALID_INDEX])
         self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
@@ -218,13 +225,16 @@ class Scene(Plugin):
         """
         self.meshes = [s for s in self._shapes if s.is_mesh()]
         self.analytic = [(k, s) for k, s in enumerate(self._shapes) if not s.is_mesh()]
-        corners = [s.triangles_numpy() for s in self.meshes]
-        p0, p1, p2 = (np.concatenate([c[k] for c in corners]) if corners else np.zeros((0, 3))
-                      for k in range(3))
-        self.bvh = BVH(p0, p1, p2)
-        vertex_base = np.cumsum([0] + [s.vertex_count() for s in self.meshes])
-        faces = [s.faces.numpy() + np.uint32(vertex_base[k]) for k, s in enumerate(self.meshes)]
-        self.faces = bk.from_numpy(bk.UInt32, np.concatenate(faces) if faces else np.zeros(0, np.uint32))
+        hooks = {}
+        for shape in self._shapes:
+            hooks.setdefault(type(shape).prepare_together, []).append(shape)
+        for hook, shapes in hooks.items():
+            hook(shapes)
+        self._join_vertex_data()
+        positions = self._joined_host['positions']
+        faces = self._joined_host['faces']
+        self.bvh = BVH(*(positions[faces[:, k]] for k in range(3)))
+        self.faces = bk.from_numpy(bk.UInt32, faces)
         mesh_index = [k for k, s in enumerate(self._shapes) if s.is_mesh()]
         self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
             np.array(mesh_index, dtype=np.uint32), [s.face_count() for s in self.meshes]))
@@ -266,27 +276,71 @@ class Scene(Plugin):
                          else [dr.zeros(bk.Float, m)] * 6)
             self.triangle_shading = packet_records(normals + texcoords, m, TRIANGLE_RECORD)
 
+    def _join_vertex_data(self):
+        """Join the meshes' vertex data on the host and upload each joined array once.
+
+        One upload, whatever the number of meshes: Dr.Jit work that grew with
+        it (a concatenation of one operation per mesh) would make a kernel
+        compiled anew for every new count of shapes. ``self._joined_host``
+        keeps the joined NumPy arrays: ``positions`` (V, 3), ``faces`` (M, 3)
+        indexing them; ``self._vertex_base`` each mesh's first vertex.
+        """
+        meshes = self.meshes
+        self._vertex_sources = _vertex_sources(meshes)
+        self._vertex_base = np.cumsum([0] + [s.vertex_count() for s in meshes])
+        positions = [dr.detach(s.vertex_positions).numpy().reshape(-1, 3) for s in meshes]
+        faces = [s.faces.numpy().reshape(-1, 3) + np.uint32(self._vertex_base[k]) for k, s in enumerate(meshes)]
+        self._joined_host = {
+            'positions': np.concatenate(positions) if positions else np.zeros((0, 3), np.float32),
+            'faces': np.concatenate(faces).astype(np.uint32) if faces else np.zeros((0, 3), np.uint32)}
+
+        def uploaded(has, array_of, size):
+            if not any(has(s) for s in meshes):
+                return None
+            parts = [dr.detach(array_of(s)).numpy() if has(s) else np.zeros(size * s.vertex_count(), np.float32)
+                     for s in meshes]
+            return bk.from_numpy(bk.Float, np.concatenate(parts))
+        self._joined = {
+            'positions': bk.from_numpy(bk.Float, self._joined_host['positions']) if meshes else bk.Float(),
+            'normals': uploaded(lambda s: s.has_vertex_normals(), lambda s: s.vertex_normals, 3),
+            'texcoords': uploaded(_has_texcoords, lambda s: s.vertex_texcoords, 2)}
+
     def prepare_render(self):
-        """Join the meshes' (possibly differentiable) vertex data for one render.
+        """The meshes' joined vertex data for one render (``vertex_positions``,
+        ``vertex_normals``, ``vertex_texcoords``: Float, or None when no mesh has them).
 
         Called before each render so that the joined arrays track the
-        current, gradient-enabled parameter values.
+        current, gradient-enabled parameter values: the joined upload of
+        :meth:`_join_vertex_data`, with the arrays of the meshes whose data
+        track derivatives written over their part (an operation per such
+        mesh, not per mesh). Arrays changed behind the scene's back (not
+        through ``ParameterMap.update``) are joined again.
         """
-        def joined(arrays):
-            if len(arrays) <= 1:
-                return arrays[0] if arrays else bk.Float()
-            return dr.concat(arrays)
         meshes = self.meshes
-        self.vertex_positions = joined([s.vertex_positions for s in meshes])
-        self.vertex_normals = joined([s.shading_normals() if s.has_vertex_normals()
-                                      else dr.zeros(bk.Float, 3 * s.vertex_count()) for s in meshes]) \
-            if any(s.has_vertex_normals() for s in meshes) else None
-        self.vertex_texcoords = joined([s.vertex_texcoords if _has_texcoords(s)
-                                        else dr.zeros(bk.Float, 2 * s.vertex_count()) for s in meshes]) \
-            if any(_has_texcoords(s) for s in meshes) else None
-        # dr.concat writes with scatters that wait for the next evaluation;
-        # run them now, while the arrays they read are certainly alive.
+        if _vertex_sources(meshes) != self._vertex_sources:
+            self._join_vertex_data()
+        base = self._vertex_base
+        tracked = [k for k, s in enumerate(meshes) if dr.grad_enabled(s.vertex_positions)
+                   or dr.grad_enabled(s.vertex_normals) or dr.grad_enabled(s.vertex_texcoords)]
+
+        def spliced(joined, array_of, size):
+            if joined is None or not tracked:
+                return joined
+            joined = dr.copy(joined)
+            for k in tracked:
+                values = array_of(meshes[k])
+                if dr.width(values):
+                    dr.scatter(joined, values, dr.arange(bk.UInt32, dr.width(values)) + int(size * base[k]))
+            return joined
+        self.vertex_positions = spliced(self._joined['positions'], lambda s: s.vertex_positions, 3)
+        self.vertex_normals = spliced(self._joined['normals'], lambda s: s.shading_normals(), 3)
+        self.vertex_texcoords = spliced(self._joined['texcoords'], lambda s: s.vertex_texcoords, 2)
+        # Scatters wait for the next evaluation; run them now, while the
+        # arrays they read are certainly alive.
         dr.eval(self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
+        for callee in self.bsdf_callees:
+            if isinstance(callee, BSDFBatch):
+                callee.refresh()
         # Again each render: a texture shared by two scenes reads the one rendered.
         for texture, shape_indices in self.shape_textures:
             texture.attach(self, shape_indices)
@@ -294,6 +348,7 @@ class Scene(Plugin):
     def parameters_changed(self, objects):
         """Refresh after ``ParameterMap.update``: rebuild the BVH if a mesh changed
         (an analytic shape has refreshed itself)."""
+        self.traversal_cache = None
         if any(isinstance(obj, Shape) and obj.is_mesh() for obj in objects):
             self._index_materials()
             self.build_geometry()
@@ -528,7 +583,12 @@ class Scene(Plugin):
         """
         valid = active & si.is_valid()
         index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, valid)
-        return BSDFPtr(self.bsdfs, dr.select(valid, index, INVALID_INDEX))
+        if any(isinstance(c, BSDFBatch) for c in self.bsdf_callees):
+            member = dr.gather(bk.UInt32, self.shape_bsdf_member, si.shape, valid)
+            callees = [c.bound(member) if isinstance(c, BSDFBatch) else c for c in self.bsdf_callees]
+        else:
+            callees = self.bsdf_callees
+        return BSDFPtr(callees, dr.select(valid, index, INVALID_INDEX))
 
     # -- light -------------------------------------------------------------------------
     def emitter_ptr(self, si, active=True):
@@ -713,6 +773,12 @@ def _black_bsdf():
     props = Properties('diffuse')
     props.set('reflectance', 0.0, 'float')
     return create('bsdf', props)
+
+
+def _vertex_sources(meshes):
+    """The Dr.Jit variables holding each mesh's vertex data (to notice a change)."""
+    return [(s.vertex_positions.index, s.vertex_normals.index, s.vertex_texcoords.index, s.faces.index)
+            for s in meshes]
 
 
 def _has_texcoords(shape):

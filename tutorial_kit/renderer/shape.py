@@ -63,6 +63,12 @@ class Shape(Plugin):
         """Whether the shape is a triangle mesh (Mitsuba 3's name)."""
         return False
 
+    @staticmethod
+    def prepare_together(shapes):
+        """Called by a scene with all its shapes of a class (a list) before it joins
+        their data: work that is cheaper for all of them at once than for each
+        (a mesh's computed normals). Nothing by default."""
+
     def has_vertex_normals(self):
         """Whether the shape shades with per-vertex normals (meshes only)."""
         return False

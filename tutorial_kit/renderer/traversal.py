@@ -50,9 +50,14 @@ class ParamFlags(enum.IntFlag):
     ReadOnly = 4
 
 
+#: The flags that keep derivatives off, as a plain int (enum arithmetic is slow,
+#: and a scene of many shapes has many parameters).
+_NOT_DIFFERENTIABLE = int(ParamFlags.NonDifferentiable | ParamFlags.ReadOnly)
+
+
 def is_differentiable(flags):
     """Whether derivatives may be tracked for a parameter with ``flags``."""
-    return not flags & (ParamFlags.NonDifferentiable | ParamFlags.ReadOnly)
+    return not int(flags) & _NOT_DIFFERENTIABLE
 
 
 class ParamKind(enum.Enum):
@@ -126,7 +131,7 @@ class Parameter:
 
     def __init__(self, owner, attribute, kind, flags, value_range=None):
         self.owner, self.attribute = owner, attribute
-        self.kind, self.flags = kind, ParamFlags(flags)
+        self.kind, self.flags = kind, flags if type(flags) is ParamFlags else ParamFlags(flags)
         self.value_range = value_range or value_ranges.FINITE
 
     @property
@@ -200,7 +205,7 @@ class TraversalCallback:
         if value is None:
             return
         if isinstance(value, Traversable):
-            self.put_object(name, value, ParamFlags(flags))
+            self.put_object(name, value, flags if type(flags) is ParamFlags else ParamFlags(flags))
             return
         owner = self.owner
         if not isinstance(flags, (ParamFlags, int)) or isinstance(flags, bool):

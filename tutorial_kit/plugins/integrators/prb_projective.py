@@ -161,6 +161,10 @@ class EdgeSamplingIntegrator(PathIntegrator):
     def settings(self):
         return dict(super().settings(), sppc=self.sppc, sppp=self.sppp, sppi=self.sppi)
 
+    def pass_sample_counts(self, spp):
+        """The edge-sampling passes' samples per pixel: ``sppp`` and ``sppi`` (0: ``spp``)."""
+        return {'sppp': self.sppp or spp, 'sppi': self.sppi or spp}
+
     # -- the piece render() adds -----------------------------------------------------
     def visibility_image(self, scene, sensor, spp, seed):
         """The boundary terms of the image's derivative: Color3f, one value per pixel.

@@ -42,6 +42,14 @@ from tutorial_kit.renderer.medium import Medium
 from tutorial_kit.renderer.shape import Shape
 from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
+#: The flags of a mesh's parameters, combined once (a scene may hold many meshes).
+_READ_ONLY = ParamFlags.NonDifferentiable | ParamFlags.ReadOnly
+_CONNECTIVITY = ParamFlags.NonDifferentiable | ParamFlags.Discontinuous
+_MOVES_EDGES = ParamFlags.Differentiable | ParamFlags.Discontinuous
+
+#: Meshes of up to this many faces get their computed normals from NumPy at load.
+_HOST_NORMALS_FACES = 4096
+
 #: Floats per triangle in an emitter's sampling records (a power of two: one packet gather).
 FACE_RECORD = 16
 
@@ -96,14 +104,19 @@ class Mesh(Shape):
         self.name = props.id() or type(self).__name__
         self.flip_normals = props.bool('flip_normals', False)
         self.face_normals = props.bool('face_normals', False)
-        positions = transform.transform_points(to_world, data.positions.astype(np.float64))
-        self.vertex_positions = bk.from_numpy(bk.Float, positions.astype(np.float32))
+        positions = transform.transform_points(to_world, data.positions.astype(np.float64)).astype(np.float32)
+        self.vertex_positions = bk.from_numpy(bk.Float, positions)
         self.faces = bk.from_numpy(bk.UInt32, np.asarray(data.faces, dtype=np.uint32))
         #: Whether the vertex normals are computed from the positions (and follow them).
         self.derived_normals = smooth and data.normals is None and not self.face_normals
         if data.normals is not None and not self.face_normals:
             normals = transform.transform_normals(to_world, data.normals.astype(np.float64))
             self.vertex_normals = bk.from_numpy(bk.Float, normals.astype(np.float32))
+        elif self.derived_normals and len(data.faces) <= _HOST_NORMALS_FACES:
+            # Computed on the host when first needed, for all such meshes of a
+            # scene at once (prepare_together): thousands of small meshes would
+            # otherwise launch a kernel each.
+            self._pending_normals = (positions, np.asarray(data.faces, np.uint32))
         elif self.derived_normals:
             self.vertex_normals = smooth_vertex_normals(self.vertex_positions, self.faces)
         else:
@@ -135,7 +148,34 @@ class Mesh(Shape):
     _face_count = property(face_count)
 
     def has_vertex_normals(self):
-        return dr.width(self.vertex_normals) > 0
+        return self._pending_normals is not None or dr.width(self.vertex_normals) > 0
+
+    # Normals may wait to be computed (see _initialize); reading them computes them.
+    _pending_normals = None
+
+    @property
+    def vertex_normals(self):
+        if self._pending_normals is not None:
+            Mesh.prepare_together([self])
+        return self._vertex_normals
+
+    @vertex_normals.setter
+    def vertex_normals(self, value):
+        self._pending_normals = None
+        self._vertex_normals = value
+
+    @staticmethod
+    def prepare_together(meshes):
+        """Compute the normals that wait in ``meshes`` (Meshes), in one NumPy pass."""
+        waiting = [m for m in meshes if m._pending_normals is not None]
+        if not waiting:
+            return
+        base = np.cumsum([0] + [len(m._pending_normals[0]) for m in waiting])
+        positions = np.concatenate([m._pending_normals[0] for m in waiting])
+        faces = np.concatenate([m._pending_normals[1].astype(np.int64) + base[k] for k, m in enumerate(waiting)])
+        normals = smooth_vertex_normals_host(positions, faces).reshape(-1, 3)
+        for k, mesh in enumerate(waiting):
+            mesh.vertex_normals = bk.from_numpy(bk.Float, normals[base[k]:base[k + 1]])
 
     def has_vertex_texcoords(self):
         return dr.width(self.vertex_texcoords) > 0
@@ -218,18 +258,15 @@ class Mesh(Shape):
 
     # -- parameters --------------------------------------------------------------------
     def traverse(self, callback):
-        read_only = ParamFlags.NonDifferentiable | ParamFlags.ReadOnly
-        callback.put('vertex_count', self.vertex_count(), read_only, kind=ParamKind.COUNT,
+        callback.put('vertex_count', self.vertex_count(), _READ_ONLY, kind=ParamKind.COUNT,
                      attribute='_vertex_count')
-        callback.put('face_count', self.face_count(), read_only, kind=ParamKind.COUNT,
+        callback.put('face_count', self.face_count(), _READ_ONLY, kind=ParamKind.COUNT,
                      attribute='_face_count')
         # As in Mitsuba 3: moving vertices (or rewiring faces) moves silhouettes.
-        callback.put('faces', self.faces, ParamFlags.NonDifferentiable | ParamFlags.Discontinuous,
-                     kind=ParamKind.FACES)
-        callback.put('vertex_positions', self.vertex_positions,
-                     ParamFlags.Differentiable | ParamFlags.Discontinuous, kind=ParamKind.POSITIONS)
-        callback.put('vertex_normals', self.vertex_normals,
-                     ParamFlags.Differentiable | ParamFlags.Discontinuous, kind=ParamKind.NORMALS)
+        callback.put('faces', self.faces, _CONNECTIVITY, kind=ParamKind.FACES)
+        callback.put('vertex_positions', self.vertex_positions, _MOVES_EDGES, kind=ParamKind.POSITIONS)
+        callback.put('vertex_normals', self.vertex_normals, _MOVES_EDGES, kind=ParamKind.NORMALS,
+                     attribute='vertex_normals')
         callback.put('vertex_texcoords', self.vertex_texcoords, ParamFlags.Differentiable,
                      kind=ParamKind.TEXCOORDS)
         for name in self.attribute_sizes:
@@ -446,6 +483,31 @@ def smooth_vertex_normals(positions, faces):
     length = dr.norm(total)
     normals = dr.select(length > 0, total / dr.select(length > 0, length, 1), bk.Array3f(1, 0, 0))
     return dr.ravel(normals)
+
+
+def smooth_vertex_normals_host(positions, faces):
+    """:func:`smooth_vertex_normals` computed with NumPy (float32 NumPy arrays in and
+    out: ``positions`` (N, 3), ``faces`` (M, 3); returns 3N values), for meshes
+    small enough that a kernel launch costs more than the arithmetic."""
+    positions = np.asarray(positions, np.float32).reshape(-1, 3)
+    faces = np.asarray(faces, np.int64).reshape(-1, 3)
+    corners = positions[faces]                                  # (M, 3 corners, 3)
+    with np.errstate(divide='ignore', invalid='ignore'):
+        def unit(v):
+            return v / np.sqrt(np.sum(v * v, axis=-1, keepdims=True))
+        e1, e2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+        face_normal = unit(e1[:, [1, 2, 0]] * e2[:, [2, 0, 1]] - e1[:, [2, 0, 1]] * e2[:, [1, 2, 0]])
+        # At corner k: the unit edges towards corners k + 1 and k + 2.
+        d0 = unit(corners[:, [1, 2, 0]] - corners)
+        d1 = unit(corners[:, [2, 0, 1]] - corners)
+        angle = np.arccos(np.clip(np.sum(d0 * d1, axis=-1), -1, 1))          # (M, 3)
+        contribution = face_normal[:, None, :] * angle[:, :, None]           # (M, 3, 3)
+    contribution[~np.all(np.isfinite(contribution), axis=-1)] = 0
+    total = np.zeros((len(positions), 3), np.float64)
+    np.add.at(total, faces.ravel(), contribution.reshape(-1, 3))
+    length = np.sqrt(np.sum(total * total, axis=1, keepdims=True))
+    normals = np.where(length > 0, total / np.where(length > 0, length, 1), [1.0, 0.0, 0.0])
+    return normals.astype(np.float32).ravel()
 
 
 def read_mesh_file(props, reader):

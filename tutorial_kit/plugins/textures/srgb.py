@@ -36,8 +36,14 @@ class SRGBTexture(Texture):
             raise props.error('color', f'a reflectance must lie in [0, 1], got {color.tolist()}')
         self.value = bk.color3f(color)
         self.value_range = value_ranges.COLOR if self.unbounded else value_ranges.REFLECTANCE
+        # The values as read, for the range check of whoever reads this texture:
+        # reading the Color3f back would launch a kernel per colour (a scene of
+        # many shapes has many).
+        self._read = (self.value, np.asarray(color, dtype=np.float32).reshape(-1))
 
     def range_values(self):
+        if getattr(self, '_read', (None,))[0] is self.value:
+            return self._read[1]
         return dr.detach(self.value).numpy().reshape(-1)
 
     def traverse(self, callback):

@@ -5,6 +5,7 @@ differentiable (a roughness ``<bsdf id>.alpha.value``, a grey reflectance).
 As a colour it is grey: the same number in all three channels.
 """
 import drjit as dr
+import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import value_ranges
@@ -24,9 +25,13 @@ class UniformTexture(Texture):
         if not value_ranges.FINITE.contains(value):
             raise props.error('value', f'"value" must be a finite 32-bit float, got {value:g}')
         # Opaque, not a literal: a new value reuses the compiled kernels.
-        self.value = dr.opaque(bk.Float, value)
+        self.value = bk.stored_float(value)
+        # The value as read, for range checks without reading it back (see srgb).
+        self._read = (self.value, np.array([value], dtype=np.float32))
 
     def range_values(self):
+        if getattr(self, '_read', (None,))[0] is self.value:
+            return self._read[1]
         return dr.detach(self.value).numpy().reshape(-1)
 
     def traverse(self, callback):
