@@ -5,6 +5,7 @@ import drjit as dr
 import numpy as np
 
 import tutorial_kit as tk
+from tutorial_kit.io.decimals import DeviceText
 from tutorial_kit.plugins.shapes.mesh import smooth_vertex_normals
 from tutorial_kit.renderer.bvh_build import morton_codes
 
@@ -43,3 +44,10 @@ def test_morton_codes_of_new_bounds_compile_nothing():
     morton_codes(rng.random((5000, 3)).astype(np.float32))
     points = (rng.random((6011, 3)) * [3, 1, 2] - 7).astype(np.float32)
     assert compiled_kernels(lambda: morton_codes(points)) == 0
+
+
+def test_the_control_byte_check_of_a_new_text_size_compiles_nothing():
+    DeviceText(np.frombuffer(b'v 1 2 3\n' * 1000, np.uint8)).has_control_bytes()
+    text = DeviceText(np.frombuffer(b'v 1 2 3\n' * 1357 + b'f 1 2 3\n', np.uint8))
+    assert compiled_kernels(text.has_control_bytes) == 0
+    assert DeviceText(np.frombuffer(b'v 1 2 3\x01\n', np.uint8)).has_control_bytes()
