@@ -5,7 +5,7 @@ The tables sit between ``<!-- benchmarks:start -->`` and
 Run the benchmarks, then this script::
 
     python benchmarks/render.py && python benchmarks/invert_cbox.py && python benchmarks/mitsuba3_tutorial.py
-    python benchmarks/first_render.py
+    python benchmarks/first_render.py && python benchmarks/cold_load.py
     python benchmarks/readme_tables.py [--check]
 
 ``--check`` changes nothing and exits with status 1 when the README's
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, '..', 'README.md')
 RESULTS = os.path.join(HERE, 'results')
 #: The JSON files shown, in this order.
-BENCHMARKS = ('render', 'invert_cbox', 'mitsuba3_tutorial', 'first_render')
+BENCHMARKS = ('render', 'invert_cbox', 'mitsuba3_tutorial', 'first_render', 'cold_load')
 START, END = '<!-- benchmarks:start -->', '<!-- benchmarks:end -->'
 
 
@@ -56,6 +56,8 @@ def tables(records):
     lines += ['', '| | tutorial_kit | Mitsuba 3 | ratio |', '|---|---|---|---|']
     for record in records:
         for row in record['rows']:
+            if 'temperature' in row:
+                continue                # in the cold and warm table below
             ratio = f'{row["tutorial_kit"] / row["mitsuba"]:.2f}' if row.get('mitsuba') else ''
             lines.append(f'| {row["case"]} | {milliseconds(row["tutorial_kit"])} | '
                          f'{milliseconds(row.get("mitsuba"))} | {ratio} |')
@@ -72,6 +74,7 @@ def tables(records):
                 parts += [f'{peak[name]:.0f} MiB'] if name in peak else []
                 cells.append(' / '.join(parts))
             lines.append(f'| {row["case"]} | {cells[0]} | {cells[1]} |')
+    lines += cold_and_warm(records)
     for record in records:
         for row in record['rows']:
             if 'parameter_error' in row:
@@ -84,6 +87,29 @@ def tables(records):
     lines.append(f'\nThe figures: `benchmarks/results/*.json` (committed); the scripts also draw '
                  f'bar charts beside them ({names}).')
     return '\n'.join(lines)
+
+
+def cold_and_warm(records):
+    """Rows measured both cold and warm (``row['temperature']``), side by side."""
+    pairs = {}
+    for record in records:
+        for row in record['rows']:
+            if 'temperature' in row:
+                case = row['case'].rsplit(', ', 1)[0]
+                pairs.setdefault(case, {})[row['temperature']] = row
+    if not pairs:
+        return []
+    lines = ['', '| cold / warm | tutorial_kit cold | Mitsuba 3 cold | ratio | '
+                 'tutorial_kit warm | Mitsuba 3 warm | ratio |', '|---|---|---|---|---|---|---|']
+    for case, rows in pairs.items():
+        cells = []
+        for temperature in ('cold', 'warm'):
+            row = rows.get(temperature, {})
+            kit, mitsuba = row.get('tutorial_kit'), row.get('mitsuba')
+            ratio = f'{kit / mitsuba:.2f}' if kit and mitsuba else ''
+            cells += [milliseconds(kit), milliseconds(mitsuba), ratio]
+        lines.append(f'| {case} | ' + ' | '.join(cells) + ' |')
+    return lines
 
 
 def rewrite(text, records):

@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 BENCHMARKS = os.path.join(os.path.dirname(__file__), '..', 'benchmarks')
@@ -100,3 +101,42 @@ def test_pose_benchmark_prints_milliseconds_per_iteration():
     output = run('pose.py', '--iterations', '1', '--warmup', '1')
     row = next(line for line in output.splitlines() if line.startswith('tutorial_kit'))
     assert numbers(row)[0] > 0
+
+
+def test_readme_tables_put_cold_and_warm_side_by_side(tmp_path):
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import readme_tables
+    finally:
+        sys.path.remove(BENCHMARKS)
+    machine = {'backend': 'llvm', 'cpu_threads': 2, 'processor': 'x86_64', 'mitsuba': '3.9.1', 'date': '2026-12-03'}
+    rows = [{'case': f'load of a 1,000-triangle PLY mesh, {t}', 'unit': 'ms', 'tutorial_kit': kit,
+             'mitsuba': mitsuba, 'temperature': t} for t, kit, mitsuba in (('cold', 900.0, 600.0),
+                                                                          ('warm', 300.0, 400.0))]
+    text = readme_tables.tables([{'benchmark': 'cold_load', 'title': 't', 'notes': [], 'machine': machine,
+                                  'rows': rows}])
+    assert '| load of a 1,000-triangle PLY mesh | 900 ms | 600 ms | 1.50 | 300 ms | 400 ms | 0.75 |' in text
+    assert 'PLY mesh, cold |' not in text          # not repeated in the table of warm figures
+
+
+def test_cold_load_grid_has_a_new_vertex_count_per_step():
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        from cold_load import sphere_grid
+    finally:
+        sys.path.remove(BENCHMARKS)
+    positions, faces = sphere_grid(20000)
+    more, more_faces = sphere_grid(20000, extra=1)
+    assert abs(len(faces) - 20000) < 300 and len(more) > len(positions)
+    assert faces.min() == 0 and faces.max() == len(positions) - 1
+    radius = np.linalg.norm(positions, axis=1)
+    assert radius.min() > 0.96 and radius.max() < 1.04
+
+
+@pytest.mark.slow
+def test_cold_load_benchmark(tmp_path):
+    output = run('cold_load.py', '--triangles', '2000', '--repeats', '1', '--formats', 'ply', results=tmp_path)
+    assert 'load ply, cold' in output and 'render ply, warm' in output
+    record = json.loads((tmp_path / 'cold_load.json').read_text())
+    assert [row['temperature'] for row in record['rows']] == ['cold', 'warm', 'cold', 'warm']
+    assert all(row['tutorial_kit'] > 0 for row in record['rows'])

@@ -56,9 +56,12 @@ class DeviceText:
         few hundredths of a second."""
         word = dr.arange(bk.UInt32, dr.width(self.words))
         found = dr.zeros(bk.Bool, dr.width(self.words))
+        # Opaque: as a literal, the text's size would make a kernel compiled
+        # anew for every file size (benchmarks/README.md, "Cold loads").
+        size = dr.opaque(bk.UInt32, self.size)
         for k in range(4):
             byte = (self.words >> (8 * k)) & 0xFF
-            found |= (byte < 32) & (byte != ord('\n')) & (word * 4 + k < self.size)
+            found |= (byte < 32) & (byte != ord('\n')) & (word * 4 + k < size)
         return bool(dr.any(found, axis=None))
 
 

@@ -283,6 +283,9 @@ def _read_faces(ply, vertex_count, path) -> np.ndarray:
 
     corner_vertices, corner_counts = _flatten_polygons(faces.data[property_name], path)
     _check_polygons(corner_vertices, corner_counts, vertex_count, path)
+    if faces.data[property_name].dtype != object and faces.data[property_name].shape[1:] == (3,):
+        # Triangles only (read in one block): one conversion, no int64 copy.
+        return corner_vertices.reshape(-1, 3).astype(np.uint32)
     return fan_triangulate(corner_vertices.astype(np.int64), corner_counts).astype(np.uint32)
 
 
@@ -319,6 +322,10 @@ def _check_polygons(corner_vertices, corner_counts, vertex_count, path):
         face = int(np.argmax(too_small))
         raise MeshError(f'face {face} has {corner_counts[face]} vertices; '
                         'a face needs at least 3', path=path)
+    # Two reductions first: the masks below, three arrays as large as the
+    # index list, are only needed to name the face at fault.
+    if len(corner_vertices) and 0 <= corner_vertices.min() and corner_vertices.max() < vertex_count:
+        return
     out_of_range = (corner_vertices < 0) | (corner_vertices >= vertex_count)
     if out_of_range.any():
         corner = int(np.argmax(out_of_range))

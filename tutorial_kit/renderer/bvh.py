@@ -149,9 +149,13 @@ class BVH:
         self.triangle_count = len(p0)
         kept = np.zeros(0, np.int64)
         if len(p0):
-            # The corners on the device, where the rows of the ray test are computed.
+            # The corners on the device, where the rows of the ray test are computed,
+            # gathered straight from the NumPy arrays (borrowed: they outlive the
+            # evaluation below): an owned copy of each first would write 36 MB of
+            # fresh memory for a million triangles (benchmarks/README.md, "Cold loads").
             index = dr.arange(bk.UInt32, len(p0))
-            device = [dr.gather(bk.Array3f, bk.from_numpy(bk.Float, c), index) for c in corners]
+            device = [dr.gather(bk.Array3f, bk.Float(np.ascontiguousarray(c).reshape(-1)), index)
+                      for c in corners]
             rows = triangle_space_rows(*device)
             # Triangles of zero area could still produce hits from rounding in the
             # test; they cannot be seen, so leave them out altogether, and those

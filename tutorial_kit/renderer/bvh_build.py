@@ -72,7 +72,10 @@ def morton_codes(points):
     # rays more traversal steps).
     extent = max(h - low for low, h in zip(lo, hi))
     scale = (2 ** MORTON_BITS - 1) / extent if extent > 0 else 0
-    cell = [bk.UInt64((p[axis] - lo[axis]) * scale) for axis in range(3)]
+    # Opaque: as literals, the bounds would make a new kernel (compiled
+    # anew) for every mesh (benchmarks/README.md, "Cold loads").
+    scale = dr.opaque(bk.Float, scale)
+    cell = [bk.UInt64((p[axis] - dr.opaque(bk.Float, lo[axis])) * scale) for axis in range(3)]
     code = (_spread_bits(cell[0]) << 2) | (_spread_bits(cell[1]) << 1) | _spread_bits(cell[2])
     return code.numpy()
 

@@ -479,7 +479,11 @@ def smooth_vertex_normals(positions, faces):
         angle = dr.safe_acos(dr.dot(d0, d1))
         contribution = face_normal * angle
         valid = dr.all(dr.isfinite(contribution))
-        dr.scatter_add(total, dr.select(valid, contribution, 0), index[k], valid)
+        # ReduceMode.Local: the default may spread the sums over per-thread
+        # copies whose size is written into the kernel, which then compiles
+        # anew for every vertex count (benchmarks/README.md, "Cold loads").
+        dr.scatter_add(total, dr.select(valid, contribution, 0), index[k], valid,
+                       mode=dr.ReduceMode.Local)
     length = dr.norm(total)
     normals = dr.select(length > 0, total / dr.select(length > 0, length, 1), bk.Array3f(1, 0, 0))
     return dr.ravel(normals)
