@@ -15,7 +15,7 @@ SPP    ?= 64
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,mitsuba,notebooks]'
+	$(BIN)/python -m pip install --quiet -e '.[test,mitsuba,notebooks,shape]'
 	touch $(BIN)/activate
 
 # The tutorial: a reference render, the red wall recovered by gradient
