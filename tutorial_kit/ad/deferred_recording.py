@@ -26,8 +26,9 @@ class DeferredRecording(dr.CustomOp):
     the ``parts`` parts add up to the image. Each part is recorded and
     differentiated on its own, so that memory holds one part's samples at
     a time, as Mitsuba 3 bounds it by rendering in blocks. ``prepare()``
-    runs once before the parts (the owners then hold fresh copies of the
-    parameters). ``tracked`` are those parameters and ``values`` their
+    runs before each part (the owners then hold fresh copies of the
+    parameters, and what follows from them, such as computed normals, is
+    recomputed inside the part's isolated graph). ``tracked`` are those parameters and ``values`` their
     current values (the operation's inputs, through which derivatives
     enter and leave). ``shape``: the image's. The output's value is zero:
     ``render`` keeps the primal pass's values and takes only the
@@ -41,9 +42,9 @@ class DeferredRecording(dr.CustomOp):
     def backward(self):
         gradient = dr.detach(self.grad_out())
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
-            self.prepare()
             for k in range(self.parts):
                 with dr.isolate_grad(), dr.resume_grad():
+                    self.prepare()
                     image = self.record(k)
                     dr.backward_from(dr.sum(image.array * gradient.array))
                 # Evaluate the sums so far, so that the next part starts from arrays, not graphs.
@@ -52,10 +53,10 @@ class DeferredRecording(dr.CustomOp):
 
     def forward(self):
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True) as copies:
-            self.prepare()
             total = None
             for k in range(self.parts):
                 with dr.isolate_grad(), dr.resume_grad():
+                    self.prepare()
                     image = self.record(k)
                     dr.forward_to(image)
                     part = dr.grad(image)
