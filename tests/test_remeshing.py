@@ -80,7 +80,8 @@ def test_an_inconsistent_update_leaves_the_mesh_as_it_was(coarse_and_fine):
     with pytest.raises(tk.ParameterError, match=r'faces index vertex \d+, but the mesh now has 10'):
         params.update()
     assert params['shape.vertex_count'] == len(positions)
-    assert np.array_equal(tk.render(scene, spp=4, seed=2).numpy(), before)
+    # The same image, to float rounding (the gaussian filter adds samples in no fixed order).
+    assert np.allclose(tk.render(scene, spp=4, seed=2).numpy(), before, atol=1e-5)
     # Faces beyond the current vertex count are refused at assignment, with a hint.
     with pytest.raises(tk.ParameterError, match='assign the new vertex_positions first'):
         params['shape.faces'] = np.arange(3 * 100, dtype=np.uint32)
