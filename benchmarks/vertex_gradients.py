@@ -72,10 +72,10 @@ def write_obj(path, positions, faces):
     return path
 
 
-def build(path, integrator, size, views):
+def build(path, integrator, size, views, sky=0.5):
     T = tk.ScalarTransform4f
     scene = {'type': 'scene', 'integrator': {'type': integrator, 'max_depth': 3 if integrator == 'prb_projective' else 2},
-             'sky': {'type': 'constant', 'radiance': 0.5},
+             'sky': {'type': 'constant', 'radiance': sky},
              'lamp': {'type': 'point', 'position': [2.5, 3, 3], 'intensity': 25.0},
              'shape': {'type': 'obj', 'filename': str(path),
                        'bsdf': {'type': 'diffuse', 'reflectance': {'type': 'rgb', 'value': [0.7, 0.6, 0.5]}}}}
@@ -131,14 +131,15 @@ def main():
     parser.add_argument('--views', type=int, default=3)
     parser.add_argument('--spp-grad', type=int, default=64)
     parser.add_argument('--spp-fd', type=int, default=256)
+    parser.add_argument('--sky', type=float, default=0.5, help='radiance of the constant sky (0: the lamp alone)')
     args = parser.parse_args()
     import tempfile
     positions, faces, direction = deformed_mesh(args.subdivisions, args.unwelded)
     with tempfile.TemporaryDirectory() as folder:
-        scene = build(write_obj(f'{folder}/mesh.obj', positions, faces), args.integrator, args.size, args.views)
+        scene = build(write_obj(f'{folder}/mesh.obj', positions, faces), args.integrator, args.size, args.views, args.sky)
         correlation, error, seconds = compare(scene, direction, args.spp_grad, args.spp_fd, 0.01)
     print(f'{len(faces)} triangles ({"unwelded" if args.unwelded else "welded"}), {args.views} views, '
-          f'{args.integrator}: correlation {correlation:.3f}, relative L2 {error:.3f}, '
+          f'{args.integrator}, sky {args.sky:g}: correlation {correlation:.3f}, relative L2 {error:.3f}, '
           f'derivative renders {seconds:.1f} s')
 
 
