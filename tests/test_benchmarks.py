@@ -100,3 +100,13 @@ def test_pose_benchmark_prints_milliseconds_per_iteration():
     output = run('pose.py', '--iterations', '1', '--warmup', '1')
     row = next(line for line in output.splitlines() if line.startswith('tutorial_kit'))
     assert numbers(row)[0] > 0
+
+
+@pytest.mark.slow
+def test_vertex_gradient_benchmark_prints_its_comparison():
+    result = subprocess.run([sys.executable, os.path.join(BENCHMARKS, 'vertex_gradients.py'), '--subdivisions', '2',
+                             '--size', '24', '--views', '1', '--spp-grad', '8', '--spp-fd', '16', '--sky', '0'],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith('320 triangles (welded), 1 views, direct_projective, sky 0: correlation'), line
