@@ -16,7 +16,7 @@ SPP    ?= 64
 # The demo needs the package alone; the tests add the extras (what CI runs:
 # the test tools, Mitsuba 3 to compare with, JupyterLab for the notebooks,
 # Sphinx for the documentation, PyTorch for its bridge), once, on first use.
-EXTRAS := test,mitsuba,notebooks,docs,torch
+EXTRAS := test,mitsuba,notebooks,docs,torch,shape
 
 $(BIN)/activate: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

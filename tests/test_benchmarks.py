@@ -140,3 +140,13 @@ def test_cold_load_benchmark(tmp_path):
     record = json.loads((tmp_path / 'cold_load.json').read_text())
     assert [row['temperature'] for row in record['rows']] == ['cold', 'warm', 'cold', 'warm']
     assert all(row['tutorial_kit'] > 0 for row in record['rows'])
+
+
+@pytest.mark.slow
+def test_vertex_gradient_benchmark_prints_its_comparison():
+    result = subprocess.run([sys.executable, os.path.join(BENCHMARKS, 'vertex_gradients.py'), '--subdivisions', '2',
+                             '--size', '24', '--views', '1', '--spp-grad', '8', '--spp-fd', '16', '--sky', '0'],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    line = result.stdout.strip().splitlines()[-1]
+    assert line.startswith('320 triangles (welded), 1 views, direct_projective, sky 0: correlation'), line

@@ -72,3 +72,32 @@ def test_deferred_derivatives_equal_recorded_ones(monkeypatch):
     eager = derivatives(True, monkeypatch)
     assert deferred[0] != 0 and np.allclose(deferred, eager, rtol=1e-4)
     assert deferred[0] == pytest.approx(deferred[1], rel=1e-3)     # reverse and forward agree
+
+
+def scaled_card_derivative(mode, spp):
+    """d mean(image) / d s for the card scaled by (1 + s) at s = 0: the card (albedo 0.5) covers
+    more of the brighter sky, so the derivative is negative."""
+    scale = tk.Float(0.0)
+    dr.enable_grad(scale)
+    scene = tk.load_string(SCENE)
+    params = tk.traverse(scene)
+    params['card.vertex_positions'] = params['card.vertex_positions'] * (1 + scale)
+    params.update()
+    image = tk.render(scene, params, seed=5, spp=spp)
+    if mode == 'backward':
+        dr.backward(dr.mean(image, axis=None))
+        return dr.grad(scale)[0]
+    dr.forward(scale)
+    return float(np.mean(dr.grad(image).numpy()))
+
+
+def test_a_large_recording_is_differentiated_part_by_part(recordings, monkeypatch):
+    whole = scaled_card_derivative('backward', 32)
+    assert len(recordings) == 1
+    # Four parts of 8 samples per pixel: four recordings, each of a quarter of the samples.
+    monkeypatch.setattr(render_module, 'MAX_RECORDED_SAMPLES_PER_PART', 24 * 24 * 8)
+    parted = [scaled_card_derivative(mode, 32) for mode in ('backward', 'forward')]
+    assert len(recordings) == 1 + 8
+    assert parted[0] == pytest.approx(parted[1], rel=1e-3)         # reverse and forward agree
+    # Other samples, the same expectation: growing the grey card darkens the image.
+    assert whole < 0 and parted[0] == pytest.approx(whole, rel=0.15)

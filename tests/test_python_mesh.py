@@ -133,7 +133,12 @@ def test_bad_inputs_change_nothing():
     mesh = square_mesh()
     params = tk.traverse(mesh)
     with pytest.raises(tk.ParameterError, match='vertex_positions'):
-        params['vertex_positions'] = [0, 0, 0]
+        params['vertex_positions'] = [0, 0]
+    # One vertex is a valid new vertex count, but the faces still index four: refused at update.
+    params['vertex_positions'] = [0, 0, 0]
+    with pytest.raises(tk.ParameterError, match='faces index vertex 3, but the mesh now has 1'):
+        params.update()
+    assert mesh.vertex_count() == 4 and np.array_equal(mesh.vertex_positions.numpy(), SQUARE_POSITIONS)
     with pytest.raises(tk.ParameterError, match='outside'):
         params['faces'] = [0, 1, 4, 0, 2, 3]
     with pytest.raises(tk.PluginError, match='vertex_" or "face_'):

@@ -26,4 +26,5 @@ def test_table_sorts_names_by_what_the_code_has():
     provided, missing = geometry.split(' | ')[1:3]
     assert 'Transform4f' in provided.split(', ') and 'ProjectiveTransform4f' in provided.split(', ')
     assert 'BoundingSphere3f' in missing.split(', ')
-    assert tool.provided('warp.square_to_uniform_cone') and not tool.provided('ad.LargeSteps')
+    assert tool.provided('warp.square_to_uniform_cone') and tool.provided('ad.LargeSteps')
+    assert not tool.provided('ad.AdamW')

@@ -84,8 +84,8 @@ def test_bad_colour_keeps_old_value(cbox, value, message):
 
 def test_bad_assignments_to_meshes(cbox):
     params = tk.traverse(cbox)
-    with pytest.raises(tk.ParameterError, match='expects 12 numbers'):
-        params['OBJMesh.vertex_positions'] = np.zeros(9)
+    with pytest.raises(tk.ParameterError, match='multiple of 3'):
+        params['OBJMesh.vertex_positions'] = np.zeros(10)
     with pytest.raises(tk.ParameterError, match='outside'):
         params['OBJMesh.faces'] = np.array([0, 1, 7, 0, 2, 3])
     with pytest.raises(tk.ParameterError, match='integers'):

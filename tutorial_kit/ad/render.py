@@ -49,6 +49,10 @@ MAX_SAMPLES = 2 ** 32 - 1
 #: Cornell box needs (benchmarks/README.md, "Rendering").
 BYTES_PER_RECORDED_SAMPLE = 4096
 BYTES_PER_REPLAYED_SAMPLE = 128
+#: The most samples one part of a recorded derivative pass keeps for AD at
+#: once (:mod:`tutorial_kit.ad.deferred_recording`): a render that moves
+#: geometry with more samples is recorded and differentiated part by part.
+MAX_RECORDED_SAMPLES_PER_PART = 2 ** 20
 
 
 def render(scene: Scene, params: Optional[ParameterMap] = None, sensor: Union[int, Sensor] = 0,
@@ -149,9 +153,15 @@ def render(scene: Scene, params: Optional[ParameterMap] = None, sensor: Union[in
     check_sample_budget(width, height, spp, film=sensor.film())
     if tracked:
         grad_spp = spp if unbiased is False else spp_grad
-        check_sample_budget(width, height, grad_spp,
-                            BYTES_PER_REPLAYED_SAMPLE if _replays_paths(integrator, tracked)
-                            else BYTES_PER_RECORDED_SAMPLE, film=sensor.film())
+        if _replays_paths(integrator, tracked):
+            check_sample_budget(width, height, grad_spp, BYTES_PER_REPLAYED_SAMPLE, film=sensor.film())
+        elif unbiased is False or _extra_channels_needed(sensor, integrator):
+            check_sample_budget(width, height, spp, BYTES_PER_RECORDED_SAMPLE, film=sensor.film())
+        else:
+            # Recorded part by part: one part's samples are held at a time.
+            parts = _recorded_parts(sensor, spp_grad)
+            check_sample_budget(width, height, -(-spp_grad // parts), BYTES_PER_RECORDED_SAMPLE,
+                                film=sensor.film())
         # Passes of their own (an edge-sampling integrator's sppp, sppi) have the same limit.
         for name, count in integrator.pass_sample_counts(grad_spp).items():
             check_sample_budget(width, height, count, what=name)
@@ -238,12 +248,39 @@ def _prepare(scene, tracked):
 
 def _deferred_recording(scene, sensor, integrator, spp, seed, tracked, width, height):
     """The recorded derivative pass as a node that records only when a derivative
-    reaches it (:mod:`tutorial_kit.ad.deferred_recording`). TensorXf (H, W, 3)."""
-    def record():
+    reaches it (:mod:`tutorial_kit.ad.deferred_recording`), part by part so
+    that memory holds :data:`MAX_RECORDED_SAMPLES_PER_PART` samples at most.
+    TensorXf (H, W, 3)."""
+    parts = _recorded_parts(sensor, spp)
+
+    def prepare():
         # The owners now hold fresh copies of the parameters: join them again.
         _prepare(scene, tracked)
+
+    def record(part):
+        return _recorded_part(scene, sensor, integrator, spp, seed, tracked, part, parts, width, height)
+    return dr.custom(DeferredRecording, prepare, record, parts, tracked, [p.value() for p in tracked],
+                     (height, width, 3))
+
+
+def _recorded_parts(sensor, spp):
+    """Into how many parts a recorded derivative pass of ``spp`` samples per pixel
+    is split (at most one per sample per pixel)."""
+    _, _, grid_width, grid_height = sensor.film().sampled_region()
+    return max(1, min(spp, -(-grid_width * grid_height * spp // MAX_RECORDED_SAMPLES_PER_PART)))
+
+
+def _recorded_part(scene, sensor, integrator, spp, seed, tracked, part, parts, width, height):
+    """Part ``part`` of ``parts`` of a recorded derivative pass: an image of its
+    share of the ``spp`` samples per pixel (interior and visibility terms),
+    weighted by that share, so that the parts add up to the whole estimate.
+    With one part it is :func:`_render_differentiable`'s image. TensorXf (H, W, 3)."""
+    if parts == 1:
         return _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height)[0]
-    return dr.custom(DeferredRecording, record, tracked, [p.value() for p in tracked], (height, width, 3))
+    count = spp // parts + (part < spp % parts)
+    part_seed = mix64(seed) + part
+    image = _render_differentiable(scene, sensor, integrator, count, part_seed, tracked, width, height)[0]
+    return image * (count / spp)
 
 
 # -- what a render returns ---------------------------------------------------------------

@@ -531,21 +531,31 @@ def _grid(key, parameter, current, value):
 
 def _vertex_attribute(key, parameter, current, value):
     """Flat Float of 3N values (positions, normals) or 2N (texcoords); normals and
-    texcoords may also be emptied."""
+    texcoords may also be emptied.
+
+    Positions may change the vertex count (a remeshed surface, as in Mitsuba
+    3): any non-empty whole number of points is taken, and the faces (and
+    normals or texture coordinates) that must follow are checked by the
+    mesh at ``update()``."""
+    value = _flat_drjit(value)     # a (V, 3) tensor, as LargeSteps.from_differential gives
     per_vertex = 2 if parameter.kind is ParamKind.TEXCOORDS else 3
     expected = per_vertex * parameter.owner.vertex_count()
-    allowed = {expected} if parameter.kind is ParamKind.POSITIONS else {expected, 0}
+    if parameter.kind is ParamKind.POSITIONS:
+        allowed = lambda width: width > 0 and width % 3 == 0      # noqa: E731
+        wanted = f'a non-empty multiple of 3 numbers (currently {expected})'
+    else:
+        allowed = lambda width: width in (expected, 0)            # noqa: E731
+        wanted = f'{expected} numbers ({per_vertex} per vertex)'
     if isinstance(value, bk.Float):
         # Keep Dr.Jit arrays as they are: they may carry derivatives.
-        if dr.width(value) not in allowed:
-            raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), '
-                                 f'got {dr.width(value)}')
+        if not allowed(dr.width(value)):
+            raise ParameterError(f'"{key}" expects {wanted}, got {dr.width(value)}')
         if dr.width(value) and not dr.all(dr.isfinite(dr.detach(value))):
             raise ParameterError(f'"{key}" expects finite numbers, got NaN or infinity')
         return value
-    values = _floats(key, value, f'{expected} numbers').reshape(-1)
-    if values.size not in allowed:
-        raise ParameterError(f'"{key}" expects {expected} numbers ({per_vertex} per vertex), got {values.size}')
+    values = _floats(key, value, wanted).reshape(-1)
+    if not allowed(values.size):
+        raise ParameterError(f'"{key}" expects {wanted}, got {values.size}')
     return bk.from_numpy(bk.Float, values.astype(np.float32))
 
 
@@ -563,7 +573,8 @@ def _faces(key, parameter, current, value):
         raise ParameterError(f'"{key}" expects a non-empty array of integers, three per triangle')
     count = parameter.owner.vertex_count()
     if array.min() < 0 or array.max() >= count:
-        raise ParameterError(f'"{key}" has vertex indices outside [0, {count - 1}]')
+        raise ParameterError(f'"{key}" has vertex indices outside [0, {count - 1}] (to change the '
+                             f'vertex count, assign the new vertex_positions first)')
     return bk.from_numpy(bk.UInt32, array.astype(np.uint32))
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core.bbox import ScalarBoundingBox3f
-from tutorial_kit.core.errors import MeshError, PluginError
+from tutorial_kit.core.errors import MeshError, ParameterError, PluginError
 from tutorial_kit.io.loader import check_regular_file, resolve_path
 from tutorial_kit.io.mesh_data import MeshData
 from tutorial_kit.io.properties import Properties
@@ -95,6 +95,7 @@ class Mesh(Shape):
         self.name = name
         # Normals of a mesh built this way follow its positions, as in Mitsuba 3.
         self.derived_normals = bool(has_vertex_normals) and not self.face_normals
+        self._remember_consistent_state()
 
     def _initialize(self, props, data, smooth=True):
         """Take the mesh ``data`` (object space) placed by ``props``' ``to_world``.
@@ -130,6 +131,7 @@ class Mesh(Shape):
         self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
         self.interior, self.exterior = nested_media(props)
         self._refresh_area_table()
+        self._remember_consistent_state()
 
     def settings(self):
         return dict(flip_normals=self.flip_normals, face_normals=self.face_normals)
@@ -279,13 +281,67 @@ class Mesh(Shape):
         put_media(self, callback)
 
     def parameters_changed(self, keys=None):
-        """Refresh what depends on the vertices: computed normals and the area table."""
-        # Keys are the map's (OBJMesh.vertex_normals), matched by their end as
-        # Mitsuba 3 matches them: normals assigned are kept, not recomputed.
-        normals_given = any(key.split('.')[-1] == 'vertex_normals' for key in keys or ())
-        if self.derived_normals and not normals_given:
+        """Refresh what depends on the vertices: computed normals and the area table.
+
+        The vertex and face counts may change here (a remeshed surface
+        written through ``traverse``, as Mitsuba 3 allows): see
+        :meth:`_adopt_new_counts`. A mesh whose new arrays do not fit
+        together is put back as it was before, and a ParameterError says why.
+        Keys are the map's (``OBJMesh.vertex_normals``), matched by their last
+        part as Mitsuba 3 matches them: normals assigned are kept, not recomputed."""
+        keys = {key.split('.')[-1] for key in keys or ()}
+        self._adopt_new_counts(keys)
+        if self.derived_normals and 'vertex_normals' not in keys:
             self.vertex_normals = smooth_vertex_normals(dr.detach(self.vertex_positions), self.faces)
         self._refresh_area_table()
+        self._remember_consistent_state()
+
+    def _remember_consistent_state(self):
+        """Keep the arrays of a mesh whose parts fit together, to return to them
+        if a later update would leave the mesh inconsistent."""
+        self._consistent = (self.vertex_positions, self.faces, self.vertex_normals,
+                            self.vertex_texcoords, self.derived_normals)
+
+    def _adopt_new_counts(self, keys):
+        """Check that the arrays fit together after an update that may have
+        changed the vertex or face count, and adapt what follows the vertices.
+
+        With a new vertex count, normals not written in the same update are
+        recomputed from the positions (and follow them from then on), and
+        texture coordinates not written are dropped: a remesher's new
+        vertices have no parametrisation. Faces must index the new vertices;
+        attributes (``add_attribute``) must be rewritten at their new size,
+        which a mesh's own parameters cannot do, so a count change that
+        leaves one behind is refused."""
+        previous = getattr(self, '_consistent', None)
+        count, faces = self.vertex_count(), self.faces
+        problem = None
+        largest = int(dr.max(faces)[0]) if dr.width(faces) else -1
+        if dr.width(faces) == 0 or dr.width(faces) % 3:
+            problem = f'faces must be a non-empty multiple of 3 indices, got {dr.width(faces)}'
+        elif largest >= count:
+            problem = (f'faces index vertex {largest}, but the mesh now has {count} vertices '
+                       f'(assign vertex_positions and faces together before update())')
+        else:
+            changed = previous is not None and dr.width(previous[0]) != dr.width(self.vertex_positions)
+            if changed and 'vertex_normals' not in keys and self.has_vertex_normals():
+                self.derived_normals = True
+            if changed and 'vertex_texcoords' not in keys:
+                self.vertex_texcoords = bk.Float()
+            for name, wanted in (('vertex_normals', 3 * count), ('vertex_texcoords', 2 * count)):
+                width = dr.width(getattr(self, name))
+                if width not in (0, wanted) and not (name == 'vertex_normals' and self.derived_normals):
+                    problem = f'{name} has {width} numbers, but {count} vertices need {wanted}'
+            for name, size in self.attribute_sizes.items():
+                per = count if name.startswith('vertex_') else self.face_count()
+                if dr.width(getattr(self, name)) != size * per:
+                    problem = (f'attribute "{name}" has {dr.width(getattr(self, name))} values, but the '
+                               f'mesh now needs {size * per}')
+        if problem is not None:
+            if previous is not None:
+                (self.vertex_positions, self.faces, self.vertex_normals, self.vertex_texcoords,
+                 self.derived_normals) = previous
+            raise ParameterError(f'mesh "{self.name}": {problem}; the mesh is left as it was')
 
     def shading_normals(self):
         """The vertex normals to shade with (Float, 3N values, or empty for flat shading),
