@@ -1287,7 +1287,8 @@ def test_transforms_give_finite_results_or_transform_errors(data):
     except ValueError as error:
         assert 'axis must not be zero' in str(error), error
         event('zero axis')
-=======
+
+
 # -- transforms given bad inputs ------------------------------------------------------------------
 # Any value where a transform expects a matrix, a vector or an angle: a transform
 # with finite entries, or one of our errors (a TransformError is also a ValueError).

@@ -451,6 +451,9 @@ def _check_finite(rows, what, plain_message=False):
     """
     plain = [v for row in rows for v in row if not _is_drjit(v)]
     jit = [v for row in rows for v in row if _is_drjit(v)]
+    wrong = [v for v in plain if not _is_number(v)]
+    if wrong:
+        raise TransformTypeError(f'{what.split(":")[0]}: expected numbers, got {wrong[0]!r}')
     # Points come out as 32-bit floats, so plain entries must fit in one too.
     finite = all(abs(float(v)) <= FLOAT32_MAX for v in plain)
     if finite and jit and not (dr.flag(dr.JitFlag.SymbolicScope) or dr.flag(dr.JitFlag.FreezingScope)):
