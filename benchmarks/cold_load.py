@@ -24,10 +24,8 @@ code when installed.
 The figures go to ``DIR/cold_load.json`` and ``.png`` (default ``benchmarks/results``).
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -35,6 +33,7 @@ import time
 import numpy as np
 
 from make_mesh import write_obj, write_ply
+from fresh_process import has_mitsuba, run_fresh
 from report import RESULTS, save
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -109,16 +108,7 @@ PARTS = ('cold_load', 'warm_load', 'cold_render', 'warm_render')
 def run_child(module, root, kind, path, warm):
     """Seconds of one fresh process: {'cold_load': ..., 'cold_render': ..., 'warm_...': ...}."""
     code = CHILD.format(root=root, module=module, kind=kind, path=path, warm=warm)
-    out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def has_mitsuba():
-    try:
-        import mitsuba  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return run_fresh(code)
 
 
 def main():

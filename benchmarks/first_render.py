@@ -20,12 +20,11 @@ installed.
 The figures go to ``DIR/first_render.json`` and ``.png`` (default ``benchmarks/results``).
 """
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 
+from fresh_process import has_mitsuba, run_fresh
 from report import RESULTS, save
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -69,16 +68,7 @@ print(json.dumps({{'render': first_render, 'step': first_step}}))
 def run_child(module):
     """Times of one fresh process (seconds): {'render': ..., 'step': ...}."""
     code = CHILD.format(root=os.path.join(HERE, '..'), module=module, scene=SCENE)
-    out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def has_mitsuba():
-    try:
-        import mitsuba  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return run_fresh(code)
 
 
 def main():

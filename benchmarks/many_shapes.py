@@ -22,14 +22,13 @@ turns, and the ratio tutorial_kit / Mitsuba 3 is printed for each.
 The figures go to ``DIR/many_shapes.json`` and ``.png`` (default ``benchmarks/results``).
 """
 import argparse
-import json
 import math
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 
+from fresh_process import has_mitsuba, run_fresh
 from report import RESULTS, save
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -90,17 +89,7 @@ def write_scene(folder, count, kind, bsdf):
 def run_child(module, scene):
     """Seconds of one fresh process: {'load': ..., 'render': ..., 'total': ...}."""
     code = CHILD.format(root=os.path.join(HERE, '..'), module=module, scene=scene)
-    out = subprocess.run([sys.executable, '-c', code], check=True, capture_output=True, text=True,
-                         cwd=os.path.dirname(scene))
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def has_mitsuba():
-    try:
-        import mitsuba  # noqa: F401
-        return True
-    except ImportError:
-        return False
+    return run_fresh(code, cwd=os.path.dirname(scene))
 
 
 def main():

@@ -182,9 +182,8 @@ class AdjointIntegrator(ADIntegrator):
     DEFAULT_MAX_DEPTH = -1
 
     def __init__(self, props=None):
-        super().__init__(props)
+        super().__init__(props)         # reads hide_emitters too
         props = Properties('') if props is None else props
-        self.hide_emitters = props.bool('hide_emitters', False)
         per_pass = props.int('samples_per_pass', -1)
         if per_pass == 0 or per_pass < -1:
             raise props.error('samples_per_pass', f'samples_per_pass must be -1 (one pass) or '

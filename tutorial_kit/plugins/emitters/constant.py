@@ -7,8 +7,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import warp
-from tutorial_kit.plugins.emitters.directional import bounding_sphere
-from tutorial_kit.renderer.light_rays import environment_ray
+from tutorial_kit.plugins.emitters.environment_rays import EnvironmentRays
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, constant_emission
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.interaction import DirectionSample3f
@@ -16,7 +15,7 @@ from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('emitter', 'constant')
-class ConstantEmitter(Emitter):
+class ConstantEmitter(EnvironmentRays, Emitter):
     """``radiance``: a constant texture (``srgb``/``uniform``) of linear RGB radiance."""
     m_flags = EmitterFlags.Infinite
 
@@ -32,18 +31,6 @@ class ConstantEmitter(Emitter):
 
     def pdf_direction(self, it, ds, active=True):
         return warp.square_to_uniform_sphere_pdf(ds.d)
-
-    bsphere = ((0.0, 0.0, 0.0), 1.0)     # the scene's bounding sphere, once the scene calls set_scene
-
-    def set_scene(self, scene):
-        self.bsphere = bounding_sphere(scene)
-
-    def sample_ray(self, time, sample1, sample2, sample3, active=True):
-        """See :meth:`Emitter.sample_ray`: a direction as :meth:`sample_direction`
-        draws it (``sample3``), entering the scene's bounding sphere through a
-        disk across it (``sample2``; :func:`~tutorial_kit.renderer.light_rays.environment_ray`)."""
-        center, radius = self.bsphere
-        return environment_ray(self, bk.Array3f(*center), radius, sample2, sample3, active)
 
     def sample_direction(self, it, sample, active=True):
         d = warp.square_to_uniform_sphere(sample)

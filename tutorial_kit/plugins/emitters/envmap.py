@@ -46,8 +46,7 @@ from tutorial_kit.core.errors import ParameterError, SceneError
 from tutorial_kit.core.registry import register
 from tutorial_kit.io.bitmap import read_bitmap
 from tutorial_kit.io.loader import resolve_path
-from tutorial_kit.plugins.emitters.directional import bounding_sphere
-from tutorial_kit.renderer.light_rays import environment_ray
+from tutorial_kit.plugins.emitters.environment_rays import EnvironmentRays
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags
 from tutorial_kit.renderer.interaction import DirectionSample3f
 from tutorial_kit.renderer.texture import luminance
@@ -55,7 +54,7 @@ from tutorial_kit.renderer.traversal import ParamFlags, ParamKind
 
 
 @register('emitter', 'envmap')
-class EnvironmentMapEmitter(Emitter):
+class EnvironmentMapEmitter(EnvironmentRays, Emitter):
     """``data`` (TensorXf (H, W, 3), linear RGB radiance), ``scale`` (Float),
     ``to_world`` ((4, 4) NumPy), ``filename`` (or None)."""
     m_flags = EmitterFlags.Infinite | EmitterFlags.SpatiallyVarying
@@ -186,18 +185,6 @@ class EnvironmentMapEmitter(Emitter):
     # -- the Emitter interface -----------------------------------------------------------------
     def eval(self, si, active=True):
         return self.eval_uv(self.direction_to_uv(self._to_local(-si.wi)), active)
-
-    bsphere = ((0.0, 0.0, 0.0), 1.0)     # the scene's bounding sphere, once the scene calls set_scene
-
-    def set_scene(self, scene):
-        self.bsphere = bounding_sphere(scene)
-
-    def sample_ray(self, time, sample1, sample2, sample3, active=True):
-        """See :meth:`Emitter.sample_ray`: a direction as :meth:`sample_direction`
-        draws it (``sample3``), entering the scene's bounding sphere through a
-        disk across it (``sample2``; :func:`~tutorial_kit.renderer.light_rays.environment_ray`)."""
-        center, radius = self.bsphere
-        return environment_ray(self, bk.Array3f(*center), radius, sample2, sample3, active)
 
     def sample_direction(self, it, sample, active=True):
         height, width, _ = self.data.shape

@@ -85,10 +85,6 @@ class PathIntegrator(RBIntegrator):
     """``max_depth`` (-1), ``rr_depth`` (5), ``hide_emitters`` (false)."""
     DEFAULT_MAX_DEPTH = -1
 
-    def __init__(self, props):
-        super().__init__(props)
-        self.hide_emitters = props.bool('hide_emitters', False)
-
     def settings(self):
         return dict(super().settings(), hide_emitters=self.hide_emitters)
 

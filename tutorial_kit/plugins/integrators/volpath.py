@@ -87,10 +87,6 @@ class VolumetricPathIntegrator(RBIntegrator):
     #: The largest survival probability of Russian roulette.
     MAX_SURVIVAL = 0.95
 
-    def __init__(self, props):
-        super().__init__(props)
-        self.hide_emitters = props.bool('hide_emitters', False)
-
     def settings(self):
         return dict(super().settings(), hide_emitters=self.hide_emitters)
 

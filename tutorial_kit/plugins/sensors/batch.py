@@ -22,6 +22,22 @@ from tutorial_kit.renderer.sensor import Sensor, film_fraction
 from tutorial_kit.renderer.traversal import ParamFlags
 
 
+def rays_of_chosen_sensors(sensors, chosen, time, sample1, sample2, sample3, active=True):
+    """``(ray, weight)`` of sensor ``sensors[chosen[lane]]`` on each lane (``chosen``:
+    UInt32), every sensor given the same samples (``sample2`` in its own film)."""
+    ray, weight = None, None
+    for k, sensor in enumerate(sensors):
+        ray_k, weight_k = sensor.sample_ray(time, sample1, sample2, sample3, active)
+        if ray is None:
+            ray, weight = ray_k, bk.Color3f(weight_k)
+            continue
+        here = chosen == k
+        ray = Ray3f(o=dr.select(here, ray_k.o, ray.o), d=dr.select(here, ray_k.d, ray.d),
+                    maxt=dr.select(here, ray_k.maxt, ray.maxt), time=ray.time)
+        weight = dr.select(here, weight_k, weight)
+    return ray, weight
+
+
 @register('sensor', 'batch')
 class BatchSensor(Sensor):
     """Nested sensors (at least one), a film whose width is a multiple of their
@@ -66,17 +82,7 @@ class BatchSensor(Sensor):
         scaled = position.x * count
         column = dr.minimum(bk.UInt32(dr.maximum(scaled, 0)), count - 1)
         local = bk.Array2f(scaled - bk.Float(column), position.y)
-        ray, weight = None, None
-        for k, sensor in enumerate(self.sensors):
-            ray_k, weight_k = sensor.sample_ray(time, sample1, local, sample3, active)
-            if ray is None:
-                ray, weight = ray_k, bk.Color3f(weight_k)
-                continue
-            chosen = column == k
-            ray = Ray3f(o=dr.select(chosen, ray_k.o, ray.o), d=dr.select(chosen, ray_k.d, ray.d),
-                        maxt=dr.select(chosen, ray_k.maxt, ray.maxt), time=ray.time)
-            weight = dr.select(chosen, weight_k, weight)
-        return ray, weight
+        return rays_of_chosen_sensors(self.sensors, column, time, sample1, local, sample3, active)
 
     def project(self, points):
         """A point appears once in every column that sees it, so the batch has

@@ -14,8 +14,8 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError
-from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.io.dict_loader import load_dict
+from tutorial_kit.plugins.sensors.batch import rays_of_chosen_sensors
 from tutorial_kit.renderer.sensor import Sensor
 
 
@@ -65,17 +65,7 @@ class PixelSetSensor(Sensor):
         jitter = position - dr.floor(position)
         local = bk.Array2f((bk.Float(within % width) + jitter.x) / width,
                            (bk.Float(within // width) + jitter.y) / height)
-        ray, weight = None, None
-        for k, sensor in enumerate(self.sensors):
-            ray_k, weight_k = sensor.sample_ray(time, sample1, local, sample3, active)
-            if ray is None:
-                ray, weight = ray_k, bk.Color3f(weight_k)
-                continue
-            chosen = view == k
-            ray = Ray3f(o=dr.select(chosen, ray_k.o, ray.o), d=dr.select(chosen, ray_k.d, ray.d),
-                        maxt=dr.select(chosen, ray_k.maxt, ray.maxt), time=ray.time)
-            weight = dr.select(chosen, weight_k, weight)
-        return ray, weight
+        return rays_of_chosen_sensors(self.sensors, view, time, sample1, local, sample3, active)
 
     def project(self, points):
         """Its pixels come from several views: no single projection (a RenderError)."""
