@@ -22,6 +22,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.errors import RenderError, interrupts_stay_interrupts
 from tutorial_kit.ad.deferred_recording import DeferredRecording
 from tutorial_kit.ad.path_replay import PathReplay
+from tutorial_kit.ad.tracking_probe import any_tracked
 from tutorial_kit.renderer.integrator import AdjointIntegrator, Integrator, evaluated_loops, sample_radiance
 from tutorial_kit.core.random import mix64
 from tutorial_kit.renderer.sensor import Sensor
@@ -456,6 +457,8 @@ def _tracked_parameters(scene, params, optimizer):
     if params is None and optimizer is not None and isinstance(optimizer.params, ParameterMap):
         params = optimizer.params
     if params is None:
+        if not any_tracked(scene):
+            return []
         params = _scene_parameters(scene)
     elif not isinstance(params, ParameterMap):
         raise RenderError(f'params must be a ParameterMap (from tk.traverse(scene)), '

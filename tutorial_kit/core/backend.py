@@ -161,12 +161,18 @@ def color3f(values):
     parameter's width behind its owner's back.
     """
     import numpy as np
-    host = np.asarray(values, dtype=np.float32).reshape(-1)
-    if host.size == 1:
-        host = np.repeat(host, 3)
-    elif host.size != 3:
-        raise ValueError(f'a colour has one or three values, got {host.size}')
+    host = np.asarray(values, dtype=np.float32).reshape(-1).tolist()
+    if len(host) == 1:
+        host = host * 3
+    elif len(host) != 3:
+        raise ValueError(f'a colour has one or three values, got {len(host)}')
     return Color3f(*stored_floats(host))
+
+
+def variables(array):
+    """The Dr.Jit variables holding ``array`` (a tuple of ints): they change when
+    a new value is assigned (a write into the array in place keeps them)."""
+    return tuple(dr.detail.collect_indices(array))
 
 
 def stored_float(value):
@@ -176,11 +182,12 @@ def stored_float(value):
 
 
 def stored_floats(values):
-    """One width-1 Float per entry of the float32 NumPy array ``values``, each in
-    memory that Dr.Jit owns, written there directly (no kernel: a scene of many
-    shapes has many such values, and evaluating literals takes a kernel each)."""
+    """One width-1 Float per entry of ``values`` (a float32 NumPy array or a list
+    of floats), each in memory that Dr.Jit owns, written there directly (no
+    kernel: a scene of many shapes has many such values, and evaluating
+    literals takes a kernel each)."""
     floats = []
-    for value in values.tolist():
+    for value in (values.tolist() if hasattr(values, 'tolist') else values):
         stored = dr.empty(Float, 1)
         stored[0] = value
         floats.append(stored)

@@ -17,7 +17,8 @@ def translate(offset):
 
 def scale(factors):
     """Scaling by ``factors`` (3,) along x, y and z."""
-    x, y, z = np.broadcast_to(factors, (3,)).tolist()
+    values = np.ravel(factors).tolist()
+    x, y, z = values * 3 if len(values) == 1 else values
     return np.diag([x, y, z, 1.0])
 
 

@@ -22,6 +22,8 @@ from tutorial_kit.core.limits import FLOAT32_MAX
 #: The largest colour value a scene may give (radiance or reflectance), so
 #: that products along a path stay finite in 32-bit floats (max. 3.4e38).
 MAX_COLOR = 1e15
+#: Up to this many values are checked as Python floats (a colour, a number).
+_FEW = 4
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,15 @@ class ValueRange:
         above_low = values > self.low if self.low_open else values >= self.low
         return values, above_low & (values <= self.high)
 
+    def _holds(self, value):
+        """Whether the Python float ``value`` lies in the range (NaN does not)."""
+        return (value > self.low if self.low_open else value >= self.low) and value <= self.high
+
     def contains(self, values):
         """Whether every one of ``values`` (a number or array) lies in the range;
         NaN never does."""
+        if np.size(values) <= _FEW:       # a colour: Python floats beat NumPy's overhead
+            return all(self._holds(v) for v in np.ravel(values).tolist())
         return bool(np.all(self._inside(values)[1]))
 
     def __str__(self):
@@ -50,9 +58,9 @@ class ValueRange:
         """Why ``values`` do not fit, to follow a name in an error (``must lie in
         [0, 1] (a reflectance), got 2``, naming the first values outside), or
         None when they all fit."""
-        values, inside = self._inside(values)
-        if np.all(inside):
+        if self.contains(values):
             return None
+        values, inside = self._inside(values)
         outside = values[~inside]
         shown = ', '.join(f'{v:g}' for v in outside[:3]) + (', ...' if outside.size > 3 else '')
         return f'must lie in {self} ({self.what}), got {shown}'

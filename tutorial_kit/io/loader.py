@@ -98,13 +98,14 @@ _PARAMETER_REFERENCE = re.compile(r'\$([A-Za-z_][A-Za-z0-9_]*)')
 
 
 class Node:
-    """One XML element: tag, attributes, children, and where it came from."""
+    """One XML element: tag, attributes (a dict the node then owns), children,
+    and where it came from."""
 
     #: Whether its ``$parameters`` have been replaced (see _substitute).
     substituted = False
 
     def __init__(self, tag, attrib, line, path):
-        self.tag, self.attrib, self.line, self.path = tag, dict(attrib), line, path
+        self.tag, self.attrib, self.line, self.path = tag, attrib, line, path
         self.children = []
 
     def error(self, message, cls=XMLError):
@@ -363,17 +364,16 @@ def _xyz(node, default):
 
 def _parse_transform(node):
     matrix = np.eye(4)
-    for op in node.children:
-        if op.tag not in _TRANSFORM_OPS:
-            raise op.error(f'unknown transform operation <{op.tag}> '
-                           f'(expected one of {", ".join(_TRANSFORM_OPS)})')
-        _check_no_children(op)
-        # Overflow gives inf or NaN, refused here.
-        with np.errstate(over='ignore', invalid='ignore'):
+    # Overflow gives inf or NaN, refused after each operation.
+    with np.errstate(over='ignore', invalid='ignore'):
+        for op in node.children:
+            if op.tag not in _TRANSFORM_OPS:
+                raise op.error(f'unknown transform operation <{op.tag}> '
+                               f'(expected one of {", ".join(_TRANSFORM_OPS)})')
+            _check_no_children(op)
             matrix = _transform_op(op) @ matrix
-            within = np.abs(matrix).max() <= FLOAT32_MAX
-        if not within:
-            raise op.error('the transform overflows the 32-bit float range')
+            if not np.abs(matrix).max() <= FLOAT32_MAX:
+                raise op.error('the transform overflows the 32-bit float range')
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')
     return matrix
@@ -444,7 +444,8 @@ def _parse_value(node):
         return _parse_spectrum(node)
     text = node.require('value')
     if tag == 'rgb':
-        return np.broadcast_to(_numbers(node, text, (1, 3)), (3,)).astype(np.float64)
+        values = _numbers(node, text, (1, 3))
+        return np.array(values * 3 if len(values) == 1 else values, dtype=np.float64)
     if tag == 'float':
         return _numbers(node, text, 1)[0]
     if tag == 'integer':

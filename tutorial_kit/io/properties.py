@@ -102,12 +102,22 @@ class Properties:
         self.path = path
         self.line = line
         self._id = id
-        self.base_dir = base_dir if base_dir is not None else (
-            os.path.dirname(path) if path else '.')
+        self._base_dir = base_dir
         self._entries = {}
         self._queried = set()
         self._asked = set()         # every name a getter asked for, given or not
         self.children = []          # unnamed nested objects, in file order
+
+    @property
+    def base_dir(self):
+        """Where relative file names resolve: as given, else the scene file's directory."""
+        if self._base_dir is None:
+            return os.path.dirname(self.path) if self.path else '.'
+        return self._base_dir
+
+    @base_dir.setter
+    def base_dir(self, value):
+        self._base_dir = value
 
     # -- Mitsuba 3's interface -----------------------------------------------
     def id(self):
@@ -246,20 +256,22 @@ class Properties:
         at_most = MAX_COLOR if at_most is None else at_most
         value = self._get(name, ('rgb', 'spectrum', 'float', 'integer'), _default(default),
                           'an <rgb> or <spectrum>')
-        rgb = np.broadcast_to(np.asarray(value, dtype=np.float64), (3,)).copy()
+        rgb = _three_floats(value)
         kind = self._entries[name].kind if name in self._entries else None
         # A spectrum's conversion to sRGB may dip slightly below zero for
         # saturated colours; only values given directly must be non-negative.
-        if kind != 'spectrum' and np.any(rgb < 0):
+        # (Checked on Python floats: NumPy's overhead on three numbers would
+        # be most of a load of many shapes.)
+        if kind != 'spectrum' and any(c < 0 for c in rgb):
             raise self.error(name, f'"{name}" must not be negative, got {_rgb_text(rgb)}')
         if kind == 'spectrum':
             # A reflectance spectrum bounded by 1 may still convert to sRGB
             # channels above 1 (an even spectrum is reddish in sRGB's D65 white).
             at_most = MAX_COLOR
-        if not np.all(np.abs(rgb) <= at_most):
+        if not all(abs(c) <= at_most for c in rgb):
             raise self.error(name, f'"{name}" must be at most {at_most:g} per channel, '
                                    f'got {_rgb_text(rgb)}')
-        return rgb
+        return np.array(rgb)
 
     def image_pixels(self, name):
         """An image given as a Python value (a ``Bitmap``, a NumPy array or
@@ -429,6 +441,19 @@ def _python_value(entry):
     if entry.kind == 'transform':
         return ScalarTransform4f(entry.value)
     return entry.value
+
+
+def _three_floats(value):
+    """A colour's value (one number or three; a list, tuple or array) as a list of
+    three Python floats."""
+    if isinstance(value, (int, float)):
+        return [float(value)] * 3
+    values = np.asarray(value, dtype=np.float64).reshape(-1).tolist()
+    if len(values) == 1:
+        return values * 3
+    if len(values) != 3:
+        raise ValueError(f'a colour has one or three values, got {len(values)}')
+    return values
 
 
 def _rgb_text(rgb):

@@ -40,6 +40,8 @@ from tutorial_kit.renderer.traversal import ParamFlags
 _NAMING = frozenset({'id'})
 #: Nesting deeper than this is not looked into (such BSDFs stay on their own).
 _MAX_DEPTH = 8
+#: Values compared as they are (a ValueRange is a frozen record).
+_PLAIN = (bool, int, float, str, ValueRange)
 
 
 class _Unbatchable(Exception):
@@ -53,10 +55,11 @@ def batch_bsdfs(bsdfs):
     a BSDF (alone in its group) or a :class:`BSDFBatch`; ``slots``, for each
     of ``bsdfs`` in order, ``(position in callees, member index)``.
     """
-    groups = {}
+    groups, textures = {}, [None] * len(bsdfs)
     for k, bsdf in enumerate(bsdfs):
         try:
-            key = ('batch', _signature(bsdf, 0))
+            textures[k] = []
+            key = ('batch', _signature(bsdf, 0, textures[k]))
         except _Unbatchable:
             key = ('alone', id(bsdf))
         groups.setdefault(key, []).append(k)
@@ -66,7 +69,7 @@ def batch_bsdfs(bsdfs):
         if len(members) == 1:
             callees.append(bsdfs[members[0]])
         else:
-            callees.append(BSDFBatch([bsdfs[k] for k in members]))
+            callees.append(BSDFBatch([bsdfs[k] for k in members], [textures[k] for k in members]))
         for m, k in enumerate(members):
             slots[k] = (position, m)
     return callees, slots
@@ -75,15 +78,17 @@ def batch_bsdfs(bsdfs):
 class BSDFBatch:
     """BSDFs that differ only in the values of their constant textures.
 
-    ``members``: two or more BSDFs with equal :func:`_signature`. Call
+    ``members``: two or more BSDFs with equal :func:`_signature`; ``textures``:
+    each one's constant textures (:func:`_value_textures`), if known. Call
     :meth:`refresh` after their values may have changed (the scene does so
     before each render), then :meth:`bound` for the BSDF to call.
     """
 
-    def __init__(self, members):
+    def __init__(self, members, textures=None):
         self.members = list(members)
-        # Each member's constant textures, found once: refresh() then reads their values.
-        self.textures = [_value_textures(member) for member in self.members]
+        # Each member's constant textures (given, or found now), once: refresh()
+        # then reads their values.
+        self.textures = textures if textures is not None else [_value_textures(m) for m in self.members]
         self._table_key = None
         self.refresh()
 
@@ -93,13 +98,14 @@ class BSDFBatch:
     def refresh(self):
         """Rebuild the table of values if any member's changed; note which track derivatives."""
         leaves = [[texture.value for texture in textures] for textures in self.textures]
-        key = tuple(_variables(v) for row in leaves for v in row)
+        key = bk.variables(leaves)          # all members' at once: a batch may have thousands
         count = len(leaves[0])
         with dr.resume_grad():      # asked whether they track derivatives at all, even from a suspended scope
-            self.tracked = [m for m, row in enumerate(leaves) if any(dr.grad_enabled(v) for v in row)]
+            self.tracked = ([m for m, row in enumerate(leaves) if dr.grad_enabled(row)]
+                            if dr.grad_enabled(leaves) else [])
         if key == self._table_key:
             return
-        self.table = [_stack([row[j] for row in leaves]) for j in range(count)]
+        self.table = [_stack([textures[j] for textures in self.textures]) for j in range(count)]
         self._table_key = key
 
     def bound(self, member):
@@ -127,13 +133,19 @@ def _is_value_texture(obj):
             and dr.width(obj.value) == 1)
 
 
-def _signature(obj, depth):
+def _signature(obj, depth, found=None):
     """A hashable description of ``obj`` that leaves out the values of constant
     textures and the names of objects. Raises _Unbatchable where the
-    structure cannot be compared (too deep, or a kind of object not known)."""
+    structure cannot be compared (too deep, or a kind of object not known).
+    ``found``: a list to which the constant textures met are appended, in order."""
     if depth > _MAX_DEPTH:
         raise _Unbatchable()
+    # Plain values first: most attributes are, and the class checks below cost more.
+    if obj is None or isinstance(obj, _PLAIN):
+        return (type(obj), obj)          # compared by value (a ValueRange is a frozen record)
     if _is_value_texture(obj):
+        if found is not None:
+            found.append(obj)
         # Private attributes (a texture's record of the value it was read as) follow
         # the value and are left out with it.
         rest = tuple((k, _signature(v, depth + 1)) for k, v in vars(obj).items()
@@ -142,16 +154,14 @@ def _signature(obj, depth):
     if isinstance(obj, (BSDF, Texture)):
         if isinstance(obj, Texture) and obj.reads_shapes:
             return ('same', id(obj))
-        return (type(obj),) + tuple((k, _signature(v, depth + 1)) for k, v in vars(obj).items()
+        return (type(obj),) + tuple((k, _signature(v, depth + 1, found)) for k, v in vars(obj).items()
                                     if k not in _NAMING)
     if isinstance(obj, dict):
-        return ('dict',) + tuple((k, _signature(v, depth + 1)) for k, v in obj.items())
+        return ('dict',) + tuple((k, _signature(v, depth + 1, found)) for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
-        return (type(obj),) + tuple(_signature(v, depth + 1) for v in obj)
-    if obj is None or isinstance(obj, (bool, int, float, str, ValueRange)):
-        return (type(obj), obj)          # compared by value (a ValueRange is a frozen record)
+        return (type(obj),) + tuple(_signature(v, depth + 1, found) for v in obj)
     if dr.is_array_v(obj):
-        return ('array', _variables(obj) if not dr.is_tensor_v(obj) else id(obj))
+        return ('array', bk.variables(obj) if not dr.is_tensor_v(obj) else id(obj))
     # Another object (a table, a callable): the same object only.
     return ('same', id(obj))
 
@@ -159,22 +169,7 @@ def _signature(obj, depth):
 def _value_textures(obj):
     """The constant textures inside ``obj``, in the order of :func:`_signature`."""
     found = []
-
-    def walk(value):
-        if _is_value_texture(value):
-            found.append(value)
-        elif isinstance(value, (BSDF, Texture)):
-            if not (isinstance(value, Texture) and value.reads_shapes):
-                for k, v in vars(value).items():
-                    if k not in _NAMING:
-                        walk(v)
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, (list, tuple)):
-            for v in value:
-                walk(v)
-    walk(obj)
+    _signature(obj, 0, found)
     return found
 
 
@@ -217,13 +212,6 @@ def _batched_class(texture_class):
                  '__module__': texture_class.__module__})
 
 
-def _variables(array):
-    """The Dr.Jit variables holding ``array`` (a tuple of ints): they change when its value does."""
-    if dr.depth_v(array) == 1:
-        return (array.index,)
-    return tuple(i for component in array for i in _variables(component))
-
-
 def _host_values(array):
     """The numbers of a width-1 ``array``, read channel by channel (reading a
     colour whole would pack its channels with a kernel, one per member)."""
@@ -232,10 +220,22 @@ def _host_values(array):
     return [x for channel in array for x in _host_values(channel)]
 
 
-def _stack(values):
-    """One array of the type of ``values[0]`` (width-1 arrays) holding, detached, an entry per value."""
-    array_type = type(values[0])
-    host = np.array([_host_values(dr.detach(v)) for v in values], dtype=np.float32)
+def _known_values(texture, channels):
+    """The ``channels`` numbers of a constant texture's width-1 ``value``: those it
+    was read from when it still holds them (:meth:`Texture.range_values`: no
+    read-back at all), else read back channel by channel."""
+    known = texture.range_values()
+    if known is not None and np.size(known) == channels:
+        return np.ravel(known).tolist()
+    return _host_values(dr.detach(texture.value))
+
+
+def _stack(textures):
+    """One array of the type of the constant ``textures``' values (width-1 arrays)
+    holding, detached, an entry per texture."""
+    array_type = type(textures[0].value)
+    channels = len(_host_values(dr.detach(textures[0].value)))
+    host = np.array([_known_values(texture, channels) for texture in textures], dtype=np.float32)
     if dr.depth_v(array_type) == 1:
         return bk.from_numpy(array_type, host[:, 0])
     return array_type(*(bk.from_numpy(dr.value_t(array_type), host[:, c]) for c in range(host.shape[1])))

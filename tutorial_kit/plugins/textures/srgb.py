@@ -21,6 +21,7 @@ def constant_color(value, unbounded=False):
     texture.unbounded = unbounded
     texture.value = bk.color3f(value)
     texture.value_range = value_ranges.COLOR if unbounded else value_ranges.REFLECTANCE
+    texture._read = (bk.variables(texture.value), np.broadcast_to(np.asarray(value, np.float32), (3,)).copy())
     return texture
 
 
@@ -32,17 +33,17 @@ class SRGBTexture(Texture):
     def __init__(self, props):
         color = props.color('color')
         self.unbounded = props.bool('unbounded', False)
-        if not self.unbounded and (np.any(color < 0) or np.any(color > 1)):
+        if not self.unbounded and not all(0 <= c <= 1 for c in color.tolist()):
             raise props.error('color', f'a reflectance must lie in [0, 1], got {color.tolist()}')
         self.value = bk.color3f(color)
         self.value_range = value_ranges.COLOR if self.unbounded else value_ranges.REFLECTANCE
         # The values as read, for the range check of whoever reads this texture:
         # reading the Color3f back would launch a kernel per colour (a scene of
         # many shapes has many).
-        self._read = (self.value, np.asarray(color, dtype=np.float32).reshape(-1))
+        self._read = (bk.variables(self.value), np.asarray(color, dtype=np.float32).reshape(-1))
 
     def range_values(self):
-        if getattr(self, '_read', (None,))[0] is self.value:
+        if getattr(self, '_read', (None,))[0] == bk.variables(self.value):
             return self._read[1]
         return dr.detach(self.value).numpy().reshape(-1)
 

@@ -27,10 +27,10 @@ class UniformTexture(Texture):
         # Opaque, not a literal: a new value reuses the compiled kernels.
         self.value = bk.stored_float(value)
         # The value as read, for range checks without reading it back (see srgb).
-        self._read = (self.value, np.array([value], dtype=np.float32))
+        self._read = (bk.variables(self.value), np.array([value], dtype=np.float32))
 
     def range_values(self):
-        if getattr(self, '_read', (None,))[0] is self.value:
+        if getattr(self, '_read', (None,))[0] == bk.variables(self.value):
             return self._read[1]
         return dr.detach(self.value).numpy().reshape(-1)
 
