@@ -75,12 +75,13 @@ def transform_points(matrix, points):
     The identity (a mesh without ``to_world``) returns ``points`` itself:
     for a million vertices the product is a tenth of a second of a load.
     """
-    if np.array_equal(matrix, _IDENTITY):
+    if matrix.tolist() == _IDENTITY_ROWS:     # (cheaper than np.array_equal, once per shape)
         return points
     return points @ matrix[:3, :3].T + matrix[:3, 3]
 
 
 _IDENTITY = np.eye(4)
+_IDENTITY_ROWS = _IDENTITY.tolist()
 
 
 def transform_normals(matrix, normals):

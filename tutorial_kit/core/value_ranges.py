@@ -13,6 +13,7 @@ Each plugin says which range a parameter has when it announces it
 range of the role it plays (the ``reflectance`` of a ``diffuse`` BSDF, the
 ``radiance`` of an emitter), set when the plugin reads it.
 """
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,11 +68,17 @@ class ValueRange:
 
     def intersection(self, other):
         """The values both ranges allow (a texture shared by two roles)."""
-        if other is None:
+        if other is None or other == self:
             return self
-        low, low_open = max((self.low, self.low_open), (other.low, other.low_open))
-        return ValueRange(self.what if self.high <= other.high else other.what,
-                          low, min(self.high, other.high), low_open)
+        return _intersection(self, other)
+
+
+@functools.lru_cache(maxsize=256)
+def _intersection(a, b):
+    """:meth:`ValueRange.intersection` of two ranges, made once per pair (each colour
+    of a scene of many shapes asks for the same few)."""
+    low, low_open = max((a.low, a.low_open), (b.low, b.low_open))
+    return ValueRange(a.what if a.high <= b.high else b.what, low, min(a.high, b.high), low_open)
 
 
 #: A fraction of the arriving light (diffuse reflectance, a specular tint).

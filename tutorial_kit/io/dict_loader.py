@@ -38,7 +38,8 @@ from tutorial_kit.core import registry
 from tutorial_kit.core import transform
 from tutorial_kit.core.errors import PluginError, SceneError
 from tutorial_kit.io.loader import (FLOAT32_MAX, INT32_RANGE, MAX_NESTING_DEPTH, _ALLOWED_CHILDREN,
-                                    _Loader, _check_child, _stack_for_nesting, spectrum_from_pairs)
+                                    _Loader, _check_child, _collector_paused, _stack_for_nesting,
+                                    spectrum_from_pairs)
 from tutorial_kit.io.properties import Properties, nearest_names, python_entry
 
 #: Keys that describe the object itself rather than a parameter.
@@ -73,7 +74,7 @@ def load_dict(description: Dict[str, Any], parallel: bool = True, optimize: bool
     if not isinstance(description, dict):
         raise SceneError(f'load_dict expects a dict, got {type(description).__name__}')
     root = _Place('scene' if description.get('type') == 'scene' else 'dict')
-    with _stack_for_nesting():
+    with _stack_for_nesting(), _collector_paused():
         return _DictLoader().load(description, root)
 
 
