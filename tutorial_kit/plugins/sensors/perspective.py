@@ -32,6 +32,8 @@ def x_fov(fov, fov_axis, width, height):
         fov_axis = 'y' if aspect > 1 else 'x'
     elif fov_axis == 'larger':
         fov_axis = 'x' if aspect > 1 else 'y'
+    if fov_axis == 'x':
+        return fov          # as given: the round trip through tan and atan is not exact
     half = math.tan(math.radians(fov) / 2)
     if fov_axis == 'y':
         half *= aspect
