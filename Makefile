@@ -43,11 +43,14 @@ test: $(VENV)/.extras
 	$(BIN)/python -m pytest tests --nbval-lax --nbval-current-env $(if $(wildcard notebooks/*.ipynb),notebooks)
 
 # The fuzz tests (tests/test_fuzz.py) run a few seeded cases in `make test`;
-# here 50 times as many, with fresh random inputs. FUZZ_ARGS passes more
-# pytest options, e.g. FUZZ_ARGS='-k mesh'.
+# here 50 times as many, with fresh random inputs. FUZZ_SECONDS sets a time
+# budget instead, shared by the tests, each running rounds of fresh inputs
+# until its share is spent (`make fuzz FUZZ_SECONDS=600`: about ten minutes).
+# FUZZ_ARGS passes more pytest options, e.g. FUZZ_ARGS='-k mesh'.
+FUZZ_SECONDS ?=
 fuzz: $(BIN)/activate
 	@$(BIN)/python -c 'import hypothesis' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test]'
-	TK_FUZZ=1 $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider $(FUZZ_ARGS)
+	TK_FUZZ=1 TK_FUZZ_SECONDS=$(FUZZ_SECONDS) $(BIN)/python -m pytest tests/test_fuzz.py -p no:cacheprovider $(FUZZ_ARGS)
 
 # JupyterLab refuses to run as root unless told; containers and CI machines are root.
 LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)

@@ -100,6 +100,13 @@ class Slot:
     value_range: tuple = None
 
 
+def changes_vertex_count(slot, outcome):
+    """Whether an accepted assignment gives a mesh another number of vertices: its
+    ``update()`` then either takes it (the faces fit the new count) or refuses
+    it with a ParameterError, leaving the mesh as it was."""
+    return slot.kind == 'POSITIONS' and outcome.accepted and outcome.result.size != 3 * slot.vertex_count
+
+
 def in_range(values, value_range):
     """Whether every value lies in ``value_range`` (a Slot's), NaN never."""
     if value_range is None:
@@ -123,8 +130,11 @@ def assignment_outcome(slot, value, drjit_type=None):
     * ANGLE: one number in (0, 179] degrees, stored as a Python float.
     * MATRIX: 16 numbers forming an affine 4x4 matrix (last row 0 0 0 1) whose
       3x3 part is invertible; stored as float64 (4, 4).
-    * POSITIONS: exactly 3 per vertex; NORMALS: 3 per vertex or none;
-      TEXCOORDS: 2 per vertex or none; stored flat as float32.
+    * POSITIONS: 3 per vertex, for any non-empty number of vertices (a
+      remeshed surface may change the count; the mesh then checks at
+      ``update()`` that its faces fit, see :func:`changes_vertex_count`);
+      NORMALS: 3 per vertex or none; TEXCOORDS: 2 per vertex or none; stored
+      flat as float32.
     * FACES: a non-empty array of 64-bit integers (True is not an index), three
       per triangle, each in [0, vertex count); stored as uint32.
     * TENSOR: an array of exactly the current shape, stored as float32.
@@ -169,8 +179,10 @@ def assignment_outcome(slot, value, drjit_type=None):
         return Accepted(matrix) if affine else Refused([NOT_AFFINE])
     if kind in ('POSITIONS', 'NORMALS', 'TEXCOORDS'):
         per_vertex = 2 if kind == 'TEXCOORDS' else 3
-        allowed = {per_vertex * slot.vertex_count} | ({0} if kind != 'POSITIONS' else set())
-        if flat.size not in allowed:
+        if kind == 'POSITIONS':
+            if flat.size == 0 or flat.size % 3:
+                return Refused([WRONG_COUNT])
+        elif flat.size not in (per_vertex * slot.vertex_count, 0):
             return Refused([WRONG_COUNT])
         return Accepted(flat.astype(np.float32))
     if kind == 'TENSOR':

@@ -11,9 +11,11 @@ Every case runs under a time limit, so that a hang is a failure. By default
 a small, seeded (derandomized) set of cases runs with the test suite;
 ``make fuzz`` (``TK_FUZZ=1``) runs many more, with fresh random inputs.
 """
+import functools
 import math
 import os
 import re
+import time
 import warnings
 import zlib
 import xml.etree.ElementTree as ElementTree
@@ -35,17 +37,48 @@ from time_limit import time_limit
 
 #: ``make fuzz`` sets TK_FUZZ=1: many fresh cases instead of a few seeded ones.
 LONG_RUN = os.environ.get('TK_FUZZ') == '1'
+#: ``make fuzz FUZZ_SECONDS=600`` sets TK_FUZZ_SECONDS: the fuzz tests share that
+#: time, each running rounds of fresh cases until its share is spent.
+BUDGET_SECONDS = float(os.environ.get('TK_FUZZ_SECONDS') or 0) if LONG_RUN else 0
 #: Seconds one case may take (a render compiles its kernels on first use).
 CASE_SECONDS = 60
 
 
 def fuzz_settings(examples):
-    """``examples`` seeded cases in the test suite; 50 times as many, random, in ``make fuzz``."""
-    return settings(max_examples=examples * (50 if LONG_RUN else 1), derandomize=not LONG_RUN,
-                    deadline=None, database=None, print_blob=LONG_RUN,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                           HealthCheck.function_scoped_fixture,
-                                           HealthCheck.filter_too_much])
+    """``examples`` seeded cases in the test suite; 50 times as many, random, in ``make fuzz``;
+    with a time budget, rounds of 5 times as many until the test's share of it is spent."""
+    chosen = settings(max_examples=examples * (1 if not LONG_RUN else 5 if BUDGET_SECONDS else 50),
+                      derandomize=not LONG_RUN, deadline=None, database=None, print_blob=LONG_RUN,
+                      suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                             HealthCheck.function_scoped_fixture,
+                                             HealthCheck.filter_too_much])
+
+    def decorate(test):
+        test = chosen(test)
+        return test if not BUDGET_SECONDS else _in_rounds(test)
+    return decorate
+
+
+def _in_rounds(test):
+    """``test`` (a Hypothesis test) run again, with fresh cases each time, until its
+    share of BUDGET_SECONDS is spent (at least once)."""
+    @functools.wraps(test)
+    def rounds(*args, **kwargs):
+        deadline = time.monotonic() + BUDGET_SECONDS / max(_FUZZ_ITEMS[0], 1)
+        test(*args, **kwargs)
+        while time.monotonic() < deadline:
+            test(*args, **kwargs)
+    return rounds
+
+
+#: How many fuzz tests this run collected (set by the fixture below), to share the budget.
+_FUZZ_ITEMS = [0]
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _count_fuzz_items(request):
+    module = request.module
+    _FUZZ_ITEMS[0] = sum(1 for item in request.session.items if getattr(item, 'module', None) is module)
 
 
 #: Values a careless or hostile user might write where a scene expects something.
@@ -794,6 +827,23 @@ def value_for(data, slot):
     return values
 
 
+def refused_or_taken_whole(params, update, before, keys):
+    """An update that changes a mesh's vertex count: either it takes the new values
+    (``keys`` changed) or the mesh refuses them (faces that no longer fit), and
+    then it raises a ParameterError and everything is as ``before`` (a snapshot)."""
+    try:
+        changed = update()
+    except tk.ParameterError as error:
+        assert 'left as it was' in str(error), str(error)
+        after = snapshot(params)
+        assert all(np.array_equal(after[k], before[k], equal_nan=True) for k in before)
+        event('vertex count change refused')
+        return False
+    assert sorted(changed) == sorted(keys)
+    event('vertex count change taken')
+    return True
+
+
 def snapshot(params):
     """Copies of every parameter's value, to tell whether an assignment changed anything."""
     return {key: as_numpy(params[key]).copy() for key in params.keys()}
@@ -840,7 +890,10 @@ def test_assignments_are_checked_and_change_nothing_when_refused(cbox, textured,
         if slot.kind == 'TENSOR':
             assert stored.shape == outcome.result.shape
         np.testing.assert_array_equal(stored.reshape(-1), outcome.result.reshape(-1))
-        assert params.update() == [key]
+        if oracles.changes_vertex_count(slot, outcome):
+            refused_or_taken_whole(params, lambda: params.update(), before, [key])
+        else:
+            assert params.update() == [key]
     finally:
         # Restore the scene for the next case (an empty Dr.Jit array as a list, the
         # form the oracle models).
@@ -1172,7 +1225,11 @@ def test_dict_updates_mixing_good_and_bad_values_are_all_or_nothing(plane, data)
         assert params.update() == []
         return
     try:
-        assert sorted(params.update(values)) == sorted(chosen)
+        if any(oracles.changes_vertex_count(slot_of(params, key), outcome) for key, outcome in outcomes.items()):
+            if not refused_or_taken_whole(params, lambda: params.update(values), before, chosen):
+                return
+        else:
+            assert sorted(params.update(values)) == sorted(chosen)
         for key, outcome in outcomes.items():
             np.testing.assert_array_equal(as_numpy(params[key]).reshape(-1), outcome.result.reshape(-1))
     finally:
