@@ -140,6 +140,74 @@ def test_a_changed_value_reaches_the_batch():
     assert (after[..., 1] - before[..., 1]).max() > 0.05
 
 
+# -- many area lights ----------------------------------------------------------------------------
+
+def many_lights_xml(count, integrator='path'):
+    """``count`` small shapes on a grid, each an area light of its own colour (rectangles,
+    cubes, one flipped), above a diffuse floor, without a sky, rendered by ``integrator``."""
+    side = int(np.ceil(np.sqrt(count)))
+    shapes = []
+    for i in range(count):
+        kind = ('rectangle', 'cube')[i % 2]
+        flip = '<boolean name="flip_normals" value="true"/>' if i == 2 else ''
+        shapes.append(f'<shape type="{kind}">{flip}<transform name="to_world"><scale value="0.3"/>'
+                      f'<translate value="{i % side - side / 2}, {i // side - side / 2}, 1"/></transform>'
+                      f'<emitter type="area"><rgb name="radiance" value="{1 + i % 3}, {1 + i % 5}, 2"/></emitter>'
+                      '</shape>')
+    floor = ('<shape type="rectangle" id="floor"><transform name="to_world"><scale value="20"/></transform>'
+             '<bsdf type="diffuse"/></shape>')
+    return scene_xml(f'<integrator type="{integrator}"/>' + floor + ''.join(shapes), width=12, height=12,
+                     origin=(0, -1.5 * side, 2.5 * side), fov=60)
+
+
+def lights_one_by_one(monkeypatch):
+    """Call every light on its own, as before batches of lights existed."""
+    monkeypatch.setattr(scene_module, 'batch_area_lights',
+                        lambda emitters, triangles: (list(emitters), [(k, 0) for k in range(len(emitters))]))
+
+
+def test_many_area_lights_launch_the_same_kernels_whatever_their_count():
+    """Before, each light was called on its own: the kernels held a copy of the
+    light's code per light, and a new count compiled them anew."""
+    def load_and_render(count):
+        image = tk.render(tk.load_string(many_lights_xml(count)), spp=1, seed=1)
+        dr.eval(image)
+    load_and_render(20)
+    _, small = kernels_of(lambda: load_and_render(21))
+    _, large = kernels_of(lambda: load_and_render(43))
+    assert small == large
+
+
+@pytest.mark.parametrize('integrator', ['path', 'ptracer'])
+def test_a_batch_of_lights_renders_the_image_of_its_lights_called_one_by_one(monkeypatch, integrator):
+    def image():
+        scene = tk.load_string(many_lights_xml(9, integrator))
+        return tk.render(scene, spp=8, seed=3).numpy()
+    batched = image()
+    assert any(isinstance(c, scene_module.AreaLightBatch)
+               for c in tk.load_string(many_lights_xml(9)).emitter_callees)
+    lights_one_by_one(monkeypatch)
+    separate = image()
+    assert batched.mean() > 0.01
+    np.testing.assert_allclose(batched, separate, rtol=1e-3, atol=1e-4)
+
+
+def test_a_batch_of_lights_gives_each_its_own_derivative(monkeypatch):
+    def gradients():
+        scene = tk.load_string(many_lights_xml(9))
+        params = tk.traverse(scene)
+        keys = sorted(k for k in params.keys() if k.endswith('emitter.radiance.value'))
+        dr.enable_grad(params[keys[4]])
+        image = tk.render(scene, spp=4, seed=5)
+        dr.backward(dr.mean(image, axis=None))
+        return [dr.grad(params[k]).numpy().ravel() for k in (keys[4], keys[5])]
+    batched, untracked = gradients()
+    lights_one_by_one(monkeypatch)
+    separate, _ = gradients()
+    assert np.all(batched > 0) and np.all(untracked == 0)
+    np.testing.assert_allclose(batched, separate, rtol=1e-4)
+
+
 def test_normals_computed_on_the_host_match_the_device():
     rng = np.random.default_rng(4)
     positions = rng.normal(size=(60, 3)).astype(np.float32)

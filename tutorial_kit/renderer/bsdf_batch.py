@@ -239,3 +239,7 @@ def _stack(textures):
     if dr.depth_v(array_type) == 1:
         return bk.from_numpy(array_type, host[:, 0])
     return array_type(*(bk.from_numpy(dr.value_t(array_type), host[:, c]) for c in range(host.shape[1])))
+
+
+# What batches of other objects (area lights: emitter_batch) share with BSDFs'.
+signature, is_value_texture, Unbatchable = _signature, _is_value_texture, _Unbatchable

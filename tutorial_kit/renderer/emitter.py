@@ -176,16 +176,22 @@ class EmitterPtr:
         self.emitters = list(emitters)
         self.index = index
 
+    def call(self, function, active=True):
+        """``function(emitter)`` of each lane's emitter (see :func:`dispatch`); None
+        when there are no emitters. The scene's pointer calls batches of area
+        lights instead (:mod:`tutorial_kit.renderer.emitter_batch`)."""
+        return dispatch(self.emitters, self.index, function, active)
+
     def eval(self, si, active=True):
-        value = dispatch(self.emitters, self.index, lambda e: e.eval(si, active), active)
+        value = self.call(lambda e: e.eval(si, active), active)
         return dr.zeros(bk.Color3f, dr.width(si.t)) if value is None else value
 
     def pdf_direction(self, it, ds, active=True):
-        value = dispatch(self.emitters, self.index, lambda e: e.pdf_direction(it, ds, active), active)
+        value = self.call(lambda e: e.pdf_direction(it, ds, active), active)
         return dr.zeros(bk.Float, dr.width(ds.d)) if value is None else value
 
     def sample_direction(self, it, sample, active=True):
-        result = dispatch(self.emitters, self.index, lambda e: e.sample_direction(it, sample, active), active)
+        result = self.call(lambda e: e.sample_direction(it, sample, active), active)
         if result is None:
             width = dr.width(sample)
             return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width)
@@ -193,12 +199,12 @@ class EmitterPtr:
 
     def is_environment(self):
         """Bool per lane: whether the lane's emitter is an environment."""
-        value = dispatch(self.emitters, self.index, lambda e: bk.Bool(e.is_environment))
+        value = self.call(lambda e: bk.Bool(e.is_environment))
         return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
 
     def is_delta(self):
         """Bool per lane: whether the lane's emitter is a delta light."""
-        value = dispatch(self.emitters, self.index, lambda e: bk.Bool(e.is_delta()))
+        value = self.call(lambda e: bk.Bool(e.is_delta()))
         return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
 
     def __repr__(self):

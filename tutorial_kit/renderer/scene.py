@@ -43,13 +43,13 @@ from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.core.errors import PluginError, RenderError
 from tutorial_kit.core.frame import Frame
-from tutorial_kit.core.dispatch import dispatch
 from tutorial_kit.core.limits import INVALID_INDEX
 from tutorial_kit.core.records import packet_records
 from tutorial_kit.io.properties import Properties
 from tutorial_kit.renderer.bsdf import BSDF, BSDFPtr, bsdf_id
 from tutorial_kit.renderer.bsdf_batch import BSDFBatch, batch_bsdfs
 from tutorial_kit.renderer.emitter import Emitter, EmitterFlags, EmitterPtr
+from tutorial_kit.renderer.emitter_batch import AreaLightBatch, BatchedEmitterPtr, batch_area_lights
 from tutorial_kit.renderer.integrator import Integrator
 from tutorial_kit.renderer.medium import NO_MEDIUM, Medium, MediumPtr, PhaseFunction
 from tutorial_kit.renderer.plugin import Plugin
@@ -233,11 +233,17 @@ class Scene(Plugin):
         self._join_vertex_data()
         positions = self._joined_host['positions']
         faces = self._joined_host['faces']
-        self.bvh = BVH(*(positions[faces[:, k]] for k in range(3)))
+        corners = tuple(positions[faces[:, k]] for k in range(3))
+        self.bvh = BVH(*corners)
         self.faces = bk.from_numpy(bk.UInt32, faces)
         mesh_index = [k for k, s in enumerate(self._shapes) if s.is_mesh()]
-        self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(
-            np.array(mesh_index, dtype=np.uint32), [s.face_count() for s in self.meshes]))
+        face_counts = [s.face_count() for s in self.meshes]
+        self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(np.array(mesh_index, dtype=np.uint32), face_counts))
+        # Area lights on meshes that differ only in radiance and mesh run as one (emitter_batch).
+        first = dict(zip(map(id, self.meshes), np.cumsum([0] + face_counts).tolist()))
+        self.emitter_callees, slots = batch_area_lights(self._emitters, (first, corners))
+        self.emitter_callee = bk.UInt32([slot[0] for slot in slots] or [0])
+        self.emitter_member = bk.UInt32([slot[1] for slot in slots] or [0])
         self.prepare_render()
         self._build_triangle_records()
         for emitter in self._emitters:
@@ -338,8 +344,8 @@ class Scene(Plugin):
         # Scatters wait for the next evaluation; run them now, while the
         # arrays they read are certainly alive.
         dr.eval(self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
-        for callee in self.bsdf_callees:
-            if isinstance(callee, BSDFBatch):
+        for callee in self.bsdf_callees + self.emitter_callees:
+            if isinstance(callee, (BSDFBatch, AreaLightBatch)):
                 callee.refresh()
         # Again each render: a texture shared by two scenes reads the one rendered.
         for texture, shape_indices in self.shape_textures:
@@ -611,7 +617,19 @@ class Scene(Plugin):
             index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
         if self.environment is not None:
             index = dr.select(valid, index, self.environment_index)
-        return EmitterPtr(self._emitters, dr.select(active, index, INVALID_INDEX))
+        return self.emitters_at(dr.select(active, index, INVALID_INDEX))
+
+    def emitters_at(self, index):
+        """An :class:`~tutorial_kit.renderer.emitter.EmitterPtr` over :meth:`emitters`
+        for the emitter indices ``index`` (UInt32 per lane; out of range: none)
+        that calls each batch of area lights once (:mod:`~tutorial_kit.renderer.emitter_batch`)."""
+        batches = [c for c in self.emitter_callees if isinstance(c, AreaLightBatch)]
+        if not batches or any(batch.geometry_tracked() for batch in batches):
+            return EmitterPtr(self._emitters, index)
+        valid = index < len(self._emitters)
+        callee = dr.select(valid, dr.gather(bk.UInt32, self.emitter_callee, index, valid), INVALID_INDEX)
+        member = dr.gather(bk.UInt32, self.emitter_member, index, valid)
+        return BatchedEmitterPtr(self._emitters, index, self.emitter_callees, callee, member)
 
     def emission(self, si, direction, active):
         """Radiance arriving along rays ``direction`` (unit world Array3f) that ended in ``si``.
@@ -628,7 +646,8 @@ class Scene(Plugin):
         if self.area_emitters:
             index = dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid)
             emissive = active & valid & (index != INVALID_INDEX)
-            lights = EmitterPtr(self.area_emitters, index)
+            lights = self.emitters_at(dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, index,
+                                                                    emissive), INVALID_INDEX))
             radiance = dr.select(emissive, lights.eval(si, emissive), radiance)
             pdf = dr.select(emissive, lights.pdf_direction(si, ds, emissive) * choice, pdf)
         if self.environment is not None:
@@ -668,7 +687,7 @@ class Scene(Plugin):
         """A point on emitter ``index`` (UInt32 per lane, chosen with probability
         1 / count) seen from ``ref``: ``(ds, weight)`` as :meth:`sample_emitter`."""
         count = len(self._emitters)
-        ds, weight = EmitterPtr(self._emitters, index).sample_direction(ref, sample)
+        ds, weight = self.emitters_at(index).sample_direction(ref, sample)
         ds.pdf = ds.pdf / count
         ds.emitter = index
         weight = dr.select(active & (ds.pdf > 0), weight * count, 0)
@@ -710,8 +729,8 @@ class Scene(Plugin):
         if count == 0:
             return dr.zeros(Ray3f, width), dr.zeros(bk.Color3f, width), dr.zeros(bk.UInt32, width)
         index = dr.minimum(bk.UInt32(sample1 * count), count - 1)
-        ray, weight = dispatch(self._emitters, index,
-                               lambda e: e.sample_ray(time, sample1, sample2, sample3, active), active)
+        ray, weight = self.emitters_at(index).call(
+            lambda e: e.sample_ray(time, sample1, sample2, sample3, active), active)
         return ray, dr.select(active, weight * count, 0), index
 
     def sample_emitter_position(self, time, sample1, sample2, active=True):
@@ -720,28 +739,24 @@ class Scene(Plugin):
         :meth:`Emitter.sample_position`, the Color3f radiance it emits over the
         density of choosing it (light and point), and the light's index (UInt32).
         Delta lights and lights with no surface give zero weight."""
-        surfaces = [k for k, e in enumerate(self._emitters) if e.flags() & EmitterFlags.Surface
-                    and not e.is_delta()]
         count = len(self._emitters)
         width = dr.width(sample2)
         index = dr.minimum(bk.UInt32(sample1 * count), max(count - 1, 0))
-        if not surfaces:
+        if not any(e.flags() & EmitterFlags.Surface and not e.is_delta() for e in self._emitters):
             return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width), index
-        chosen = [self._emitters[k] for k in surfaces]
-        which = dr.full(bk.UInt32, len(chosen), width)
-        for j, k in enumerate(surfaces):
-            which = dr.select(index == k, j, which)
         def sampled(emitter):
+            if not emitter.flags() & EmitterFlags.Surface or emitter.is_delta():
+                return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width)
             ps, weight = emitter.sample_position(time, sample2, active)
             return ps, emitter.eval_radiance(ps, active) * weight
-        ps, weight = dispatch(chosen, which, sampled, active)
+        ps, weight = self.emitters_at(index).call(sampled, active)
         return ps, weight * count, index
 
     def pdf_emitter_direction(self, ref, ds, active=True):
         """Float: the density (1/sr) with which :meth:`sample_emitter_direction` from
         ``ref`` produces the point of ``ds`` on the emitter ``ds.emitter``."""
         count = max(len(self._emitters), 1)
-        return EmitterPtr(self._emitters, ds.emitter).pdf_direction(ref, ds, active) / count
+        return self.emitters_at(ds.emitter).pdf_direction(ref, ds, active) / count
 
     def emitter_visible(self, si, ds, active):
         """Bool: whether the light point of ``ds`` (from :meth:`sample_emitter`)
