@@ -294,8 +294,9 @@ class Scene(Plugin):
         meshes = self.meshes
         self._vertex_sources = _vertex_sources(meshes)
         self._vertex_base = np.cumsum([0] + [s.vertex_count() for s in meshes])
-        positions = [dr.detach(s.vertex_positions).numpy().reshape(-1, 3) for s in meshes]
-        faces = [s.faces.numpy().reshape(-1, 3) + np.uint32(self._vertex_base[k]) for k, s in enumerate(meshes)]
+        host = [_host_arrays(s) for s in meshes]
+        positions = [h[0] for h in host]
+        faces = [h[1] + np.uint32(self._vertex_base[k]) for k, h in enumerate(host)]
         self._joined_host = {
             'positions': np.concatenate(positions) if positions else np.zeros((0, 3), np.float32),
             'faces': np.concatenate(faces).astype(np.uint32) if faces else np.zeros((0, 3), np.uint32)}
@@ -306,10 +307,14 @@ class Scene(Plugin):
             parts = [dr.detach(array_of(s)).numpy() if has(s) else np.zeros(size * s.vertex_count(), np.float32)
                      for s in meshes]
             return bk.from_numpy(bk.Float, np.concatenate(parts))
+        texcoords = None
+        if any(len(h[2]) for h in host):
+            texcoords = bk.from_numpy(bk.Float, np.concatenate(
+                [h[2] if len(h[2]) else np.zeros((len(h[0]), 2), np.float32) for h in host]))
         self._joined = {
             'positions': bk.from_numpy(bk.Float, self._joined_host['positions']) if meshes else bk.Float(),
             'normals': uploaded(lambda s: s.has_vertex_normals(), lambda s: s.vertex_normals, 3),
-            'texcoords': uploaded(_has_texcoords, lambda s: s.vertex_texcoords, 2)}
+            'texcoords': texcoords}
 
     def prepare_render(self):
         """The meshes' joined vertex data for one render (``vertex_positions``,
@@ -802,6 +807,15 @@ def _vertex_sources(meshes):
     """The Dr.Jit variables holding each mesh's vertex data (to notice a change)."""
     return [(s.vertex_positions.index, s.vertex_normals.index, s.vertex_texcoords.index, s.faces.index)
             for s in meshes]
+
+
+def _host_arrays(mesh):
+    """A mesh's ``(positions (V, 3), faces (M, 3), texcoords (V, 2) or (0, 2))`` as NumPy:
+    kept from loading when it has them (:meth:`Mesh.host_arrays`), else read back."""
+    if hasattr(mesh, 'host_arrays'):
+        return mesh.host_arrays()
+    return (dr.detach(mesh.vertex_positions).numpy().reshape(-1, 3), mesh.faces.numpy().reshape(-1, 3),
+            dr.detach(mesh.vertex_texcoords).numpy().reshape(-1, 2))
 
 
 def _has_texcoords(shape):

@@ -122,8 +122,10 @@ class Mesh(Shape):
             self.vertex_normals = smooth_vertex_normals(self.vertex_positions, self.faces)
         else:
             self.vertex_normals = bk.Float()
-        self.vertex_texcoords = bk.from_numpy(
-            bk.Float, data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros(0, np.float32))
+        texcoords = data.texcoords.astype(np.float32) if data.texcoords is not None else np.zeros((0, 2), np.float32)
+        self.vertex_texcoords = bk.from_numpy(bk.Float, texcoords)
+        # The arrays as loaded, for the scene to join without reading each mesh back.
+        self._host = (self._host_key(), (positions, np.asarray(data.faces, np.uint32).reshape(-1, 3), texcoords))
         #: Mesh attributes by name ('vertex_color', 'face_id'...): values per vertex or face.
         self.attribute_sizes = {}
         for name, values in (getattr(data, 'attributes', None) or {}).items():
@@ -290,8 +292,13 @@ class Mesh(Shape):
         Keys are the map's (``OBJMesh.vertex_normals``), matched by their last
         part as Mitsuba 3 matches them: normals assigned are kept, not recomputed."""
         keys = {key.split('.')[-1] for key in keys or ()}
+        previous = getattr(self, '_consistent', None)
         self._adopt_new_counts(keys)
-        if self.derived_normals and 'vertex_normals' not in keys:
+        # Normals follow positions that moved; positions put back (a refused update
+        # rolled back) keep the normals they had, computed when they were loaded.
+        moved = previous is None or any(now is not before for now, before in
+                                        zip((self.vertex_positions, self.faces), previous[:2]))
+        if self.derived_normals and 'vertex_normals' not in keys and moved:
             self.vertex_normals = smooth_vertex_normals(dr.detach(self.vertex_positions), self.faces)
         self._refresh_area_table()
         self._remember_consistent_state()
@@ -397,6 +404,18 @@ class Mesh(Shape):
     def triangle_proxy(self):
         """The mesh itself: ``(vertex_positions, faces, shading normals or None)``."""
         return self.vertex_positions, self.faces, self.vertex_normals if self.has_vertex_normals() else None
+
+    def _host_key(self):
+        return (self.vertex_positions.index, self.faces.index, self.vertex_texcoords.index)
+
+    def host_arrays(self):
+        """``(positions, faces, texcoords)`` as NumPy arrays, (V, 3) float32, (M, 3)
+        uint32 and (V, 2) float32 (or (0, 2)): those the mesh was loaded from
+        while its arrays are unchanged, else read back."""
+        if getattr(self, '_host', (None,))[0] == self._host_key():
+            return self._host[1]
+        return (dr.detach(self.vertex_positions).numpy().reshape(-1, 3), self.faces.numpy().reshape(-1, 3),
+                dr.detach(self.vertex_texcoords).numpy().reshape(-1, 2))
 
     def triangles_numpy(self):
         """Corner positions as three float32 NumPy arrays of shape (M, 3)."""
