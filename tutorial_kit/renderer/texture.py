@@ -155,7 +155,9 @@ def texture(props, name, default, unbounded=False, value_range=None):
         grey = kind in ('float', 'integer') or (kind == 'spectrum' and color[0] == color[1] == color[2])
         value = _constant(props, name, None if grey else color, float(color[0]) if grey else None,
                           unbounded)
-        return _in_role(props, name, value, role)
+        # Checked above against the role: the texture only keeps the range.
+        value.value_range = role.intersection(value.value_range)
+        return value
     if isinstance(default, (int, float)):
         return _in_role(props, name, _constant(props, name, None, float(default), unbounded), role)
     return _in_role(props, name, _constant(props, name, default, None, unbounded), role)

@@ -14,8 +14,13 @@ class Rectangle(Mesh):
     """``to_world``, ``flip_normals``."""
 
     def __init__(self, props):
-        positions = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], np.float32)
-        texcoords = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
-        faces = np.array([[0, 1, 2], [0, 2, 3]], np.uint32)
-        self._initialize(props, MeshData(positions=positions, faces=faces, normals=None,
-                                          texcoords=texcoords), smooth=False)
+        self._initialize(props, MeshData(positions=_POSITIONS, faces=_FACES, normals=None, texcoords=_TEXCOORDS),
+                         smooth=False)
+
+
+# The square's data, made once (read, never written: the mesh keeps copies).
+_POSITIONS = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], np.float32)
+_TEXCOORDS = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], np.float32)
+_FACES = np.array([[0, 1, 2], [0, 2, 3]], np.uint32)
+for _array in (_POSITIONS, _TEXCOORDS, _FACES):
+    _array.flags.writeable = False
