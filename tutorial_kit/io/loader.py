@@ -369,7 +369,7 @@ def _xyz(node, default):
 
 
 def _parse_transform(node):
-    matrix = np.eye(4)
+    matrix = None           # the identity, until the first operation
     # Overflow gives inf or NaN, refused after each operation.
     with np.errstate(over='ignore', invalid='ignore'):
         for op in node.children:
@@ -377,9 +377,11 @@ def _parse_transform(node):
                 raise op.error(f'unknown transform operation <{op.tag}> '
                                f'(expected one of {", ".join(_TRANSFORM_OPS)})')
             _check_no_children(op)
-            matrix = _transform_op(op) @ matrix
+            matrix = _transform_op(op) if matrix is None else _transform_op(op) @ matrix
             if not np.abs(matrix).max() <= FLOAT32_MAX:
                 raise op.error('the transform overflows the 32-bit float range')
+    if matrix is None:
+        matrix = np.eye(4)
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')
     return matrix
