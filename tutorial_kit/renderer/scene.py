@@ -352,6 +352,14 @@ class Scene(Plugin):
         for callee in self.bsdf_callees + self.emitter_callees:
             if isinstance(callee, (BSDFBatch, AreaLightBatch)):
                 callee.refresh()
+        # A light that samples its own shape needs the shape's tables (a mesh's area
+        # table) built now, outside the path tracer's loop.
+        batches = [c for c in self.emitter_callees if isinstance(c, AreaLightBatch)]
+        batched = set() if any(b.geometry_tracked() for b in batches) else {
+            id(light) for b in batches for light in b.members}
+        for light in self.area_emitters:
+            if id(light) not in batched and light.shape.is_mesh():
+                light.shape.surface_area()
         # Again each render: a texture shared by two scenes reads the one rendered.
         for texture, shape_indices in self.shape_textures:
             texture.attach(self, shape_indices)

@@ -361,14 +361,13 @@ class Mesh(Shape):
         return self._area_table()[0]
 
     def _refresh_area_table(self):
-        """Forget the area table after the vertices changed; an emitter's is
-        rebuilt at once, as lights are sampled inside the path tracer's loop,
-        where reading arrays back to NumPy is not possible. Other meshes build
-        theirs on first use: most are never sampled, and for a large mesh
-        the table is a noticeable part of loading."""
+        """Forget the area table after the vertices changed: it is built on first
+        use (most meshes are never sampled, and for a large mesh the table is a
+        noticeable part of loading). Lights are sampled inside the path
+        tracer's loop, where reading arrays back to NumPy is not possible: the
+        scene asks each light that samples its own mesh for it before a render
+        (lights in a batch sample the batch's table instead)."""
         self._areas = None
-        if self.emitter is not None:
-            self._area_table()
 
     def _area_table(self):
         """``(total area, cdf, records)``: the surface area (float), the
