@@ -266,6 +266,9 @@ class SamplingIntegrator(Integrator):
     """
     replays_paths = False
     hide_emitters = False
+    #: The sensor of the render in progress: the renderer sets it before it calls
+    #: :meth:`sample`, as Mitsuba 3 hands its ``stokes`` integrator the sensor.
+    render_sensor = None
 
     def __init__(self, props=None):
         super().__init__(props)
@@ -373,6 +376,7 @@ def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=No
         if mode != dr.ADMode.Primal:
             raise RenderError(f'{integrator_name(integrator)} is a SamplingIntegrator: it has no {mode.name} '
                               'pass to replay paths with (a render records its derivatives instead)')
+        integrator.render_sensor = sensor
         try:
             result = integrator.sample(scene, sampler, ray, None, bk.Bool(True))
         except SceneError:

@@ -24,6 +24,7 @@ import enum
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import mueller
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.renderer.bsdf import live_bsdf_ptr
@@ -127,6 +128,25 @@ class SurfaceInteraction3f(Interaction3f):
     def to_local(self, v):
         """World direction ``v`` (Array3f) in the shading frame."""
         return self.sh_frame.to_local(v)
+
+    def to_world_mueller(self, M_local, in_forward_local, out_forward_local):
+        """A BSDF's Mueller matrix ``M_local`` (Matrix43f) re-expressed in world space.
+
+        ``M_local`` maps Stokes vectors of light travelling along
+        ``in_forward_local`` to light travelling along ``out_forward_local``
+        (local Array3f), in the implicit bases of those local directions. In
+        world space the directions are the same but their implicit bases
+        (:func:`~tutorial_kit.core.mueller.stokes_basis` of the world vectors)
+        are not: each side is rotated onto them, as Mitsuba 3 does. Anything
+        that is not a Mueller matrix is returned unchanged.
+        """
+        if not mueller.is_mueller(M_local):
+            return M_local
+        in_world, out_world = self.to_world(in_forward_local), self.to_world(out_forward_local)
+        return mueller.rotate_mueller_basis(
+            M_local,
+            in_world, self.to_world(mueller.stokes_basis(in_forward_local)), mueller.stokes_basis(in_world),
+            out_world, self.to_world(mueller.stokes_basis(out_forward_local)), mueller.stokes_basis(out_world))
 
     def bsdf(self, ray=None, active=True):
         """The BSDF of each lane (:class:`~tutorial_kit.renderer.bsdf.BSDFPtr`):
