@@ -170,22 +170,23 @@ def stokes_basis(forward):
     return coordinate_system(forward)[0]
 
 
-def unit_angle(a, b):
-    """The angle between unit vectors ``a`` and ``b``, accurate when they are
-    nearly parallel or opposite."""
-    dot_uv = dr.dot(a, b)
-    inner = 2 * dr.safe_asin(0.5 * dr.norm(b - a))
-    outer = dr.pi - 2 * dr.safe_asin(0.5 * dr.norm(a + b))
-    return dr.select(dot_uv >= 0, inner, outer)
-
-
 def rotate_stokes_basis(forward, basis_current, basis_target):
     """The rotator that re-expresses a Stokes vector of a beam along ``forward``
     from ``basis_current`` to ``basis_target`` (unit vectors perpendicular to it):
     horizontal light [1, 1, 0, 0] in basis (1, 0, 0) is +45 degree light
-    [1, 0, 1, 0] in the basis (0.707, -0.707, 0) of a beam along +z."""
-    theta = unit_angle(dr.normalize(basis_current), dr.normalize(basis_target))
-    theta = dr.select(dr.dot(forward, dr.cross(basis_current, basis_target)) < 0, -theta, theta)
+    [1, 0, 1, 0] in the basis (0.707, -0.707, 0) of a beam along +z.
+
+    The angle is the angle between the two basis vectors, signed by the sense
+    of rotation about ``forward``, as in Mitsuba 3 (which some elements call
+    with a basis not quite perpendicular to the beam). It is taken with
+    ``atan2`` of the sine and cosine rather than an arc sine, so that it stays
+    differentiable where the bases are opposite, as a polariser's are.
+    """
+    current, target = dr.normalize(basis_current), dr.normalize(basis_target)
+    axis = dr.cross(current, target)
+    # |current x target|, with a derivative of zero (not NaN) where it vanishes.
+    sine = dr.sqrt(dr.maximum(dr.squared_norm(axis), 1e-30))
+    theta = dr.atan2(dr.mulsign(sine, dr.dot(forward, axis)), dr.dot(current, target))
     return rotator(theta)
 
 

@@ -88,8 +88,8 @@ def category_of(obj):
 
 
 def categories_of(name):
-    """The categories in which a plugin is called ``name`` (usually one)."""
-    return [category for (category, known) in REGISTRY if known == name]
+    """The categories in which a plugin is called ``name`` (usually one), in any variant."""
+    return sorted({category for (category, known) in (*REGISTRY, *POLARIZED_REGISTRY) if known == name})
 
 
 def _variant_constructor(category, props):

@@ -124,8 +124,9 @@ class RoughConductor(BSDF):
 
     def eval_mueller(self, ctx, si, wo, active=True):
         h, value = self._facets(si, wo, active)
-        return self._fresnel_mueller(ctx, si, wo, h, active) * value
+        # Off the lobe the facet's matrix is not defined (a zero cross product): masked.
+        return dr.select(value > 0, self._fresnel_mueller(ctx, si, wo, h, active) * value, 0)
 
     def sample_mueller(self, ctx, si, sample1, sample2, active=True):
         bs, m, weight = self._sample_facet(si, sample2, active)
-        return bs, self._fresnel_mueller(ctx, si, bs.wo, m, active) * weight
+        return bs, dr.select(weight > 0, self._fresnel_mueller(ctx, si, bs.wo, m, active) * weight, 0)

@@ -99,12 +99,15 @@ class PolarizedPathIntegrator(SamplingIntegrator):
             bsdf_pdf = bsdf.pdf(ctx, si, wo, active)
             emitter_mis = dr.select(ds.delta, 1, mis_weight(ds.pdf, dr.detach(bsdf_pdf)))
             visible = scene.emitter_visible(si, ds, active)
-            light = mueller.depolarizer(dr.select(visible, emitter_weight * emitter_mis, 0))
-            result += throughput @ bsdf_value @ light
+            light = mueller.depolarizer(emitter_weight * emitter_mis)
+            # Selected, not multiplied by zero: a lane with no surface has no frame,
+            # and its matrices may hold NaN.
+            result += dr.select(visible, throughput @ bsdf_value @ light, 0)
 
             # 3. BSDF sampling: the next direction and this surface's Mueller matrix.
             bs, bsdf_weight = bsdf.sample_mueller(ctx, si, sampler.next_1d(), sampler.next_2d(), active)
-            bsdf_weight = si.to_world_mueller(bsdf_weight, -bs.wo, si.wi)
+            # Where nothing was sampled the direction may be undefined, and so its basis.
+            bsdf_weight = dr.select(bs.pdf > 0, si.to_world_mueller(bsdf_weight, -bs.wo, si.wi), 0)
             fixed = dr.detach(si.to_world(bs.wo))
             if dr.grad_enabled(si.sh_frame.n):
                 # The surface moves: keep the sampled direction in world space and
