@@ -231,3 +231,21 @@ def test_turning_a_filter_by_its_vertices_has_the_derivative_of_malus_law():
     assert float(mean_intensity(image).array[0]) == pytest.approx(value, rel=1e-4)
     expected = -0.5 * ENV * math.sin(math.radians(40)) * math.pi / 180
     assert float(dr.grad(angle)[0]) == pytest.approx(expected, rel=2e-2)
+
+
+def test_polarizer_explorer_turns_the_filter_and_restores_it():
+    pytest.importorskip('ipywidgets')
+    from tutorial_kit.widgets import PolarizerExplorer
+    scene = filter_stack(polarizer(0), polarizer(0))
+    explorer = PolarizerExplorer(scene, 'filter1.bsdf.theta.value', spp=1)
+    assert np.allclose(explorer.last_image, 0.5 * ENV, atol=1e-5)
+    explorer.slider.value = 90.0                      # what moving the slider does
+    assert np.allclose(explorer.last_image, 0, atol=1e-5) and '90 degrees' in explorer.info.value
+    assert np.allclose(explorer.render(60), 0.5 * ENV * 0.25, atol=1e-5)
+    # The scene keeps its own angle between renders.
+    assert float(np.ravel(tk.traverse(scene)['filter1.bsdf.theta.value'])[0]) == 0
+    with pytest.raises(KeyError, match='theta.value'):
+        PolarizerExplorer(scene, 'filter1.bsdf.nothing')
+    tk.set_variant('llvm_ad_rgb')
+    with pytest.raises(RuntimeError, match='polarised variant'):
+        PolarizerExplorer(scene, 'filter1.bsdf.theta.value')
