@@ -145,9 +145,11 @@ def test_linear_polarisation_is_read_in_the_sensors_basis():
         assert np.allclose(np.abs(s2), s0 * abs(math.sin(2 * math.radians(theta))), atol=1e-5)
 
 
-def test_a_scene_that_polarises_nothing_renders_as_in_rgb():
+@pytest.mark.parametrize('integrator', [{'type': 'path'}, {'type': 'direct', 'bsdf_samples': 2}])
+def test_a_scene_that_polarises_nothing_renders_as_in_rgb(integrator):
     description = tk.cornell_box()
     description['sensor']['film']['width'] = description['sensor']['film']['height'] = 32
+    description['integrator'] = integrator
     polarised = tk.render(tk.load_dict(description), spp=16, seed=5).numpy()
     tk.set_variant('llvm_ad_rgb')
     rgb = tk.render(tk.load_dict(description), spp=16, seed=5).numpy()

@@ -13,7 +13,7 @@ from tutorial_kit.plugins.emitters import area, constant, directional, direction
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 
 from tutorial_kit.plugins.integrators import (aov, direct, direct_projective, path, prb, ptracer,  # noqa: F401
-                                              prb_projective, path_polarized, stokes, volpath)
+                                              prb_projective, path_polarized, direct_polarized, stokes, volpath)
 from tutorial_kit.plugins.media import heterogeneous, homogeneous  # noqa: F401
 from tutorial_kit.plugins.phase import hg, isotropic  # noqa: F401
 from tutorial_kit.plugins.volumes import constvolume, gridvolume  # noqa: F401
