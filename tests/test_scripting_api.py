@@ -338,3 +338,22 @@ def test_ray_queries_take_mitsubas_longer_forms():
     assert list(np.array(scene.ray_test(ray, True, tk.Bool(False, True, True)))) == [False, True, True]
     with pytest.raises(TypeError, match='arguments'):
         scene.ray_test(ray, True, True, True)
+
+
+def test_preliminary_hits_name_their_shapes_emitter_and_bsdf():
+    # Mitsuba 3's integrators skip area lights with pi.shape.emitter() != None.
+    scene = tk.load_dict(tk.cornell_box())
+    sensor = scene.sensors()[0]
+    sampler = sensor.sampler().clone()
+    sampler.seed(0, 64 * 64)
+    ray, _ = sensor.sample_ray(0, sampler.next_1d(), sampler.next_2d(), sampler.next_2d())
+    pi = scene.ray_intersect_preliminary(ray)
+    on_lamp = pi.is_valid() & (pi.shape.emitter() != None)  # noqa: E711
+    si = pi.compute_surface_interaction(ray)
+    assert dr.all(on_lamp == (si.is_valid() & scene.is_emitter(si)))
+    assert 0 < dr.count(on_lamp)[0] < dr.width(on_lamp)
+    assert dr.all(on_lamp == pi.shape.is_emitter())
+    assert dr.all(dr.select(pi.is_valid(), pi.shape == si.shape, True))
+    value = pi.shape.bsdf().eval(tk.BSDFContext(), si, si.wi)
+    assert dr.allclose(value, scene.bsdf_ptr(si).eval(tk.BSDFContext(), si, si.wi))
+    assert dr.all((pi.shape.emitter() == None) | on_lamp)  # noqa: E711

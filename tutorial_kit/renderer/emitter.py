@@ -201,6 +201,21 @@ class EmitterPtr:
         value = dispatch(self.emitters, self.index, lambda e: bk.Bool(e.is_delta()))
         return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
 
+    def __eq__(self, other):
+        """``ptr == None``: Bool per lane, where the lane has no emitter (Mitsuba 3's
+        null-pointer test, ``si.shape.emitter() != None``)."""
+        if other is None:
+            return self.index >= len(self.emitters)
+        return NotImplemented
+
+    def __ne__(self, other):
+        """``ptr != None``: Bool per lane, where the lane has an emitter."""
+        if other is None:
+            return self.index < len(self.emitters)
+        return NotImplemented
+
+    __hash__ = object.__hash__
+
     def __repr__(self):
         return f'EmitterPtr[{", ".join(type(e).__name__ for e in self.emitters)}; index = {self.index}]'
 

@@ -581,26 +581,37 @@ class Scene(Plugin):
         scene's BSDFs only: the integrators' kernels then stay the same
         whatever other scenes are alive (see :mod:`tutorial_kit.renderer.bsdf`).
         """
-        valid = active & si.is_valid()
-        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, valid)
+        return self.shape_bsdf_ptr(si.shape, active & si.is_valid())
+
+    def shape_bsdf_ptr(self, shape, valid):
+        """The :class:`~tutorial_kit.renderer.bsdf.BSDFPtr` of the shapes ``shape``
+        (UInt32 indices into :meth:`shapes`) where ``valid`` (Bool); none elsewhere."""
+        index = dr.gather(bk.UInt32, self.shape_bsdf, shape, valid)
         if any(isinstance(c, BSDFBatch) for c in self.bsdf_callees):
-            member = dr.gather(bk.UInt32, self.shape_bsdf_member, si.shape, valid)
+            member = dr.gather(bk.UInt32, self.shape_bsdf_member, shape, valid)
             callees = [c.bound(member) if isinstance(c, BSDFBatch) else c for c in self.bsdf_callees]
         else:
             callees = self.bsdf_callees
         return BSDFPtr(callees, dr.select(valid, index, INVALID_INDEX))
 
     # -- light -------------------------------------------------------------------------
+    def shape_emitter_ptr(self, shape, valid):
+        """The :class:`~tutorial_kit.renderer.emitter.EmitterPtr` of the area lights
+        on the shapes ``shape`` (UInt32 indices into :meth:`shapes`) where ``valid``;
+        none elsewhere, and on shapes that do not emit."""
+        index = dr.full(bk.UInt32, INVALID_INDEX, dr.width(shape))
+        if self.area_emitters:
+            area = dr.gather(bk.UInt32, self.shape_emitter, shape, valid)
+            emissive = valid & (area != INVALID_INDEX)
+            index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
+        return EmitterPtr(self._emitters, index)
+
     def emitter_ptr(self, si, active=True):
         """The emitter of each lane of ``si`` (an
         :class:`~tutorial_kit.renderer.emitter.EmitterPtr` over :meth:`emitters`):
         the area light of the shape hit, the environment where the ray escaped."""
-        index = dr.full(bk.UInt32, INVALID_INDEX, dr.width(si.t))
         valid = si.is_valid()
-        if self.area_emitters:
-            area = dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid)
-            emissive = valid & (area != INVALID_INDEX)
-            index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
+        index = self.shape_emitter_ptr(si.shape, valid).index
         if self.environment is not None:
             index = dr.select(valid, index, self.environment_index)
         return EmitterPtr(self._emitters, dr.select(active, index, INVALID_INDEX))
