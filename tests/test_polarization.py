@@ -258,3 +258,18 @@ def test_polarizer_explorer_turns_the_filter_and_restores_it():
     tk.set_variant('llvm_ad_rgb')
     with pytest.raises(RuntimeError, match='polarised variant'):
         PolarizerExplorer(scene, 'filter1.bsdf.theta.value')
+
+
+def test_bad_polarisation_inputs_are_refused():
+    with pytest.raises(PluginError, match='stokes needs exactly one nested integrator'):
+        tk.load_dict({'type': 'scene', 'integrator': {'type': 'stokes'}})
+    with pytest.raises(tk.SceneError, match='theta'):
+        tk.load_dict({'type': 'polarizer', 'theta': float('nan')})
+    scene = filter_stack(polarizer(10))
+    params = tk.traverse(scene)
+    with pytest.raises(tk.ParameterError, match='theta'):
+        params['filter0.bsdf.theta.value'] = tk.Float(float('inf'))
+    assert float(np.ravel(params['filter0.bsdf.theta.value'])[0]) == 10
+    with pytest.raises(tk.BackendError, match='llvm_ad_rgb_polarized'):
+        tk.set_variant('llvm_ad_spectral_polarized')
+    assert tk.variant() == 'llvm_ad_rgb_polarized'
