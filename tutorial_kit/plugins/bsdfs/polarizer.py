@@ -25,34 +25,20 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import mueller, value_ranges
 from tutorial_kit.core.registry import register
-from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
+from tutorial_kit.plugins.bsdfs.optical_filter import OpticalFilter, forward_direction
 from tutorial_kit.renderer.texture import texture
 from tutorial_kit.renderer.traversal import ParamFlags
 
 
-def pass_through(si, sample1):
-    """The sample of a filter: the ray goes on unchanged, probability 1."""
-    width = dr.width(sample1)
-    return BSDFSample3f(wo=-si.wi, pdf=dr.full(bk.Float, 1, width), eta=dr.full(bk.Float, 1, width),
-                        sampled_type=lobe(BSDFFlags.Null), sampled_component=0)
-
-
-def forward_direction(ctx, si):
-    """The local direction in which light travels through a filter: towards the
-    viewer (``si.wi``) on camera paths, the other way on light paths."""
-    return si.wi if ctx.mode == TransportMode.Radiance else -si.wi
-
-
 @register('bsdf', 'polarizer')
-class LinearPolarizer(BSDF):
+class LinearPolarizer(OpticalFilter):
     """``theta`` (degrees), ``transmittance``, ``polarizing``."""
 
     def __init__(self, props):
-        BSDF.__init__(self, props)
+        OpticalFilter.__init__(self, props)
         self.theta = texture(props, 'theta', 0.0, value_range=value_ranges.ANGLE)
         self.transmittance = texture(props, 'transmittance', 1.0)
         self.polarizing = props.bool('polarizing', True)
-        self.set_components(BSDFFlags.Null | BSDFFlags.FrontSide | BSDFFlags.BackSide)
 
     def settings(self):
         return dict(polarizing=self.polarizing)
@@ -61,23 +47,10 @@ class LinearPolarizer(BSDF):
         callback.put('theta', self.theta, ParamFlags.Differentiable | ParamFlags.Discontinuous)
         callback.put('transmittance', self.transmittance, ParamFlags.Differentiable)
 
-    def eval(self, ctx, si, wo, active=True):
-        return dr.zeros(bk.Color3f, dr.width(wo))
-
-    def pdf(self, ctx, si, wo, active=True):
-        return dr.zeros(bk.Float, dr.width(wo))
-
-    def sample(self, ctx, si, sample1, sample2, active=True):
-        return pass_through(si, sample1), 0.5 * self.transmittance.eval(si, active)
-
-    def eval_null_transmission(self, si, active=True):
+    def transmission(self, si, active=True):
         return 0.5 * self.transmittance.eval(si, active)
 
-    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
-        return pass_through(si, sample1), self.mueller_matrix(ctx, si, active)
-
     def mueller_matrix(self, ctx, si, active=True):
-        """Matrix43f: the filter for light crossing it along ``forward_direction``."""
         transmittance = self.transmittance.eval(si, active)
         if not self.polarizing:
             return mueller.absorber(0.5 * transmittance)

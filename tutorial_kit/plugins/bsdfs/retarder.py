@@ -21,45 +21,30 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import mueller, value_ranges
 from tutorial_kit.core.registry import register
-from tutorial_kit.plugins.bsdfs.polarizer import forward_direction, pass_through
-from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags
+from tutorial_kit.plugins.bsdfs.optical_filter import OpticalFilter, forward_direction
 from tutorial_kit.renderer.texture import texture
 from tutorial_kit.renderer.traversal import ParamFlags
 
 
 @register('bsdf', 'retarder')
-class LinearRetarder(BSDF):
+class LinearRetarder(OpticalFilter):
     """``theta`` (degrees), ``delta`` (degrees), ``transmittance``."""
 
     def __init__(self, props):
-        BSDF.__init__(self, props)
+        OpticalFilter.__init__(self, props)
         self.theta = texture(props, 'theta', 0.0, value_range=value_ranges.ANGLE)
         self.delta = texture(props, 'delta', 90.0, value_range=value_ranges.ANGLE)
         self.transmittance = texture(props, 'transmittance', 1.0)
-        self.set_components(BSDFFlags.Null | BSDFFlags.FrontSide | BSDFFlags.BackSide)
 
     def traverse(self, callback):
         callback.put('theta', self.theta, ParamFlags.Differentiable)
         callback.put('delta', self.delta, ParamFlags.Differentiable)
         callback.put('transmittance', self.transmittance, ParamFlags.Differentiable)
 
-    def eval(self, ctx, si, wo, active=True):
-        return dr.zeros(bk.Color3f, dr.width(wo))
-
-    def pdf(self, ctx, si, wo, active=True):
-        return dr.zeros(bk.Float, dr.width(wo))
-
-    def sample(self, ctx, si, sample1, sample2, active=True):
-        return pass_through(si, sample1), self.transmittance.eval(si, active)
-
-    def eval_null_transmission(self, si, active=True):
+    def transmission(self, si, active=True):
         return self.transmittance.eval(si, active)
 
-    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
-        return pass_through(si, sample1), self.mueller_matrix(ctx, si, active)
-
     def mueller_matrix(self, ctx, si, active=True):
-        """Matrix43f: the plate for light crossing it along ``forward_direction``."""
         cos_theta = si.wi.z
         theta = dr.deg2rad(self.theta.eval(si, active))
         delta = dr.deg2rad(self.delta.eval(si, active)) * dr.abs(cos_theta)
