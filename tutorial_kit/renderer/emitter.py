@@ -121,6 +121,14 @@ class Emitter(Plugin):
         Differentiable in the emitter's radiance and in ``it.p``.
         """
 
+    def eval_direction(self, it, ds, active=True):
+        """Color3f: the light arriving at ``it.p`` from the point of ``ds`` (a record
+        from :meth:`sample_direction`), evaluated again: radiance for lights with a
+        surface or at infinity, intensity / distance^2 for point-like ones. What
+        an integrator recomputes with derivatives switched on (Mitsuba 3's
+        ``eval_direction``, reached through ``scene.eval_emitter_direction``)."""
+        raise RenderError(f'the {type(self).__name__} emitter cannot evaluate the light of a direction sample')
+
     # -- light paths, for integrators that trace from the lights (ptracer) ----------------
     def sample_ray(self, time, sample1, sample2, sample3, active=True):
         """A ray leaving the emitter, for a light path (Mitsuba 3's signature).
@@ -190,6 +198,15 @@ class EmitterPtr:
             width = dr.width(sample)
             return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width)
         return result
+
+    def eval_direction(self, it, ds, active=True):
+        value = dispatch(self.emitters, self.index, lambda e: e.eval_direction(it, ds, active), active)
+        return dr.zeros(bk.Color3f, dr.width(ds.d)) if value is None else value
+
+    def flags(self, active=True):
+        """UInt32 per lane: the :class:`EmitterFlags` of each lane's emitter (0 where none)."""
+        value = dispatch(self.emitters, self.index, lambda e: bk.UInt32(int(e.flags())), active)
+        return dr.zeros(bk.UInt32, dr.width(self.index)) if value is None else value
 
     def is_environment(self):
         """Bool per lane: whether the lane's emitter is an environment."""

@@ -332,6 +332,16 @@ def solid_angle_to_area_jacobian(o, p, n, active=True):
     return dr.select(active & (distance_squared > 0), cos_theta / distance_squared, 0.0)
 
 
+def mis_weight(pdf_a, pdf_b):
+    """Power heuristic weight of strategy a against b, detached and zero where not
+    finite: Mitsuba 3's helper of the same name (``mi.ad.common.mis_weight``), for
+    integrators written against its API. (The path tracer of this package keeps
+    its own, whose detaching it chooses term by term.) Floats in, Float out."""
+    a2, b2 = dr.square(pdf_a), dr.square(pdf_b)
+    w = a2 / (a2 + b2)
+    return dr.detach(dr.select(dr.isfinite(w), w, 0))
+
+
 def evaluated_loops():
     """A context in which Dr.Jit runs loops that name no mode in evaluated mode.
 

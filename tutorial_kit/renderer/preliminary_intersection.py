@@ -35,10 +35,10 @@ class PreliminaryIntersection3f:
 
     @property
     def shape(self):
-        """The hit shape of each lane, a :class:`ShapePtr` (Mitsuba 3's pointer):
-        ``pi.shape.emitter() != None`` where the hit shape is an area light;
-        ``pi.shape.index`` (or ``pi.shape_index``) its index into ``scene.shapes()``."""
-        return ShapePtr(PreliminaryIntersection3f.scene, self.shape_index, self.is_valid())
+        """The hit shape's identifier, its index into ``scene.shapes()`` (UInt32).
+        Mitsuba 3 holds a pointer here; code that only compares shapes or uses
+        them as a sorting key (``dr.reorder_threads``) works alike."""
+        return self.shape_index
 
     def is_valid(self):
         """Bool: where the ray hit something."""
@@ -62,44 +62,3 @@ class PreliminaryIntersection3f:
 
     def __repr__(self):
         return f'PreliminaryIntersection3f[t={self.t}, prim_index={self.prim_index}, shape_index={self.shape_index}]'
-
-
-class ShapePtr:
-    """A shape per lane (Mitsuba 3's ``ShapePtr``), as ``pi.shape`` gives it.
-
-    ``index``: UInt32 into ``scene.shapes()`` (out of range: no shape);
-    ``valid``: Bool, the lanes that hit one. Compares equal to another
-    ``ShapePtr`` or to an index lane by lane; ``numpy()`` gives the indices.
-    """
-
-    def __init__(self, scene, index, valid):
-        self.scene, self.index, self.valid = scene, index, valid
-
-    def emitter(self, active=True):
-        """The area light on each lane's shape (an ``EmitterPtr``; ``!= None`` where there is one)."""
-        return self.scene.shape_emitter_ptr(self.index, self.valid & active)
-
-    def is_emitter(self, active=True):
-        """Bool per lane: whether the lane's shape is an area light."""
-        return self.emitter(active) != None  # noqa: E711  (Mitsuba 3's null-pointer test)
-
-    def bsdf(self, active=True):
-        """The BSDF of each lane's shape (a ``BSDFPtr``)."""
-        return self.scene.shape_bsdf_ptr(self.index, self.valid & active)
-
-    def numpy(self):
-        return self.index.numpy()
-
-    def _indices(self, other):
-        return other.index if isinstance(other, ShapePtr) else other
-
-    def __eq__(self, other):
-        return self.index == self._indices(other)
-
-    def __ne__(self, other):
-        return self.index != self._indices(other)
-
-    __hash__ = object.__hash__
-
-    def __repr__(self):
-        return f'ShapePtr[index = {self.index}]'

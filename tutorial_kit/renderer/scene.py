@@ -606,6 +606,11 @@ class Scene(Plugin):
             index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
         return EmitterPtr(self._emitters, index)
 
+    def emitter_ptr_of(self, index):
+        """The :class:`~tutorial_kit.renderer.emitter.EmitterPtr` of the emitters
+        ``index`` (UInt32 into :meth:`emitters`; out of range: none)."""
+        return EmitterPtr(self._emitters, index)
+
     def emitter_ptr(self, si, active=True):
         """The emitter of each lane of ``si`` (an
         :class:`~tutorial_kit.renderer.emitter.EmitterPtr` over :meth:`emitters`):
@@ -673,7 +678,8 @@ class Scene(Plugin):
         count = len(self._emitters)
         ds, weight = EmitterPtr(self._emitters, index).sample_direction(ref, sample)
         ds.pdf = ds.pdf / count
-        ds.emitter = index
+        ds.emitter_index = index
+        DirectionSample3f.scene = self
         weight = dr.select(active & (ds.pdf > 0), weight * count, 0)
         if test_visibility:
             weight = dr.select(self.emitter_visible(ref, ds, active), weight, 0)
@@ -744,7 +750,12 @@ class Scene(Plugin):
         """Float: the density (1/sr) with which :meth:`sample_emitter_direction` from
         ``ref`` produces the point of ``ds`` on the emitter ``ds.emitter``."""
         count = max(len(self._emitters), 1)
-        return EmitterPtr(self._emitters, ds.emitter).pdf_direction(ref, ds, active) / count
+        return EmitterPtr(self._emitters, ds.emitter_index).pdf_direction(ref, ds, active) / count
+
+    def eval_emitter_direction(self, ref, ds, active=True):
+        """Color3f: the light the emitter of ``ds`` sends to ``ref`` through ``ds``'s
+        point, evaluated again (Mitsuba 3's name; see ``Emitter.eval_direction``)."""
+        return EmitterPtr(self._emitters, ds.emitter_index).eval_direction(ref, ds, active)
 
     def emitter_visible(self, si, ds, active):
         """Bool: whether the light point of ``ds`` (from :meth:`sample_emitter`)
