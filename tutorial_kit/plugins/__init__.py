@@ -8,7 +8,7 @@ Importing this package imports them all, which fills the registry.
 """
 from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, null, plastic,  # noqa: F401
                                        roughconductor, roughdielectric, roughplastic,
-                                       polarizer, retarder, thindielectric, twosided)
+                                       polarizer, pplastic, retarder, thindielectric, twosided)
 from tutorial_kit.plugins.emitters import area, constant, directional, directionalarea, envmap, point, spot  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 
