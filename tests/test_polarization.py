@@ -273,3 +273,25 @@ def test_bad_polarisation_inputs_are_refused():
     with pytest.raises(tk.BackendError, match='llvm_ad_rgb_polarized'):
         tk.set_variant('llvm_ad_spectral_polarized')
     assert tk.variant() == 'llvm_ad_rgb_polarized'
+
+
+@pytest.mark.parametrize('mode', ['reverse', 'forward'])
+def test_stokes_channels_carry_derivatives(mode):
+    # Through a polariser at theta: S1 = 0.5 L cos(2 theta), so dS1/dtheta = -L sin(2 theta) pi / 180.
+    theta = 25.0
+    scene = filter_stack(polarizer(theta), integrator='stokes')
+    params = tk.traverse(scene)
+    key = 'filter0.bsdf.theta.value'
+    dr.enable_grad(params[key])
+    params.update()
+    image = tk.render(scene, params, spp=1, seed=4)
+    s1 = dr.mean(image[..., 6], axis=None)
+    assert float(s1.array[0]) == pytest.approx(0.5 * ENV * math.cos(math.radians(2 * theta)), rel=1e-4)
+    expected = -ENV * math.sin(math.radians(2 * theta)) * math.pi / 180
+    if mode == 'reverse':
+        dr.backward(s1)
+        grad = float(np.array(dr.grad(params[key])).sum())
+    else:
+        dr.forward_from(params[key])
+        grad = float(np.array(dr.grad(s1)).ravel()[0])
+    assert grad == pytest.approx(expected, rel=1e-3)
