@@ -295,3 +295,15 @@ def test_stokes_channels_carry_derivatives(mode):
         dr.forward_from(params[key])
         grad = float(np.array(dr.grad(s1)).ravel()[0])
     assert grad == pytest.approx(expected, rel=1e-3)
+
+
+def test_a_scene_renders_in_the_variant_it_was_loaded_in():
+    polarised = filter_stack(polarizer(0))
+    tk.set_variant('llvm_ad_rgb')
+    unpolarised = filter_stack(polarizer(0))
+    with pytest.raises(tk.RenderError, match='load it again after set_variant'):
+        tk.render(polarised)
+    tk.set_variant('llvm_ad_rgb_polarized')
+    with pytest.raises(tk.RenderError, match='loaded in an unpolarised variant'):
+        tk.render(unpolarised)
+    assert np.allclose(tk.render(polarised, spp=1).numpy(), 0.5 * ENV, atol=1e-5)

@@ -101,6 +101,9 @@ class Scene(Plugin):
         self.environment = environments[0] if environments else None
         self._index_materials()
         self.render_count = 0
+        # Whether it was loaded in a polarised variant: its integrator then carries
+        # Mueller matrices, and renders must happen in such a variant too.
+        self.polarized = bk.polarized
         self.build_geometry()
 
     # -- the tutorial's accessors -------------------------------------------------------
