@@ -150,3 +150,12 @@ def test_vertex_gradient_benchmark_prints_its_comparison():
     assert result.returncode == 0, result.stderr
     line = result.stdout.strip().splitlines()[-1]
     assert line.startswith('320 triangles (welded), 1 views, direct_projective, sky 0: correlation'), line
+
+
+@pytest.mark.slow
+def test_polarized_benchmark(tmp_path):
+    output = run('polarized.py', '--repeats', '1', '--iterations', '2', results=tmp_path)
+    assert 'Stokes image 128 x 128, 64 spp, warm' in output
+    record = json.loads((tmp_path / 'polarized.json').read_text())
+    assert [row['temperature'] for row in record['rows']] == ['cold', 'warm', 'cold', 'warm']
+    assert all(row['tutorial_kit'] > 0 and row['mitsuba'] is None for row in record['rows'])

@@ -45,6 +45,8 @@ ROUGH = {
     'roughplastic-ggx': '<bsdf type="roughplastic" id="b"><string name="distribution" value="ggx"/>'
                         '<float name="alpha" value="0.15"/><float name="int_ior" value="1.6"/>'
                         '<boolean name="nonlinear" value="true"/></bsdf>',
+    'pplastic': '<bsdf type="pplastic" id="b"><float name="alpha" value="0.2"/>'
+                '<rgb name="diffuse_reflectance" value="0.2, 0.5, 0.8"/></bsdf>',
 }
 
 

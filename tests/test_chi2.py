@@ -42,6 +42,9 @@ BSDFS = {
     'roughplastic-beckmann': '<bsdf type="roughplastic"><float name="alpha" value="0.3"/></bsdf>',
     'roughplastic-ggx': '<bsdf type="roughplastic"><string name="distribution" value="ggx"/>'
                         '<float name="alpha" value="0.1"/><rgb name="diffuse_reflectance" value="0.9, 0.1, 0.1"/></bsdf>',
+    'pplastic': '<bsdf type="pplastic"><float name="alpha" value="0.2"/></bsdf>',
+    'pplastic-ggx-tinted': '<bsdf type="pplastic"><string name="distribution" value="ggx"/><float name="alpha" value="0.1"/>'
+                           '<rgb name="specular_reflectance" value="0.4"/></bsdf>',
 }
 #: Directions towards the viewer, local; dielectrics are also seen from inside.
 DIRECTIONS = {'normal': (0.0, 0.0, 1.0), 'oblique': (0.6, 0.3, 0.5), 'grazing': (0.95, 0.1, 0.12)}

@@ -235,7 +235,7 @@ def test_scene_chooses_among_all_emitters_uniformly():
     ref = dr.zeros(Interaction3f, n)
     ref.n = tk.Array3f(0, 0, 1)
     ds, weight = scene.sample_emitter_direction(ref, lanes(n, 3), test_visibility=False)
-    chosen = np.bincount(np.asarray(ds.emitter), minlength=4) / n
+    chosen = np.bincount(np.asarray(ds.emitter_index), minlength=4) / n
     assert np.allclose(chosen, 0.25, atol=0.03)
     delta = np.asarray(ds.delta)
     assert np.allclose(np.asarray(ds.pdf)[delta], 0.25)      # certain point, chosen with 1/4

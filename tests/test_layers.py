@@ -16,6 +16,7 @@ PACKAGE = pathlib.Path(__file__).resolve().parent.parent / 'tutorial_kit'
 #: Layer of each top-level part of the package, lowest first.
 LAYERS = {'core': 0, 'io': 1, 'renderer': 2, 'plugins': 3, 'ad': 4, None: 5, 'util': 5,
           'variant_types': 5, 'scenes': 5, 'python': 5, 'scalar_rgb': 5, 'llvm_ad_rgb': 5, 'cuda_ad_rgb': 5,
+          'llvm_ad_rgb_polarized': 5, 'cuda_ad_rgb_polarized': 5,
           '__main__': 6, 'widgets': 6, 'course': 6, 'cli': 6}
 
 

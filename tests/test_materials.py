@@ -27,6 +27,7 @@ def sample_many(bsdf, wi, count=200_000, seed=1):
     '<bsdf type="roughdielectric"><float name="alpha" value="0.4"/></bsdf>',
     '<bsdf type="plastic"><rgb name="diffuse_reflectance" value="1"/></bsdf>',
     '<bsdf type="roughplastic"><rgb name="diffuse_reflectance" value="1"/><float name="alpha" value="0.4"/></bsdf>',
+    '<bsdf type="pplastic"><rgb name="diffuse_reflectance" value="1"/><float name="alpha" value="0.3"/></bsdf>',
     '<bsdf type="thindielectric"/>',
 ])
 @pytest.mark.parametrize('wi', DIRECTIONS)
@@ -71,6 +72,7 @@ def test_dielectric_chooses_reflection_with_the_fresnel_probability(wi):
     '<bsdf type="roughconductor"><float name="alpha_u" value="0.1"/><float name="alpha_v" value="0.4"/></bsdf>',
     '<bsdf type="plastic"/>',
     '<bsdf type="roughplastic"><float name="alpha" value="0.2"/></bsdf>',
+    '<bsdf type="pplastic"><float name="alpha" value="0.2"/></bsdf>',
     '<bsdf type="roughdielectric"><float name="alpha" value="0.3"/></bsdf>',
 ])
 def test_reciprocity(xml):

@@ -338,3 +338,22 @@ def test_ray_queries_take_mitsubas_longer_forms():
     assert list(np.array(scene.ray_test(ray, True, tk.Bool(False, True, True)))) == [False, True, True]
     with pytest.raises(TypeError, match='arguments'):
         scene.ray_test(ray, True, True, True)
+
+
+def test_shapes_emitters_and_bsdfs_by_index():
+    # pi.shape stays an index (Mitsuba 3's integrators reinterpret it as one to
+    # reorder threads); the scene answers what a shape pointer would.
+    scene = tk.load_dict(tk.cornell_box())
+    sensor = scene.sensors()[0]
+    sampler = sensor.sampler().clone()
+    sampler.seed(0, 64 * 64)
+    ray, _ = sensor.sample_ray(0, sampler.next_1d(), sampler.next_2d(), sampler.next_2d())
+    pi = scene.ray_intersect_preliminary(ray)
+    assert isinstance(dr.reinterpret_array(tk.UInt32, pi.shape), tk.UInt32)
+    on_lamp = scene.shape_emitter_ptr(pi.shape, pi.is_valid()) != None  # noqa: E711
+    si = pi.compute_surface_interaction(ray)
+    assert dr.all(on_lamp == (si.is_valid() & scene.is_emitter(si)))
+    assert 0 < dr.count(on_lamp)[0] < dr.width(on_lamp)
+    value = scene.shape_bsdf_ptr(pi.shape, pi.is_valid()).eval(tk.BSDFContext(), si, si.wi)
+    assert dr.allclose(value, scene.bsdf_ptr(si).eval(tk.BSDFContext(), si, si.wi))
+    assert dr.all((si.emitter(scene) == None) | on_lamp | ~si.is_valid())  # noqa: E711

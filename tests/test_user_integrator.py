@@ -248,3 +248,31 @@ def test_prb_pattern_reaches_a_python_bsdf(mirror_plugin):
     assert np.allclose(image[0, 0], [0.2, 0.9, 0.3], rtol=1e-5)
     assert (image[..., 0] > 0.3).sum() > 10            # the diffuse square and its reflection
     assert image.mean() == pytest.approx(reference.mean(), rel=0.02)
+
+
+def test_the_emitter_queries_of_mitsuba3s_integrators():
+    # What Mitsuba 3's prb.py asks of a hit and of an emitter sample.
+    from tutorial_kit.ad.integrators.common import mis_weight
+    scene = tk.load_dict(tk.cornell_box())
+    sensor = scene.sensors()[0]
+    sampler = sensor.sampler().clone()
+    sampler.seed(0, 32 * 32)
+    ray, _ = sensor.sample_ray(0, sampler.next_1d(), sampler.next_2d(), sampler.next_2d())
+    camera = dr.zeros(tk.Interaction3f, 32 * 32)
+    camera.p = ray.o
+    si = scene.ray_intersect(ray)
+    ds = tk.DirectionSample3f(scene, si=si, ref=camera)
+    # The hit as emitter sampling from the camera would describe it.
+    valid = si.is_valid()
+    assert dr.allclose(dr.select(valid, ds.d, 0), dr.select(valid, ray.d, 0))
+    assert dr.allclose(dr.select(valid, ds.p, 0), dr.select(valid, si.p, 0))
+    lamp = si.is_valid() & scene.is_emitter(si)
+    assert dr.any(lamp) and dr.all(dr.select(lamp, ds.emitter != None, ds.emitter == None))  # noqa: E711
+    assert dr.allclose(ds.emitter.eval(si), scene.emission(si, ray.d, True)[0])
+
+    ds, weight = scene.sample_emitter_direction(si, sampler.next_2d(), True, si.is_valid())
+    surface = tk.has_flag(ds.emitter.flags(), tk.EmitterFlags.Surface)
+    assert dr.all(dr.select(ds.pdf > 0, surface, True))
+    again = scene.eval_emitter_direction(si, ds, ds.pdf > 0)
+    assert dr.allclose(dr.select(weight.x > 0, again / ds.pdf, 0), weight, rtol=1e-4)
+    assert mis_weight(tk.Float(1.0), tk.Float(0.0))[0] == 1 and mis_weight(tk.Float(0.0), tk.Float(0.0))[0] == 0

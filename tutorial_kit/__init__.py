@@ -108,6 +108,7 @@ from tutorial_kit.renderer.interaction import SurfaceInteraction3f  # noqa: E402
 from tutorial_kit.renderer.texture import luminance  # noqa: E402
 from tutorial_kit.core.log import Log, LogLevel, Logger, log_level, logger, set_log_level  # noqa: E402
 from tutorial_kit.core.file_resolver import FileResolver, file_resolver  # noqa: E402
+from tutorial_kit.core import mueller  # noqa: E402  (Mitsuba 3's mi.mueller)
 from tutorial_kit import variant_types as _variant_types  # noqa: E402
 from tutorial_kit.variant_types import set_variant, variant, variants  # noqa: E402
 
@@ -142,9 +143,21 @@ def refract(wi, *args):
 
 
 def unpolarized_spectrum(spectrum):
-    """Mitsuba 3's ``unpolarized_spectrum``: the intensity part of a spectrum, which
-    in RGB rendering without polarisation is the spectrum itself."""
-    return spectrum
+    """Mitsuba 3's ``unpolarized_spectrum``: the intensity part of a spectrum: the
+    (0, 0) entry of a Mueller matrix (polarised variants), else the spectrum itself."""
+    return mueller.unpolarized(spectrum)
+
+
+def depolarizer(value=1.0):
+    """Mitsuba 3's ``depolarizer``: in a polarised variant the Mueller matrix of an
+    ideal depolariser of transmittance ``value``; otherwise ``value`` itself."""
+    return mueller.depolarizer(value) if _variant_types.is_polarized() else value
+
+
+#: Whether the active variant is RGB, spectral, monochrome or polarised
+#: (Mitsuba 3's flags): this toolkit renders RGB, polarised or not.
+_VARIANT_FLAGS = {'is_rgb': lambda: True, 'is_spectral': lambda: False,
+                  'is_monochromatic': lambda: False, 'is_polarized': lambda: _variant_types.is_polarized()}
 
 
 _TYPE_TABLES = {}
@@ -154,6 +167,8 @@ def __getattr__(name):
     """Array types and classes of the active variant: ``tk.Float``, ``tk.Color3f``,
     ``tk.Point3f``, ``tk.TensorXf``, ``tk.PCG32``, ``tk.Transform4f``, ``tk.Frame3f``, ...
     (see :mod:`tutorial_kit.variant_types`)."""
+    if name in _VARIANT_FLAGS:
+        return _VARIANT_FLAGS[name]()
     active = variant()
     table = _TYPE_TABLES.get(active)
     if table is None:
@@ -176,7 +191,7 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'warp', 'permute_kensler', 'coordinate_system', 'ScalarBoundingBox3f', 'BoundingBox3f',
            'BSDFContext', 'BSDFFlags', 'BSDFPtr', 'BSDFSample3f', 'TransportMode', 'has_flag',
            'EmitterFlags', 'EmitterPtr', 'DiscreteDistribution2D', 'DirectionSample3f', 'Interaction3f', 'RayFlags',
-           'Scene', 'PreliminaryIntersection3f', 'unpolarized_spectrum', 'fresnel', 'reflect', 'refract',
+           'Scene', 'PreliminaryIntersection3f', 'unpolarized_spectrum', 'depolarizer', 'mueller', 'fresnel', 'reflect', 'refract',
            'SceneError', 'XMLError', 'PluginError', 'MeshError', 'TransformError',
            'ParameterError', 'RenderError', 'ImageError', 'BackendError', 'SceneWarning', 'lenient_loading',
            'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',
@@ -186,3 +201,4 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
 
 # Each variant's types as a module: ``from tutorial_kit.scalar_rgb import Transform4f``.
 from tutorial_kit import scalar_rgb, llvm_ad_rgb, cuda_ad_rgb  # noqa: E402,F401
+from tutorial_kit import llvm_ad_rgb_polarized, cuda_ad_rgb_polarized  # noqa: E402,F401

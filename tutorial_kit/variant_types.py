@@ -7,14 +7,21 @@ variant's types. tutorial_kit offers three:
 ``llvm_ad_rgb``, ``cuda_ad_rgb``
     Dr.Jit arrays of many lanes with derivatives, on the CPU or a GPU; the
     renderer always computes with these.
+``llvm_ad_rgb_polarized``, ``cuda_ad_rgb_polarized``
+    The same arrays, and light carries its polarisation: ``Spectrum`` is a
+    Mueller matrix of RGB values (``Matrix43f``, see
+    :mod:`tutorial_kit.core.mueller`), the ``path`` integrator multiplies
+    them along each path, and the ``stokes`` integrator returns the four
+    Stokes components. Mitsuba 3's own wheels have polarised variants only
+    in monochrome and spectral form; here the RGB renderer does it.
 ``scalar_rgb``
     One value at a time, for geometry and image work: ``Float`` is a Python
     float, ``Point3f`` a ``drjit.scalar.Array3f``, ``Transform4f`` the
     scalar transform. Scenes load and render as in a JIT variant (the
     renderer needs one); a render comes back as ``drjit.scalar.TensorXf``.
 
-Spectral, monochrome and polarized variants do not exist here: this toolkit
-renders RGB. The modules ``tutorial_kit.scalar_rgb``, ``.llvm_ad_rgb`` and
+Spectral and monochrome variants do not exist here: this toolkit renders
+RGB. The modules ``tutorial_kit.scalar_rgb``, ``.llvm_ad_rgb`` and
 ``.cuda_ad_rgb`` hold each variant's types whichever is active, so that
 ``from mitsuba.scalar_rgb import Transform4f`` finds them.
 """
@@ -28,7 +35,7 @@ from tutorial_kit.core.transform4f import (ProjectiveTransform4f, ScalarProjecti
                                            ScalarTransform4f, Transform3f, Transform4f)
 
 #: The variants this toolkit has, in Mitsuba 3's names.
-VARIANTS = ('scalar_rgb', 'llvm_ad_rgb', 'cuda_ad_rgb')
+VARIANTS = ('scalar_rgb', 'llvm_ad_rgb', 'cuda_ad_rgb', 'llvm_ad_rgb_polarized', 'cuda_ad_rgb_polarized')
 
 #: Mitsuba 3's names for Dr.Jit's array types, by the name Dr.Jit gives them
 #: (the same in ``drjit.scalar`` and in ``drjit.llvm.ad``). A point, a vector,
@@ -95,22 +102,37 @@ def types_of(variant_name):
         module = getattr(dr, variant_name.split('_')[0]).ad
         table.update({name: getattr(module, dr_name) for name, dr_name in ARRAY_NAMES.items()})
         table.update({name: classes[0] for name, classes in CLASSES.items()})
+        if variant_name.endswith('_polarized'):
+            # Light is a Stokes vector, an optical element a Mueller matrix: both
+            # are carried as 4x4 matrices of RGB values, as in Mitsuba 3.
+            table['Spectrum'] = module.Matrix43f
     table['BoundingBox3f'] = ScalarBoundingBox3f
     return table
 
 
 def variants():
-    """The variants usable here: ``scalar_rgb`` and ``llvm_ad_rgb``, and
-    ``cuda_ad_rgb`` where Dr.Jit finds a GPU."""
+    """The variants usable here: ``scalar_rgb``, ``llvm_ad_rgb`` and
+    ``llvm_ad_rgb_polarized``, and the ``cuda_`` ones where Dr.Jit finds a GPU."""
     names = ['scalar_rgb', 'llvm_ad_rgb']
     if dr.has_backend(dr.JitBackend.CUDA):
         names.append('cuda_ad_rgb')
+    names.append('llvm_ad_rgb_polarized')
+    if dr.has_backend(dr.JitBackend.CUDA):
+        names.append('cuda_ad_rgb_polarized')
     return names
 
 
 def variant():
-    """The active variant's name: ``'scalar_rgb'``, ``'llvm_ad_rgb'`` or ``'cuda_ad_rgb'``."""
-    return 'scalar_rgb' if _active_is_scalar else f'{backend.name}_ad_rgb'
+    """The active variant's name: ``'scalar_rgb'``, ``'llvm_ad_rgb'``, ``'cuda_ad_rgb'``
+    or one of the last two followed by ``_polarized``."""
+    if _active_is_scalar:
+        return 'scalar_rgb'
+    return f'{backend.name}_ad_rgb' + ('_polarized' if backend.polarized else '')
+
+
+def is_polarized():
+    """Whether a polarised variant is active (Mitsuba 3's ``mi.is_polarized``)."""
+    return not _active_is_scalar and backend.polarized
 
 
 def is_scalar():
@@ -137,18 +159,20 @@ def set_variant(*names):
     for name in names:
         if name == 'scalar_rgb':
             _active_is_scalar = True
+            backend.polarized = False
             return
-        if name in ('llvm_ad_rgb', 'cuda_ad_rgb'):
+        if name in VARIANTS:
             try:
                 backend.set_backend(name.split('_')[0])
             except BackendError:
                 continue
             _active_is_scalar = False
+            backend.polarized = name.endswith('_polarized')
             return
     raise BackendError(_unknown(*names))
 
 
 def _unknown(*names):
     return (f'none of the variants {", ".join(map(repr, names))} is available here; tutorial_kit offers '
-            f'"scalar_rgb", "llvm_ad_rgb" and (with a GPU) "cuda_ad_rgb": it renders RGB, so there are '
-            f'no spectral, monochrome or polarized variants')
+            f'"scalar_rgb", "llvm_ad_rgb", "llvm_ad_rgb_polarized" and (with a GPU) "cuda_ad_rgb" and '
+            f'"cuda_ad_rgb_polarized": it renders RGB, so there are no spectral or monochrome variants')

@@ -2,6 +2,6 @@
 integrators (``mi.ad.common.RBIntegrator``): the interface of
 :mod:`tutorial_kit.renderer.integrator`, under the same names."""
 from tutorial_kit.renderer.integrator import (ADIntegrator, Integrator, RBIntegrator,  # noqa: F401
-                                              solid_angle_to_area_jacobian)
+                                              mis_weight, solid_angle_to_area_jacobian)
 
-__all__ = ['ADIntegrator', 'Integrator', 'RBIntegrator', 'solid_angle_to_area_jacobian']
+__all__ = ['ADIntegrator', 'Integrator', 'RBIntegrator', 'mis_weight', 'solid_angle_to_area_jacobian']

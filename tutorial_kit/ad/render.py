@@ -379,6 +379,10 @@ def _accumulate(scene, sensor, integrator, spp, seed, passes, width, height, cha
         position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
         radiance, valid, sample_aovs, _ = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray,
                                                           sensor=sensor)
+        if channels and sample_aovs:
+            # One kernel for all outputs: the film develops each channel on its own,
+            # and each would otherwise trace the paths again.
+            dr.eval(radiance, valid, sample_aovs)
         share = count / spp
         block = film.develop(position, radiance, count) * share
         image = block if image is None else image + block
@@ -496,6 +500,11 @@ def _check_arguments(scene, optimizer, unbiased):
     if not isinstance(scene, Scene):
         raise RenderError(f'render expects a scene (from tk.load_file or tk.load_string), '
                           f'got {type(scene).__name__}')
+    if getattr(scene, 'polarized', False) != bk.polarized:
+        loaded = 'a polarised' if scene.polarized else 'an unpolarised'
+        raise RenderError(f'the scene was loaded in {loaded} variant and the active variant is '
+                          f'{"" if bk.polarized else "not "}polarised: load it again after set_variant, '
+                          'as its integrator and materials follow the variant they were loaded in')
     if optimizer is not None and not isinstance(optimizer, Optimizer):
         raise RenderError(f'optimizer must be a tk.Optimizer (SGD, Adam) or None, '
                           f'got {type(optimizer).__name__}')

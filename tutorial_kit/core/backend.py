@@ -19,13 +19,19 @@ from tutorial_kit.core.errors import BackendError
 Float = UInt32 = Int32 = Bool = UInt64 = ArrayXf = None
 Array2f = Array3f = Array2i = Array2u = Array3u = Array3i = Color3f = None
 TensorXf = PCG32 = None
+#: Mueller matrices (polarised rendering): Float entries, and a Color3f per entry.
+Matrix4f = Matrix43f = None
 Point3f = Vector3f = Normal3f = Point2f = Vector2f = Spectrum = UnpolarizedSpectrum = None
 UInt = Int = Mask = Point2u = Vector2u = Point2i = Vector2i = Vector3u = Vector3i = None
 #: ``'llvm'`` or ``'cuda'``.
 name = None
+#: Whether light carries its polarisation (a ``*_polarized`` variant): the
+#: integrators that honour it then multiply Mueller matrices along paths.
+polarized = False
 
 TYPE_NAMES = ('Float', 'UInt32', 'Int32', 'Bool', 'UInt64', 'ArrayXf', 'Array2f', 'Array3f', 'Array2i',
-               'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32', 'Texture1f', 'Texture2f', 'Texture3f')
+               'Array2u', 'Array3u', 'Array3i', 'TensorXf', 'PCG32', 'Texture1f', 'Texture2f', 'Texture3f',
+              'Matrix4f', 'Matrix43f')
 
 #: Mitsuba 3's names for the roles a 3- or 2-vector plays. Mitsuba gives each
 #: role its own type (a point moves under a translation, a vector does not);

@@ -15,10 +15,16 @@ not deep inside a render.
 """
 import difflib
 
+from tutorial_kit.core import backend
 from tutorial_kit.core.errors import PluginError
 
 #: (category, type name) -> constructor (a class or any callable props -> object).
 REGISTRY = {}
+
+#: The same for the polarised variants (``*_rgb_polarized``), where an integrator
+#: carries Mueller matrices instead of colours: the class of such a variant's
+#: ``path``, and ``stokes``, which exists only there.
+POLARIZED_REGISTRY = {}
 
 #: The XML tags that create objects.
 CATEGORIES = ('scene', 'integrator', 'sensor', 'film', 'rfilter', 'sampler',
@@ -32,10 +38,14 @@ INTERFACES = {}
 _FROM_USER_CODE = set()
 
 
-def register(category, name):
-    """Class decorator: ``<category type="name">`` creates an instance of it."""
+def register(category, name, polarized=False):
+    """Class decorator: ``<category type="name">`` creates an instance of it
+    (in the polarised variants only, if ``polarized``)."""
     def decorate(cls):
-        _add(category, name, cls)
+        if polarized:
+            POLARIZED_REGISTRY[(category, name)] = cls
+        else:
+            _add(category, name, cls)
         return cls
     return decorate
 
@@ -78,13 +88,34 @@ def category_of(obj):
 
 
 def categories_of(name):
-    """The categories in which a plugin is called ``name`` (usually one)."""
-    return [category for (category, known) in REGISTRY if known == name]
+    """The categories in which a plugin is called ``name`` (usually one), in any variant."""
+    return sorted({category for (category, known) in (*REGISTRY, *POLARIZED_REGISTRY) if known == name})
+
+
+def _variant_constructor(category, props):
+    """The constructor of ``props.plugin`` in the active variant, or None if unknown.
+
+    In a polarised variant an integrator of this toolkit must carry polarisation:
+    its polarised class, or an error naming those that do. Integrators
+    registered from Python code are taken as they are."""
+    key = (category, props.plugin)
+    if backend.polarized and category == 'integrator' and key not in _FROM_USER_CODE:
+        if key in POLARIZED_REGISTRY:
+            return POLARIZED_REGISTRY[key]
+        if key in REGISTRY:
+            known = sorted(name for (cat, name) in POLARIZED_REGISTRY if cat == category)
+            raise PluginError(f'the integrator "{props.plugin}" does not track polarisation; in a polarised '
+                              f'variant use {" or ".join(known)}', props.path, props.line)
+    if key not in REGISTRY and key in POLARIZED_REGISTRY:
+        raise PluginError(f'the {category} "{props.plugin}" needs a polarised variant: call '
+                          f'set_variant("llvm_ad_rgb_polarized") before loading the scene',
+                          props.path, props.line)
+    return REGISTRY.get(key)
 
 
 def create(category, props):
     """Instantiate the plugin ``props.plugin`` of ``category`` from ``props``."""
-    constructor = REGISTRY.get((category, props.plugin))
+    constructor = _variant_constructor(category, props)
     if constructor is None:
         known = sorted(name for (cat, name) in REGISTRY if cat == category)
         close = difflib.get_close_matches(str(props.plugin), known, n=3, cutoff=0.6)

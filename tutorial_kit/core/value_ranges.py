@@ -102,3 +102,5 @@ PIXEL = ValueRange('a pixel value', -MAX_COLOR, MAX_COLOR)
 NON_NEGATIVE = ValueRange('a colour', 0.0, FLOAT32_MAX)
 #: Any value a 32-bit float holds.
 FINITE = ValueRange('a value', -FLOAT32_MAX, FLOAT32_MAX)
+#: An angle in degrees (a polariser's or retarder's orientation, a retardance).
+ANGLE = ValueRange('an angle in degrees', -FLOAT32_MAX, FLOAT32_MAX)

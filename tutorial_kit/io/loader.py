@@ -71,7 +71,8 @@ INT32_RANGE = (-2 ** 31, 2 ** 31 - 1)
 #: number). A child elsewhere would be ignored by its parent, so it is an error.
 #: Children that only some plugins of a kind take: a batch sensor its sensors,
 #: an aov integrator the integrators it renders along.
-_PLUGIN_CHILDREN = {('sensor', 'batch'): {'sensor': None}, ('integrator', 'aov'): {'integrator': None}}
+_PLUGIN_CHILDREN = {('sensor', 'batch'): {'sensor': None}, ('integrator', 'aov'): {'integrator': None},
+                    ('integrator', 'stokes'): {'integrator': 1}}
 _ALLOWED_CHILDREN = {
     'scene': {'integrator': 1, 'sensor': None, 'shape': None, 'emitter': None, 'bsdf': None,
               'texture': None, 'medium': None, 'phase': None, 'volume': None},

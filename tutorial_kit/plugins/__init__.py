@@ -8,12 +8,12 @@ Importing this package imports them all, which fills the registry.
 """
 from tutorial_kit.plugins.bsdfs import (conductor, dielectric, diffuse, null, plastic,  # noqa: F401
                                        roughconductor, roughdielectric, roughplastic,
-                                       thindielectric, twosided)
+                                       polarizer, pplastic, retarder, thindielectric, twosided)
 from tutorial_kit.plugins.emitters import area, constant, directional, directionalarea, envmap, point, spot  # noqa: F401
 from tutorial_kit.plugins.films import hdrfilm, rfilters  # noqa: F401
 
 from tutorial_kit.plugins.integrators import (aov, direct, direct_projective, path, prb, ptracer,  # noqa: F401
-                                              prb_projective, volpath)
+                                              prb_projective, path_polarized, direct_polarized, stokes, volpath)
 from tutorial_kit.plugins.media import heterogeneous, homogeneous  # noqa: F401
 from tutorial_kit.plugins.phase import hg, isotropic  # noqa: F401
 from tutorial_kit.plugins.volumes import constvolume, gridvolume  # noqa: F401

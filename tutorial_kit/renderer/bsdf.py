@@ -54,6 +54,7 @@ from abc import abstractmethod
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import mueller
 from tutorial_kit.core import registry
 from tutorial_kit.core.dispatch import dispatch
 from tutorial_kit.core.limits import INVALID_INDEX
@@ -238,6 +239,28 @@ class BSDF(Plugin):
         no direction could be sampled.
         """
 
+    # -- polarised rendering (the *_polarized variants) ----------------------------------
+    #
+    # In a polarised render a BSDF's value is a Mueller matrix (Matrix43f, one per
+    # colour channel: tutorial_kit.core.mueller) in the local frame, in Mitsuba 3's
+    # convention: it maps the Stokes vector of light arriving along -wo, in the
+    # basis mueller.stokes_basis(-wo), to that of light leaving along si.wi, in
+    # the basis mueller.stokes_basis(si.wi) (radiance mode). The integrator turns
+    # those local bases into world ones (SurfaceInteraction3f.to_world_mueller).
+    # A surface that does not polarise keeps these defaults: a depolariser of
+    # its ordinary value, as Mitsuba 3's diffuse, plastic and rough dielectric are.
+
+    def eval_mueller(self, ctx, si, wo, active=True):
+        """:meth:`eval` as a Mueller matrix (Matrix43f, see above); its (0, 0)
+        entry is :meth:`eval`'s value."""
+        return mueller.depolarizer(_color(self.eval(ctx, si, wo, active), _lanes(si, wo)))
+
+    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
+        """:meth:`sample` with the weight as a Mueller matrix (Matrix43f): ``(bs, weight)``."""
+        bs, weight = self.sample(ctx, si, sample1, sample2, active)
+        return bs, mueller.depolarizer(_color(weight, _lanes(si, sample1)))
+
+
 class BSDFPtr:
     """A BSDF per lane (Mitsuba 3's ``BSDFPtr``), as ``si.bsdf()`` and
     ``scene.bsdf_ptr(si)`` return it.
@@ -313,6 +336,21 @@ class BSDFPtr:
         result = self._call(call, (si, sample1, sample2), active)
         width = self._width(sample1)
         return (dr.zeros(BSDFSample3f, width), dr.zeros(bk.Color3f, width)) if result is None else result
+
+    def eval_mueller(self, ctx, si, wo, active=True):
+        """Matrix43f per lane: :meth:`BSDF.eval_mueller` of each lane's BSDF."""
+        value = self._call(lambda b, si, wo, active: b.eval_mueller(ctx, si, wo, active), (si, wo), active)
+        return dr.zeros(bk.Matrix43f, self._width(wo)) if value is None else value
+
+    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
+        """``(BSDFSample3f, Matrix43f)`` per lane: :meth:`BSDF.sample_mueller` of each lane's BSDF."""
+        def call(b, si, sample1, sample2, active):
+            bs, weight = b.sample_mueller(ctx, si, sample1, sample2, active)
+            bs = BSDFSample3f(bs.wo, bs.pdf, bs.eta, bs.sampled_type, bs.sampled_component)
+            return bs, weight
+        result = self._call(call, (si, sample1, sample2), active)
+        width = self._width(sample1)
+        return (dr.zeros(BSDFSample3f, width), dr.zeros(bk.Matrix43f, width)) if result is None else result
 
     def eval_null_transmission(self, si, active=True):
         """Color3f per lane: what passes straight through each lane's surface."""

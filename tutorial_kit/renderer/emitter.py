@@ -121,6 +121,14 @@ class Emitter(Plugin):
         Differentiable in the emitter's radiance and in ``it.p``.
         """
 
+    def eval_direction(self, it, ds, active=True):
+        """Color3f: the light arriving at ``it.p`` from the point of ``ds`` (a record
+        from :meth:`sample_direction`), evaluated again: radiance for lights with a
+        surface or at infinity, intensity / distance^2 for point-like ones. What
+        an integrator recomputes with derivatives switched on (Mitsuba 3's
+        ``eval_direction``, reached through ``scene.eval_emitter_direction``)."""
+        raise RenderError(f'the {type(self).__name__} emitter cannot evaluate the light of a direction sample')
+
     # -- light paths, for integrators that trace from the lights (ptracer) ----------------
     def sample_ray(self, time, sample1, sample2, sample3, active=True):
         """A ray leaving the emitter, for a light path (Mitsuba 3's signature).
@@ -197,6 +205,15 @@ class EmitterPtr:
             return dr.zeros(DirectionSample3f, width), dr.zeros(bk.Color3f, width)
         return result
 
+    def eval_direction(self, it, ds, active=True):
+        value = self.call(lambda e: e.eval_direction(it, ds, active), active)
+        return dr.zeros(bk.Color3f, dr.width(ds.d)) if value is None else value
+
+    def flags(self, active=True):
+        """UInt32 per lane: the :class:`EmitterFlags` of each lane's emitter (0 where none)."""
+        value = self.call(lambda e: bk.UInt32(int(e.flags())), active)
+        return dr.zeros(bk.UInt32, dr.width(self.index)) if value is None else value
+
     def is_environment(self):
         """Bool per lane: whether the lane's emitter is an environment."""
         value = self.call(lambda e: bk.Bool(e.is_environment))
@@ -206,6 +223,21 @@ class EmitterPtr:
         """Bool per lane: whether the lane's emitter is a delta light."""
         value = self.call(lambda e: bk.Bool(e.is_delta()))
         return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
+
+    def __eq__(self, other):
+        """``ptr == None``: Bool per lane, where the lane has no emitter (Mitsuba 3's
+        null-pointer test, ``si.shape.emitter() != None``)."""
+        if other is None:
+            return self.index >= len(self.emitters)
+        return NotImplemented
+
+    def __ne__(self, other):
+        """``ptr != None``: Bool per lane, where the lane has an emitter."""
+        if other is None:
+            return self.index < len(self.emitters)
+        return NotImplemented
+
+    __hash__ = object.__hash__
 
     def __repr__(self):
         return f'EmitterPtr[{", ".join(type(e).__name__ for e in self.emitters)}; index = {self.index}]'

@@ -266,6 +266,9 @@ class SamplingIntegrator(Integrator):
     """
     replays_paths = False
     hide_emitters = False
+    #: The sensor of the render in progress: the renderer sets it before it calls
+    #: :meth:`sample`, as Mitsuba 3 hands its ``stokes`` integrator the sensor.
+    render_sensor = None
 
     def __init__(self, props=None):
         super().__init__(props)
@@ -329,6 +332,16 @@ def solid_angle_to_area_jacobian(o, p, n, active=True):
     return dr.select(active & (distance_squared > 0), cos_theta / distance_squared, 0.0)
 
 
+def mis_weight(pdf_a, pdf_b):
+    """Power heuristic weight of strategy a against b, detached and zero where not
+    finite: Mitsuba 3's helper of the same name (``mi.ad.common.mis_weight``), for
+    integrators written against its API. (The path tracer of this package keeps
+    its own, whose detaching it chooses term by term.) Floats in, Float out."""
+    a2, b2 = dr.square(pdf_a), dr.square(pdf_b)
+    w = a2 / (a2 + b2)
+    return dr.detach(dr.select(dr.isfinite(w), w, 0))
+
+
 def evaluated_loops():
     """A context in which Dr.Jit runs loops that name no mode in evaluated mode.
 
@@ -373,6 +386,7 @@ def sample_radiance(integrator, mode, scene, sampler, ray, δL=None, state_in=No
         if mode != dr.ADMode.Primal:
             raise RenderError(f'{integrator_name(integrator)} is a SamplingIntegrator: it has no {mode.name} '
                               'pass to replay paths with (a render records its derivatives instead)')
+        integrator.render_sensor = sensor
         try:
             result = integrator.sample(scene, sampler, ray, None, bk.Bool(True))
         except SceneError:

@@ -24,6 +24,7 @@ import enum
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import mueller
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.renderer.bsdf import live_bsdf_ptr
@@ -128,6 +129,25 @@ class SurfaceInteraction3f(Interaction3f):
         """World direction ``v`` (Array3f) in the shading frame."""
         return self.sh_frame.to_local(v)
 
+    def to_world_mueller(self, M_local, in_forward_local, out_forward_local):
+        """A BSDF's Mueller matrix ``M_local`` (Matrix43f) re-expressed in world space.
+
+        ``M_local`` maps Stokes vectors of light travelling along
+        ``in_forward_local`` to light travelling along ``out_forward_local``
+        (local Array3f), in the implicit bases of those local directions. In
+        world space the directions are the same but their implicit bases
+        (:func:`~tutorial_kit.core.mueller.stokes_basis` of the world vectors)
+        are not: each side is rotated onto them, as Mitsuba 3 does. Anything
+        that is not a Mueller matrix is returned unchanged.
+        """
+        if not mueller.is_mueller(M_local):
+            return M_local
+        in_world, out_world = self.to_world(in_forward_local), self.to_world(out_forward_local)
+        return mueller.rotate_mueller_basis(
+            M_local,
+            in_world, self.to_world(mueller.stokes_basis(in_forward_local)), mueller.stokes_basis(in_world),
+            out_world, self.to_world(mueller.stokes_basis(out_forward_local)), mueller.stokes_basis(out_world))
+
     def bsdf(self, ray=None, active=True):
         """The BSDF of each lane (:class:`~tutorial_kit.renderer.bsdf.BSDFPtr`):
         its ``eval``, ``sample``, ``pdf`` and ``eval_pdf`` call each lane's own
@@ -151,7 +171,7 @@ class SurfaceInteraction3f(Interaction3f):
 
 
 @bk.drjit_struct(p='Array3f', n='Array3f', uv='Array2f', time='Float', pdf='Float', delta='Bool',
-                 d='Array3f', dist='Float', emitter='UInt32')
+                 d='Array3f', dist='Float', emitter_index='UInt32')
 class DirectionSample3f:
     """A point on an emitter seen from a reference point (Mitsuba 3's record).
 
@@ -163,12 +183,26 @@ class DirectionSample3f:
     directional light, which nothing else can find: ``pdf`` is then 1, or the
     probability of choosing the emitter when the scene sampled it),
     ``d`` (Array3f, unit direction from the reference point to ``p``),
-    ``dist`` (Float, distance to ``p``; inf for environments), ``emitter``
-    (UInt32, index into ``scene.emitters()``, set by the scene).
+    ``dist`` (Float, distance to ``p``; inf for environments),
+    ``emitter_index`` (UInt32, index into ``scene.emitters()``, set by the
+    scene) and ``emitter``, the same as Mitsuba 3's pointer per lane (an
+    ``EmitterPtr``: ``ds.emitter.eval(si)``; assigning an index or a pointer
+    sets ``emitter_index``).
+
+    Like :class:`~tutorial_kit.renderer.preliminary_intersection.PreliminaryIntersection3f`,
+    a record finds its emitters in the scene that last filled one (:attr:`scene`):
+    Dr.Jit rebuilds records inside loops from their fields alone.
     """
+    #: The scene that last filled a record (sampled an emitter, described a hit).
+    scene = None
 
     def __init__(self, p=None, n=None, uv=None, time=None, pdf=None, delta=None, d=None, dist=None,
-                 emitter=None):
+                 emitter=None, si=None, ref=None):
+        if hasattr(p, 'emitter_ptr'):
+            # Mitsuba 3's DirectionSample3f(scene, si, ref): the point si as seen from ref.
+            scene, si, ref = p, (n if si is None else si), (uv if ref is None else ref)
+            self._seen_from(scene, si, ref)
+            return
         self.p = _field(p, bk.Array3f, 0)
         self.n = _field(n, bk.Array3f, 0)
         self.uv = _field(uv, bk.Array2f, 0)
@@ -177,7 +211,33 @@ class DirectionSample3f:
         self.delta = _field(delta, bk.Bool, False)
         self.d = _field(d, bk.Array3f, 0)
         self.dist = _field(dist, bk.Float, 0)
-        self.emitter = _field(emitter, bk.UInt32, 0)
+        self.emitter = 0 if emitter is None else emitter
+
+    @property
+    def emitter(self):
+        """The emitter of each lane (an ``EmitterPtr`` over the scene's emitters)."""
+        if DirectionSample3f.scene is None:
+            raise RuntimeError('DirectionSample3f.emitter: no scene has filled this record yet')
+        return DirectionSample3f.scene.emitter_ptr_of(self.emitter_index)
+
+    @emitter.setter
+    def emitter(self, value):
+        # An EmitterPtr gives its indices (a Dr.Jit array's own .index is not one).
+        self.emitter_index = bk.UInt32(value.index if hasattr(value, 'emitters') else value)
+
+    def _seen_from(self, scene, si, ref):
+        """The surface point ``si`` as emitter sampling from ``ref`` (an interaction)
+        would describe it: pdf 0, not delta, the direction from ``ref`` (``-si.wi``
+        where the ray escaped) and the emitter found there (``scene``'s index)."""
+        offset = si.p - ref.p
+        dist = dr.norm(offset)
+        valid = si.is_valid()
+        self.p, self.n, self.uv, self.time = bk.Array3f(si.p), bk.Array3f(si.sh_frame.n), bk.Array2f(si.uv), bk.Float(si.time)
+        self.pdf, self.delta = dr.zeros(bk.Float, dr.width(dist)), dr.zeros(bk.Bool, dr.width(dist))
+        self.d = dr.select(valid, offset / dr.select(dist > 0, dist, 1), -si.wi)
+        self.dist = dist
+        self.emitter_index = scene.emitter_ptr(si).index
+        DirectionSample3f.scene = scene
 
     @classmethod
     def from_hit(cls, si, direction, emitter=None):
@@ -187,7 +247,7 @@ class DirectionSample3f:
         return cls(p=si.p, n=si.n, uv=si.uv, time=si.time, d=direction, dist=si.t, emitter=emitter)
 
     def __repr__(self):
-        fields = ('p', 'n', 'd', 'dist', 'pdf', 'delta', 'emitter')
+        fields = ('p', 'n', 'd', 'dist', 'pdf', 'delta', 'emitter_index')
         body = ',\n'.join(f'  {name} = {getattr(self, name)}' for name in fields)
         return f'DirectionSample3f[\n{body}\n]'
 

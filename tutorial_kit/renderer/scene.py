@@ -101,6 +101,9 @@ class Scene(Plugin):
         self.environment = environments[0] if environments else None
         self._index_materials()
         self.render_count = 0
+        # Whether it was loaded in a polarised variant: its integrator then carries
+        # Mueller matrices, and renders must happen in such a variant too.
+        self.polarized = bk.polarized
         self.build_geometry()
 
     # -- the tutorial's accessors -------------------------------------------------------
@@ -608,26 +611,42 @@ class Scene(Plugin):
         scene's BSDFs only: the integrators' kernels then stay the same
         whatever other scenes are alive (see :mod:`tutorial_kit.renderer.bsdf`).
         """
-        valid = active & si.is_valid()
-        index = dr.gather(bk.UInt32, self.shape_bsdf, si.shape, valid)
+        return self.shape_bsdf_ptr(si.shape, active & si.is_valid())
+
+    def shape_bsdf_ptr(self, shape, valid):
+        """The :class:`~tutorial_kit.renderer.bsdf.BSDFPtr` of the shapes ``shape``
+        (UInt32 indices into :meth:`shapes`) where ``valid`` (Bool); none elsewhere."""
+        index = dr.gather(bk.UInt32, self.shape_bsdf, shape, valid)
         if any(isinstance(c, BSDFBatch) for c in self.bsdf_callees):
-            member = dr.gather(bk.UInt32, self.shape_bsdf_member, si.shape, valid)
+            member = dr.gather(bk.UInt32, self.shape_bsdf_member, shape, valid)
             callees = [c.bound(member) if isinstance(c, BSDFBatch) else c for c in self.bsdf_callees]
         else:
             callees = self.bsdf_callees
         return BSDFPtr(callees, dr.select(valid, index, INVALID_INDEX))
 
     # -- light -------------------------------------------------------------------------
+    def shape_emitter_ptr(self, shape, valid):
+        """The :class:`~tutorial_kit.renderer.emitter.EmitterPtr` of the area lights
+        on the shapes ``shape`` (UInt32 indices into :meth:`shapes`) where ``valid``;
+        none elsewhere, and on shapes that do not emit."""
+        index = dr.full(bk.UInt32, INVALID_INDEX, dr.width(shape))
+        if self.area_emitters:
+            area = dr.gather(bk.UInt32, self.shape_emitter, shape, valid)
+            emissive = valid & (area != INVALID_INDEX)
+            index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
+        return self.emitters_at(index)
+
+    def emitter_ptr_of(self, index):
+        """The :class:`~tutorial_kit.renderer.emitter.EmitterPtr` of the emitters
+        ``index`` (UInt32 into :meth:`emitters`; out of range: none)."""
+        return self.emitters_at(index)
+
     def emitter_ptr(self, si, active=True):
         """The emitter of each lane of ``si`` (an
         :class:`~tutorial_kit.renderer.emitter.EmitterPtr` over :meth:`emitters`):
         the area light of the shape hit, the environment where the ray escaped."""
-        index = dr.full(bk.UInt32, INVALID_INDEX, dr.width(si.t))
         valid = si.is_valid()
-        if self.area_emitters:
-            area = dr.gather(bk.UInt32, self.shape_emitter, si.shape, valid)
-            emissive = valid & (area != INVALID_INDEX)
-            index = dr.select(emissive, dr.gather(bk.UInt32, self.area_emitter_index, area, emissive), index)
+        index = self.shape_emitter_ptr(si.shape, valid).index
         if self.environment is not None:
             index = dr.select(valid, index, self.environment_index)
         return self.emitters_at(dr.select(active, index, INVALID_INDEX))
@@ -702,7 +721,8 @@ class Scene(Plugin):
         count = len(self._emitters)
         ds, weight = self.emitters_at(index).sample_direction(ref, sample)
         ds.pdf = ds.pdf / count
-        ds.emitter = index
+        ds.emitter_index = index
+        DirectionSample3f.scene = self
         weight = dr.select(active & (ds.pdf > 0), weight * count, 0)
         if test_visibility:
             weight = dr.select(self.emitter_visible(ref, ds, active), weight, 0)
@@ -769,7 +789,12 @@ class Scene(Plugin):
         """Float: the density (1/sr) with which :meth:`sample_emitter_direction` from
         ``ref`` produces the point of ``ds`` on the emitter ``ds.emitter``."""
         count = max(len(self._emitters), 1)
-        return self.emitters_at(ds.emitter).pdf_direction(ref, ds, active) / count
+        return self.emitters_at(ds.emitter_index).pdf_direction(ref, ds, active) / count
+
+    def eval_emitter_direction(self, ref, ds, active=True):
+        """Color3f: the light the emitter of ``ds`` sends to ``ref`` through ``ds``'s
+        point, evaluated again (Mitsuba 3's name; see ``Emitter.eval_direction``)."""
+        return self.emitters_at(ds.emitter_index).eval_direction(ref, ds, active)
 
     def emitter_visible(self, si, ds, active):
         """Bool: whether the light point of ``ds`` (from :meth:`sample_emitter`)

@@ -12,6 +12,7 @@ The notebooks stay short because the code they use lives here::
     widgets.BSDFExplorer('roughconductor').display()
     widgets.PoseExplorer(widgets.PoseProblem(scene, key)).display()
     widgets.ViewComparison(reference_views, reconstructed_views).display()
+    widgets.PolarizerExplorer(scene, 'filter.bsdf.theta.value').display()
 
 Every widget works in two settings:
 
@@ -41,6 +42,7 @@ from .gradient_viewer import GradientViewer
 from .optimisation_dashboard import OptimisationDashboard
 from .optimisation_loop import OPTIMIZERS, OptimisationLoop, RunSettings
 from .parameter_browser import ParameterBrowser
+from .polarizer_explorer import PolarizerExplorer
 from .pose_explorer import PoseExplorer, PoseProblem, estimate_pose
 from .render_explorer import RenderExplorer
 from .view_comparison import ViewComparison
@@ -50,4 +52,4 @@ __all__ = ['show_images', 'show_gradient', 'plot_error_curves', 'images_figure',
            'ParameterBrowser', 'RenderExplorer', 'OptimisationDashboard', 'OPTIMIZERS',
            'OptimisationLoop', 'RunSettings', 'GradientViewer', 'BSDFExplorer', 'PoseExplorer',
            'PoseProblem', 'estimate_pose', 'history_figure', 'show_history', 'check',
-           'ExerciseNotPassed', 'draw_gradient', 'ViewComparison']
+           'ExerciseNotPassed', 'draw_gradient', 'ViewComparison', 'PolarizerExplorer']

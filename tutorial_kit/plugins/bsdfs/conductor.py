@@ -12,11 +12,17 @@ k = 1), or ``eta`` and ``k`` given directly (textures: numbers, ``<rgb>``
 or ``<spectrum>``); ``specular_reflectance`` (default 1) scales the result
 and is physically meaningless but handy. Traverse names ``eta.value``,
 ``k.value``, ``specular_reflectance.value``. One-sided: no light leaves the back.
+
+In a polarised variant the weight is the Mueller matrix of the reflection
+(:func:`~tutorial_kit.core.mueller.specular_reflection`): a metal turns
+linear into elliptical polarisation, since its s and p waves are reflected
+with different phases.
 """
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
-from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
+from tutorial_kit.core import mueller
+from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel_conductor, reflect
 from tutorial_kit.plugins.bsdfs.ior import conductor_presets, conductor_rgb
 from tutorial_kit.core.registry import register
@@ -71,3 +77,11 @@ class SmoothConductor(BSDF):
                           eta=dr.full(bk.Float, 1, width), sampled_type=lobe(BSDFFlags.DeltaReflection),
                           sampled_component=0)
         return bs, dr.select(valid, weight, 0)
+
+    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
+        bs, weight = self.sample(ctx, si, sample1, sample2, active)
+        wo_hat, wi_hat = mueller.light_directions(ctx.mode == TransportMode.Radiance, si.wi, bs.wo)
+        M = mueller.specular_reflection(bk.Color3f(wo_hat.z), self.eta.eval(si, active), self.k.eval(si, active))
+        M = mueller.from_plane_of_incidence(M, wo_hat, wi_hat)
+        M = mueller.scaled(M, self.specular_reflectance.eval(si, active))
+        return bs, dr.select(bs.pdf > 0, M, 0)

@@ -15,10 +15,17 @@ Unlike the opaque BSDFs, it is two-sided: light arriving from inside
 :mod:`tutorial_kit.plugins.bsdfs.ior`); ``eta`` = int_ior / ext_ior is the
 traversed parameter (differentiable: through path replay, its derivative
 reaches the Fresnel weights, not the bent directions).
+
+In a polarised variant the weight of ``dielectric`` is the Mueller matrix of
+the reflection or refraction (:func:`~tutorial_kit.core.mueller.specular_reflection`,
+:func:`~tutorial_kit.core.mueller.specular_transmission`) over the lobe's
+probability: glass reflects s-polarised light more than p, and nothing of p
+at Brewster's angle.
 """
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import mueller
 from tutorial_kit.core import value_ranges
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, TransportMode, lobe
 from tutorial_kit.plugins.bsdfs.fresnel import fresnel, reflect, refract
@@ -101,3 +108,19 @@ class SmoothDielectric(SmoothInterface):
         bs = BSDFSample3f(wo=wo, pdf=dr.select(valid, pdf, 0), eta=dr.select(reflected, 1, eta_it),
                           sampled_type=sampled_type, sampled_component=sampled_component)
         return bs, dr.select(valid, weight / dr.select(valid, pdf, 1), 0)
+
+    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
+        bs, _ = self.sample(ctx, si, sample1, sample2, active)
+        reflected = bs.sampled_component == 0
+        wo_hat, wi_hat = mueller.light_directions(ctx.mode == TransportMode.Radiance, si.wi, bs.wo)
+        cos_theta = bk.Color3f(wo_hat.z)
+        eta = bk.Color3f(self.eta)
+        M = dr.select(reflected, mueller.specular_reflection(cos_theta, eta),
+                      mueller.specular_transmission(cos_theta, eta))
+        M = mueller.from_plane_of_incidence(M, wo_hat, wi_hat)
+        eta_ti = fresnel(si.wi.z, self.eta)[3]
+        compression = dr.square(eta_ti) if ctx.mode == TransportMode.Radiance else 1.0
+        tint = dr.select(reflected, self.tint('specular_reflectance', si, active),
+                         compression * self.tint('specular_transmittance', si, active))
+        M = mueller.scaled(M, tint / dr.select(bs.pdf > 0, bs.pdf, 1))
+        return bs, dr.select(bs.pdf > 0, M, 0)

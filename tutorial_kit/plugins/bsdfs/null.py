@@ -5,11 +5,13 @@ and ends (Mitsuba 3's index-matched boundary). Its one lobe is a Dirac
 delta along the ray (``BSDFFlags.Null``): sampling continues the ray with
 weight 1, ``eval`` and ``pdf`` are zero, and a shadow ray crossing it is
 let through (:meth:`eval_null_transmission` = 1). Volumetric integrators do
-not count such a crossing as a bounce.
+not count such a crossing as a bounce. In a polarised variant the light's
+polarisation passes unchanged (the identity Mueller matrix).
 """
 import drjit as dr
 
 from tutorial_kit.core import backend as bk
+from tutorial_kit.core import mueller
 from tutorial_kit.core.registry import register
 from tutorial_kit.renderer.bsdf import BSDF, BSDFFlags, BSDFSample3f, lobe
 
@@ -36,3 +38,7 @@ class NullBSDF(BSDF):
 
     def eval_null_transmission(self, si, active=True):
         return dr.full(bk.Color3f, 1, dr.width(si.t))
+
+    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
+        bs, weight = self.sample(ctx, si, sample1, sample2, active)
+        return bs, mueller.absorber(weight)

@@ -74,3 +74,13 @@ class TwoSided(BSDF):
         bs.wo = mirror(bs.wo, back)
         return bs, weight
 
+
+    def eval_mueller(self, ctx, si, wo, active=True):
+        si, back = self._front_facing(si)
+        return self._per_side(lambda b: b.eval_mueller(ctx, si, mirror(wo, back), active), back)
+
+    def sample_mueller(self, ctx, si, sample1, sample2, active=True):
+        si, back = self._front_facing(si)
+        bs, weight = self._per_side(lambda b: b.sample_mueller(ctx, si, sample1, sample2, active), back)
+        bs.wo = mirror(bs.wo, back)
+        return bs, weight

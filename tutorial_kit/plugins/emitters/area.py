@@ -36,6 +36,10 @@ class AreaLight(Emitter):
     def eval(self, si, active=True):
         return dr.select(si.wi.z > 0, self.radiance.eval(si, active), 0)
 
+    def eval_direction(self, it, ds, active=True):
+        """Color3f: the radiance leaving the point of ``ds`` towards ``it`` (front side only)."""
+        return dr.select(dr.dot(ds.n, ds.d) < 0, self.radiance.eval(None, active), 0)
+
     def pdf_direction(self, it, ds, active=True):
         """``ds.dist`` and ``ds.d``: distance and unit direction from ``it.p`` to ``ds.p``."""
         front = dr.dot(ds.n, ds.d) < 0

@@ -29,6 +29,10 @@ class ConstantEmitter(EnvironmentRays, Emitter):
     def eval(self, si, active=True):
         return dr.zeros(bk.Color3f, dr.width(si.wi)) + self.radiance.eval(si, active)
 
+    def eval_direction(self, it, ds, active=True):
+        """Color3f: the radiance, the same from every direction."""
+        return dr.zeros(bk.Color3f, dr.width(ds.d)) + self.radiance.eval(None, active)
+
     def pdf_direction(self, it, ds, active=True):
         return warp.square_to_uniform_sphere_pdf(ds.d)
 

@@ -28,29 +28,35 @@ from tutorial_kit.renderer.bsdf import BSDFContext, BSDFFlags
 from tutorial_kit.renderer.integrator import UNLIMITED, RBIntegrator, skip_area_emitters
 
 
+def read_sample_counts(props):
+    """``(emitter_samples, bsdf_samples)`` as Mitsuba 3's ``direct`` reads them:
+    each defaults to ``shading_samples`` (1); not both forms; at least one in all."""
+    if 'shading_samples' in props and ('emitter_samples' in props or 'bsdf_samples' in props):
+        raise props.error('shading_samples', 'give "shading_samples" or "emitter_samples" and '
+                                             '"bsdf_samples", not both')
+    shading = _count(props, 'shading_samples', 1)
+    counts = _count(props, 'emitter_samples', shading), _count(props, 'bsdf_samples', shading)
+    if sum(counts) == 0:
+        raise props.error('emitter_samples', 'direct needs at least one emitter or BSDF sample')
+    return counts
+
+
+def _count(props, name, default):
+    value = props.int(name, default)
+    if value < 0:
+        raise props.error(name, f'"{name}" must be a non-negative integer, got {value}')
+    return value
+
+
 @register('integrator', 'direct')
 class DirectIntegrator(RBIntegrator):
     """``emitter_samples``, ``bsdf_samples`` (ints), ``hide_emitters`` (bool)."""
 
     def __init__(self, props):
-        if 'shading_samples' in props and ('emitter_samples' in props or 'bsdf_samples' in props):
-            raise props.error('shading_samples', 'give "shading_samples" or "emitter_samples" and '
-                                                 '"bsdf_samples", not both')
-        shading = self._count(props, 'shading_samples', 1)
-        self.emitter_samples = self._count(props, 'emitter_samples', shading)
-        self.bsdf_samples = self._count(props, 'bsdf_samples', shading)
-        if self.emitter_samples + self.bsdf_samples == 0:
-            raise props.error('emitter_samples', 'direct needs at least one emitter or BSDF sample')
+        self.emitter_samples, self.bsdf_samples = read_sample_counts(props)
         self.hide_emitters = props.bool('hide_emitters', False)
         # One surface, no roulette: what code reading these generic settings expects.
         self.max_depth, self.rr_depth = 2, UNLIMITED
-
-    @staticmethod
-    def _count(props, name, default):
-        value = props.int(name, default)
-        if value < 0:
-            raise props.error(name, f'"{name}" must be a non-negative integer, got {value}')
-        return value
 
     def settings(self):
         return dict(emitter_samples=self.emitter_samples, bsdf_samples=self.bsdf_samples,
