@@ -208,6 +208,23 @@ def test_a_batch_of_lights_gives_each_its_own_derivative(monkeypatch):
     np.testing.assert_allclose(batched, separate, rtol=1e-4)
 
 
+def test_lights_whose_mesh_tracks_derivatives_are_called_one_by_one():
+    """The batch's sampling records are detached copies of the vertices: while a
+    light's mesh tracks derivatives, its lights run on their own, so that
+    derivatives reach the vertices; the image stays the same."""
+    scene = tk.load_string(many_lights_xml(9))
+    before = tk.render(scene, spp=4, seed=2).numpy()
+    index = tk.UInt32([0, 1, 2])
+    assert type(scene.emitters_at(index)).__name__ == 'BatchedEmitterPtr'
+    params = tk.traverse(scene)
+    key = next(k for k in params.keys() if k.endswith('vertex_positions') and not k.startswith('floor'))
+    dr.enable_grad(params[key])
+    params.update()
+    image = tk.render(scene, spp=4, seed=2)
+    assert type(scene.emitters_at(index)).__name__ == 'EmitterPtr'
+    np.testing.assert_allclose(dr.detach(image).numpy(), before, rtol=1e-3, atol=1e-4)
+
+
 def test_normals_computed_on_the_host_match_the_device():
     rng = np.random.default_rng(4)
     positions = rng.normal(size=(60, 3)).astype(np.float32)

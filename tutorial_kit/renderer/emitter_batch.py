@@ -98,6 +98,7 @@ class AreaLightBatch:
         self.members = list(members)
         self.radiances = BSDFBatch([m.radiance for m in self.members], [[m.radiance] for m in self.members])
         self._build_records(*triangles)
+        self.refresh()
 
     def __repr__(self):
         return f'AreaLightBatch[{type(self.members[0]).__name__} x {len(self.members)}]'
@@ -134,12 +135,16 @@ class AreaLightBatch:
         self.search_steps = int(counts.max() - 1).bit_length() + 1
 
     def refresh(self):
-        """Rebuild the radiance table if a member's radiance changed."""
+        """Rebuild the radiance table if a member's radiance changed; note whether a
+        member's mesh tracks derivatives (asked once per render, not at every call)."""
         self.radiances.refresh()
+        with dr.resume_grad():
+            self._geometry_tracked = any(m.shape.parameters_grad_enabled() for m in self.members)
 
     def geometry_tracked(self):
-        """Whether a member's mesh tracks derivatives (the batch then does not serve)."""
-        return any(m.shape.parameters_grad_enabled() for m in self.members)
+        """Whether a member's mesh tracked derivatives at the last :meth:`refresh`
+        (the batch then does not serve: its records are detached)."""
+        return self._geometry_tracked
 
     def bound(self, member):
         """A copy of the first light whose radiance and shape are, in each lane, those
