@@ -561,9 +561,8 @@ def known_ply_mutation(data):
         face[data.draw(st.integers(0, 2))] = data.draw(st.integers(3, 2 ** 31 - 1) | st.integers(-2 ** 31, -1))
         return ply_file(binary, positions, [face]), [r'refers to vertex']
     if kind == 'small face':
-        # Text files only: see test_known_bug_binary_ply_faces_of_fewer_than_3_corners_are_named.
         face = data.draw(st.lists(st.integers(0, 2), max_size=2), label='face')
-        return ply_file(False, positions, [[0, 1, 2], face]), [r'a face needs at least 3']
+        return ply_file(binary, positions, [[0, 1, 2], face]), [r'a face needs at least 3']
     if kind == 'no faces':
         empty = data.draw(st.booleans(), label='empty face element')
         return ply_file(binary, positions, [] if empty else None), [r'no faces']
@@ -1059,22 +1058,6 @@ def test_write_bitmap_writes_or_raises_image_errors(tmp_path_factory, format_ext
     if colormap is not None:
         written = oracles.colormapped(written, colormap, vmax).astype(np.float32)
     oracles.check_read_back(extension, written, tk.read_bitmap(path), display_ready=colormap is not None)
-
-
-# -- a known bug the oracles found ------------------------------------------------------------------
-# An input the fuzz tests above steer around (so that they stay green) and for
-# which the library does not yet do what its contract says; strict xfail, so
-# that fixing the library makes it pass loudly and the marker goes.
-
-
-@pytest.mark.xfail(strict=True, reason='io/ply.py reads faces as triangles first and retries only on '
-                                       '"unexpected list length", not on the early end of file that '
-                                       'shorter faces cause')
-def test_known_bug_binary_ply_faces_of_fewer_than_3_corners_are_named(tmp_path):
-    path = tmp_path / 'mesh.ply'
-    path.write_bytes(ply_file(True, faces=[[0, 1, 2], [0, 1]]))
-    with pytest.raises(tk.MeshError, match='face 1 has 2 vertices; a face needs at least 3'):
-        read_ply(path)
 
 
 # == Values against their ranges, all-or-nothing changes, transforms ========================

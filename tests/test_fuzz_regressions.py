@@ -7,6 +7,8 @@ import pytest
 import tutorial_kit as tk
 
 from helpers import small_cbox, scene_xml
+from test_fuzz import ply_file
+from tutorial_kit.io.ply import read_ply
 
 
 def test_a_field_of_view_assigned_along_x_reads_back_exactly():
@@ -56,3 +58,13 @@ def test_a_refused_vertex_count_change_leaves_computed_normals_bit_for_bit():
         params.update()
     np.testing.assert_array_equal(params[key].numpy(), normals)
     assert params.update() == []
+
+
+def test_a_binary_ply_face_of_fewer_than_3_corners_is_named(tmp_path):
+    """The fast read that takes every face for a triangle failed with "early end
+    of file" on a shorter face, which was not retried the general way: the
+    message spoke of a truncated file instead of the face."""
+    path = tmp_path / 'mesh.ply'
+    path.write_bytes(ply_file(True, faces=[[0, 1, 2], [0, 1]]))
+    with pytest.raises(tk.MeshError, match='face 1 has 2 vertices; a face needs at least 3'):
+        read_ply(path)

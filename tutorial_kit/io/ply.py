@@ -54,9 +54,8 @@ _FACE_INDEX_NAMES = ('vertex_indices', 'vertex_index')
 # Telling plyfile that every face is a triangle lets it memory-map the face
 # data in one go instead of reading faces one at a time in Python, which is
 # far slower for large binary files. If a face is not a triangle, plyfile
-# says so with this message and the file is read again the general way.
+# fails, and the file is read again the general way.
 _TRIANGLES_ONLY = {'face': {name: 3 for name in _FACE_INDEX_NAMES}}
-_NOT_ALL_TRIANGLES = 'unexpected list length'
 
 # What plyfile and numpy raise on a malformed or truncated file, besides
 # plyfile's own PlyParseError: a bad number in the header or the ASCII data
@@ -188,9 +187,11 @@ def _load(path) -> plyfile.PlyData:
             warnings.simplefilter('ignore', UserWarning)
             try:
                 return plyfile.PlyData.read(str(path), mmap='c', known_list_len=_TRIANGLES_ONLY)
-            except plyfile.PlyElementParseError as error:
-                if error.message != _NOT_ALL_TRIANGLES:
-                    raise
+            except plyfile.PlyElementParseError:
+                # Faces that are not all triangles make the fast read fail, in
+                # more than one way (a list length, or, for shorter faces, an
+                # early end of the data): the general read decides, and names
+                # what is wrong if the file is malformed after all.
                 return plyfile.PlyData.read(str(path), mmap='c')
     except OSError as error:
         raise MeshError(f'cannot read the file ({error.strerror or error})', path=path) from None
