@@ -334,8 +334,9 @@ class Scene(Plugin):
         if _vertex_sources(meshes) != self._vertex_sources:
             self._join_vertex_data()
         base = self._vertex_base
-        tracked = [k for k, s in enumerate(meshes) if dr.grad_enabled(s.vertex_positions)
-                   or dr.grad_enabled(s.vertex_normals) or dr.grad_enabled(s.vertex_texcoords)]
+        arrays = [(s.vertex_positions, s.vertex_normals, s.vertex_texcoords) for s in meshes]
+        # One question for all meshes first: usually none tracks derivatives.
+        tracked = [k for k, a in enumerate(arrays) if dr.grad_enabled(a)] if dr.grad_enabled(arrays) else []
 
         def spliced(joined, array_of, size):
             if joined is None or not tracked:
