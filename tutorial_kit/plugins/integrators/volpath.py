@@ -123,13 +123,7 @@ class VolumetricPathIntegrator(RBIntegrator):
         active = bk.Bool(active) & (depth < max_depth)
 
         while dr.hint(active, label='volpath', exclude=[max_depth, rr_depth, channel]):
-            # -- Russian roulette ------------------------------------------------------
-            active &= dr.any(throughput != 0)
-            q = dr.minimum(dr.max(throughput) * dr.square(eta), self.MAX_SURVIVAL)
-            roulette = depth > rr_depth
-            active &= (sampler.next_1d(active) < q) | ~roulette
-            throughput = dr.select(roulette, throughput / q, throughput)
-            active &= depth < max_depth
+            active, throughput = self.russian_roulette(sampler, throughput, eta, depth, rr_depth, max_depth, active)
 
             in_medium = active & (current != NO_MEDIUM)
             on_surface = active & ~in_medium
@@ -145,38 +139,53 @@ class VolumetricPathIntegrator(RBIntegrator):
 
             # -- 1. free flight in a medium ------------------------------------------
             if dr.hint(has_media, mode='scalar'):
-                medium_ptr = scene.medium_ptr(current)
-                with dr.resume_grad(when=replay):
-                    mei = medium_ptr.sample_interaction(ray, sampler.next_1d(in_medium), channel, in_medium)
-                mei.t = dr.detach(mei.t)
-                mei.p = dr.detach(mei.p)
-                mei.t = dr.select(in_medium & (si.t < mei.t), dr.inf, mei.t)
-                with dr.resume_grad(when=replay):
-                    tr, free_flight_pdf = medium_ptr.transmittance_eval_pdf(mei, si, in_medium)
-                    tr_pdf = dr.detach(select_channel(free_flight_pdf, channel))
-                    weight = dr.select(in_medium & (tr_pdf > 0), tr / tr_pdf, 1)
-                    weight = dr.select(in_medium & (tr_pdf <= 0), 0, weight)
-                escaped_medium = in_medium & ~mei.is_valid()
-                in_medium &= mei.is_valid()
-                with dr.resume_grad(when=replay):
-                    # Null with probability sigma_n / majorant (averaged over channels).
-                    ratio = dr.select(mei.combined_extinction > 0, mei.sigma_n / mei.combined_extinction, 0)
-                    null_probability = dr.detach(ratio.x + ratio.y + ratio.z) / 3
-                    null_event = in_medium & (sampler.next_1d(in_medium) < null_probability)
-                    real_event = in_medium & ~null_event
-                    weight = dr.select(null_event, weight * mei.sigma_n / null_probability, weight)
-                    weight = dr.select(real_event, weight * mei.sigma_s / (1 - null_probability), weight)
-                throughput *= dr.detach(weight)
-                if dr.hint(replay and tracks_derivatives(weight), mode='scalar'):
-                    with dr.resume_grad():
-                        rest = dr.detach(dr.select(in_medium | escaped_medium, L / dr.maximum(1e-8, weight), 0))
-                        dL += push_derivative(mode, δL, weight * rest)
-                depth = dr.select(real_event, depth + 1, depth)
-                last_scatter = dr.select(real_event, interaction_of(mei), last_scatter)
-                active &= depth < max_depth
-                real_event &= active
-                ray.o = dr.select(null_event, mei.p, ray.o)
-                si.t = dr.select(null_event, si.t - mei.t, si.t)
+                # Tentative collisions until a real one, the surface, or the end of the
+                # path. A null collision only moves the ray's origin (and, replayed,
+                # pushes the derivative of sigma_n), so its lanes go round this small
+                # loop instead of the whole bounce: the same steps, the same random
+                # numbers, in the same order as one bounce per collision, but without
+                # the cost of the surface and emitter code that a bounce masks off.
+                tracking = bk.Bool(in_medium)
+                while dr.hint(tracking, label='volpath_free_flight', exclude=[max_depth, rr_depth, channel]):
+                    in_medium = bk.Bool(tracking)
+                    medium_ptr = scene.medium_ptr(current)
+                    with dr.resume_grad(when=replay):
+                        mei = medium_ptr.sample_interaction(ray, sampler.next_1d(in_medium), channel, in_medium)
+                    mei.t = dr.detach(mei.t)
+                    mei.p = dr.detach(mei.p)
+                    mei.t = dr.select(in_medium & (si.t < mei.t), dr.inf, mei.t)
+                    with dr.resume_grad(when=replay):
+                        tr, free_flight_pdf = medium_ptr.transmittance_eval_pdf(mei, si, in_medium)
+                        tr_pdf = dr.detach(select_channel(free_flight_pdf, channel))
+                        weight = dr.select(in_medium & (tr_pdf > 0), tr / tr_pdf, 1)
+                        weight = dr.select(in_medium & (tr_pdf <= 0), 0, weight)
+                    escaped_medium = in_medium & ~mei.is_valid()
+                    in_medium &= mei.is_valid()
+                    with dr.resume_grad(when=replay):
+                        # Null with probability sigma_n / majorant (averaged over channels).
+                        ratio = dr.select(mei.combined_extinction > 0, mei.sigma_n / mei.combined_extinction, 0)
+                        null_probability = dr.detach(ratio.x + ratio.y + ratio.z) / 3
+                        null_event = in_medium & (sampler.next_1d(in_medium) < null_probability)
+                        real_event = in_medium & ~null_event
+                        weight = dr.select(null_event, weight * mei.sigma_n / null_probability, weight)
+                        weight = dr.select(real_event, weight * mei.sigma_s / (1 - null_probability), weight)
+                    throughput *= dr.detach(weight)
+                    if dr.hint(replay and tracks_derivatives(weight), mode='scalar'):
+                        with dr.resume_grad():
+                            rest = dr.detach(dr.select(in_medium | escaped_medium, L / dr.maximum(1e-8, weight), 0))
+                            dL += push_derivative(mode, δL, weight * rest)
+                    depth = dr.select(real_event, depth + 1, depth)
+                    last_scatter = dr.select(real_event, interaction_of(mei), last_scatter)
+                    active &= depth < max_depth
+                    real_event &= active
+                    ray.o = dr.select(null_event, mei.p, ray.o)
+                    si.t = dr.select(null_event, si.t - mei.t, si.t)
+                    # After a null collision the next bounce would begin: its roulette.
+                    survives, throughput = self.russian_roulette(sampler, throughput, eta, depth, rr_depth,
+                                                                 max_depth, null_event)
+                    active &= survives | ~null_event
+                    tracking = survives
+                in_medium &= active
 
             # -- 2. surfaces (and rays that left the medium) ---------------------------
             on_surface |= escaped_medium
@@ -284,6 +293,19 @@ class VolumetricPathIntegrator(RBIntegrator):
             active &= on_surface | in_medium
 
         return (dL if mode == dr.ADMode.Forward else L), valid_ray, [], L
+
+    def russian_roulette(self, sampler, throughput, eta, depth, rr_depth, max_depth, active):
+        """The start of a bounce: paths of zero ``throughput`` end, and past ``rr_depth``
+        bounces a path survives with probability q = min(max(throughput) eta^2,
+        MAX_SURVIVAL), its throughput divided by q. Returns ``(active, throughput)``:
+        the lanes of ``active`` (Bool) that go on below ``max_depth``, and the
+        throughput (Color3f). ``sampler`` draws one number per active lane."""
+        active = active & dr.any(throughput != 0)
+        q = dr.minimum(dr.max(throughput) * dr.square(eta), self.MAX_SURVIVAL)
+        roulette = active & (depth > rr_depth)
+        active &= (sampler.next_1d(active) < q) | ~roulette
+        throughput = dr.select(roulette, throughput / q, throughput)
+        return active & (depth < max_depth), throughput
 
     @dr.syntax
     def transmitted_emission(self, scene, sampler, ref, si, from_surface, current, channel, active, mode,
