@@ -5,7 +5,7 @@ The tables sit between ``<!-- benchmarks:start -->`` and
 Run the benchmarks, then this script::
 
     python benchmarks/render.py && python benchmarks/invert_cbox.py && python benchmarks/mitsuba3_tutorial.py
-    python benchmarks/first_render.py && python benchmarks/cold_load.py
+    python benchmarks/first_render.py && python benchmarks/cold_load.py && python benchmarks/polarized.py
     python benchmarks/readme_tables.py [--check]
 
 ``--check`` changes nothing and exits with status 1 when the README's
@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 README = os.path.join(HERE, '..', 'README.md')
 RESULTS = os.path.join(HERE, 'results')
 #: The JSON files shown, in this order.
-BENCHMARKS = ('render', 'invert_cbox', 'mitsuba3_tutorial', 'first_render', 'cold_load')
+BENCHMARKS = ('render', 'invert_cbox', 'mitsuba3_tutorial', 'first_render', 'cold_load', 'polarized')
 START, END = '<!-- benchmarks:start -->', '<!-- benchmarks:end -->'
 
 

@@ -101,3 +101,46 @@ def test_a_large_recording_is_differentiated_part_by_part(recordings, monkeypatc
     assert parted[0] == pytest.approx(parted[1], rel=1e-3)         # reverse and forward agree
     # Other samples, the same expectation: growing the grey card darkens the image.
     assert whole < 0 and parted[0] == pytest.approx(whole, rel=0.15)
+
+
+# -- path replay: its primal pass waits for a derivative too ----------------------------------
+
+def replayed_card(value_needed, monkeypatch, passes):
+    """d mean(image) / d (card's reflectance), by path replay (``prb``), counting the
+    integrator's passes in ``passes``; ``value_needed`` forces the replay's primal pass
+    into the render itself (as before it waited)."""
+    import tutorial_kit.ad.path_replay as replay_module
+    original = replay_module.sample_radiance
+
+    def counted(integrator, mode, *args, **kwargs):
+        passes.append(mode.name)
+        return original(integrator, mode, *args, **kwargs)
+    monkeypatch.setattr(replay_module, 'sample_radiance', counted)
+    if value_needed:
+        differentiable = render_module._render_differentiable
+        monkeypatch.setattr(render_module, '_render_differentiable',
+                            lambda *args, **kwargs: differentiable(*args, **dict(kwargs, value_needed=True)))
+    scene = tk.load_string(SCENE.replace('direct_projective', 'prb'))
+    params = tk.traverse(scene)
+    key = 'card.bsdf.reflectance.value'
+    dr.enable_grad(params[key])
+    params.update()
+    image = tk.render(scene, params, seed=3, spp=4)
+    rendered = list(passes)
+    dr.backward(dr.mean(image, axis=None))
+    return rendered, np.array(dr.grad(params[key])), np.array(image)
+
+
+def test_path_replay_traces_its_primal_pass_only_for_a_derivative(monkeypatch):
+    passes = []
+    rendered, lazy_gradient, lazy_image = replayed_card(False, monkeypatch, passes)
+    # The image alone: no replay pass (the image's own pass is not a replay's).
+    assert rendered == []
+    assert passes == ['Primal', 'Backward']
+    monkeypatch.undo()
+    passes = []
+    rendered, eager_gradient, eager_image = replayed_card(True, monkeypatch, passes)
+    assert rendered == ['Primal'] and passes == ['Primal', 'Backward']
+    # The same samples either way: the same image and the same derivatives.
+    assert np.array_equal(lazy_image, eager_image)
+    assert np.abs(lazy_gradient).max() > 0 and np.allclose(lazy_gradient, eager_gradient, rtol=1e-5)

@@ -66,6 +66,7 @@ from tutorial_kit.renderer.bsdf import BSDF  # noqa: E402
 from tutorial_kit.renderer.emitter import Emitter  # noqa: E402
 from tutorial_kit.renderer.integrator import AdjointIntegrator, Integrator, SamplingIntegrator  # noqa: E402
 from tutorial_kit.renderer.sensor import Sensor  # noqa: E402
+from tutorial_kit.renderer.sampler import Sampler  # noqa: E402
 from tutorial_kit.renderer.shape import Shape  # noqa: E402
 from tutorial_kit.renderer.texture import Texture  # noqa: E402
 from tutorial_kit.ad.optimizers import Optimizer, SGD, Adam  # noqa: E402
@@ -197,7 +198,7 @@ __all__ = ['load_file', 'load_string', 'load_dict', 'Properties', 'traverse', 'P
            'register_plugin', 'register_bsdf', 'register_emitter', 'register_film',
            'register_integrator', 'register_rfilter', 'register_sampler', 'register_sensor',
            'register_shape', 'register_texture', 'ParamFlags', 'ParamKind', 'TraversalCallback',
-           'Plugin', 'BSDF', 'Emitter', 'Integrator', 'SamplingIntegrator', 'AdjointIntegrator', 'Sensor', 'Shape', 'Texture']
+           'Plugin', 'BSDF', 'Emitter', 'Integrator', 'SamplingIntegrator', 'AdjointIntegrator', 'Sensor', 'Sampler', 'Shape', 'Texture']
 
 # Each variant's types as a module: ``from tutorial_kit.scalar_rgb import Transform4f``.
 from tutorial_kit import scalar_rgb, llvm_ad_rgb, cuda_ad_rgb  # noqa: E402,F401

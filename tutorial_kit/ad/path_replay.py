@@ -33,25 +33,48 @@ class PathReplay(dr.CustomOp):
 
     ``eval`` renders the image without recording derivatives and keeps the
     state that the integrator's primal pass returned (each sample's
-    radiance). ``backward`` and ``forward`` regenerate the same paths from
+    radiance). Where the caller takes only the derivatives of this node
+    (``value_needed=False``: an unbiased render's image comes from a pass
+    with other samples), that primal pass waits until a derivative is asked
+    for, as in Mitsuba 3, and the node's value is zero: a render that
+    nobody differentiates then costs one pass, not two.
+    ``backward`` and ``forward`` regenerate the same paths from
     the same seed and hand that state back to the integrator, which pushes
     derivatives to (or pulls them from) the parameters one vertex at a time. The parameters are
     swapped for fresh copies meanwhile, so the derivatives found here enter
     the rest of the AD graph exactly once, through this operation's inputs.
     """
 
-    def eval(self, scene, sensor, integrator, spp, seed, tracked, values):
+    def eval(self, scene, sensor, integrator, spp, seed, tracked, values, value_needed=True):
         self.scene, self.sensor, self.integrator, self.spp, self.seed = scene, sensor, integrator, spp, seed
         self.tracked = tracked
         self.film_size = sensor.film().crop_size()
-        with dr.suspend_grad():         # the parameters are read from the scene itself
-            position, sampler, ray = camera_rays(sensor, spp, seed)
-            radiance, _, _, self.state = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray,
-                                                         sensor=sensor)
-            dr.eval(radiance, self.state)
+        self.state = None
+        width, height = self.film_size
+        if not value_needed:
+            return dr.zeros(bk.TensorXf, (height, width, 3))
+        position, radiance = self._primal_pass()
+        with dr.suspend_grad():
             image = sensor.film().develop(position, radiance, spp)
-        width, height = sensor.film().crop_size()
         return bk.TensorXf(dr.ravel(image), shape=(height, width, 3))
+
+    def _primal_pass(self):
+        """Trace the paths once without derivatives and keep each sample's radiance
+        in ``self.state``; returns the samples' film positions and radiance."""
+        with dr.suspend_grad():         # the parameters are read from the scene itself
+            position, sampler, ray = camera_rays(self.sensor, self.spp, self.seed)
+            radiance, _, _, self.state = sample_radiance(self.integrator, dr.ADMode.Primal, self.scene, sampler,
+                                                         ray, sensor=self.sensor)
+            dr.eval(radiance, self.state)
+        return position, radiance
+
+    def _state(self):
+        """The primal pass's per-sample state, traced now if ``eval`` left it for later."""
+        if self.state is None:
+            if self.sensor.film().crop_size() != self.film_size:
+                self._replayed_camera_rays()        # raises: the film changed
+            self._primal_pass()
+        return self.state
 
     # Ctrl-C inside the pass (run from dr.backward or dr.forward, outside
     # tk.render) reaches the caller as a KeyboardInterrupt, not as Dr.Jit's
@@ -59,21 +82,23 @@ class PathReplay(dr.CustomOp):
     @interrupts_stay_interrupts()
     def backward(self):
         gradient = dr.unravel(bk.Color3f, self.grad_out().array)
+        state = self._state()
         with parameter_copies(self.tracked, self.grad_in('values')) as copies:
             position, sampler, ray = self._replayed_camera_rays()
             δL = self.sensor.film().develop_adjoint(position, gradient, self.spp)
             with dr.suspend_grad():
                 sample_radiance(self.integrator, dr.ADMode.Backward, self.scene, sampler, ray,
-                                δL=δL, state_in=self.state, sensor=self.sensor)
+                                δL=δL, state_in=state, sensor=self.sensor)
             self.set_grad_in('values', [dr.grad(copy) for copy in copies])
 
     @interrupts_stay_interrupts()
     def forward(self):
+        state = self._state()
         with parameter_copies(self.tracked, self.grad_in('values'), forward=True):
             position, sampler, ray = self._replayed_camera_rays()
             with dr.suspend_grad():
                 δL = sample_radiance(self.integrator, dr.ADMode.Forward, self.scene, sampler, ray,
-                                     state_in=self.state, sensor=self.sensor)[0]
+                                     state_in=state, sensor=self.sensor)[0]
             # An integrator with no forward pass of its own may return its zero
             # start (one lane), as Mitsuba 3 lets it: one value per ray here.
             δL = bk.Color3f(δL) + dr.zeros(bk.Color3f, dr.width(ray.o))

@@ -197,7 +197,8 @@ def _render_passes(scene, sensor, integrator, spp, spp_grad, seed, seed_grad, tr
     if _replays_paths(integrator, tracked):
         # Replay differentiates the radiance only; alpha and AOVs carry no derivatives
         # here, so the primal pass's serve (the image takes their values from it anyway).
-        rgb = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked, width, height)[0]
+        rgb = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked, width, height,
+                                     value_needed=False)[0]
         differentiable = (rgb, primal[1], primal[2])
     elif channels:
         differentiable = _render_differentiable(scene, sensor, integrator, spp_grad, seed_grad, tracked,
@@ -342,13 +343,16 @@ def _render_primal(scene, sensor, integrator, spp, seed, width, height, channels
 
 
 def _render_differentiable(scene, sensor, integrator, spp, seed, tracked, width, height,
-                           channels=False):
+                           channels=False, value_needed=True):
     """The image as a node of the AD graph, with derivatives for ``tracked``:
-    ``(rgb, alpha, aovs)`` as :func:`_developed` takes them."""
+    ``(rgb, alpha, aovs)`` as :func:`_developed` takes them. ``value_needed=False``:
+    the caller uses only the derivatives of the RGB image, whose value a
+    replaying integrator may then leave at zero (no pass until a derivative
+    is asked for)."""
     if _replays_paths(integrator, tracked):
         # Derivatives only of materials and lights: replay paths (fast).
         image = dr.custom(PathReplay, scene, sensor, integrator, spp, mix64(seed), tracked,
-                          [p.value() for p in tracked])
+                          [p.value() for p in tracked], value_needed)
         if not channels:
             return image, None, []
         # Alpha and AOVs from a primal pass with the same samples (no derivatives).

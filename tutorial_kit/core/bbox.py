@@ -6,6 +6,8 @@ The box of all points ``min <= p <= max`` (componentwise), as Mitsuba 3's
 ``min > max`` on some axis is empty (``valid()`` is False); the default box
 is the empty one that ``expand`` grows from.
 """
+from typing import NamedTuple
+
 import drjit as dr
 
 ScalarArray3f = dr.scalar.Array3f
@@ -98,9 +100,11 @@ class ScalarBoundingBox3f:
         return hit, mint, maxt
 
     def bounding_sphere(self):
-        """``(center, radius)`` of the sphere through the box's corners."""
+        """The sphere through the box's corners: a :class:`BoundingSphere3f` with
+        ``center`` and ``radius`` (Mitsuba 3's record), which also unpacks as
+        ``center, radius = box.bounding_sphere()``."""
         center = self.center()
-        return center, dr.norm(self.max - center)
+        return BoundingSphere3f(center, dr.norm(self.max - center))
 
     def __eq__(self, other):
         return (isinstance(other, ScalarBoundingBox3f) and bool(dr.all(self.min == other.min))
@@ -108,3 +112,10 @@ class ScalarBoundingBox3f:
 
     def __repr__(self):
         return f'BoundingBox3f[\n  min = {self.min},\n  max = {self.max}\n]'
+
+
+class BoundingSphere3f(NamedTuple):
+    """A sphere: ``center`` (a scalar point) and ``radius`` (a float), Mitsuba 3's
+    ``BoundingSphere3f`` as ``bbox.bounding_sphere()`` returns it."""
+    center: object
+    radius: float

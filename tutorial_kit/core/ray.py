@@ -11,6 +11,8 @@ one ``Ray3f`` is as many rays as its arrays are wide::
 lengths in scene units. ``time`` and ``wavelengths`` exist for Mitsuba 3's
 signatures; this renderer is static and RGB, so they are carried but unused.
 """
+import drjit as dr
+
 from tutorial_kit.core import backend as bk
 
 
@@ -36,6 +38,12 @@ class Ray3f:
     def __call__(self, t):
         """The point ``o + t d`` (Array3f) at distance ``t`` (Float) along each ray."""
         return self.o + self.d * t
+
+    def __setitem__(self, mask, other):
+        """``rays[mask] = other``: ``other``'s fields in the lanes where ``mask`` (Bool)
+        holds, as Mitsuba 3's masked assignment of a record."""
+        for name in ('o', 'd', 'maxt', 'time', 'wavelengths'):
+            setattr(self, name, dr.select(mask, getattr(other, name), getattr(self, name)))
 
     def __repr__(self):
         return f'Ray3f[\n  o = {self.o},\n  d = {self.d},\n  maxt = {self.maxt}\n]'
