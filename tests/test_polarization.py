@@ -180,6 +180,15 @@ def mean_intensity(image):
     return dr.mean(image[..., 0], axis=None)
 
 
+def derivative(objective, parameter, mode):
+    """d objective / d parameter (all its entries together), in reverse or forward mode."""
+    if mode == 'reverse':
+        dr.backward(objective)
+        return float(np.array(dr.grad(parameter)).sum())
+    dr.forward_from(parameter)
+    return float(np.array(dr.grad(objective)).ravel()[0])
+
+
 @pytest.mark.parametrize('mode', ['reverse', 'forward'])
 def test_polarizer_angle_derivative(mode):
     # I = 0.5 L cos^2(theta), theta in degrees: dI/dtheta = -0.5 L sin(2 theta) pi / 180.
@@ -191,12 +200,7 @@ def test_polarizer_angle_derivative(mode):
     image = tk.render(scene, params, spp=1, seed=1)
     expected = -0.5 * ENV * math.sin(2 * math.radians(25)) * math.pi / 180
     objective = mean_intensity(image)
-    if mode == 'reverse':
-        dr.backward(objective)
-        grad = float(np.array(dr.grad(params[key])).sum())
-    else:
-        dr.forward_from(params[key])
-        grad = float(np.array(dr.grad(objective)).ravel()[0])
+    grad = derivative(objective, params[key], mode)
     # Each colour channel has its own angle; the red channel's intensity depends on red's only.
     assert grad == pytest.approx(expected, rel=1e-3)
 
@@ -213,12 +217,7 @@ def test_retarder_delay_derivative(mode):
     dr.enable_grad(params[key])
     params.update()
     objective = mean_intensity(tk.render(scene, params, spp=1, seed=2))
-    if mode == 'reverse':
-        dr.backward(objective)
-        grad = float(np.array(dr.grad(params[key])).sum())
-    else:
-        dr.forward_from(params[key])
-        grad = float(np.array(dr.grad(objective)).ravel()[0])
+    grad = derivative(objective, params[key], mode)
     expected = 0.25 * ENV * math.sin(math.radians(delta)) * math.pi / 180
     assert grad == pytest.approx(expected, rel=1e-3)
 
@@ -288,12 +287,7 @@ def test_stokes_channels_carry_derivatives(mode):
     s1 = dr.mean(image[..., 6], axis=None)
     assert float(s1.array[0]) == pytest.approx(0.5 * ENV * math.cos(math.radians(2 * theta)), rel=1e-4)
     expected = -ENV * math.sin(math.radians(2 * theta)) * math.pi / 180
-    if mode == 'reverse':
-        dr.backward(s1)
-        grad = float(np.array(dr.grad(params[key])).sum())
-    else:
-        dr.forward_from(params[key])
-        grad = float(np.array(dr.grad(s1)).ravel()[0])
+    grad = derivative(s1, params[key], mode)
     assert grad == pytest.approx(expected, rel=1e-3)
 
 

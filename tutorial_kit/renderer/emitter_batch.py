@@ -37,7 +37,7 @@ from tutorial_kit.core import backend as bk
 from tutorial_kit.core.dispatch import dispatch
 from tutorial_kit.renderer.bsdf_batch import BSDFBatch, Unbatchable, is_value_texture, signature
 from tutorial_kit.renderer.emitter import EmitterFlags, EmitterPtr
-from tutorial_kit.renderer.interaction import DirectionSample3f
+from tutorial_kit.renderer.shape import seen_from, solid_angle_density
 
 #: Floats per triangle in a batch's sampling records (a power of two: one packet gather).
 RECORD = 16
@@ -189,15 +189,10 @@ class _BatchedMeshes:
 
     def sample_direction(self, it, sample, active=True):
         """As :meth:`Shape.sample_direction`: a point by area, its density per solid angle."""
-        p, n, pdf_area = self.sample_position(sample)
-        to_shape = p - it.p
-        dist = dr.norm(to_shape)
-        d = to_shape / dist
-        pdf = pdf_area * dr.square(dist) / dr.abs(dr.dot(n, d))
-        return DirectionSample3f(p=p, n=n, d=d, dist=dist, pdf=pdf)
+        return seen_from(it, *self.sample_position(sample))
 
     def pdf_direction(self, it, ds, active=True):
-        return dr.square(ds.dist) / (self.surface_area() * dr.abs(dr.dot(ds.n, ds.d)))
+        return solid_angle_density(ds, self.surface_area())
 
 
 class BatchedEmitterPtr(EmitterPtr):

@@ -126,17 +126,12 @@ class Shape(Plugin):
         may sample only the part it can show (the sphere samples the cone it
         subtends).
         """
-        p, n, pdf_area = self.sample_position(sample)
-        to_shape = p - it.p
-        dist = dr.norm(to_shape)
-        d = to_shape / dist
-        pdf = pdf_area * dr.square(dist) / dr.abs(dr.dot(n, d))
-        return DirectionSample3f(p=p, n=n, d=d, dist=dist, pdf=pdf)
+        return seen_from(it, *self.sample_position(sample))
 
     def pdf_direction(self, it, ds, active=True):
         """Float: the density (1/sr) with which :meth:`sample_direction` from ``it``
         produces the point of ``ds`` (``p``, ``n``, unit ``d`` from ``it.p``, ``dist``)."""
-        return dr.square(ds.dist) / (self.surface_area() * dr.abs(dr.dot(ds.n, ds.d)))
+        return solid_angle_density(ds, self.surface_area())
 
     # -- ray queries of analytic shapes ------------------------------------------------
     def ray_intersect_preliminary(self, ray, active=True):
@@ -159,3 +154,20 @@ class Shape(Plugin):
 
 
 registry.declare_interface('shape', Shape)
+
+
+def seen_from(it, p, n, pdf_area):
+    """The point ``p`` (normal ``n``), drawn with density ``pdf_area`` per unit area,
+    as a :class:`~tutorial_kit.renderer.interaction.DirectionSample3f` seen from
+    ``it.p``: its density per solid angle by dA = r^2 / |cos theta| dOmega."""
+    to_shape = p - it.p
+    dist = dr.norm(to_shape)
+    d = to_shape / dist
+    pdf = pdf_area * dr.square(dist) / dr.abs(dr.dot(n, d))
+    return DirectionSample3f(p=p, n=n, d=d, dist=dist, pdf=pdf)
+
+
+def solid_angle_density(ds, area):
+    """Float: the density per solid angle of the point of ``ds`` drawn uniformly
+    over a surface of ``area`` (Float)."""
+    return dr.square(ds.dist) / (area * dr.abs(dr.dot(ds.n, ds.d)))
