@@ -383,9 +383,9 @@ def _accumulate(scene, sensor, integrator, spp, seed, passes, width, height, cha
         position, sampler, ray = camera_rays(sensor, count, mix64(seed + k))
         radiance, valid, sample_aovs, _ = sample_radiance(integrator, dr.ADMode.Primal, scene, sampler, ray,
                                                           sensor=sensor)
-        if channels and sample_aovs:
-            # One kernel for all outputs: the film develops each channel on its own,
-            # and each would otherwise trace the paths again.
+        if channels:
+            # One kernel for all outputs (radiance, alpha, AOVs): the film develops
+            # each channel on its own, and each would otherwise trace the paths again.
             dr.eval(radiance, valid, sample_aovs)
         share = count / spp
         block = film.develop(position, radiance, count) * share

@@ -26,7 +26,7 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.frame import coordinate_system
-from tutorial_kit.core.polarized_fresnel import fresnel_polarized, sincos_arg_diff
+from tutorial_kit.core.polarized_fresnel import c_norm2, fresnel_polarized, sincos_arg_diff
 
 
 def matrix_type(value):
@@ -38,6 +38,11 @@ def matrix_type(value):
 def _matrix(value, *rows):
     """The Mueller matrix of ``value``'s type with the 16 entries ``rows`` (row by row)."""
     return matrix_type(value)(*rows)
+
+
+def _like(R, M):
+    """``R`` widened to one value per colour channel when ``M`` has them."""
+    return bk.Matrix43f(R) if isinstance(M, bk.Matrix43f) and isinstance(R, bk.Matrix4f) else R
 
 
 def is_mueller(value):
@@ -124,9 +129,7 @@ def rotator(theta):
 
 def rotated_element(theta, M):
     """The element ``M`` turned counter-clockwise by ``theta`` radians about the beam."""
-    R = rotator(theta)
-    if isinstance(M, bk.Matrix43f) and isinstance(R, bk.Matrix4f):
-        R = bk.Matrix43f(R)
+    R = _like(rotator(theta), M)
     return R.T @ M @ R
 
 
@@ -140,7 +143,7 @@ def specular_reflection(cos_theta_i, eta, k=0.0):
     """
     a_s, a_p = fresnel_polarized(cos_theta_i, eta, k)[:2]
     sin_delta, cos_delta = sincos_arg_diff(a_p, a_s)       # the phase delay between p and s
-    r_s, r_p = a_s[0] * a_s[0] + a_s[1] * a_s[1], a_p[0] * a_p[0] + a_p[1] * a_p[1]
+    r_s, r_p = c_norm2(a_s), c_norm2(a_p)
     a, b, c = 0.5 * (r_s + r_p), 0.5 * (r_s - r_p), dr.sqrt(r_s * r_p)
     sin_delta = dr.select(c == 0, 0, sin_delta)            # no phase where a wave vanishes
     cos_delta = dr.select(c == 0, 0, cos_delta)
@@ -188,10 +191,6 @@ def rotate_stokes_basis(forward, basis_current, basis_target):
     sine = dr.sqrt(dr.maximum(dr.squared_norm(axis), 1e-30))
     theta = dr.atan2(dr.mulsign(sine, dr.dot(forward, axis)), dr.dot(current, target))
     return rotator(theta)
-
-
-def _like(R, M):
-    return bk.Matrix43f(R) if isinstance(M, bk.Matrix43f) and isinstance(R, bk.Matrix4f) else R
 
 
 def rotate_mueller_basis(M, in_forward, in_basis_current, in_basis_target,

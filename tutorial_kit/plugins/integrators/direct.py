@@ -41,6 +41,26 @@ def read_sample_counts(props):
     return counts
 
 
+def emitter_sample_weight(ds, bsdf_pdf, counts):
+    """Float: the MIS weight of one of ``counts = (emitter_samples, bsdf_samples)``
+    emitter samples (the power heuristic with each density scaled by its
+    strategy's share of the samples, Veach 1997, sec. 9.2), divided by their
+    number; 1 for a delta light, which only this strategy finds."""
+    emitter_count, bsdf_count = counts
+    total = emitter_count + bsdf_count
+    weight = mis_weight(ds.pdf * (emitter_count / total), bsdf_pdf * (bsdf_count / total)) / emitter_count
+    return dr.select(ds.delta, 1, weight)
+
+
+def bsdf_sample_weight(bs, emitter_pdf, counts):
+    """Float: the MIS weight of one of the BSDF samples (as :func:`emitter_sample_weight`);
+    a Dirac lobe's direction, which emitter sampling cannot find, takes it all."""
+    emitter_count, bsdf_count = counts
+    total = emitter_count + bsdf_count
+    emitter_pdf = dr.select(bs.is_delta(), 0, emitter_pdf)
+    return mis_weight(bs.pdf * (bsdf_count / total), emitter_pdf * (emitter_count / total)) / bsdf_count
+
+
 def _count(props, name, default):
     value = props.int(name, default)
     if value < 0:
@@ -77,8 +97,7 @@ class DirectIntegrator(RBIntegrator):
     def estimate(self, scene, sampler, ray, active):
         """``(L, valid)``: the direct light along ``ray`` (Color3f) and where the ray met a surface."""
         ctx = BSDFContext()
-        total = self.emitter_samples + self.bsdf_samples
-        share_emitter, share_bsdf = self.emitter_samples / total, self.bsdf_samples / total
+        counts = (self.emitter_samples, self.bsdf_samples)
         if self.hide_emitters:
             ray = skip_area_emitters(scene, ray, active)
         si = scene.ray_intersect(ray, active)
@@ -94,8 +113,7 @@ class DirectIntegrator(RBIntegrator):
             ds, emitter_weight = scene.sample_emitter_direction(si, sampler.next_2d(), True, smooth)
             found = smooth & (ds.pdf != 0)
             value, bsdf_pdf = bsdf.eval_pdf(ctx, si, si.to_local(ds.d), found)
-            weight = dr.select(ds.delta, 1, mis_weight(ds.pdf * share_emitter, bsdf_pdf * share_bsdf)
-                               / self.emitter_samples)
+            weight = emitter_sample_weight(ds, bsdf_pdf, counts)
             L += dr.select(found, value * emitter_weight * weight, 0)
 
         for _ in range(self.bsdf_samples):
@@ -105,7 +123,6 @@ class DirectIntegrator(RBIntegrator):
             direction = si.to_world(bs.wo)
             hit = scene.ray_intersect(si.spawn_ray(direction), found)
             emitted, emitter_pdf = scene.emission(hit, direction, found)
-            emitter_pdf = dr.select(bs.is_delta(), 0, emitter_pdf)
-            weight = mis_weight(bs.pdf * share_bsdf, emitter_pdf * share_emitter) / self.bsdf_samples
+            weight = bsdf_sample_weight(bs, emitter_pdf, counts)
             L += dr.select(found, bsdf_weight * emitted * weight, 0)
         return L, valid

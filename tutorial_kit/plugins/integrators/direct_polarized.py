@@ -15,8 +15,7 @@ import drjit as dr
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import mueller
 from tutorial_kit.core.registry import register
-from tutorial_kit.plugins.integrators.direct import read_sample_counts
-from tutorial_kit.plugins.integrators.path import mis_weight
+from tutorial_kit.plugins.integrators.direct import bsdf_sample_weight, emitter_sample_weight, read_sample_counts
 from tutorial_kit.renderer.bsdf import BSDFContext, BSDFFlags
 from tutorial_kit.renderer.integrator import UNLIMITED, SamplingIntegrator, skip_area_emitters
 
@@ -45,8 +44,7 @@ class PolarizedDirectIntegrator(SamplingIntegrator):
         ``mueller.stokes_basis(-ray.d)``) and where the ray met a surface (Bool)."""
         ctx = BSDFContext()
         active = bk.Bool(active)
-        total = self.emitter_samples + self.bsdf_samples
-        share_emitter, share_bsdf = self.emitter_samples / total, self.bsdf_samples / total
+        counts = (self.emitter_samples, self.bsdf_samples)
         if self.hide_emitters:
             ray = skip_area_emitters(scene, ray, active)
         si = scene.ray_intersect(ray, active)
@@ -64,8 +62,7 @@ class PolarizedDirectIntegrator(SamplingIntegrator):
             wo = si.to_local(ds.d)
             value = si.to_world_mueller(bsdf.eval_mueller(ctx, si, wo, found), -wo, si.wi)
             bsdf_pdf = bsdf.pdf(ctx, si, wo, found)
-            weight = dr.select(ds.delta, 1, mis_weight(ds.pdf * share_emitter, bsdf_pdf * share_bsdf)
-                               / self.emitter_samples)
+            weight = emitter_sample_weight(ds, bsdf_pdf, counts)
             # Selected, not multiplied by zero: where nothing was found the matrices may hold NaN.
             L += dr.select(found, value @ mueller.depolarizer(emitter_weight * weight), 0)
 
@@ -77,7 +74,6 @@ class PolarizedDirectIntegrator(SamplingIntegrator):
             direction = si.to_world(bs.wo)
             hit = scene.ray_intersect(si.spawn_ray(direction), found)
             emitted, emitter_pdf = scene.emission(hit, direction, found)
-            emitter_pdf = dr.select(bs.is_delta(), 0, emitter_pdf)
-            weight = mis_weight(bs.pdf * share_bsdf, emitter_pdf * share_emitter) / self.bsdf_samples
+            weight = bsdf_sample_weight(bs, emitter_pdf, counts)
             L += dr.select(found, bsdf_weight @ mueller.depolarizer(emitted * weight), 0)
         return L, valid
