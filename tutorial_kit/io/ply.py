@@ -15,7 +15,9 @@ carries; the data follows as ASCII text or as binary in either byte order::
     end_header
 
 The ``plyfile`` package parses the header and hands back one numpy record
-array per element, so this module only picks the columns it needs:
+array per element (binary files of triangles are read the same way, faster,
+by :mod:`~tutorial_kit.io.ply_fast`), so this module only picks the columns
+it needs:
 
 * positions from ``x, y, z``;
 * normals from ``nx, ny, nz``, when all three are present;
@@ -44,6 +46,7 @@ import plyfile
 from tutorial_kit.core.errors import MeshError
 from tutorial_kit.core.limits import MAX_MESH_FILE_BYTES, size_text
 from tutorial_kit.io.mesh_data import MeshData, fan_triangulate
+from tutorial_kit.io.ply_fast import read_binary_ply
 
 _POSITION_NAMES = ('x', 'y', 'z')
 _NORMAL_NAMES = ('nx', 'ny', 'nz')
@@ -177,9 +180,12 @@ def write_ply(path, vertex_values, vertex_names, faces, face_values=None, face_n
         raise MeshError(f'cannot write the file ({error.strerror or error})', path=path) from None
 
 
-def _load(path) -> plyfile.PlyData:
+def _load(path):
     """Parse the whole file with plyfile, turning every failure into a MeshError."""
     _check_magic(path)
+    fast = read_binary_ply(path)
+    if fast is not None:
+        return fast
     try:
         # On malformed ASCII data numpy may warn before plyfile raises; the
         # MeshError below says all there is to say, so keep the warning quiet.
