@@ -187,3 +187,25 @@ def test_split_matches_mitsuba(mi, tmp_path):
     for (_, a), (_, b) in zip(ours, theirs):
         assert a.pixel_format().name == b.pixel_format().name
         assert np.array_equal(np.array(a), np.array(b))
+
+
+def test_resample_in_blocks_of_rows_gives_the_same_image(monkeypatch):
+    """The weight matrix built a few output rows at a time: the same result as at once."""
+    from tutorial_kit.io import resample
+    pixels = np.random.default_rng(3).uniform(0, 1, (37, 53, 2))
+    whole = resample.resample(pixels, 20, 90)
+    monkeypatch.setattr(resample, '_MATRIX_ENTRIES', 100)
+    np.testing.assert_allclose(resample.resample(pixels, 20, 90), whole, rtol=1e-12, atol=1e-12)
+    assert whole.shape == (90, 20, 2)
+
+
+@pytest.mark.parametrize('dtype', [np.uint8, np.uint16])
+def test_srgb_decoding_by_table_is_the_power_law_bit_for_bit(dtype):
+    from tutorial_kit.core.srgb import srgb_to_linear
+    from tutorial_kit.io.bitmap_convert import _decoded_by_table, to_unit_floats
+    high = np.iinfo(dtype).max
+    values = np.random.default_rng(5).integers(0, high + 1, (7, 9, 4)).astype(dtype)
+    table = _decoded_by_table(values, alpha=3)
+    unit = to_unit_floats(values)
+    np.testing.assert_array_equal(table[:, :, :3], srgb_to_linear(unit[:, :, :3]))
+    np.testing.assert_array_equal(table[:, :, 3], unit[:, :, 3])

@@ -51,7 +51,14 @@ def filter_function(rfilter):
 
 
 def resample_axis(values, target, weight, radius, axis):
-    """``values`` (float64, any shape) resampled along ``axis`` to ``target`` samples."""
+    """``values`` (float64, any shape) resampled along ``axis`` to ``target`` samples.
+
+    Each output sample is a weighted sum of input samples, so the whole axis
+    is one matrix product: ``W (target x source) @ values``. ``W`` holds each
+    output's filter weights at the input samples it covers (those beyond the
+    border added to the border sample: clamping); it is built in blocks of
+    output rows so that it stays small for large images.
+    """
     source = values.shape[axis]
     scaled_radius, scale = radius, 1.0
     if target < source:
@@ -73,10 +80,20 @@ def resample_axis(values, target, weight, radius, axis):
     total = weights.sum(axis=1, keepdims=True)
     weights = weights / np.where(total == 0, 1.0, total)
     index = np.clip(start, 0, source - 1)
-    moved = np.moveaxis(values, axis, 0)                  # (source, ...)
-    gathered = moved[index]                               # (target, taps, ...)
-    weights = weights.reshape(weights.shape + (1,) * (moved.ndim - 1))
-    return np.moveaxis((gathered * weights).sum(axis=1), 0, axis)
+    moved = np.moveaxis(values, axis, 0).reshape(source, -1)      # (source, everything else)
+    result = np.empty((target, moved.shape[1]))
+    rows = max(1, _MATRIX_ENTRIES // source)
+    for first_row in range(0, target, rows):
+        block = slice(first_row, min(first_row + rows, target))
+        matrix = np.zeros((block.stop - block.start, source))
+        np.add.at(matrix, (np.arange(block.stop - block.start)[:, None], index[block]), weights[block])
+        result[block] = matrix @ moved
+    shape = (target,) + tuple(np.delete(values.shape, axis))
+    return np.moveaxis(result.reshape(shape), 0, axis)
+
+
+#: Most entries of the weight matrix built at once (32 MB of float64).
+_MATRIX_ENTRIES = 1 << 22
 
 
 def resample(pixels, width, height, rfilter=None, clamp=(-math.inf, math.inf)):
