@@ -262,14 +262,25 @@ def test_log_levels(capsys):
 
 
 def test_progress_reports(capsys, monkeypatch):
+    """Progress is a fraction, as Mitsuba 3's progress reporter gives it; a loop that
+    puts its figures into the label still moves one bar."""
     import tutorial_kit.core.log as log
-    monkeypatch.setattr(log, '_progress_bar', lambda name: log._TextBar(name))
-    tk.logger().log_progress(50, 'Rendering', '50%', '1s')
-    tk.logger().log_progress(100, 'Rendering', '100%', '0s')
+    made = []
+    monkeypatch.setattr(log, '_progress_bar', lambda: made.append(log._TextBar()) or made[-1])
+    for it in range(3):
+        tk.logger().log_progress(it / 2, f'Iteration {it:03d}: loss=0.{it}', 'Optimisation', '')
     err = capsys.readouterr().err
-    assert 'Rendering:  50.0 % 50% 1s' in err and err.endswith('100.0 % 100% 0s\n')
-    with pytest.raises(ValueError, match=r'\[0, 100\]'):
-        tk.logger().log_progress(120, 'Rendering', '', '')
+    assert len(made) == 1
+    assert '  0.0 % Iteration 000: loss=0.0' in err and ' 50.0 % Iteration 001' in err
+    assert err.endswith('100.0 % Iteration 002: loss=0.2\n')
+    tk.logger().log_progress(0.5, 'Rendering', '50%', '1s')
+    assert len(made) == 2 and capsys.readouterr().err == '\r 50.0 % Rendering 1s'
+    tk.logger().log_progress(0, 'Rendering again', '', '')
+    assert len(made) == 3, 'a report of 0 starts a new bar'
+    tk.logger().log_progress(1, 'Rendering again', '', '')
+    for wrong in (50, -0.1, True):
+        with pytest.raises(ValueError, match=r'fraction in \[0, 1\]'):
+            tk.logger().log_progress(wrong, 'Rendering', '', '')
 
 
 def test_file_resolver_finds_what_the_scene_directory_lacks(tmp_path):

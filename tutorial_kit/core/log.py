@@ -42,22 +42,27 @@ class Logger:
             print(f'{level.name.upper():5} {message}', file=sys.stderr)
 
     def log_progress(self, progress, name, formatted='', eta='', ptr=None):
-        """Report that the task ``name`` is ``progress`` percent (0 to 100) done.
+        """Report that a long task is ``progress`` done (a fraction, 0 to 1).
 
-        ``formatted`` and ``eta`` are Mitsuba 3's text of the message and
-        the time left; they go into the bar's description. A report of 100
-        closes the task's bar. ``ptr`` tells apart tasks of the same name.
+        As Mitsuba 3 draws it in a notebook: one bar per task, labelled with
+        ``name`` and ``eta`` (the time left; Mitsuba 3's text console prints
+        ``formatted`` instead). A report of 0 starts a new bar, one of 1
+        finishes it; between them the bar moves, whatever the label says, so
+        that a loop may put its iteration's figures into ``name``. ``ptr``
+        tells apart tasks that run at the same time.
         """
-        if not isinstance(progress, (int, float)) or not 0 <= progress <= 100:
-            raise ValueError(f'log_progress: progress is a percentage in [0, 100], got {progress!r}')
-        key = (str(name), ptr)
-        bar = self._bars.get(key)
-        if bar is None:
-            bar = self._bars[key] = _progress_bar(str(name))
-        bar.update_to(float(progress), ' '.join(str(part) for part in (formatted, eta) if part))
-        if progress >= 100:
+        if isinstance(progress, bool) or not isinstance(progress, (int, float)) or not 0 <= progress <= 1:
+            raise ValueError(f'log_progress: progress is a fraction in [0, 1] (as Mitsuba 3\'s '
+                             f'progress reporter gives it), got {progress!r}')
+        bar = self._bars.get(ptr)
+        if bar is None or progress == 0:
+            if bar is not None:
+                bar.close()
+            bar = self._bars[ptr] = _progress_bar()
+        bar.update_to(100.0 * progress, ' '.join(str(part) for part in (name, eta) if part))
+        if progress >= 1:
             bar.close()
-            del self._bars[key]
+            del self._bars[ptr]
 
 
 def _checked_level(level):
@@ -73,36 +78,32 @@ def _checked_level(level):
 class _TextBar:
     """A progress line rewritten in place, for consoles without tqdm."""
 
-    def __init__(self, name):
-        self.name = name
-
-    def update_to(self, percent, note):
-        sys.stderr.write(f'\r{self.name}: {percent:5.1f} % {note}')
+    def update_to(self, percent, label):
+        sys.stderr.write(f'\r{percent:5.1f} % {label}')
 
     def close(self):
         sys.stderr.write('\n')
 
 
 class _TqdmBar:
-    def __init__(self, name, tqdm):
-        self.bar = tqdm(total=100, desc=name, leave=True)
+    def __init__(self, tqdm):
+        self.bar = tqdm(total=100, leave=True, bar_format='{l_bar}{bar}| {n:.0f}%')
 
-    def update_to(self, percent, note):
+    def update_to(self, percent, label):
         self.bar.n = percent
-        if note:
-            self.bar.set_postfix_str(note, refresh=False)
+        self.bar.set_description_str(label, refresh=False)
         self.bar.refresh()
 
     def close(self):
         self.bar.close()
 
 
-def _progress_bar(name):
+def _progress_bar():
     try:
         from tqdm.auto import tqdm
     except ImportError:
-        return _TextBar(name)
-    return _TqdmBar(name, tqdm)
+        return _TextBar()
+    return _TqdmBar(tqdm)
 
 
 _LOGGER = Logger()
