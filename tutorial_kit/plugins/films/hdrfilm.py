@@ -19,6 +19,13 @@ from tutorial_kit.plugins.films.rfilters import BoxFilter
 from tutorial_kit.renderer.rfilter import ReconstructionFilter
 from tutorial_kit.io.properties import Properties
 
+#: How samples are added into pixels: plain atomic adds. Dr.Jit's default on
+#: the CPU first sums the lanes of a SIMD packet that hit the same pixel,
+#: which for a 5 x 5 footprint cost more than it saved: developing 884,736
+#: samples of a Gaussian filter took 180 ms instead of 330 to 380 ms
+#: (benchmarks/README.md, "Films").
+SPLAT_MODE = dr.ReduceMode.Direct
+
 
 @register('film', 'hdrfilm')
 class HDRFilm(Film):
@@ -149,7 +156,7 @@ class HDRFilm(Film):
         width, height = self.crop_size()
         weighted = dr.zeros(type(value), width * height)
         for index, weight, inside in self._footprint(position):
-            dr.scatter_add(weighted, value * weight, index, inside)
+            dr.scatter_add(weighted, value * weight, index, inside, mode=SPLAT_MODE)
         return weighted / self._weight_sums(position)
 
     def develop_adjoint(self, position, image_gradient, spp):
@@ -180,7 +187,7 @@ class HDRFilm(Film):
         width, height = self.crop_size()
         image = dr.zeros(bk.Color3f, width * height)
         for index, weight, inside in self._footprint(position):
-            dr.scatter_add(image, value * (weight / integral ** 2), index, active & inside)
+            dr.scatter_add(image, value * (weight / integral ** 2), index, active & inside, mode=SPLAT_MODE)
         return image
 
     def splat_into(self, image, position, value, active=True):
@@ -205,7 +212,8 @@ class HDRFilm(Film):
             for dx in reach:
                 x = low.x + dx
                 inside = bk.Bool(active) & (x >= 0) & (x < width) & (y >= 0) & (y < height)
-                dr.scatter_add(image, row * wx[dx], bk.UInt32(dr.select(inside, y * width + x, 0)), inside)
+                dr.scatter_add(image, row * wx[dx], bk.UInt32(dr.select(inside, y * width + x, 0)), inside,
+                               mode=SPLAT_MODE)
 
     def pixel_box(self):
         """Whether every sample counts in its own pixel only, all with equal
@@ -219,23 +227,29 @@ class HDRFilm(Film):
         width, height = self.crop_size()
         weights = dr.zeros(bk.Float, width * height)
         for index, weight, inside in self._footprint(position):
-            dr.scatter_add(weights, weight, index, inside)
+            dr.scatter_add(weights, weight, index, inside, mode=SPLAT_MODE)
         return dr.select(weights > 0, weights, 1)
 
     def _footprint(self, position):
-        """For every pixel a sample reaches: (pixel index, filter weight, valid mask)."""
+        """For every pixel a sample reaches: (pixel index, filter weight, valid mask).
+
+        The filter is separable: a tap's weight is the product of one weight
+        per axis, so 2 (2r + 1) filter evaluations serve all (2r + 1)^2 taps.
+        """
         radius = self.rfilter.radius
         width, height = self.crop_size()
         # Pixel i's centre is at i + 0.5: find the first pixel in reach per axis.
         low = bk.Array2i(dr.ceil(position - 0.5 - radius))
-        reach = int(2 * radius) + 1
-        for dy in range(reach):
+        reach = range(int(2 * radius) + 1)
+        wx = [self.rfilter.eval(bk.Float(low.x + k) + 0.5 - position.x) for k in reach]
+        for dy in reach:
             y = low.y + dy
             wy = self.rfilter.eval(bk.Float(y) + 0.5 - position.y)
-            for dx in range(reach):
+            row_inside = (y >= 0) & (y < height)
+            for dx in reach:
                 x = low.x + dx
-                weight = wy * self.rfilter.eval(bk.Float(x) + 0.5 - position.x)
-                inside = (x >= 0) & (x < width) & (y >= 0) & (y < height) & (weight > 0)
+                weight = wy * wx[dx]
+                inside = row_inside & (x >= 0) & (x < width) & (weight > 0)
                 yield bk.UInt32(dr.select(inside, y * width + x, 0)), weight, inside
 
 
