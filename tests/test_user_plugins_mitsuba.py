@@ -276,3 +276,73 @@ def test_mitsubas_prb_basic_source_runs_here_with_its_images_and_gradients(mi):
     assert_images_agree(theirs, ours)
     assert np.all(their_gradient > 1)
     assert np.allclose(our_gradient, their_gradient, rtol=0.04)
+
+
+# -- a BSDF that keeps the Dr.Jit colour it was given -------------------------------------------
+
+def phong_like_bsdf(mi):
+    """A diffuse-plus-highlight BSDF that stores ``props.get('diffuse')`` itself,
+    a ``Color3f`` given in the scene dictionary, and hands it to ``traverse``."""
+    class KeptColour(mi.BSDF):
+        def __init__(self, props):
+            mi.BSDF.__init__(self, props)
+            self.diffuse = props.get('diffuse')
+            self.m_components = [mi.BSDFFlags.DiffuseReflection | mi.BSDFFlags.FrontSide]
+            self.m_flags = self.m_components[0]
+
+        def sample(self, ctx, si, sample1, sample2, active):
+            bs = mi.BSDFSample3f()
+            bs.wo = mi.warp.square_to_cosine_hemisphere(sample2)
+            bs.pdf = mi.warp.square_to_cosine_hemisphere_pdf(bs.wo)
+            bs.eta = 1.0
+            bs.sampled_type = mi.UInt32(+mi.BSDFFlags.DiffuseReflection)
+            bs.sampled_component = mi.UInt32(0)
+            active &= (mi.Frame3f.cos_theta(si.wi) > 0) & (bs.pdf > 0)
+            return bs, dr.select(active, self.eval(ctx, si, bs.wo, active) / bs.pdf, 0)
+
+        def eval(self, ctx, si, wo, active):
+            cos_i, cos_o = mi.Frame3f.cos_theta(si.wi), mi.Frame3f.cos_theta(wo)
+            h = dr.normalize(si.wi + wo)
+            highlight = 0.2 * 32 / (2 * dr.pi) * dr.power(dr.maximum(mi.Frame3f.cos_theta(h), 0), 30)
+            value = (self.diffuse * dr.inv_pi + highlight) * cos_o
+            return dr.select((cos_i > 0) & (cos_o > 0) & active, value, 0)
+
+        def pdf(self, ctx, si, wo, active):
+            return dr.select(mi.Frame3f.cos_theta(wo) > 0, mi.warp.square_to_cosine_hemisphere_pdf(wo), 0)
+
+        def eval_pdf(self, ctx, si, wo, active):
+            return self.eval(ctx, si, wo, active), self.pdf(ctx, si, wo, active)
+
+        def traverse(self, callback):
+            callback.put('diffuse', self.diffuse, mi.ParamFlags.Differentiable)
+
+        def parameters_changed(self, keys):
+            pass
+    mi.register_bsdf('kept_colour', lambda props: KeptColour(props))
+
+
+def test_a_colour_given_as_a_dr_jit_array_is_the_plugins_own_with_its_derivatives(mi):
+    """``props.get`` returns the very Color3f of the dictionary (as Mitsuba 3 does), so
+    that enabling derivatives on the parameter reaches what the BSDF evaluates."""
+    results = []
+    for renderer, seed in ((mi, 1), (tk, 2)):
+        phong_like_bsdf(renderer)
+        scene = renderer.load_dict({
+            'type': 'scene', 'integrator': {'type': 'path', 'max_depth': 3},
+            'sensor': {'type': 'perspective', 'fov': 40,
+                       'to_world': renderer.ScalarTransform4f().look_at(origin=[0, 1, 4], target=[0, 0, 0],
+                                                                        up=[0, 1, 0]),
+                       'film': {'type': 'hdrfilm', 'width': 16, 'height': 16, 'rfilter': {'type': 'box'}}},
+            'ball': {'type': 'sphere', 'bsdf': {'type': 'kept_colour', 'diffuse': renderer.Color3f(0.7, 0.4, 0.2)}},
+            'light': {'type': 'point', 'position': [2, 3, 2], 'intensity': {'type': 'rgb', 'value': [20, 20, 20]}},
+            'sky': {'type': 'constant', 'radiance': {'type': 'rgb', 'value': [0.2, 0.2, 0.2]}}})
+        image = np.array(renderer.render(scene, spp=256, seed=seed))
+        params = renderer.traverse(scene)
+        dr.enable_grad(params['ball.bsdf.diffuse'])
+        params.update()
+        dr.backward(dr.mean(renderer.render(scene, params, spp=256, seed=seed), axis=None))
+        results.append((image, dr.grad(params['ball.bsdf.diffuse']).numpy().ravel()))
+    (theirs, their_gradient), (ours, our_gradient) = results
+    assert_images_agree(theirs, ours)
+    assert np.all(their_gradient > 0.01)
+    assert np.allclose(our_gradient, their_gradient, rtol=0.03)

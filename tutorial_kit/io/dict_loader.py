@@ -164,7 +164,7 @@ class _DictLoader(_Loader):
                 self._add_object(props, category, key, obj)
                 return
         else:
-            props.set(key, *_plain_value(key, value, place))
+            props.set(key, *_plain_value(key, value, place), given=value)
             return
         _check_child(place, category, kind, counts, props.plugin)
         self._add_object(props, category, key, obj)

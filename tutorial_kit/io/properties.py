@@ -81,10 +81,15 @@ def nearest_names(name, candidates):
 
 @dataclass
 class Entry:
-    """One named value: ``kind`` is the XML tag ('float', 'rgb', 'object', ...)."""
+    """One named value: ``kind`` is the XML tag ('float', 'rgb', 'object', ...);
+    ``given``: the Dr.Jit array it was given as from Python (a ``tk.Color3f``,
+    ``tk.Float``...), which ``props[name]`` returns as it is, as in Mitsuba 3:
+    a plugin written in Python keeps that very array (and its derivative
+    tracking), while the built-in plugins read ``value``."""
     value: object
     kind: str
     line: int = None
+    given: object = None
 
 
 class Properties:
@@ -174,7 +179,7 @@ class Properties:
             raise PluginError(f'parameter names are non-empty strings, got {name!r}', self.path)
         self._entries.pop(name, None)
         self._queried.discard(name)
-        self.set(name, *python_entry(name, value, self.plugin))
+        self.set(name, *python_entry(name, value, self.plugin), given=value)
 
     def __delitem__(self, name):
         if name not in self._entries:
@@ -193,11 +198,14 @@ class Properties:
         return f'{self.path}:{self.line}' if self.line is not None else str(self.path)
 
     # -- filling ---------------------------------------------------------
-    def set(self, name, value, kind, line=None):
+    def set(self, name, value, kind, line=None, given=None):
+        """Store parameter ``name``: ``value`` of ``kind`` (from :func:`python_entry`
+        or the XML reader); ``given``: the Python object it came from, kept
+        when it is a Dr.Jit array that ``props[name]`` should return."""
         if name in self._entries:
             raise PluginError(f'parameter "{name}" of plugin "{self.plugin}" is given twice',
                               self.path, line)
-        self._entries[name] = Entry(value, kind, line)
+        self._entries[name] = Entry(value, kind, line, given if _is_jit_array(given) else None)
 
     def __contains__(self, name):
         self._asked.add(name)
@@ -387,6 +395,9 @@ def python_entry(name, value, plugin=None):
         return value, 'string'
     if isinstance(value, (ScalarTransform4f, Transform4f)):
         return value.matrix, 'transform'
+    if _is_jit_array(value) and dr.depth_v(value) == 1 and not dr.is_tensor_v(value) \
+            and dr.width(value) == 1 and dr.is_arithmetic_v(value):
+        return python_entry(name, dr.detach(value).numpy().item(), plugin)      # a tk.Float(0.5)
     if registry.category_of(value) is not None:
         return value, 'object'
     for cls, kind in VALUE_CLASSES.items():
@@ -435,6 +446,8 @@ def _three_numbers(value):
 
 def _python_value(entry):
     """What ``props[name]`` returns for a stored entry (see Properties.__getitem__)."""
+    if entry.given is not None:
+        return entry.given
     if entry.kind in ('rgb', 'point', 'vector') or (entry.kind == 'spectrum'
                                                     and np.ndim(entry.value) == 1):
         return dr.scalar.Array3f64(*(float(v) for v in entry.value))
@@ -470,3 +483,8 @@ _REQUIRED = _Required()
 
 def _default(value):
     return _REQUIRED if value is None else value
+
+
+def _is_jit_array(value):
+    """Whether ``value`` is an array of a JIT backend (a ``tk.Float``, ``tk.Color3f``...)."""
+    return value is not None and dr.is_array_v(value) and dr.is_jit_v(value)
