@@ -124,3 +124,27 @@ def test_emitter_sampling_agrees_with_mitsuba():
     assert np.allclose(rows(weight) * ds.pdf.numpy()[:, None], [4, 3, 2], rtol=1e-4)
     assert np.allclose(ds.pdf.numpy().mean(), ref_ds.pdf.numpy().mean(), rtol=0.01)
     assert np.allclose(ours.pdf_emitter_direction(ref, ds).numpy(), ds.pdf.numpy(), rtol=1e-5)
+
+
+def test_diffuse_reflectance_of_each_bsdf_as_mitsuba_gives_it():
+    """``si.bsdf().eval_diffuse_reflectance(si)``, what albedo AOVs read: the diffuse
+    texture of diffuse and plastic BSDFs (through twosided), and for others
+    Mitsuba 3's default, the BSDF towards the normal times pi."""
+    results = []
+    for r in (mi, tk):
+        scene = r.load_dict({
+            'type': 'scene',
+            'a': {'type': 'sphere', 'bsdf': {'type': 'diffuse', 'reflectance': {'type': 'rgb', 'value': [0.2, 0.4, 0.6]}}},
+            'b': {'type': 'rectangle', 'to_world': r.ScalarTransform4f().translate([3, 0, -3]).scale(2),
+                  'bsdf': {'type': 'roughplastic', 'diffuse_reflectance': {'type': 'rgb', 'value': [0.5, 0.1, 0.1]}}},
+            'c': {'type': 'rectangle', 'to_world': r.ScalarTransform4f().translate([6, 0, -3]),
+                  'bsdf': {'type': 'plastic', 'diffuse_reflectance': {'type': 'rgb', 'value': [0.1, 0.5, 0.1]}}},
+            'd': {'type': 'rectangle', 'to_world': r.ScalarTransform4f().translate([8, 0, -3]),
+                  'bsdf': {'type': 'twosided', 'bsdf': {'type': 'diffuse', 'reflectance': {'type': 'rgb', 'value': [0.3, 0.3, 0.9]}}}},
+            'e': {'type': 'rectangle', 'to_world': r.ScalarTransform4f().translate([0, 0, -5]).scale(20),
+                  'bsdf': {'type': 'roughconductor', 'alpha': 0.3}}})
+        si = scene.ray_intersect(r.Ray3f(r.Point3f([0.0, 3.0, 6.0, 8.0, -5.0], 0.0, 5.0), r.Vector3f(0, 0, -1)))
+        results.append(np.array(si.bsdf().eval_diffuse_reflectance(si)))
+    theirs, ours = results
+    assert np.allclose(ours, theirs, rtol=1e-4)
+    assert np.allclose(ours[1, :4], [0.4, 0.1, 0.5, 0.3], rtol=1e-5)      # green, lane by lane

@@ -228,6 +228,22 @@ class BSDF(Plugin):
         (a shadow ray crossing it); zero but for the ``null`` BSDF's 1."""
         return dr.zeros(bk.Color3f, dr.width(si.t))
 
+    def eval_diffuse_reflectance(self, si, active=True):
+        """Color3f: the surface's diffuse albedo at ``si`` (what an albedo AOV or a
+        denoiser's guide shows). As in Mitsuba 3, by default :meth:`eval` towards
+        the normal times pi, which for a Lambertian surface is its reflectance;
+        ``diffuse`` returns its reflectance texture directly."""
+        wo = dr.zeros(bk.Array3f, dr.width(si.wi))
+        wo.z = 1
+        return _color(self.eval(BSDFContext(), si, wo, active), _lanes(si)) * dr.pi
+
+    def eval_pdf_sample(self, ctx, si, wo, sample1, sample2, active=True):
+        """``(eval, pdf, bs, weight)``: :meth:`eval_pdf` at ``wo`` and :meth:`sample`
+        with ``sample1``, ``sample2`` at once (Mitsuba 3's name)."""
+        value, pdf = self.eval_pdf(ctx, si, wo, active)
+        bs, weight = self.sample(ctx, si, sample1, sample2, active)
+        return value, pdf, bs, weight
+
     @abstractmethod
     def sample(self, ctx, si, sample1, sample2, active=True):
         """Importance-sample an outgoing direction.
@@ -358,6 +374,19 @@ class BSDFPtr:
             return _color(b.eval_null_transmission(si, active), dr.width(si.t))
         value = self._call(call, (si,), active)
         return dr.zeros(bk.Color3f, dr.width(si.t)) if value is None else value
+
+    def eval_diffuse_reflectance(self, si, active=True):
+        """Color3f per lane: :meth:`BSDF.eval_diffuse_reflectance` of each lane's BSDF."""
+        def call(b, si, active):
+            return _color(b.eval_diffuse_reflectance(si, active), dr.width(si.t))
+        value = self._call(call, (si,), active)
+        return dr.zeros(bk.Color3f, dr.width(si.t)) if value is None else value
+
+    def eval_pdf_sample(self, ctx, si, wo, sample1, sample2, active=True):
+        """``(eval, pdf, bs, weight)`` per lane: :meth:`eval_pdf` and :meth:`sample` at once."""
+        value, pdf = self.eval_pdf(ctx, si, wo, active)
+        bs, weight = self.sample(ctx, si, sample1, sample2, active)
+        return value, pdf, bs, weight
 
     def flags(self, active=True):
         """UInt32 per lane: the BSDFFlags of each lane's BSDF (0 where none)."""

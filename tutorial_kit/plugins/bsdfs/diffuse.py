@@ -44,6 +44,9 @@ class Diffuse(BSDF):
         front = (si.wi.z > 0) & (wo.z > 0)
         return dr.select(front, self.reflectance.eval(si, active) * (dr.inv_pi * wo.z), 0)
 
+    def eval_diffuse_reflectance(self, si, active=True):
+        return self.reflectance.eval(si, active)
+
     def pdf(self, ctx, si, wo, active=True):
         front = (si.wi.z > 0) & (wo.z > 0)
         return dr.select(front, warp.square_to_cosine_hemisphere_pdf(wo), 0)

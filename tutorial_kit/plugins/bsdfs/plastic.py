@@ -72,6 +72,9 @@ class SmoothPlastic(BSDF, Coated):
         self.set_components(BSDFFlags.DeltaReflection | BSDFFlags.FrontSide,
                             BSDFFlags.DiffuseReflection | BSDFFlags.FrontSide)
 
+    def eval_diffuse_reflectance(self, si, active=True):
+        return self.diffuse_reflectance.eval(si, active)
+
     def settings(self):
         return dict(nonlinear=self.nonlinear)
 

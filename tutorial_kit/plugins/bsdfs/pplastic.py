@@ -57,6 +57,9 @@ class PolarizedPlastic(BSDF, SpecularTints):
         flags = BSDFFlags.GlossyReflection | BSDFFlags.DiffuseReflection | BSDFFlags.FrontSide
         self.set_components(flags | (BSDFFlags.Anisotropic if self.alpha_v is not None else 0))
 
+    def eval_diffuse_reflectance(self, si, active=True):
+        return self.diffuse_reflectance.eval(si, active)
+
     def settings(self):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible)
 

@@ -130,6 +130,10 @@ class RoughPlastic(BSDF, Coated):
         return dict(distribution=self.distribution, sample_visible=self.sample_visible,
                     nonlinear=self.nonlinear)
 
+    def eval_diffuse_reflectance(self, si, active=True):
+        return self.diffuse_reflectance.eval(si, active)
+
+
     def traverse(self, callback):
         callback.put('diffuse_reflectance', self.diffuse_reflectance, ParamFlags.Differentiable)
         callback.put('alpha', self.alpha, ParamFlags.Differentiable, kind=ParamKind.FLOAT,

@@ -68,6 +68,10 @@ class TwoSided(BSDF):
         si, back = self._front_facing(si)
         return self._per_side(lambda b: b.pdf(ctx, si, mirror(wo, back), active), back)
 
+    def eval_diffuse_reflectance(self, si, active=True):
+        si, back = self._front_facing(si)
+        return self._per_side(lambda b: b.eval_diffuse_reflectance(si, active), back)
+
     def sample(self, ctx, si, sample1, sample2, active=True):
         si, back = self._front_facing(si)
         bs, weight = self._per_side(lambda b: b.sample(ctx, si, sample1, sample2, active), back)
