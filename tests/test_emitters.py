@@ -210,7 +210,7 @@ def test_envmap_radiance_follows_the_image_layout():
 ])
 def test_delta_lights_are_sampled_with_certainty_and_never_hit(light):
     emitter = tk.load_dict(light)
-    assert emitter.is_delta() and not emitter.is_environment
+    assert emitter.is_delta() and not emitter.is_environment()
     n = 16
     it = dr.zeros(Interaction3f, n)
     it.p = tk.Array3f(tk.Float(np.linspace(-0.2, 0.2, n).astype(np.float32)), 0, 0)

@@ -91,7 +91,7 @@ def test_keys_of_scene_objects_are_their_ids():
             'box.vertex_positions', 'lamp.emitter.radiance.value', 'sensor.fov'} <= set(params.keys())
     assert [shape.id for shape in scene.shapes()] == ['floor', 'box', 'lamp']
     assert scene.shapes()[1].bsdf is scene.children[2]      # the reference is the object
-    assert scene.shapes()[0].bsdf.id is None                 # nested objects are named by role
+    assert scene.shapes()[0].bsdf.id == ''                   # nested objects are named by role
 
 
 def test_explicit_id_wins_over_the_key():
@@ -104,7 +104,7 @@ def test_explicit_id_wins_over_the_key():
 
 def test_single_plugin_and_object_passed_in():
     bsdf = tk.load_dict({'type': 'diffuse', 'reflectance': {'type': 'rgb', 'value': [0.1, 0.5, 0.2]}})
-    assert isinstance(bsdf, BSDF) and bsdf.id is None
+    assert isinstance(bsdf, BSDF) and bsdf.id == '' and bsdf.id() == ''
     description = scene_dict()
     description['box']['bsdf'] = bsdf
     scene = tk.load_dict(description)
@@ -213,7 +213,7 @@ def test_failed_load_leaves_objects_passed_in_unchanged():
                    'b': {'type': 'rectangle', 'bsdf': {'type': 'nope'}}}
     with pytest.raises(tk.PluginError, match='unknown bsdf plugin "nope"'):
         tk.load_dict(description)
-    assert bsdf.id is None and not hasattr(bsdf, 'shape')
+    assert bsdf.id == '' and not hasattr(bsdf, 'shape')
     # The same dictionary, repaired, loads.
     description['b']['bsdf'] = {'type': 'diffuse'}
     assert len(tk.load_dict(description).shapes()) == 2

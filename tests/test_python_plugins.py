@@ -153,7 +153,7 @@ def test_properties_set_from_python():
     assert np.allclose(props.transform('to_world')[:3, :3], 2 * np.eye(3))
     texture = Stripes(props)
     assert np.allclose(texture.tint.numpy().ravel(), [0.5, 0.25, 1.0]) and texture.count == 8
-    assert props.id() == '' and texture.id is None
+    assert props.id() == '' and texture.id == '' and texture.id() == ''
     with pytest.raises(tk.PluginError, match='cannot be a dict'):
         props['bad'] = {'a': 1}
     with pytest.raises(tk.PluginError, match='cannot be a NoneType'):

@@ -63,7 +63,7 @@ class Emitter(Plugin):
     """Base class of emitter plugins (XML ``<emitter>``).
 
     ``m_flags`` (:class:`EmitterFlags`, set by each plugin as in Mitsuba 3);
-    ``is_environment``: True for emitters at infinity that rays which hit
+    ``is_environment()``: True for emitters at infinity that rays which hit
     nothing see (``Infinite`` and not delta); area emitters are attached to a
     shape (the scene sets ``shape`` on those).
     """
@@ -76,13 +76,22 @@ class Emitter(Plugin):
         """The :class:`EmitterFlags` of this emitter."""
         return EmitterFlags(self.m_flags)
 
-    @property
     def is_environment(self):
+        """Whether rays that hit nothing see this emitter (at infinity, not delta)."""
         return bool(self.m_flags & EmitterFlags.Infinite) and not self.m_flags & EmitterFlags.Delta
 
     def is_delta(self):
         """Whether no ray can hit the emitter (a point, spot or directional light)."""
         return bool(self.m_flags & EmitterFlags.Delta)
+
+    def get_shape(self):
+        """The shape an area light covers (Mitsuba 3's name), or None."""
+        return getattr(self, 'shape', None)
+
+    def sampling_weight(self):
+        """How often the scene picks this emitter relative to the others: all
+        emitters here are picked uniformly, each with weight 1."""
+        return 1.0
 
     def set_scene(self, scene):
         """Called by the scene once its geometry is known (and again after it
@@ -216,7 +225,7 @@ class EmitterPtr:
 
     def is_environment(self):
         """Bool per lane: whether the lane's emitter is an environment."""
-        value = self.call(lambda e: bk.Bool(e.is_environment))
+        value = self.call(lambda e: bk.Bool(e.is_environment()))
         return dr.zeros(bk.Bool, dr.width(self.index)) if value is None else value
 
     def is_delta(self):

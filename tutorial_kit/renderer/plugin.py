@@ -28,24 +28,32 @@ class ObjectId(str):
         return str(self)
 
 
+#: The identifier of an object that has none: '' (falsy), and '' when called.
+_NO_ID = ObjectId('')
+
+
 class Plugin(Traversable, ABC):
     """Base class of all scene objects (BSDFs, emitters, shapes, sensors, ...).
 
-    ``id`` is the element's ``id`` attribute (or None); ``traverse`` names the
-    object after it. It is a string that may also be called, ``obj.id()``,
-    as Mitsuba 3 code reads it (:class:`ObjectId`).
+    ``id`` is the element's ``id`` attribute ('' when it has none);
+    ``traverse`` names the object after it. It is a string that may also be
+    called, ``obj.id()``, as Mitsuba 3 code reads it (:class:`ObjectId`).
     """
     _id = None
 
     @property
     def id(self):
-        return self._id
+        return self._id or _NO_ID
 
     @id.setter
     def id(self, value):
         if callable(value) and not isinstance(value, str):
             value = value()         # Properties.id, as Mitsuba 3's Python plugins pass it
         self._id = ObjectId(value) if value else None
+
+    def set_id(self, value):
+        """Mitsuba 3's way of naming an object: ``obj.set_id('wall')``."""
+        self.id = value
 
     def __init__(self, props=None):
         """Keep the identifier of ``props`` (a Properties, or None)."""

@@ -93,7 +93,7 @@ class Scene(Plugin):
             if emitter.flags() & EmitterFlags.Surface:
                 raise PluginError(f'an area emitter ({type(emitter).__name__}) belongs inside a <shape>, '
                                   'not directly inside <scene>', props.path, props.line)
-        environments = [e for e in kinds[Emitter] if e.is_environment]
+        environments = [e for e in kinds[Emitter] if e.is_environment()]
         if len(environments) > 1:
             names = ', '.join(type(e).__name__ for e in environments)
             raise PluginError(f'a scene takes at most one environment emitter (constant or envmap), '

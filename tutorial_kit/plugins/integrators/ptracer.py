@@ -202,7 +202,7 @@ def visible_emitter(emitter):
     """Whether a camera can see ``emitter`` directly: a light with a surface that
     emits over a range of directions, or an environment (not a point, a
     direction, nor a ``directionalarea``)."""
-    return bool(emitter.flags() & EmitterFlags.Surface or emitter.is_environment) and not emitter.is_delta()
+    return bool(emitter.flags() & EmitterFlags.Surface or emitter.is_environment()) and not emitter.is_delta()
 
 
 def shading_normal_correction(cos_wi, wo_dot_n, cos_wo, wi_dot_n, active):
