@@ -2,12 +2,14 @@
 
 Skipped when Mitsuba 3 is not installed.
 """
+import os
+
 import numpy as np
 import pytest
 
 import drjit as dr
 import tutorial_kit as tk
-from helpers import load_bsdf, scene_xml
+from helpers import ROOT, load_bsdf, scene_xml
 
 mi = pytest.importorskip('mitsuba')
 pytestmark = pytest.mark.mitsuba
@@ -148,3 +150,22 @@ def test_diffuse_reflectance_of_each_bsdf_as_mitsuba_gives_it():
     theirs, ours = results
     assert np.allclose(ours, theirs, rtol=1e-4)
     assert np.allclose(ours[1, :4], [0.4, 0.1, 0.5, 0.3], rtol=1e-5)      # green, lane by lane
+
+
+def test_shape_and_mesh_queries_as_in_mitsuba():
+    """What a script asks of a shape: per-vertex and per-face data, primitive counts, flags."""
+    answers = []
+    for r in (mi, tk):
+        mesh = r.load_dict({'type': 'obj', 'filename': os.path.join(ROOT, 'scenes', 'materials', 'sphere.obj'),
+                            'flip_normals': True})
+        ball = r.load_dict({'type': 'sphere', 'emitter': {'type': 'area'}})
+        index = r.UInt32([0, 7, 100])
+        answers.append([np.array(mesh.vertex_position(index)), np.array(mesh.vertex_normal(index)),
+                        np.array(mesh.vertex_texcoord(index)), np.array(mesh.face_indices(index)),
+                        mesh.has_face_normals(), mesh.primitive_count(), mesh.is_emitter(), ball.is_emitter(),
+                        ball.primitive_count(), mesh.has_flipped_normals(), ball.has_flipped_normals(),
+                        ball.is_sensor()])
+    theirs, ours = answers
+    for a, b in zip(theirs[:4], ours[:4]):
+        assert np.allclose(a, b, atol=1e-6)
+    assert theirs[4:] == ours[4:] == [False, 2208, False, True, 1, True, False, False]

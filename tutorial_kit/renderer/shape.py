@@ -63,6 +63,26 @@ class Shape(Plugin):
         """Whether the shape is a triangle mesh (Mitsuba 3's name)."""
         return False
 
+    def is_emitter(self):
+        """Whether the shape carries an area light (Mitsuba 3's name)."""
+        return self.emitter is not None
+
+    def is_sensor(self):
+        """Whether the shape is a sensor: never here (no shape-attached sensors)."""
+        return False
+
+    def has_flipped_normals(self):
+        """Whether ``flip_normals`` turned the shape's front side around."""
+        return bool(getattr(self, 'flip_normals', False))
+
+    def primitive_count(self):
+        """Primitives the shape consists of: its triangles, or 1 for an analytic shape."""
+        return self.face_count() if self.is_mesh() else 1
+
+    def effective_primitive_count(self):
+        """As :meth:`primitive_count` (no instancing here)."""
+        return self.primitive_count()
+
     @staticmethod
     def prepare_together(shapes):
         """Called by a scene with all its shapes of a class (a list) before it joins

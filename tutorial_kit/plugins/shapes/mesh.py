@@ -147,6 +147,24 @@ class Mesh(Shape):
         """How many triangles the mesh has (int)."""
         return dr.width(self.faces) // 3
 
+    # One vertex's or face's data, as Mitsuba 3's scripting API reads them
+    # (``index``: an int or a UInt32 of lanes; Array3f / Array2f / Array3u per lane).
+    def vertex_position(self, index, active=True):
+        return dr.gather(bk.Array3f, self.vertex_positions, bk.UInt32(index), active)
+
+    def vertex_normal(self, index, active=True):
+        return dr.gather(bk.Array3f, self.vertex_normals, bk.UInt32(index), active)
+
+    def vertex_texcoord(self, index, active=True):
+        return dr.gather(bk.Array2f, self.vertex_texcoords, bk.UInt32(index), active)
+
+    def face_indices(self, index, active=True):
+        return dr.gather(bk.Array3u, self.faces, bk.UInt32(index), active)
+
+    def has_face_normals(self):
+        """Whether every triangle is shaded with its own normal (``face_normals``)."""
+        return bool(self.face_normals) or not self.has_vertex_normals()
+
     # The ParameterMap reads a parameter as an attribute, Mitsuba 3's API these as methods.
     _vertex_count = property(vertex_count)
     _face_count = property(face_count)
