@@ -15,6 +15,7 @@ from tutorial_kit.core.errors import PluginError, RenderError
 from tutorial_kit.renderer.film import ComponentFormat, FileFormat, Film, PixelFormat
 from tutorial_kit.renderer.film_channels import write_film_image
 from tutorial_kit.core.registry import register
+from tutorial_kit.plugins.films.pixel_sums import develop_by_pixel
 from tutorial_kit.plugins.films.rfilters import BoxFilter
 from tutorial_kit.renderer.rfilter import ReconstructionFilter
 from tutorial_kit.io.properties import Properties
@@ -25,6 +26,10 @@ from tutorial_kit.io.properties import Properties
 #: samples of a Gaussian filter took 180 ms instead of 330 to 380 ms
 #: (benchmarks/README.md, "Films").
 SPLAT_MODE = dr.ReduceMode.Direct
+
+#: From this many samples per pixel on, a render's samples are summed per
+#: pixel before they are added into the image (:mod:`.pixel_sums`).
+PIXEL_SUMS_SPP = 2
 
 
 @register('film', 'hdrfilm')
@@ -153,6 +158,10 @@ class HDRFilm(Film):
         # filter tap's scatter would be fused with (and compile) the whole
         # path tracer, and the compile time would grow with the footprint.
         dr.eval(position, value)
+        if spp >= PIXEL_SUMS_SPP and not dr.grad_enabled(value, position):
+            # Many samples per pixel: sum each pixel's first (see pixel_sums).
+            weighted, weights = develop_by_pixel(self, position, value, spp, SPLAT_MODE)
+            return weighted / dr.select(weights > 0, weights, 1)
         width, height = self.crop_size()
         weighted = dr.zeros(type(value), width * height)
         for index, weight, inside in self._footprint(position):
