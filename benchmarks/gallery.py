@@ -15,7 +15,7 @@ in the notebooks' first cell) over ``--repeats`` processes each (the first
 process of each pair is a cold start for any kernel it compiles, later ones
 find Dr.Jit's kernel cache warm).
 
-    python benchmarks/gallery.py GALLERY_DIR [--notebooks NAME ...] [--repeats N] [--timeout S] [--results DIR]
+    python benchmarks/gallery.py GALLERY_DIR [--notebooks NAME ...] [--repeats N] [--timeout S] [--no-mitsuba] [--results DIR]
 
 The figures go to ``DIR/gallery.json`` and ``.png`` (default ``benchmarks/results``).
 """
@@ -98,11 +98,12 @@ def main():
     parser.add_argument('--iterations', type=int, default=3, help='the most iterations of a loop')
     parser.add_argument('--timeout', type=int, default=600, help='seconds per notebook and process')
     parser.add_argument('--results', default=RESULTS, help='folder for gallery.json and .png')
+    parser.add_argument('--no-mitsuba', action='store_true', help='run the notebooks with tutorial_kit only')
     args = parser.parse_args()
     paths = sorted(glob.glob(os.path.join(args.gallery, '*', '*.ipynb')))
     if args.notebooks:
         paths = [p for p in paths if os.path.splitext(os.path.basename(p))[0] in args.notebooks]
-    renderers = ['tutorial_kit'] + (['mitsuba'] if has_mitsuba() else [])
+    renderers = ['tutorial_kit'] + (['mitsuba'] if has_mitsuba() and not args.no_mitsuba else [])
     rows = []
     print(f'{"notebook":<36}{"cells":>7}{"kit s":>8}{"mitsuba s":>11}{"ratio":>7}  notes')
     for path in paths:

@@ -159,3 +159,26 @@ def test_polarized_benchmark(tmp_path):
     record = json.loads((tmp_path / 'polarized.json').read_text())
     assert [row['temperature'] for row in record['rows']] == ['cold', 'warm', 'cold', 'warm']
     assert all(row['tutorial_kit'] > 0 and row['mitsuba'] is None for row in record['rows'])
+
+
+def test_gallery_benchmark_runs_a_notebook_module_renamed(tmp_path):
+    """A notebook written for Mitsuba 3 (``import mitsuba``), run with tutorial_kit:
+    its cells counted, a failing cell named, the figures saved."""
+    folder = tmp_path / 'gallery' / 'rendering'
+    folder.mkdir(parents=True)
+
+    def notebook(name, *cells):
+        cells = [{'cell_type': 'code', 'metadata': {}, 'source': source, 'outputs': [], 'execution_count': None}
+                 for source in cells]
+        (folder / f'{name}.ipynb').write_text(json.dumps({'cells': cells, 'metadata': {}, 'nbformat': 4,
+                                                          'nbformat_minor': 5}))
+    notebook('works', "import mitsuba as mi\nmi.set_variant('llvm_ad_rgb')",
+             "%matplotlib inline\nimage = mi.render(mi.load_dict(mi.cornell_box()), spp=1)",
+             "assert image.shape[2] == 3")
+    notebook('fails', "import mitsuba as mi", "mi.no_such_function()")
+    output = run('gallery.py', str(tmp_path / 'gallery'), '--repeats', '1', results=tmp_path)
+    rows = {line.split()[0]: line for line in output.splitlines() if line.startswith(('works', 'fails'))}
+    assert rows['works'].split()[1] == '3/3'
+    assert rows['fails'].split()[1] == '1/2' and 'AttributeError' in rows['fails']
+    saved = json.loads((tmp_path / 'gallery.json').read_text())
+    assert [row['case'] for row in saved['rows']] == ['works']
