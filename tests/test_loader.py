@@ -129,6 +129,18 @@ def test_unused_parameter_is_refused_naming_line_and_nearest_name():
             load(scene_xml('<shape type="rectangle"><bsdf type="diffuse"><rgb name="colour" value="1"/></bsdf></shape>'))
 
 
+@pytest.mark.parametrize('element, message', [
+    ('<bsdf type="diffuse"><rgb name="reflectance" valeu="1"/></bsdf>',
+     r'<rgb> requires the attribute "value" \(found "valeu": did you mean "value"\?\)'),
+    ('<float nmae="radius" value="1"/>', r'<float> requires the attribute "name" \(found "nmae"'),
+    ('<transform name="to_world"><translat x="1"/></transform>',
+     r'unknown transform operation <translat> \(did you mean <translate>\?'),
+])
+def test_misspelt_attributes_and_transform_operations_are_named(element, message):
+    with pytest.raises(tk.XMLError, match=r'<string>:\d+: ' + message):
+        load(scene_xml(f'<shape type="sphere">{element}</shape>'))
+
+
 def test_arguments_that_set_no_parameter_are_refused_with_the_nearest_name():
     text = ('<scene version="3.0.0"><default name="res" value="8"/>'
             '<sensor type="perspective"><film type="hdrfilm"><integer name="width" value="$res"/>'

@@ -16,6 +16,7 @@ ranges) keep a small file from causing unbounded work or non-finite values.
 from __future__ import annotations
 
 import contextlib
+import difflib
 import functools
 import gc
 import os
@@ -119,7 +120,10 @@ class Node:
 
     def require(self, attribute):
         if attribute not in self.attrib:
-            raise self.error(f'<{self.tag}> requires the attribute "{attribute}"')
+            # A misspelt attribute (valeu="1") is named: it is why the right one is missing.
+            close = difflib.get_close_matches(attribute, list(self.attrib), n=1, cutoff=0.6)
+            found = f' (found "{close[0]}": did you mean "{attribute}"?)' if close else ''
+            raise self.error(f'<{self.tag}> requires the attribute "{attribute}"{found}')
         return self.attrib[attribute]
 
 
@@ -375,8 +379,10 @@ def _parse_transform(node):
     with np.errstate(over='ignore', invalid='ignore'):
         for op in node.children:
             if op.tag not in _TRANSFORM_OPS:
+                close = difflib.get_close_matches(op.tag, list(_TRANSFORM_OPS), n=1, cutoff=0.6)
+                hint = f'did you mean <{close[0]}>? ' if close else ''
                 raise op.error(f'unknown transform operation <{op.tag}> '
-                               f'(expected one of {", ".join(_TRANSFORM_OPS)})')
+                               f'({hint}expected one of {", ".join(_TRANSFORM_OPS)})')
             _check_no_children(op)
             matrix = _transform_op(op) if matrix is None else _transform_op(op) @ matrix
             if not np.abs(matrix).max() <= FLOAT32_MAX:
