@@ -249,7 +249,8 @@ class Scene(Plugin):
         self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(np.array(mesh_index, dtype=np.uint32), face_counts))
         # Area lights on meshes that differ only in radiance and mesh run as one (emitter_batch).
         first = dict(zip(map(id, self.meshes), np.cumsum([0] + face_counts).tolist()))
-        self.emitter_callees, slots = batch_area_lights(self._emitters, (first, corners))
+        in_batches = {id(shape): (batch, m) for batch in self.shape_batches for m, shape in enumerate(batch.members)}
+        self.emitter_callees, slots = batch_area_lights(self._emitters, (first, corners), in_batches)
         self.emitter_callee = bk.UInt32([slot[0] for slot in slots] or [0])
         self.emitter_member = bk.UInt32([slot[1] for slot in slots] or [0])
         self.prepare_render()

@@ -98,16 +98,17 @@ class ShapeBatch:
         self.bbox = (lo.min(axis=0), hi.max(axis=0))
         self.bvh = BoxBVH(lo, hi)
 
-    def view(self, member, active=True):
+    def view(self, member, active=True, detached=False):
         """The first member, with each lane's transforms those of member
         ``member[lane]`` (UInt32; read where ``active``): its class's code then
-        runs for every lane's own shape."""
+        runs for every lane's own shape. ``detached``: the table's values only,
+        without the parameters that track derivatives (for the search)."""
         width = dr.width(member)
         r = dr.gather(bk.ArrayXf, self.records, member, active, shape=(RECORD, width))
         last = [bk.Float(0), bk.Float(0), bk.Float(0), bk.Float(1)]
         to_world = [[r[4 * i + j] for j in range(4)] for i in range(3)] + [last]
         to_object = [[r[12 + 4 * i + j] for j in range(4)] for i in range(3)] + [last]
-        for k in self.tracked:
+        for k in ([] if detached else self.tracked):
             # The parameter itself where its lanes are: derivatives reach it.
             rows, own = self.members[k].to_world.rows, member == k
             to_world = [[dr.select(own, rows[i][j], to_world[i][j]) for j in range(4)] for i in range(4)]
@@ -116,17 +117,19 @@ class ShapeBatch:
     # -- ray queries -----------------------------------------------------------------------
     def _test(self, member, o, d, t, todo):
         """The members' own ray test (the BoxBVH's leaf test): ``(hit, t)``."""
-        t_hit = self.view(member, todo).ray_intersect_preliminary(Ray3f(o, d, t), todo)
+        t_hit = self.view(member, todo, detached=True).ray_intersect_preliminary(Ray3f(o, d, t), todo)
         return dr.isfinite(t_hit), t_hit
 
     def intersect(self, ray, active=True):
         """``(t, member)``: the nearest member hit within ``ray.maxt`` (detached ray)
         and its number in the batch (inf and INVALID_INDEX where none)."""
-        return self.bvh.intersect(ray.o, ray.d, ray.maxt, self._test, active)
+        with dr.suspend_grad():
+            return self.bvh.intersect(ray.o, ray.d, ray.maxt, self._test, active)
 
     def occluded(self, ray, active=True):
         """Bool: whether a member is hit within ``ray.maxt``."""
-        return self.bvh.occluded(ray.o, ray.d, ray.maxt, self._test, active)
+        with dr.suspend_grad():
+            return self.bvh.occluded(ray.o, ray.d, ray.maxt, self._test, active)
 
     def scene_index(self, member, active=True):
         """UInt32: the scene's number of the members ``member``."""
