@@ -378,7 +378,7 @@ def _parse_transform(node):
                 raise op.error(f'unknown transform operation <{op.tag}> '
                                f'(expected one of {", ".join(_TRANSFORM_OPS)})')
             _check_no_children(op)
-            matrix = _transform_op(op) if matrix is None else _transform_op(op) @ matrix
+            matrix = _then(matrix, op)
             if not np.abs(matrix).max() <= FLOAT32_MAX:
                 raise op.error('the transform overflows the 32-bit float range')
     if matrix is None:
@@ -386,6 +386,26 @@ def _parse_transform(node):
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')
     return matrix
+
+
+def _then(matrix, op):
+    """``op`` applied after ``matrix`` (float64 (4, 4), or None for the identity).
+
+    A translation or a scaling of an affine matrix changes a column or
+    scales the rows in place: the same values as the product with the
+    operation's matrix (whose other terms add zeros), without building it,
+    which matters once per shape in a file of thousands.
+    """
+    if matrix is None:
+        return _transform_op(op)
+    if op.tag in ('translate', 'scale') and matrix[3].tolist() == [0.0, 0.0, 0.0, 1.0]:
+        matrix = matrix.copy()
+        if op.tag == 'translate':
+            matrix[:3, 3] += _xyz(op, 0)
+        else:
+            matrix[:3] *= _xyz(op, 1)[:, None]
+        return matrix
+    return _transform_op(op) @ matrix
 
 
 def _transform_op(op):
