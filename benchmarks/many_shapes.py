@@ -21,10 +21,11 @@ turns, and the ratio tutorial_kit / Mitsuba 3 is printed for each.
     python benchmarks/many_shapes.py --kind rectangle|cube|sphere|obj --bsdf shared|own|none
                                      [--emitter none|own] ...
 
-The cases (``--case``, default all four): ``shared`` (rectangles, one BSDF),
+The cases (``--case``, default all five): ``shared`` (rectangles, one BSDF),
 ``own-bsdf`` (rectangles, a diffuse BSDF each, each of its own colour),
 ``own-light`` (rectangles, an area light each, each of its own radiance),
-``spheres`` (spheres, a BSDF each). ``--kind``/``--bsdf``/``--emitter``
+``spheres`` (spheres, a BSDF each), ``sphere-lights`` (spheres, a BSDF and
+an area light each). ``--kind``/``--bsdf``/``--emitter``
 describe a single case instead. The figures go to ``DIR/many_shapes.json``
 and ``.png`` (default ``benchmarks/results``).
 """
@@ -65,7 +66,8 @@ print(json.dumps({{'load': loaded - start, 'render': rendered - loaded, 'total':
 
 #: The named cases: (kind, bsdf, emitter).
 CASES = {'shared': ('rectangle', 'shared', 'none'), 'own-bsdf': ('rectangle', 'own', 'none'),
-         'own-light': ('rectangle', 'shared', 'own'), 'spheres': ('sphere', 'own', 'none')}
+         'own-light': ('rectangle', 'shared', 'own'), 'spheres': ('sphere', 'own', 'none'),
+         'sphere-lights': ('sphere', 'own', 'own')}
 
 
 def scene_text(count, kind, bsdf, emitter='none'):

@@ -163,7 +163,7 @@ def many_lights_xml(count, integrator='path'):
 def lights_one_by_one(monkeypatch):
     """Call every light on its own, as before batches of lights existed."""
     monkeypatch.setattr(scene_module, 'batch_area_lights',
-                        lambda emitters, triangles: (list(emitters), [(k, 0) for k in range(len(emitters))]))
+                        lambda emitters, triangles, *_: (list(emitters), [(k, 0) for k in range(len(emitters))]))
 
 
 def test_many_area_lights_launch_the_same_kernels_whatever_their_count():

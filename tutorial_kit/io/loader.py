@@ -374,24 +374,41 @@ def _xyz(node, default):
 
 
 def _parse_transform(node):
-    matrix = None           # the identity, until the first operation
-    # Overflow gives inf or NaN, refused after each operation.
-    with np.errstate(over='ignore', invalid='ignore'):
-        for op in node.children:
-            if op.tag not in _TRANSFORM_OPS:
-                close = difflib.get_close_matches(op.tag, list(_TRANSFORM_OPS), n=1, cutoff=0.6)
-                hint = f'did you mean <{close[0]}>? ' if close else ''
-                raise op.error(f'unknown transform operation <{op.tag}> '
-                               f'({hint}expected one of {", ".join(_TRANSFORM_OPS)})')
-            _check_no_children(op)
-            matrix = _transform_op(op) if matrix is None else _transform_op(op) @ matrix
-            if not np.abs(matrix).max() <= FLOAT32_MAX:
-                raise op.error('the transform overflows the 32-bit float range')
-    if matrix is None:
-        matrix = np.eye(4)
+    rows = [[1.0 if i == j else 0.0 for j in range(4)] for i in range(4)]    # the identity
+    for op in node.children:
+        if op.tag not in _TRANSFORM_OPS:
+            close = difflib.get_close_matches(op.tag, list(_TRANSFORM_OPS), n=1, cutoff=0.6)
+            hint = f'did you mean <{close[0]}>? ' if close else ''
+            raise op.error(f'unknown transform operation <{op.tag}> '
+                           f'({hint}expected one of {", ".join(_TRANSFORM_OPS)})')
+        _check_no_children(op)
+        rows = _then(rows, op)
+        # Overflow gives inf or NaN (which fails the comparison too).
+        if not all(abs(value) <= FLOAT32_MAX for row in rows for value in row):
+            raise op.error('the transform overflows the 32-bit float range')
+    matrix = np.array(rows)
     if not transform.is_valid_affine(matrix):
         raise node.error('the transform is not an invertible affine transform')
     return matrix
+
+
+def _then(rows, op):
+    """``op`` applied after the matrix ``rows`` (4 lists of 4 floats): new rows.
+
+    A translation or a scaling of an affine matrix adds to its last column
+    or scales its rows: the same values as the product with the operation's
+    matrix (whose other terms add zeros), in plain Python floats, without
+    building that matrix, which matters once per shape in a file of
+    thousands. Other operations multiply NumPy matrices.
+    """
+    if op.tag in ('translate', 'scale') and rows[3] == [0.0, 0.0, 0.0, 1.0]:
+        if op.tag == 'translate':
+            offset = _xyz(op, 0).tolist()
+            return [[*row[:3], row[3] + offset[i]] for i, row in enumerate(rows[:3])] + [rows[3]]
+        factors = _xyz(op, 1).tolist()
+        return [[value * factors[i] for value in row] for i, row in enumerate(rows[:3])] + [rows[3]]
+    with np.errstate(over='ignore', invalid='ignore'):
+        return (_transform_op(op) @ np.array(rows)).tolist()
 
 
 def _transform_op(op):

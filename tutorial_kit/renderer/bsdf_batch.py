@@ -126,9 +126,16 @@ class BSDFBatch:
         return value
 
 
+@functools.lru_cache(maxsize=None)
+def _is_subclass(cls, base):
+    """``issubclass(cls, base)``, remembered: asked of every attribute of thousands of
+    BSDFs, where an ``isinstance`` against an abstract class costs a call into ``abc``."""
+    return issubclass(cls, base)
+
+
 def _is_value_texture(obj):
     """A texture that is one value everywhere, held in ``obj.value`` (width 1)."""
-    return (isinstance(obj, Texture) and obj.is_constant and not obj.reads_shapes
+    return (_is_subclass(type(obj), Texture) and obj.is_constant and not obj.reads_shapes
             and dr.is_array_v(getattr(obj, 'value', None)) and not dr.is_tensor_v(obj.value)
             and dr.width(obj.value) == 1)
 
@@ -151,8 +158,8 @@ def _signature(obj, depth, found=None):
         rest = tuple((k, _signature(v, depth + 1)) for k, v in vars(obj).items()
                      if k != 'value' and k not in _NAMING and not k.startswith('_'))
         return ('texture', type(obj), type(obj.value), rest)
-    if isinstance(obj, (BSDF, Texture)):
-        if isinstance(obj, Texture) and obj.reads_shapes:
+    if _is_subclass(type(obj), (BSDF, Texture)):
+        if _is_subclass(type(obj), Texture) and obj.reads_shapes:
             return ('same', id(obj))
         return (type(obj),) + tuple((k, _signature(v, depth + 1, found)) for k, v in vars(obj).items()
                                     if k not in _NAMING)
@@ -182,8 +189,8 @@ def _rebuild(obj, values):
         clone.__class__ = _batched_class(type(obj))
         clone.read_value = next(values)
         return clone
-    if isinstance(obj, (BSDF, Texture)):
-        if isinstance(obj, Texture) and obj.reads_shapes:
+    if _is_subclass(type(obj), (BSDF, Texture)):
+        if _is_subclass(type(obj), Texture) and obj.reads_shapes:
             return obj
         changed = {k: _rebuild(v, values) for k, v in vars(obj).items() if k not in _NAMING}
         changed = {k: v for k, v in changed.items() if v is not vars(obj)[k]}

@@ -1,4 +1,4 @@
-"""Area lights on meshes that differ only in their radiance and their mesh run as one.
+"""Area lights that differ only in their radiance and their shape run as one.
 
 A scene where many shapes glow, each with an ``area`` emitter of its own
 colour, would otherwise call every light one by one wherever the path
@@ -23,6 +23,12 @@ with a binary search over its own triangles, as a mesh does
 (:meth:`~tutorial_kit.plugins.shapes.mesh.Mesh.sample_position`). One copy of
 the light's code then serves the whole batch.
 
+Lights on analytic shapes (spheres, disks, cylinders) batch the same way
+when their shapes are members of one
+:class:`~tutorial_kit.renderer.shape_batch.ShapeBatch`: the copy's shape
+is then that batch's view of each lane's shape, which samples it with its
+class's own code.
+
 The records hold the vertices as they were when the scene was built; a
 scene rebuilds them when meshes move (``ParameterMap.update``). While a
 light's mesh tracks derivatives, the scene calls its batch's lights one by
@@ -46,58 +52,74 @@ RECORD = 16
 _PER_LIGHT = frozenset({'id', '_id', 'shape', 'radiance'})
 
 
-def batch_area_lights(emitters, triangles):
+def batch_area_lights(emitters, triangles, shape_batches=None):
     """Group ``emitters`` (the scene's, in order) into batches of area lights.
 
     ``triangles``: ``(first, corners)``: ``first`` maps ``id(mesh)`` to the
     index of the mesh's first triangle in ``corners``, three float32 arrays
     (M, 3) of all the scene's triangles' corners (each mesh's in a row).
+    ``shape_batches``: maps ``id(shape)`` to ``(ShapeBatch, member)`` for the
+    analytic shapes intersected in batches (none when omitted).
     Returns ``(callees, slots)`` as :func:`~tutorial_kit.renderer.bsdf_batch.batch_bsdfs`:
     ``callees``, emitters alone or :class:`AreaLightBatch` es; ``slots``, for
     each emitter, ``(position in callees, member index)``.
     """
+    shape_batches = shape_batches or {}
     groups = {}
     for k, emitter in enumerate(emitters):
-        groups.setdefault(_batch_key(emitter, k), []).append(k)
+        groups.setdefault(_batch_key(emitter, k, shape_batches), []).append(k)
     callees, slots = [], [None] * len(emitters)
     for members in groups.values():
         position = len(callees)
         if len(members) == 1:
             callees.append(emitters[members[0]])
         else:
-            callees.append(AreaLightBatch([emitters[k] for k in members], triangles))
+            callees.append(AreaLightBatch([emitters[k] for k in members], triangles, shape_batches))
         for m, k in enumerate(members):
             slots[k] = (position, m)
     return callees, slots
 
 
-def _batch_key(emitter, k):
+def _batch_key(emitter, k, shape_batches):
     """What lights of one batch share, or ``('alone', k)`` for a light that runs on its own."""
     shape, radiance = getattr(emitter, 'shape', None), getattr(emitter, 'radiance', None)
-    if not (emitter.flags() & EmitterFlags.Surface and shape is not None and shape.is_mesh()
-            and shape.face_count() > 0 and is_value_texture(radiance)):
+    if not (emitter.flags() & EmitterFlags.Surface and shape is not None and is_value_texture(radiance)):
+        return ('alone', k)
+    if shape.is_mesh() and shape.face_count() > 0:
+        shapes = 'meshes'
+    elif id(shape) in shape_batches:
+        shapes = id(shape_batches[id(shape)][0])       # the lights of one ShapeBatch's shapes
+    else:
         return ('alone', k)
     try:
         settings = tuple((name, signature(value, 1)) for name, value in vars(emitter).items()
                          if name not in _PER_LIGHT)
-        return ('batch', type(emitter), settings, signature(radiance, 1))
+        return ('batch', type(emitter), settings, signature(radiance, 1), shapes)
     except Unbatchable:
         return ('alone', k)
 
 
 class AreaLightBatch:
-    """Area lights on meshes that differ only in their radiance's value and their mesh.
+    """Area lights that differ only in their radiance's value and their shape
+    (meshes, or members of one ShapeBatch).
 
     ``members``: two or more lights with equal :func:`_batch_key`;
-    ``triangles``: see :func:`batch_area_lights`. Call :meth:`refresh` when
-    radiances may have changed (the scene does before each render), then
-    :meth:`bound` for the light to call.
+    ``triangles``, ``shape_batches``: see :func:`batch_area_lights`. Call
+    :meth:`refresh` when radiances may have changed (the scene does before
+    each render), then :meth:`bound` for the light to call.
     """
 
-    def __init__(self, members, triangles):
+    def __init__(self, members, triangles, shape_batches=None):
         self.members = list(members)
         self.radiances = BSDFBatch([m.radiance for m in self.members], [[m.radiance] for m in self.members])
-        self._build_records(*triangles)
+        first_shape = self.members[0].shape
+        if first_shape.is_mesh():
+            self.shape_batch = None
+            self._build_records(*triangles)
+        else:
+            # Each light's shape is a member of the one ShapeBatch: its number there.
+            self.shape_batch = shape_batches[id(first_shape)][0]
+            self.shape_member = bk.UInt32([shape_batches[id(m.shape)][1] for m in self.members])
         self.refresh()
 
     def __repr__(self):
@@ -151,7 +173,12 @@ class AreaLightBatch:
         of member ``member[lane]`` (UInt32 per lane)."""
         light = copy.copy(self.members[0])
         light.radiance = self.radiances.bound(member)
-        light.shape = _BatchedMeshes(self, member)
+        if self.shape_batch is None:
+            light.shape = _BatchedMeshes(self, member)
+        else:
+            # Bound for every lane, the lanes of other lights included: read in range only.
+            mine = member < len(self.members)
+            light.shape = self.shape_batch.view(dr.gather(bk.UInt32, self.shape_member, member, mine), mine)
         return light
 
 

@@ -22,8 +22,11 @@ names and signatures where Mitsuba 3 has them:
 The nearest-hit *search* runs outside of automatic differentiation: in a
 bounding volume hierarchy over the triangles of all meshes, then, in turn,
 through the closed-form ray test of each analytic shape (sphere, disk,
-cylinder; few in a scene, so a loop over them costs less than a second
-hierarchy), the nearest hit winning. The hit is then *re-evaluated* with
+cylinder; few in most scenes, so a loop over them costs less than a second
+hierarchy), the nearest hit winning. Many analytic shapes of one kind are
+searched together, in a hierarchy over their boxes
+(:mod:`~tutorial_kit.renderer.shape_batch`), so that the kernels stay the
+same whatever their number. The hit is then *re-evaluated* with
 differentiable operations, from the vertex data of a triangle or by the
 analytic shape itself, so derivatives reach the vertices, the shapes'
 transforms and everything downstream without differentiating the search.
@@ -57,6 +60,7 @@ from tutorial_kit.renderer.volume import Volume
 from tutorial_kit.core.registry import create, declare_interface, register
 from tutorial_kit.renderer.sensor import Sensor
 from tutorial_kit.renderer.shape import Shape
+from tutorial_kit.renderer.shape_batch import ShapeBatch, batch_analytic_shapes
 from tutorial_kit.renderer.texture import Texture, shape_reading_textures
 from tutorial_kit.renderer.bvh import BVH
 from tutorial_kit.renderer.interaction import SHADOW_EPSILON, DirectionSample3f, SurfaceInteraction3f, miss
@@ -228,6 +232,7 @@ class Scene(Plugin):
         """
         self.meshes = [s for s in self._shapes if s.is_mesh()]
         self.analytic = [(k, s) for k, s in enumerate(self._shapes) if not s.is_mesh()]
+        self._batch_analytic_shapes()
         hooks = {}
         for shape in self._shapes:
             hooks.setdefault(type(shape).prepare_together, []).append(shape)
@@ -244,13 +249,33 @@ class Scene(Plugin):
         self.triangle_shape = bk.from_numpy(bk.UInt32, np.repeat(np.array(mesh_index, dtype=np.uint32), face_counts))
         # Area lights on meshes that differ only in radiance and mesh run as one (emitter_batch).
         first = dict(zip(map(id, self.meshes), np.cumsum([0] + face_counts).tolist()))
-        self.emitter_callees, slots = batch_area_lights(self._emitters, (first, corners))
+        in_batches = {id(shape): (batch, m) for batch in self.shape_batches for m, shape in enumerate(batch.members)}
+        self.emitter_callees, slots = batch_area_lights(self._emitters, (first, corners), in_batches)
         self.emitter_callee = bk.UInt32([slot[0] for slot in slots] or [0])
         self.emitter_member = bk.UInt32([slot[1] for slot in slots] or [0])
         self.prepare_render()
         self._build_triangle_records()
         for emitter in self._emitters:
             emitter.set_scene(self)
+
+    def _batch_analytic_shapes(self):
+        """Split the analytic shapes into those searched one by one (``analytic_alone``:
+        pairs of shape index and shape) and batches (``shape_batches``); number
+        them in that order (``analytic_callees``: shapes, then batches) and give
+        each scene shape its place there (``shape_slot``, INVALID_INDEX for a
+        mesh) and its number within its batch (``shape_member``)."""
+        self.analytic_alone, self.shape_batches = batch_analytic_shapes(self.analytic)
+        self.analytic_callees = [s for _, s in self.analytic_alone] + self.shape_batches
+        slot = np.full(len(self._shapes), INVALID_INDEX, np.uint32)
+        member = np.zeros(len(self._shapes), np.uint32)
+        for k, (index, _) in enumerate(self.analytic_alone):
+            slot[index] = k
+        for b, batch in enumerate(self.shape_batches):
+            indices = batch.shape_index.numpy()
+            slot[indices] = len(self.analytic_alone) + b
+            member[indices] = np.arange(len(indices), dtype=np.uint32)
+        self.shape_slot = bk.from_numpy(bk.UInt32, slot) if len(slot) else bk.UInt32(INVALID_INDEX)
+        self.shape_member = bk.from_numpy(bk.UInt32, member) if len(member) else bk.UInt32(0)
 
     def _build_triangle_records(self):
         """What a hit needs of its triangle, in records of TRIANGLE_RECORD floats
@@ -353,6 +378,8 @@ class Scene(Plugin):
         # Scatters wait for the next evaluation; run them now, while the
         # arrays they read are certainly alive.
         dr.eval(self.vertex_positions, self.vertex_normals, self.vertex_texcoords)
+        for batch in self.shape_batches:
+            batch.refresh()
         for callee in self.bsdf_callees + self.emitter_callees:
             if isinstance(callee, (BSDFBatch, AreaLightBatch)):
                 callee.refresh()
@@ -470,7 +497,7 @@ class Scene(Plugin):
             return miss(dr.width(origin), direction)
         if not self.analytic:
             return self._intersect_triangles(ray, active)
-        # Triangles first, then each analytic shape within the distance found so far.
+        # Triangles first, then the analytic shapes within the distance found so far.
         width = dr.width(origin)
         if self.meshes:
             t, prim, _, _ = self.bvh.intersect(dr.detach(origin), dr.detach(direction),
@@ -478,22 +505,50 @@ class Scene(Plugin):
         else:
             t, prim = dr.full(bk.Float, dr.inf, width), dr.full(bk.UInt32, INVALID_INDEX, width)
         nearest = dr.select(prim != INVALID_INDEX, t, dr.detach(ray.maxt) + dr.zeros(bk.Float, width))
-        search = Ray3f(dr.detach(origin), dr.detach(direction), nearest)
+        nearest, which, member = self._search_analytic(Ray3f(dr.detach(origin), dr.detach(direction), nearest),
+                                                       active)
+        si = self._intersect_triangles(ray, active & (which == INVALID_INDEX), t=t, prim=prim) \
+            if self.meshes else miss(width, direction)
+        return self._analytic_hits(ray, nearest, which, member, active, si)
+
+    def _search_analytic(self, search, active):
+        """The nearest analytic shape hit along ``search`` (a detached Ray3f) within
+        ``search.maxt``: ``(t, which, member)``, its distance (``search.maxt``
+        where none), its place in ``analytic_callees`` (INVALID_INDEX where none)
+        and, for a batch, the shape's number in it (UInt32 each)."""
+        width = dr.width(search.o)
+        nearest = search.maxt + dr.zeros(bk.Float, width)
         which = dr.full(bk.UInt32, INVALID_INDEX, width)
-        for k, (_, shape) in enumerate(self.analytic):
+        member = dr.zeros(bk.UInt32, width)
+        for k, callee in enumerate(self.analytic_callees):
             search.maxt = nearest
-            t_shape = shape.ray_intersect_preliminary(search, active)
+            if isinstance(callee, ShapeBatch):
+                t_shape, found = callee.intersect(search, active)
+                member = dr.select(t_shape < nearest, found, member)
+            else:
+                t_shape = callee.ray_intersect_preliminary(search, active)
             closer = t_shape < nearest
             nearest = dr.select(closer, t_shape, nearest)
             which = dr.select(closer, k, which)
-        si = self._intersect_triangles(ray, active & (which == INVALID_INDEX), t=t, prim=prim) \
-            if self.meshes else miss(width, direction)
-        for k, (index, shape) in enumerate(self.analytic):
+        return nearest, which, member
+
+    def _analytic_hits(self, ray, t, which, member, active, si):
+        """``si`` with the lanes that hit an analytic shape (``which``, ``member``: from
+        :meth:`_search_analytic`, at distance ``t``) replaced by that shape's
+        differentiable surface interaction."""
+        width = dr.width(t)
+        direction = ray.d
+        for k, callee in enumerate(self.analytic_callees):
             mine = active & (which == k)
-            hit = shape.compute_surface_interaction(ray, nearest, mine)
-            hit.shape = dr.full(bk.UInt32, index, width)
+            if isinstance(callee, ShapeBatch):
+                hit = callee.view(member, mine).compute_surface_interaction(ray, t, mine)
+                hit.shape = callee.scene_index(member, mine)
+                hit.bsdf_id = dr.gather(bk.UInt32, self.shape_bsdf_id, hit.shape, mine)
+            else:
+                hit = callee.compute_surface_interaction(ray, t, mine)
+                hit.shape = dr.full(bk.UInt32, self.analytic_alone[k][0], width)
+                hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(callee.bsdf), width)
             hit.prim_index = dr.zeros(bk.UInt32, width)
-            hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(shape.bsdf), width)
             hit.wi = hit.sh_frame.to_local(-direction)
             si = dr.select(mine, hit, si)
         return si
@@ -517,15 +572,25 @@ class Scene(Plugin):
             hit = prim != INVALID_INDEX
             shape = dr.select(hit, dr.gather(bk.UInt32, self.triangle_shape, prim, hit), shape)
             t = dr.select(hit, t, dr.inf)
-        search = Ray3f(origin, direction, dr.detach(ray.maxt))
-        for index, analytic in self.analytic:
-            search.maxt = dr.minimum(t, dr.detach(ray.maxt))
-            t_shape = analytic.ray_intersect_preliminary(search, active)
-            closer = active & (t_shape < search.maxt) & (t_shape < t)
+        if self.analytic:
+            t_max = dr.minimum(t, dr.detach(ray.maxt))
+            t_shape, which, member = self._search_analytic(Ray3f(origin, direction, t_max), active)
+            closer = active & (which != INVALID_INDEX)
             t = dr.select(closer, t_shape, t)
-            shape = dr.select(closer, index, shape)
+            shape = dr.select(closer, self._analytic_shape_index(which, member, closer), shape)
             prim = dr.select(closer, INVALID_INDEX, prim)
         return PreliminaryIntersection3f(t, prim, shape)
+
+    def _analytic_shape_index(self, which, member, active):
+        """UInt32: the index in :meth:`shapes` of the analytic shape ``which``, ``member``
+        (as :meth:`_search_analytic` gives them) where ``active``."""
+        shape = dr.full(bk.UInt32, INVALID_INDEX, dr.width(which))
+        for k, callee in enumerate(self.analytic_callees):
+            mine = active & (which == k)
+            index = callee.scene_index(member, mine) if isinstance(callee, ShapeBatch) \
+                else self.analytic_alone[k][0]
+            shape = dr.select(mine, index, shape)
+        return shape
 
     def surface_interaction(self, pi, ray, active=True):
         """The SurfaceInteraction3f of the hit ``pi`` (a PreliminaryIntersection3f)
@@ -535,15 +600,13 @@ class Scene(Plugin):
         triangles = active & (pi.prim_index != INVALID_INDEX)
         si = self._intersect_triangles(ray, triangles, t=pi.t, prim=pi.prim_index) \
             if self.meshes else miss(width, ray.d)
-        for index, shape in self.analytic:
-            mine = active & (pi.prim_index == INVALID_INDEX) & (pi.shape_index == index)
-            hit = shape.compute_surface_interaction(ray, pi.t, mine)
-            hit.shape = dr.full(bk.UInt32, index, width)
-            hit.prim_index = dr.zeros(bk.UInt32, width)
-            hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(shape.bsdf), width)
-            hit.wi = hit.sh_frame.to_local(-ray.d)
-            si = dr.select(mine, hit, si)
-        return si
+        if not self.analytic:
+            return si
+        analytic = active & (pi.prim_index == INVALID_INDEX)
+        which = dr.gather(bk.UInt32, self.shape_slot, pi.shape_index, analytic)
+        member = dr.gather(bk.UInt32, self.shape_member, pi.shape_index, analytic)
+        return self._analytic_hits(ray, pi.t + dr.zeros(bk.Float, width), dr.select(analytic, which, INVALID_INDEX),
+                                   member, active, si)
 
     def _intersect_triangles(self, ray, active, t=None, prim=None):
         """The nearest triangle hit (SurfaceInteraction3f); ``t``, ``prim``: the BVH's
@@ -583,8 +646,11 @@ class Scene(Plugin):
         ray = Ray3f(dr.detach(ray.o), dr.detach(ray.d), dr.detach(ray.maxt))
         blocked = self.bvh.occluded(ray.o, ray.d, ray.maxt, active) if self.meshes \
             else dr.zeros(bk.Bool, dr.width(ray.o))
-        for _, shape in self.analytic:
-            blocked |= shape.ray_test(ray, active & ~blocked)
+        for callee in self.analytic_callees:
+            if isinstance(callee, ShapeBatch):
+                blocked |= callee.occluded(ray, active & ~blocked)
+            else:
+                blocked |= callee.ray_test(ray, active & ~blocked)
         return blocked
 
     def bbox(self):
@@ -599,8 +665,10 @@ class Scene(Plugin):
             positions = self._joined_host['positions']
             if len(positions):
                 box.expand(ScalarBoundingBox3f(positions.min(axis=0), positions.max(axis=0)))
-        for _, shape in self.analytic:
+        for _, shape in self.analytic_alone:
             box.expand(shape.bbox())
+        for batch in self.shape_batches:
+            box.expand(ScalarBoundingBox3f(*batch.bbox))
         return box
 
     def bsdf_ptr(self, si, active=True):

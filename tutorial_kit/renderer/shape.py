@@ -11,7 +11,8 @@ Shapes come in two families, as in Mitsuba 3:
   parameter (``traverse`` lists it, differentiable). The scene intersects
   each of them with its own closed-form ray test (:meth:`Shape.ray_intersect_preliminary`)
   and asks it for the hit's differentiable fields
-  (:meth:`Shape.compute_surface_interaction`).
+  (:meth:`Shape.compute_surface_interaction`); many of one kind run that
+  code together (:mod:`~tutorial_kit.renderer.shape_batch`).
 
 Every shape may carry a BSDF (its material) and an area emitter (which then
 covers its surface), and answers the questions an area light asks: its
@@ -88,6 +89,11 @@ class Shape(Plugin):
         """Called by a scene with all its shapes of a class (a list) before it joins
         their data: work that is cheaper for all of them at once than for each
         (a mesh's computed normals). Nothing by default."""
+
+    def batch_key(self):
+        """Analytic shapes of equal keys (not None) may be intersected together
+        (:mod:`~tutorial_kit.renderer.shape_batch`); None: always on its own."""
+        return None
 
     def has_vertex_normals(self):
         """Whether the shape shades with per-vertex normals (meshes only)."""

@@ -20,6 +20,7 @@ Edge sampling (``prb_projective``) needs the silhouette of a moving shape
 as edges; :meth:`AnalyticShape.triangle_proxy` gives a fine tessellation
 for that and nothing else (see its docstring).
 """
+import copy
 import warnings
 
 import drjit as dr
@@ -27,6 +28,7 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
+from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.transform4f import Transform4f
 from tutorial_kit.io.properties import SceneWarning
 from tutorial_kit.plugins.shapes.mesh import nested_bsdf_and_emitter, nested_media, put_media
@@ -54,11 +56,15 @@ class AnalyticShape(Shape):
                                           '(finite, last row 0, 0, 0, 1)')
         self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
         self.interior, self.exterior = nested_media(props)
-        self.to_world = opaque_transform(to_world)
+        # The Dr.Jit values are made when first asked for (to_world, to_object):
+        # a scene of many shapes intersects them in batches (renderer/shape_batch.py),
+        # which read the matrices kept here.
+        self._to_world = None
+        self._matrix = np.asarray(to_world, dtype=np.float64)
+        self._to_object = None
         self._proxy = None
         for message in self.check_transform(to_world):
             props.warn('to_world', message)
-        self.update()
 
     def is_mesh(self):
         return False
@@ -67,10 +73,36 @@ class AnalyticShape(Shape):
         return dict(flip_normals=self.flip_normals)
 
     # -- parameters --------------------------------------------------------------------
+    @property
+    def to_world(self):
+        """The Transform4f from object space to the world (opaque entries unless
+        assigned with derivatives)."""
+        if self._to_world is None:
+            self._to_world = opaque_transform(self._matrix)
+        return self._to_world
+
+    @to_world.setter
+    def to_world(self, value):
+        self._to_world = value
+        self.update()
+
+    @property
+    def to_object(self):
+        """The inverse of ``to_world`` (detached, opaque entries): what the ray search reads."""
+        if self._to_object is None:
+            self._to_object = opaque_transform(np.linalg.inv(self.host_matrix()))
+        return self._to_object
+
+    def host_matrix(self):
+        """``to_world``'s values, a float64 (4, 4) NumPy array (no derivatives)."""
+        if self._matrix is None:
+            self._matrix = dr.detach(self._to_world).matrix
+        return self._matrix
+
     def traverse(self, callback):
         # As in Mitsuba 3: moving the shape moves its silhouette.
         callback.put('to_world', self.to_world, ParamFlags.Differentiable | ParamFlags.Discontinuous,
-                     kind=ParamKind.TRANSFORM)
+                     kind=ParamKind.TRANSFORM, attribute='to_world')
         callback.put('silhouette_sampling_weight', self.silhouette_sampling_weight,
                      ParamFlags.NonDifferentiable)
         callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
@@ -80,12 +112,13 @@ class AnalyticShape(Shape):
 
     def parameters_changed(self, keys=None):
         """Refresh what follows from ``to_world`` after an assignment."""
-        for message in self.check_transform(dr.detach(self.to_world).matrix):
-            warnings.warn(f'{type(self).__name__}: {message}', SceneWarning, stacklevel=3)
         self.update()
+        for message in self.check_transform(self.host_matrix()):
+            warnings.warn(f'{type(self).__name__}: {message}', SceneWarning, stacklevel=3)
 
     def parameters_grad_enabled(self):
-        return dr.grad_enabled(self.to_world)
+        # A transform not yet made from the loaded matrix tracks nothing.
+        return self._to_world is not None and dr.grad_enabled(self._to_world)
 
     def check_transform(self, matrix):
         """Messages (a list of str) about a ``to_world`` (float64 (4, 4)) the shape
@@ -93,9 +126,35 @@ class AnalyticShape(Shape):
         return []
 
     def update(self):
-        """Recompute the detached values the ray search reads (opaque, so that a
-        new transform reuses the compiled kernels): ``self.to_object``."""
-        self.to_object = opaque_transform(np.linalg.inv(dr.detach(self.to_world).matrix))
+        """Forget the values that follow from ``to_world`` (its matrix, ``to_object``):
+        they are made again when next asked for."""
+        if self._to_world is not None:
+            self._matrix = None
+        self._to_object = None
+
+    # -- batches of shapes of one kind (renderer/shape_batch.py) ----------------------------
+    def batch_key(self):
+        """Shapes of equal keys are intersected together: the class and the settings
+        that choose code (``flip_normals``)."""
+        return (type(self), self.flip_normals)
+
+    @staticmethod
+    def boxes(matrices):
+        """``(lo, hi)``, float64 (N, 3) each: the bounding boxes of the shapes placed
+        by ``matrices`` (float64 (N, 4, 4)). Each analytic shape implements it."""
+        raise NotImplementedError
+
+    def bbox(self):
+        lo, hi = self.boxes(self.host_matrix()[None])
+        return ScalarBoundingBox3f(lo[0], hi[0])
+
+    def batch_view(self, to_world, to_object):
+        """A copy of this shape whose transforms are ``to_world`` and ``to_object``
+        (Transform4f, a value per lane): the shape of each lane of a batch, running
+        this class's own code."""
+        view = copy.copy(self)
+        view._to_world, view._to_object, view._matrix, view._proxy = to_world, to_object, None, None
+        return view
 
     # -- the tessellation that edge sampling uses ---------------------------------------------
     def local_proxy(self):
@@ -137,9 +196,9 @@ class AnalyticShape(Shape):
 
 
 def opaque_transform(matrix):
-    """A Transform4f of opaque entries from a float64 (4, 4) matrix: a new value
-    of it reuses the compiled kernels."""
-    return Transform4f([[dr.opaque(bk.Float, float(matrix[i][j])) for j in range(4)] for i in range(4)])
+    """A Transform4f of opaque entries from a finite float64 (4, 4) matrix: a new
+    value of it reuses the compiled kernels."""
+    return Transform4f._from_rows([[dr.opaque(bk.Float, value) for value in row] for row in matrix.tolist()])
 
 
 def attach_motion(ray, t, p, n, p_attached):

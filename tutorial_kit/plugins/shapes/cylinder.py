@@ -19,7 +19,6 @@ import numpy as np
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
-from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.analytic import (PROXY_SEGMENTS, AnalyticShape, attach_motion, ring,
@@ -74,11 +73,11 @@ class Cylinder(AnalyticShape):
     def surface_area(self):
         return 2 * dr.pi * self.radius() * self.length()
 
-    def bbox(self):
-        m = dr.detach(self.to_world).matrix
-        extent = np.sqrt(np.square(m[:3, 0]) + np.square(m[:3, 1]))
-        ends = np.array([m[:3, 3], m[:3, 3] + m[:3, 2]])
-        return ScalarBoundingBox3f((ends - extent).min(axis=0), (ends + extent).max(axis=0))
+    @staticmethod
+    def boxes(matrices):
+        extent = np.sqrt(np.square(matrices[:, :3, 0]) + np.square(matrices[:, :3, 1]))
+        start, end = matrices[:, :3, 3], matrices[:, :3, 3] + matrices[:, :3, 2]
+        return np.minimum(start, end) - extent, np.maximum(start, end) + extent
 
     # -- ray queries ---------------------------------------------------------------------
     def ray_intersect_preliminary(self, ray, active=True):

@@ -19,7 +19,6 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core import warp
-from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.analytic import PROXY_SEGMENTS, AnalyticShape, attach_motion, ring
@@ -38,17 +37,18 @@ class Disk(AnalyticShape):
 
     def normal(self):
         """Array3f: the unit normal of the front side (differentiable in to_world)."""
-        return dr.normalize(self.to_world.transform_normal(bk.Array3f(0, 0, 1)))
+        # to_world was checked invertible when set: no read-back inside the kernel.
+        return dr.normalize(self.to_world.transform_normal(bk.Array3f(0, 0, 1), checked=False))
 
     def surface_area(self):
         # The image of the unit disk is an ellipse of area pi |dp/dx x dp/dy|.
         return dr.pi * dr.norm(dr.cross(self.to_world.transform_vector(bk.Array3f(1, 0, 0)),
                                         self.to_world.transform_vector(bk.Array3f(0, 1, 0))))
 
-    def bbox(self):
-        m = dr.detach(self.to_world).matrix
-        extent = np.sqrt(np.square(m[:3, 0]) + np.square(m[:3, 1]))
-        return ScalarBoundingBox3f(m[:3, 3] - extent, m[:3, 3] + extent)
+    @staticmethod
+    def boxes(matrices):
+        extent = np.sqrt(np.square(matrices[:, :3, 0]) + np.square(matrices[:, :3, 1]))
+        return matrices[:, :3, 3] - extent, matrices[:, :3, 3] + extent
 
     # -- ray queries ---------------------------------------------------------------------
     def ray_intersect_preliminary(self, ray, active=True):
@@ -60,7 +60,7 @@ class Disk(AnalyticShape):
         return dr.select(hit, t, dr.inf)
 
     def compute_surface_interaction(self, ray, t, active=True):
-        to_object = self.to_world.inverse()
+        to_object = self.to_world.inverse(checked=False)
         n = self.normal()
         with dr.suspend_grad():
             # Project the hit onto the plane for accuracy.

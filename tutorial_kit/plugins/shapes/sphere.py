@@ -26,7 +26,6 @@ import numpy as np
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core import transform
 from tutorial_kit.core import warp
-from tutorial_kit.core.bbox import ScalarBoundingBox3f
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.registry import register
 from tutorial_kit.plugins.shapes.analytic import (PROXY_SEGMENTS, AnalyticShape, attach_motion,
@@ -55,17 +54,12 @@ class Sphere(AnalyticShape):
     def check_transform(self, matrix):
         linear = matrix[:3, :3]
         gram = linear.T @ linear
-        if not np.allclose(gram, gram[0, 0] * np.eye(3), rtol=1e-4, atol=1e-6 * gram[0, 0]):
+        # np.allclose(gram, gram[0, 0] I, rtol=1e-4, atol=1e-6 gram[0, 0]), written out: once per sphere.
+        expected = gram[0, 0] * np.eye(3)
+        if (np.abs(gram - expected) > 1e-6 * gram[0, 0] + 1e-4 * np.abs(expected)).any():
             return ['"to_world" should not scale unevenly or shear a sphere: it stays a sphere '
                     '(of the radius the x axis is scaled to)']
         return []
-
-    def update(self):
-        super().update()
-        with dr.suspend_grad():
-            center, radius = self.center(), self.radius()
-        self._center, self._radius = bk.Array3f(dr.detach(center)), bk.Float(dr.detach(radius))
-        dr.make_opaque(self._center, self._radius)
 
     # -- derived quantities, differentiable in to_world ------------------------------------
     def center(self):
@@ -79,9 +73,11 @@ class Sphere(AnalyticShape):
     def surface_area(self):
         return 4 * dr.pi * dr.square(self.radius())
 
-    def bbox(self):
-        c, r = dr.detach(self._center).numpy().ravel(), float(dr.detach(self._radius)[0])
-        return ScalarBoundingBox3f(c - r, c + r)
+    @staticmethod
+    def boxes(matrices):
+        centers = matrices[:, :3, 3]
+        radii = np.linalg.norm(matrices[:, :3, 0], axis=1)[:, None]
+        return centers - radii, centers + radii
 
     # -- ray queries ---------------------------------------------------------------------
     def ray_intersect_preliminary(self, ray, active=True):
@@ -95,11 +91,13 @@ class Sphere(AnalyticShape):
         ray crosses the sphere. The quadratic is solved from the ray's point nearest
         to the center, where its constant term is small and exact enough."""
         o, d = dr.detach(ray.o), dr.detach(ray.d)
-        to_center = self._center - o
+        with dr.suspend_grad():
+            center, radius = dr.detach(self.center()), dr.detach(self.radius())
+        to_center = center - o
         shift = dr.dot(to_center, d) / dr.squared_norm(d)
-        nearest = o + d * shift - self._center
+        nearest = o + d * shift - center
         found, near, far = solve_quadratic(dr.squared_norm(d), 2 * dr.dot(nearest, d),
-                                           dr.squared_norm(nearest) - dr.square(self._radius))
+                                           dr.squared_norm(nearest) - dr.square(radius))
         nan = dr.nan
         return dr.select(found, near + shift, nan), dr.select(found, far + shift, nan)
 
