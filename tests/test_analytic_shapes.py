@@ -107,7 +107,7 @@ def test_nearest_of_meshes_and_analytic_shapes_wins():
     # Each lane reaches its shape's BSDF (alone, or in the batch of BSDFs that differ in values only).
     for index, shape in zip(bsdfs.index.numpy(), si.shape.numpy()):
         callee = scene.bsdf_callees[index]
-        assert callee is shapes[shape].bsdf or any(m is shapes[shape].bsdf for m in callee.members)
+        assert callee is shapes[shape].bsdf() or any(m is shapes[shape].bsdf() for m in callee.members)
     # maxt stops the search, for analytic shapes as for triangles.
     si, blocked = trace(scene, [[0, 0, 0.5]], [[0, 0, -1]], maxt=0.9)
     assert not si.is_valid().numpy()[0] and not blocked.numpy()[0]

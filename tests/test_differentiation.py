@@ -72,7 +72,7 @@ def test_per_parameter_learning_rate_and_clamp():
     assert np.allclose(params[RED].numpy().ravel(), [1, 0, TRUE_RED[2]], atol=1e-5)
     assert np.allclose(params['green.reflectance.value'].numpy().ravel(), green - 0.001, atol=1e-6)
     # The scene uses the new value.
-    assert np.allclose(scene.shapes()[5].bsdf.reflectance.value.numpy().ravel(), [1, 0, TRUE_RED[2]], atol=1e-5)
+    assert np.allclose(scene.shapes()[5].bsdf().reflectance.value.numpy().ravel(), [1, 0, TRUE_RED[2]], atol=1e-5)
 
 
 def test_nan_gradient_is_skipped():

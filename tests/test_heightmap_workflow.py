@@ -72,6 +72,6 @@ def test_load_dict_finds_an_entry_by_its_key_and_ids_can_be_called():
         'c': {'type': 'rectangle', 'bsdf': {'type': 'ref', 'id': 'white'}},
     })
     a, b, c = scene.shapes()
-    assert a.bsdf is b.bsdf and type(a.bsdf).__name__ == 'SmoothDielectric'
+    assert a.bsdf() is b.bsdf() and type(a.bsdf()).__name__ == 'SmoothDielectric'
     assert [shape.id() for shape in scene.shapes()] == ['a', 'b', 'c']
-    assert a.id == 'a' and a.bsdf.id() == 'glass-bsdf'
+    assert a.id == 'a' and a.bsdf().id() == 'glass-bsdf'

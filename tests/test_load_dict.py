@@ -90,8 +90,8 @@ def test_keys_of_scene_objects_are_their_ids():
     assert {'red.reflectance.value', 'sky.radiance.value', 'floor.bsdf.reflectance.color0.value',
             'box.vertex_positions', 'lamp.emitter.radiance.value', 'sensor.fov'} <= set(params.keys())
     assert [shape.id for shape in scene.shapes()] == ['floor', 'box', 'lamp']
-    assert scene.shapes()[1].bsdf is scene.children[2]      # the reference is the object
-    assert scene.shapes()[0].bsdf.id == ''                   # nested objects are named by role
+    assert scene.shapes()[1].bsdf() is scene.children[2]      # the reference is the object
+    assert scene.shapes()[0].bsdf().id == ''                   # nested objects are named by role
 
 
 def test_explicit_id_wins_over_the_key():
@@ -108,7 +108,7 @@ def test_single_plugin_and_object_passed_in():
     description = scene_dict()
     description['box']['bsdf'] = bsdf
     scene = tk.load_dict(description)
-    assert scene.shapes()[1].bsdf is bsdf
+    assert scene.shapes()[1].bsdf() is bsdf
     assert 'box.bsdf.reflectance.value' in tk.traverse(scene)
 
 

@@ -77,16 +77,16 @@ def test_ref_and_nested_bsdfs():
         <shape type="rectangle"><ref id="grey"/></shape>
         <shape type="cube"><ref name="bsdf" id="both"/></shape>''')
     scene = load(text)
-    assert scene.shapes()[0].bsdf.id == 'grey'
-    assert np.allclose(scene.shapes()[0].bsdf.reflectance.value.numpy(), 0.25)
-    assert np.allclose(scene.shapes()[1].bsdf.front.reflectance.value.numpy().ravel(), [0.1, 0.2, 0.3])
+    assert scene.shapes()[0].bsdf().id == 'grey'
+    assert np.allclose(scene.shapes()[0].bsdf().reflectance.value.numpy(), 0.25)
+    assert np.allclose(scene.shapes()[1].bsdf().front.reflectance.value.numpy().ravel(), [0.1, 0.2, 0.3])
 
 
 def test_include(tmp_path):
     (tmp_path / 'part.xml').write_text('<scene version="3.0.0"><bsdf type="diffuse" id="inc"/></scene>')
     text = scene_xml('<include filename="part.xml"/><shape type="rectangle"><ref id="inc"/></shape>')
     scene = load(text, tmp_path)
-    assert scene.shapes()[0].bsdf.id == 'inc'
+    assert scene.shapes()[0].bsdf().id == 'inc'
 
 
 def test_include_cycle(tmp_path):
@@ -110,8 +110,8 @@ def test_values():
     positions = mesh.vertex_positions.numpy().reshape(-1, 3)
     # (-1,-1,0) -> scale (-2,-6,0) -> rot x 90 (-2,0,-6) -> rot z 90 (0,-2,-6) -> translate (1,-2,-8)
     assert np.allclose(positions[0], [1, -2, -8], atol=1e-5)
-    assert np.allclose(mesh.bsdf.reflectance.value.numpy(), 0.5)
-    assert np.allclose(mesh.emitter.radiance.value.numpy().ravel(), [1, 2, 3])
+    assert np.allclose(mesh.bsdf().reflectance.value.numpy(), 0.5)
+    assert np.allclose(mesh.emitter().radiance.value.numpy().ravel(), [1, 2, 3])
 
 
 def test_spectrum_pairs_become_rgb():

@@ -161,7 +161,7 @@ def square_with(attributes, texture_name, scale=1.0, **extra_shapes):
     for name, (size, values) in attributes.items():
         mesh.add_attribute(name, size, values)
     bsdf = tk.load_dict(painted(texture_name, scale))
-    mesh.bsdf = bsdf
+    mesh.set_bsdf(bsdf)
     scene = tk.load_dict({'type': 'scene', **extra_shapes, 'square': mesh})
     return scene, bsdf.reflectance
 
@@ -221,7 +221,7 @@ def test_face_attributes_are_constant_per_triangle():
 
 def test_a_shape_without_the_attribute_reads_zero(tmp_path):
     scene, texture = square_with({'vertex_color': (3, VERTEX_COLORS)}, 'vertex_color')
-    bsdf = scene.shapes()[0].bsdf
+    bsdf = scene.shapes()[0].bsdf()
     rectangle = tk.load_dict({'type': 'rectangle', 'bsdf': bsdf,
                               'to_world': tk.ScalarTransform4f().translate([3, 0, 0])})
     both = tk.load_dict({'type': 'scene', 'square': scene.shapes()[0], 'plain': rectangle})

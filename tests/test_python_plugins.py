@@ -224,7 +224,7 @@ def test_loaded_from_xml_and_dict_render_the_same():
     # same seed gives the same image bit for bit (wider filters add samples
     # into pixels in whatever order threads reach them).
     from_xml, from_dict = tk.load_string(SCENE_XML), tk.load_dict(scene_dict())
-    assert type(from_dict.shapes()[0].bsdf.reflectance) is Stripes
+    assert type(from_dict.shapes()[0].bsdf().reflectance) is Stripes
     images = [as_numpy(tk.render(scene, spp=4, seed=3)) for scene in (from_xml, from_dict)]
     assert np.array_equal(images[0], images[1])
     # The stripes show: the tint's green dominates some pixels, dark grey others.
@@ -259,7 +259,7 @@ def test_traversed_with_flags():
 
 def test_assigned_updated_and_rendered():
     scene = tk.load_string(SCENE_XML)
-    texture = scene.shapes()[0].bsdf.reflectance
+    texture = scene.shapes()[0].bsdf().reflectance
     params = tk.traverse(scene)
     before = as_numpy(tk.render(scene, spp=4, seed=1))
     params[KEY] = [0.9, 0.1, 0.1]
@@ -297,7 +297,7 @@ def test_derivative_matches_finite_differences():
 
 def test_path_replay_swaps_the_attribute_and_restores_it():
     scene = tk.load_string(SCENE_XML)
-    texture = scene.shapes()[0].bsdf.reflectance
+    texture = scene.shapes()[0].bsdf().reflectance
     params = tk.traverse(scene)
     tint = params[KEY]
     dr.enable_grad(tint)

@@ -296,7 +296,7 @@ def mirror_scene(bsdf):
 def test_python_bsdf_renders_like_the_builtin_mirror(mirror_plugin):
     tint = '0.2, 0.9, 0.3'
     scene = mirror_scene(f'<bsdf type="tinted_mirror"><rgb name="tint" value="{tint}"/></bsdf>')
-    assert scene.shapes()[0].bsdf.flags() == tk.BSDFFlags.DeltaReflection | tk.BSDFFlags.FrontSide
+    assert scene.shapes()[0].bsdf().flags() == tk.BSDFFlags.DeltaReflection | tk.BSDFFlags.FrontSide
     image = tk.render(scene, spp=8, seed=2).numpy()
     builtin = mirror_scene(f'<bsdf type="conductor"><rgb name="specular_reflectance" value="{tint}"/></bsdf>')
     expected = tk.render(builtin, spp=8, seed=2).numpy()

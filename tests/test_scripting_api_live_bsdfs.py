@@ -58,7 +58,7 @@ def test_every_builtin_bsdf_through_si_bsdf_is_the_bsdf(tmp_path, name, mode):
     tk.write_bitmap(str(tmp_path / 'texture.exr'),
                     np.random.default_rng(1).random((4, 4, 3)).astype(np.float32))
     scene = floor_scene(BSDFS[name].format(folder=tmp_path))
-    own = scene.shapes()[0].bsdf
+    own = scene.shapes()[0].bsdf()
     si = oblique_hits(scene)
     assert bool(dr.all(si.is_valid()))
     ctx = tk.BSDFContext()
@@ -134,7 +134,7 @@ def test_a_scene_numbers_each_bsdf_once():
     params['floor.vertex_positions'] = params['floor.vertex_positions'] * 2
     params.update()                                 # indexes the shapes again
     assert scene.shape_bsdf_id.numpy().tolist() == ids
-    assert LIVE_BSDFS.id_of(scene.shapes()[0].bsdf) == ids[0]
+    assert LIVE_BSDFS.id_of(scene.shapes()[0].bsdf()) == ids[0]
 
 
 def kernels_of(render):
@@ -166,3 +166,34 @@ def test_our_integrators_compile_the_same_kernels_whatever_else_is_alive():
     others.clear()
     gc.collect()
     assert kernels_of(through_si_bsdf) != with_others
+
+
+def test_a_dropped_scene_is_freed_and_its_derivatives_stay_out_of_later_ones():
+    """Records find their scene through the last one used, held weakly: a scene the
+    user dropped after a path-replay derivative does not stay alive, so its BSDF
+    (whose parameter's derivative graph remains) is not among the BSDFs that a
+    later ``si.bsdf()`` calls, and a forward-mode derivative there works."""
+    import gc
+    import weakref
+    first = tk.load_string(scene_xml('<shape type="rectangle" id="floor"><bsdf type="diffuse" id="paint">'
+                                     '<rgb name="reflectance" value="0.3"/></bsdf></shape>'
+                                     '<emitter type="constant"/>', width=8, height=8))
+    params = tk.traverse(first)
+    dr.enable_grad(params['paint.reflectance.value'])
+    image = tk.render(first, params, spp=2, seed=1)
+    dr.backward(dr.mean(image, axis=None))
+    pi = first.ray_intersect_preliminary(tk.Ray3f(tk.Point3f(0, 0, 2), tk.Vector3f(0, 0, -1)))
+    alive = weakref.ref(first)
+    del first, params, image, pi
+    gc.collect()
+    assert alive() is None
+
+    grey = '<bsdf type="diffuse" id="grey"><rgb name="reflectance" value="0.5"/></bsdf>'
+    scene = tk.load_string(scene_xml(f'<shape type="rectangle">{grey}</shape>'))
+    params = tk.traverse(scene)
+    dr.enable_grad(params['grey.reflectance.value'])
+    params.update()
+    si = scene.ray_intersect(tk.Ray3f(tk.Point3f(tk.Float(0, 5), 0, 2), tk.Vector3f(0, 0, -1)))
+    value = si.bsdf().eval(tk.BSDFContext(), si, tk.Vector3f(0.6, 0, 0.8))
+    dr.forward(params['grey.reflectance.value'], dr.ADFlag.ClearEdges)
+    assert np.allclose(dr.grad(value).numpy()[:, 0], 0.8 / math.pi, rtol=1e-5)

@@ -68,7 +68,7 @@ def test_assign_colour(cbox, value):
     params[RED] = value
     params.update()
     assert np.allclose(params[RED].numpy().ravel(), [.9, .8, .7])
-    assert np.allclose(cbox.shapes()[5].bsdf.reflectance.value.numpy().ravel(), [.9, .8, .7])
+    assert np.allclose(cbox.shapes()[5].bsdf().reflectance.value.numpy().ravel(), [.9, .8, .7])
 
 
 @pytest.mark.parametrize('value, message', [

@@ -28,6 +28,7 @@ from tutorial_kit.core import mueller
 from tutorial_kit.core.frame import Frame
 from tutorial_kit.core.ray import Ray3f
 from tutorial_kit.renderer.bsdf import live_bsdf_ptr
+from tutorial_kit.renderer.last_scene import LastScene
 
 #: Relative offset that lifts a new ray off the surface it starts on, so that
 #: it does not hit that surface again through rounding.
@@ -172,7 +173,7 @@ class SurfaceInteraction3f(Interaction3f):
 
 @bk.drjit_struct(p='Array3f', n='Array3f', uv='Array2f', time='Float', pdf='Float', delta='Bool',
                  d='Array3f', dist='Float', emitter_index='UInt32')
-class DirectionSample3f:
+class DirectionSample3f(LastScene):
     """A point on an emitter seen from a reference point (Mitsuba 3's record).
 
     ``p`` (Array3f, the point; far away for environments), ``n`` (Array3f,
@@ -190,12 +191,9 @@ class DirectionSample3f:
     sets ``emitter_index``).
 
     Like :class:`~tutorial_kit.renderer.preliminary_intersection.PreliminaryIntersection3f`,
-    a record finds its emitters in the scene that last filled one (:attr:`scene`):
+    a record finds its emitters in the scene that last filled one (:class:`~tutorial_kit.renderer.last_scene.LastScene`):
     Dr.Jit rebuilds records inside loops from their fields alone.
     """
-    #: The scene that last filled a record (sampled an emitter, described a hit).
-    scene = None
-
     def __init__(self, p=None, n=None, uv=None, time=None, pdf=None, delta=None, d=None, dist=None,
                  emitter=None, si=None, ref=None):
         if hasattr(p, 'emitter_ptr'):
@@ -216,9 +214,10 @@ class DirectionSample3f:
     @property
     def emitter(self):
         """The emitter of each lane (an ``EmitterPtr`` over the scene's emitters)."""
-        if DirectionSample3f.scene is None:
+        scene = DirectionSample3f.last_scene()
+        if scene is None:
             raise RuntimeError('DirectionSample3f.emitter: no scene has filled this record yet')
-        return DirectionSample3f.scene.emitter_ptr_of(self.emitter_index)
+        return scene.emitter_ptr_of(self.emitter_index)
 
     @emitter.setter
     def emitter(self, value):
@@ -237,7 +236,7 @@ class DirectionSample3f:
         self.d = dr.select(valid, offset / dr.select(dist > 0, dist, 1), -si.wi)
         self.dist = dist
         self.emitter_index = scene.emitter_ptr(si).index
-        DirectionSample3f.scene = scene
+        DirectionSample3f.remember_scene(scene)
 
     @classmethod
     def from_hit(cls, si, direction, emitter=None):

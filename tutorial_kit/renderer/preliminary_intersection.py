@@ -13,10 +13,11 @@ import drjit as dr
 
 from tutorial_kit.core import backend as bk
 from tutorial_kit.core.limits import INVALID_INDEX
+from tutorial_kit.renderer.last_scene import LastScene
 
 
 @bk.drjit_struct(t='Float', prim_index='UInt32', shape_index='UInt32')
-class PreliminaryIntersection3f:
+class PreliminaryIntersection3f(LastScene):
     """``t`` (Float: the hit distance, infinite for a miss), ``prim_index`` (UInt32:
     the triangle, among all the scene's; invalid for an analytic shape or a miss)
     and ``shape_index`` (UInt32: into ``scene.shapes()``).
@@ -25,9 +26,6 @@ class PreliminaryIntersection3f:
     ``ray_intersect_preliminary`` was called last (Dr.Jit rebuilds records
     inside loops from their fields alone, so a record cannot carry it).
     """
-    #: The scene that last answered ``ray_intersect_preliminary``.
-    scene = None
-
     def __init__(self, t=None, prim_index=None, shape_index=None):
         self.t = bk.Float(dr.inf) if t is None else bk.Float(t)
         self.prim_index = bk.UInt32(INVALID_INDEX) if prim_index is None else bk.UInt32(prim_index)
@@ -55,10 +53,11 @@ class PreliminaryIntersection3f:
         hit along ``ray`` (the ray that found it), as ``scene.ray_intersect`` computes
         it: differentiable with respect to the ray and the hit shape. ``ray_flags``
         is accepted for Mitsuba 3's signature (every field is computed)."""
-        if PreliminaryIntersection3f.scene is None:
+        scene = PreliminaryIntersection3f.last_scene()
+        if scene is None:
             raise RuntimeError('compute_surface_interaction: no scene has searched for this hit '
                                '(call scene.ray_intersect_preliminary first)')
-        return PreliminaryIntersection3f.scene.surface_interaction(self, ray, active)
+        return scene.surface_interaction(self, ray, active)
 
     def __repr__(self):
         return f'PreliminaryIntersection3f[t={self.t}, prim_index={self.prim_index}, shape_index={self.shape_index}]'

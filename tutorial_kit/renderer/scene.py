@@ -138,15 +138,15 @@ class Scene(Plugin):
         #: The scene's parameters as ``render`` lists them (kept by the ad layer; None: none yet).
         self.traversal_cache = None
         # An empty scene still gets one (unused) BSDF so that lookups stay valid.
-        self.bsdfs = list({id(s.bsdf): s.bsdf for s in self._shapes}.values()) or [_black_bsdf()]
-        self.area_emitters = [s.emitter for s in self._shapes if s.emitter is not None]
+        self.bsdfs = list({id(s.bsdf()): s.bsdf() for s in self._shapes}.values()) or [_black_bsdf()]
+        self.area_emitters = [s.emitter() for s in self._shapes if s.emitter() is not None]
         for shape in self._shapes:
-            if shape.emitter is not None:
-                shape.emitter.shape = shape
+            if shape.emitter() is not None:
+                shape.emitter().shape = shape
         # All emitters in the order the file declares them (a shape's with its
         # shape), as Mitsuba 3 lists them; emitter sampling chooses among these.
-        self._emitters = [child.emitter if isinstance(child, Shape) else child for child in self.children
-                          if isinstance(child, Emitter) or (isinstance(child, Shape) and child.emitter is not None)]
+        self._emitters = [child.emitter() if isinstance(child, Shape) else child for child in self.children
+                          if isinstance(child, Emitter) or (isinstance(child, Shape) and child.emitter() is not None)]
         emitter_position = {id(e): k for k, e in enumerate(self._emitters)}
         self.area_emitter_index = bk.UInt32([emitter_position[id(e)] for e in self.area_emitters] or [0])
         self.environment_index = emitter_position[id(self.environment)] if self.environment else INVALID_INDEX
@@ -155,15 +155,15 @@ class Scene(Plugin):
         self.bsdf_callees, slots = batch_bsdfs(self.bsdfs)
         slot = {id(b): slots[k] for k, b in enumerate(self.bsdfs)}
         emitter_index = {id(e): k for k, e in enumerate(self.area_emitters)}
-        self.shape_bsdf = bk.UInt32([slot[id(s.bsdf)][0] for s in self._shapes] or [0])
-        self.shape_bsdf_member = bk.UInt32([slot[id(s.bsdf)][1] for s in self._shapes] or [0])
-        self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter), INVALID_INDEX)
+        self.shape_bsdf = bk.UInt32([slot[id(s.bsdf())][0] for s in self._shapes] or [0])
+        self.shape_bsdf_member = bk.UInt32([slot[id(s.bsdf())][1] for s in self._shapes] or [0])
+        self.shape_emitter = bk.UInt32([emitter_index.get(id(s.emitter()), INVALID_INDEX)
                                         for s in self._shapes] or [INVALID_INDEX])
         self.shape_normal_sign = bk.Float([-1.0 if s.flip_normals else 1.0 for s in self._shapes] or [1])
         self.shape_has_normals = bk.Bool([s.has_vertex_normals() for s in self._shapes] or [False])
         self.shape_has_texcoords = bk.Bool([_has_texcoords(s) for s in self._shapes] or [False])
         # Each shape's BSDF among all live BSDFs: what si.bsdf() finds it by.
-        self.shape_bsdf_id = bk.UInt32([bsdf_id(s.bsdf) for s in self._shapes] or [0])
+        self.shape_bsdf_id = bk.UInt32([bsdf_id(s.bsdf()) for s in self._shapes] or [0])
         # Textures that read the shape hit (mesh_attribute), with the shapes using each.
         self.shape_textures = shape_reading_textures(self._shapes)
         self._index_media()
@@ -547,7 +547,7 @@ class Scene(Plugin):
             else:
                 hit = callee.compute_surface_interaction(ray, t, mine)
                 hit.shape = dr.full(bk.UInt32, self.analytic_alone[k][0], width)
-                hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(callee.bsdf), width)
+                hit.bsdf_id = dr.full(bk.UInt32, bsdf_id(callee.bsdf()), width)
             hit.prim_index = dr.zeros(bk.UInt32, width)
             hit.wi = hit.sh_frame.to_local(-direction)
             si = dr.select(mine, hit, si)
@@ -561,7 +561,7 @@ class Scene(Plugin):
         whose ``compute_surface_interaction(ray)`` gives what :meth:`ray_intersect`
         returns. The search runs outside automatic differentiation."""
         active = bk.Bool(_trailing_active(args, active, _INTERSECT_ACTIVE))
-        PreliminaryIntersection3f.scene = self
+        PreliminaryIntersection3f.remember_scene(self)
         origin, direction = dr.detach(ray.o), dr.detach(ray.d)
         width = max(dr.width(origin), dr.width(direction), dr.width(active))
         t = dr.full(bk.Float, dr.inf, width)
@@ -791,7 +791,7 @@ class Scene(Plugin):
         ds, weight = self.emitters_at(index).sample_direction(ref, sample)
         ds.pdf = ds.pdf / count
         ds.emitter_index = index
-        DirectionSample3f.scene = self
+        DirectionSample3f.remember_scene(self)
         weight = dr.select(active & (ds.pdf > 0), weight * count, 0)
         if test_visibility:
             weight = dr.select(self.emitter_visible(ref, ds, active), weight, 0)

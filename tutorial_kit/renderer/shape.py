@@ -34,9 +34,10 @@ from tutorial_kit.renderer.plugin import Plugin
 class Shape(Plugin):
     """Base class of shape plugins (XML ``<shape>``).
 
-    Attributes: ``bsdf`` (a BSDF, never None: Mitsuba's default is a diffuse
-    reflectance of 0.5, or 0 on a shape that emits), ``emitter`` (an area Emitter or None),
-    ``flip_normals`` (bool).
+    :meth:`bsdf` (a BSDF, never None: Mitsuba's default is a diffuse
+    reflectance of 0.5, or 0 on a shape that emits) and :meth:`emitter` (an
+    area Emitter or None) are methods, as in Mitsuba 3 (``shape.bsdf()``);
+    ``flip_normals`` is a bool.
 
     A mesh implements :meth:`is_mesh` (True), ``triangles_numpy`` and the
     vertex arrays the scene joins; an analytic shape implements
@@ -64,9 +65,27 @@ class Shape(Plugin):
         """Whether the shape is a triangle mesh (Mitsuba 3's name)."""
         return False
 
+    _bsdf = None
+    _emitter = None
+
+    def bsdf(self):
+        """The shape's BSDF (Mitsuba 3's ``shape.bsdf()``)."""
+        return self._bsdf
+
+    def set_bsdf(self, bsdf):
+        """Give the shape another BSDF before it joins a scene (Mitsuba 3's name)."""
+        from tutorial_kit.renderer.bsdf import BSDF
+        if not isinstance(bsdf, BSDF):
+            raise TypeError(f'set_bsdf: expected a BSDF, got {type(bsdf).__name__}')
+        self._bsdf = bsdf
+
+    def emitter(self):
+        """The area light on the shape, or None (Mitsuba 3's ``shape.emitter()``)."""
+        return self._emitter
+
     def is_emitter(self):
         """Whether the shape carries an area light (Mitsuba 3's name)."""
-        return self.emitter is not None
+        return self._emitter is not None
 
     def is_sensor(self):
         """Whether the shape is a sensor: never here (no shape-attached sensors)."""

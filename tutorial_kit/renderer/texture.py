@@ -79,7 +79,7 @@ def shape_reading_textures(shapes):
     found = {}
     textures_of_bsdf = {}
     for index, shape in enumerate(shapes):
-        bsdf = shape.bsdf
+        bsdf = shape.bsdf()
         if id(bsdf) not in textures_of_bsdf:
             collector = _TextureCollector()
             collector.collect(bsdf)

@@ -54,7 +54,7 @@ class AnalyticShape(Shape):
         if not transform.is_valid_affine(to_world):
             raise props.error('to_world', 'the transform must be an invertible affine map '
                                           '(finite, last row 0, 0, 0, 1)')
-        self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
+        self._bsdf, self._emitter = nested_bsdf_and_emitter(props)
         self.interior, self.exterior = nested_media(props)
         # The Dr.Jit values are made when first asked for (to_world, to_object):
         # a scene of many shapes intersects them in batches (renderer/shape_batch.py),
@@ -105,9 +105,9 @@ class AnalyticShape(Shape):
                      kind=ParamKind.TRANSFORM, attribute='to_world')
         callback.put('silhouette_sampling_weight', self.silhouette_sampling_weight,
                      ParamFlags.NonDifferentiable)
-        callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
-        if self.emitter is not None:
-            callback.put('emitter', self.emitter, ParamFlags.Differentiable)
+        callback.put('bsdf', self._bsdf, ParamFlags.Differentiable)
+        if self._emitter is not None:
+            callback.put('emitter', self._emitter, ParamFlags.Differentiable)
         put_media(self, callback)
 
     def parameters_changed(self, keys=None):

@@ -130,7 +130,7 @@ class Mesh(Shape):
         self.attribute_sizes = {}
         for name, values in (getattr(data, 'attributes', None) or {}).items():
             self.add_attribute(name, values.shape[1], values.ravel())
-        self.bsdf, self.emitter = nested_bsdf_and_emitter(props)
+        self._bsdf, self._emitter = nested_bsdf_and_emitter(props)
         self.interior, self.exterior = nested_media(props)
         self._refresh_area_table()
         self._remember_consistent_state()
@@ -295,9 +295,9 @@ class Mesh(Shape):
             # Every attribute differentiable, as in Mitsuba 3.
             callback.put(name, getattr(self, name), ParamFlags.Differentiable, kind=ParamKind.ARRAY,
                          attribute=name)
-        callback.put('bsdf', self.bsdf, ParamFlags.Differentiable)
-        if self.emitter is not None:
-            callback.put('emitter', self.emitter, ParamFlags.Differentiable)
+        callback.put('bsdf', self._bsdf, ParamFlags.Differentiable)
+        if self._emitter is not None:
+            callback.put('emitter', self._emitter, ParamFlags.Differentiable)
         put_media(self, callback)
 
     def parameters_changed(self, keys=None):
